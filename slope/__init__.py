@@ -1,0 +1,34 @@
+"""slope: a small JAX-like tensor and autodiff engine compiled with IREE, every primitive verified.
+
+    import slope
+    x = slope.arange(15, dtype=slope.float32).reshape(5, 3)
+    f = slope.jit(lambda x: (x * x).sum())
+    slope.grad(f)(x)
+"""
+from slope.core.dtypes import (  # noqa: F401
+    DType, bfloat16, bool_, dtype, float16, float32, float64, int8, int16, int32, int64, uint8, uint32,
+)
+from slope.core.aval import Aval  # noqa: F401
+from slope.core.tensor import Tensor, tensor  # noqa: F401
+from slope.core.pytree import (  # noqa: F401
+    register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten,
+)
+from slope.errors import (  # noqa: F401
+    BackendError, DTypeError, ShapeError, SlopeError, TracerError, TransformError,
+)
+from slope import primitives  # noqa: F401  (registers every primitive spec)
+from slope import lax  # noqa: F401
+from slope.transforms.jit import jit  # noqa: F401
+from slope.transforms import partial_eval as _partial_eval  # noqa: F401  (installs jit_call's pe rule)
+from slope.transforms.api import (  # noqa: F401
+    grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp, vmap,
+)
+from slope.ops import *  # noqa: F401,F403
+from slope.ops import abs, max, min, pow, round, sum  # noqa: F401  (shadow builtins on purpose, like torch)
+from slope.creation import (  # noqa: F401
+    arange, eye, full, full_like, linspace, manual_seed, ones, ones_like, rand, randint, randn, zeros, zeros_like,
+)
+
+bool = bool_  # noqa: A001  slope.bool, like torch.bool
+stop_gradient = ops.stop_gradient  # noqa: F405
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Compiled backends. slope has one: IREE."""

@@ -1,0 +1,101 @@
+"""Emit StableHLO MLIR text for Programs and for single primitives (eager mode)."""
+from __future__ import annotations
+
+from slope.core.aval import Aval
+
+
+def mlir_type(aval: Aval) -> str:
+    dims = "x".join(map(str, aval.shape))
+    return f"tensor<{dims}x{aval.dtype.mlir}>" if aval.shape else f"tensor<{aval.dtype.mlir}>"
+
+
+def fn_type(in_avals, out_avals) -> str:
+    return f"({', '.join(map(mlir_type, in_avals))}) -> ({', '.join(map(mlir_type, out_avals))})"
+
+
+def dense_attr(vals) -> str:
+    return "array<i64" + (": " + ", ".join(str(int(v)) for v in vals) if len(vals) else "") + ">"
+
+
+def scalar_literal(value, dtype) -> str:
+    """A StableHLO literal for one scalar of `dtype`."""
+    if dtype.is_bool:
+        return "true" if value else "false"
+    if dtype.is_float:
+        v = float(value)
+        if v != v:
+            return "0x7FC00000" if dtype.bits == 32 else ("0x7FF8000000000000" if dtype.bits == 64 else "0x7E00" if dtype.name == "float16" else "0x7FC0")
+        if v in (float("inf"), float("-inf")):
+            pos = v > 0
+            table = {"float32": ("0x7F800000", "0xFF800000"), "float64": ("0x7FF0000000000000", "0xFFF0000000000000"),
+                     "float16": ("0x7C00", "0xFC00"), "bfloat16": ("0x7F80", "0xFF80")}
+            return table[dtype.name][0 if pos else 1]
+        return repr(v)
+    return str(int(value))
+
+
+class LoweringContext:
+    """Collects the lines of one function body and hands out fresh SSA names."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self._n = 0
+
+    def fresh(self) -> str:
+        self._n += 1
+        return f"%v{self._n}"
+
+    def emit(self, line: str):
+        self.lines.append("    " + line)
+
+    def op(self, text: str, out_aval: Aval, result_count: int = 1) -> str:
+        """Emit `%new = <text> : <type of out>` style op whose text already has its type; return the name."""
+        name = self.fresh()
+        self.emit(f"{name} = {text}")
+        return name
+
+    def generic(self, op: str, args, in_avals, out_avals, attrs: str = "", regions: str = ""):
+        """Emit an op in MLIR generic form; returns one SSA name, or a list when several results."""
+        name = self.fresh()
+        lhs = name if len(out_avals) == 1 else f"{name}:{len(out_avals)}"
+        attr = f" {{{attrs}}}" if attrs else ""
+        reg = f" ({regions})" if regions else ""
+        outs = ", ".join(map(mlir_type, out_avals))
+        outs = outs if len(out_avals) == 1 else f"({outs})"
+        self.emit(f'{lhs} = "{op}"({", ".join(args)}){reg}{attr} : ({", ".join(map(mlir_type, in_avals))}) -> {outs}')
+        return name if len(out_avals) == 1 else [f"{name}#{i}" for i in range(len(out_avals))]
+
+    def constant(self, value, aval: Aval) -> str:
+        return self.op(f"stablehlo.constant dense<{scalar_literal(value, aval.dtype)}> : {mlir_type(aval)}", aval)
+
+
+def lower_program_body(ctx: LoweringContext, program, args: list[str]) -> list[str]:
+    """Emit a Program's equations into ctx with inputs bound to SSA names `args`; return output names."""
+    env = dict(zip(program.in_vars, args))
+    for eqn in program.eqns:
+        in_names = [env[v] for v in eqn.inputs]
+        outs = eqn.spec.lower(ctx, in_names, [v.aval for v in eqn.inputs], [v.aval for v in eqn.outs], **eqn.params)
+        env.update(zip(eqn.outs, outs))
+    return [env[v] for v in program.outs]
+
+
+def module_text(in_avals, out_avals, body) -> str:
+    """Wrap a body-emitting callback `body(ctx, arg_names) -> out_names` as a module with @main."""
+    ctx = LoweringContext()
+    args = [f"%arg{i}" for i in range(len(in_avals))]
+    outs = body(ctx, args)
+    sig = ", ".join(f"{a}: {mlir_type(t)}" for a, t in zip(args, in_avals))
+    res = ", ".join(map(mlir_type, out_avals))
+    lines = [f"func.func @main({sig}) -> ({res}) {{", *ctx.lines]
+    lines.append(f"    return {', '.join(outs)} : {res}" if outs else "    return")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def lower_program(program) -> str:
+    return module_text([v.aval for v in program.in_vars], [v.aval for v in program.outs],
+                       lambda ctx, args: lower_program_body(ctx, program, args))
+
+
+def lower_primitive(spec, in_avals, out_avals, params) -> str:
+    return module_text(in_avals, out_avals, lambda ctx, args: spec.lower(ctx, args, in_avals, out_avals, **params))

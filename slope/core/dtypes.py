@@ -1,0 +1,111 @@
+"""The dtypes slope knows, with their NumPy and MLIR spellings and promotion rules."""
+from __future__ import annotations
+
+import numpy as np
+
+try:  # bfloat16 lives in ml_dtypes, which the IREE runtime already depends on
+    import ml_dtypes
+
+    _BF16 = np.dtype(ml_dtypes.bfloat16)
+except ImportError:  # pragma: no cover
+    _BF16 = None
+
+
+class DType:
+    """One scalar type. Compared by identity: there is exactly one object per dtype."""
+
+    __slots__ = ("name", "short", "mlir", "np", "kind", "bits")
+
+    def __init__(self, name, short, mlir, np_dtype, kind, bits):
+        self.name, self.short, self.mlir, self.np, self.kind, self.bits = name, short, mlir, np_dtype, kind, bits
+
+    is_float = property(lambda self: self.kind == "f")
+    is_int = property(lambda self: self.kind in "iu")
+    is_unsigned = property(lambda self: self.kind == "u")
+    is_bool = property(lambda self: self.kind == "b")
+
+    def __repr__(self):
+        return f"slope.{self.name}"
+
+    def __reduce__(self):
+        return (dtype, (self.name,))
+
+
+float32 = DType("float32", "f32", "f32", np.dtype(np.float32), "f", 32)
+float64 = DType("float64", "f64", "f64", np.dtype(np.float64), "f", 64)
+float16 = DType("float16", "f16", "f16", np.dtype(np.float16), "f", 16)
+bfloat16 = DType("bfloat16", "bf16", "bf16", _BF16, "f", 16)
+int8 = DType("int8", "i8", "i8", np.dtype(np.int8), "i", 8)
+int16 = DType("int16", "i16", "i16", np.dtype(np.int16), "i", 16)
+int32 = DType("int32", "i32", "i32", np.dtype(np.int32), "i", 32)
+int64 = DType("int64", "i64", "i64", np.dtype(np.int64), "i", 64)
+uint8 = DType("uint8", "u8", "ui8", np.dtype(np.uint8), "u", 8)
+uint32 = DType("uint32", "u32", "ui32", np.dtype(np.uint32), "u", 32)
+bool_ = DType("bool", "bool", "i1", np.dtype(np.bool_), "b", 8)
+
+ALL = [float32, float64, float16, bfloat16, int8, int16, int32, int64, uint8, uint32, bool_]
+FLOATS = [float32, float64, float16, bfloat16]
+INTS = [int8, int16, int32, int64, uint8, uint32]
+_BY_NAME = {d.name: d for d in ALL}
+_BY_NP = {d.np: d for d in ALL if d.np is not None}
+
+default_float = float32
+default_int = int32
+
+
+def dtype(x) -> DType:
+    """Coerce a slope dtype, NumPy dtype, Python type or name to a slope DType."""
+    if isinstance(x, DType):
+        return x
+    if x is float:
+        return default_float
+    if x is int:
+        return default_int
+    if x is bool:
+        return bool_
+    if isinstance(x, str) and x in _BY_NAME:
+        return _BY_NAME[x]
+    try:
+        npd = np.dtype(x)
+    except TypeError:
+        npd = None
+    if npd is not None and npd in _BY_NP:
+        return _BY_NP[npd]
+    if npd == np.dtype(np.float64):  # pragma: no cover - covered by table
+        return float64
+    from slope.errors import DTypeError
+
+    raise DTypeError(f"slope does not support dtype {x!r}; supported: {', '.join(_BY_NAME)}")
+
+
+def from_numpy(npd) -> DType:
+    return dtype(npd)
+
+
+_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def promote(a: DType, b: DType) -> DType:
+    """Result dtype of a binary op on two tensors (PyTorch-like: bool < int < float, wider wins)."""
+    if a is b:
+        return a
+    if _ORDER[a.kind] != _ORDER[b.kind]:
+        return a if _ORDER[a.kind] > _ORDER[b.kind] else b
+    if a.is_float:
+        if {a, b} == {float16, bfloat16}:
+            return float32
+        return a if a.bits >= b.bits else b
+    return dtype(np.promote_types(a.np, b.np))
+
+
+def scalar_dtype(value, other: DType) -> DType:
+    """dtype a Python scalar takes next to a tensor of dtype `other` (scalars are weakly typed)."""
+    if isinstance(value, bool):
+        return other
+    if isinstance(value, int):
+        return other
+    if isinstance(value, float):
+        return other if other.is_float else default_float
+    from slope.errors import DTypeError
+
+    raise DTypeError(f"cannot use {type(value).__name__} {value!r} as a tensor operand")

@@ -1,0 +1,102 @@
+"""Concrete tensors: data resident on the IREE device, with the PyTorch-like method surface."""
+from __future__ import annotations
+
+import numpy as np
+
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
+from slope.core.methods import TensorMethods
+
+
+class Tensor(TensorMethods):
+    """An n-d array living in an IREE device buffer. Create with slope.tensor / ones / arange ..."""
+
+    __slots__ = ("_buf", "aval")
+    __array_priority__ = 1000
+
+    def __init__(self, buf, aval: Aval):
+        self._buf = buf  # iree.runtime DeviceArray
+        self.aval = aval
+
+    def numpy(self) -> np.ndarray:
+        """A fresh NumPy copy of the data."""
+        from slope.backends.iree import runtime
+
+        return runtime.to_host(self._buf, self.aval)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self):
+        if self.aval.size != 1:
+            from slope.errors import ShapeError
+
+            raise ShapeError(f"item(): tensor of shape {self.aval.shape} has {self.aval.size} elements, not 1")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if not self.dtype.is_int:
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype.name}")
+        return int(self.item())
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        suffix = "" if self.dtype is dt.float32 else f", dtype={self.dtype.name}"
+        return f"tensor({body}{suffix})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (tensor, (self.numpy(),))
+
+
+def tensor(data, dtype=None) -> Tensor:
+    """Make a Tensor from nested lists, scalars, NumPy arrays or Tensors (copies to the device)."""
+    from slope.backends.iree import runtime
+
+    if isinstance(data, Tensor):
+        return data if dtype is None or dt.dtype(dtype) is data.dtype else data.astype(dtype)
+    if dtype is None:
+        if isinstance(data, (np.ndarray, np.generic)):  # NumPy data keeps its dtype
+            d = dt.dtype(data.dtype)
+        else:
+            arr = np.asarray(data)
+            d = dt.float32 if arr.dtype.kind == "f" else dt.dtype(arr.dtype) if arr.dtype.kind in "biu" else None
+            if d is dt.int64:  # Python ints default to int32 unless they do not fit
+                d = dt.int32 if np.all(np.abs(arr) < 2**31) else dt.int64
+            if d is None:
+                from slope.errors import DTypeError
+
+                raise DTypeError(f"cannot make a tensor from {type(data).__name__} with dtype {arr.dtype}")
+    else:
+        d = dt.dtype(dtype)
+    arr = np.ascontiguousarray(np.asarray(data, dtype=d.np))
+    return Tensor(runtime.to_device(arr), Aval(arr.shape, d))
+
+
+def as_tensor(x) -> Tensor:
+    """Operands of primitives: Tensors pass through, scalars/arrays are copied to the device."""
+    if isinstance(x, Tensor):
+        return x
+    from slope.core.trace import Tracer
+
+    if isinstance(x, Tracer):
+        return x
+    return tensor(x)

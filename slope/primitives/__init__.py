@@ -1,0 +1,3 @@
+"""All primitive specs, one module per family; importing this package registers them in REGISTRY."""
+from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register  # noqa: F401
+from slope.primitives import elementwise, creation, shape, reduce, linalg  # noqa: F401,E402

@@ -1,0 +1,95 @@
+"""Creation primitives: operand-free ops that make a tensor from params (constants, iota)."""
+from __future__ import annotations
+
+import math
+
+from slope import reference as ref
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
+from slope.errors import DTypeError, ShapeError
+from slope.primitives.spec import ErrorInput, Spec, register
+from slope.backends.iree.lowering import mlir_type, scalar_literal
+
+
+def _check_shape(name, shape):
+    if any((not isinstance(d, int)) or d < 0 for d in shape):
+        raise ShapeError(f"{name}: shape must be non-negative ints, got {shape}")
+
+
+def _full_rule(*, shape, value, dtype):
+    _check_shape("full", shape)
+    if not isinstance(value, (bool, int, float)):
+        raise DTypeError(f"full: value must be a Python scalar, got {type(value).__name__}")
+    if dtype.is_int and isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        raise DTypeError(f"full: cannot fill {dtype.name} with {value}")
+    return [Aval(shape, dtype)]
+
+
+def _full_lower(ctx, args, in_avals, out_avals, *, shape, value, dtype):
+    return [ctx.op(f"stablehlo.constant dense<{scalar_literal(value, dtype)}> : {mlir_type(out_avals[0])}", out_avals[0])]
+
+
+def _no_operand_vmap(spec):
+    def rule(axis_size, args, dims, **params):
+        return [spec.bind(**params)], [None]
+
+    return rule
+
+
+def _creation_sample(kind):
+    def sample(draw, dtype):
+        from slope.primitives import sampling as S
+
+        st = S._st()
+        shape = S.draw_shape(draw)
+        if kind == "full":
+            value = draw(st.integers(-5, 5)) if dtype.is_int else draw(st.floats(-5, 5, width=32))
+            return [], {"shape": shape, "value": value, "dtype": dtype}
+        shape = shape or (3,)
+        return [], {"shape": shape, "dimension": draw(st.integers(0, len(shape) - 1)), "dtype": dtype}
+
+    return sample
+
+
+_no_inputs = {"transpose": "has no operands", "grad": "has no operands", "jvp": "has no operands (tangent is zero)"}
+
+full = register(Spec(
+    name="full",
+    abstract_eval=_full_rule,
+    lower=_full_lower,
+    reference=ref.full,
+    jvp=lambda primals, tangents, **p: ([full.bind(**p)], [full.bind(**{**p, "value": 0})]),
+    sample=_creation_sample("full"),
+    dtypes=("float32", "float64", "int32", "bool"),
+    exempt=dict(_no_inputs),
+    error_inputs=lambda: [ErrorInput([], {"shape": (2, -1), "value": 1.0, "dtype": dt.float32}, ShapeError,
+                                      "full: shape must be non-negative")],
+    doc="a tensor of `shape` filled with `value`",
+))
+full.vmap = _no_operand_vmap(full)
+
+
+def _iota_rule(*, shape, dimension, dtype):
+    _check_shape("iota", shape)
+    if not 0 <= dimension < len(shape):
+        raise ShapeError(f"iota: dimension {dimension} out of range for shape {shape}")
+    if dtype.is_bool:
+        raise DTypeError("iota: dtype must be numeric, got bool")
+    return [Aval(shape, dtype)]
+
+
+iota = register(Spec(
+    name="iota",
+    abstract_eval=_iota_rule,
+    lower=lambda ctx, args, ia, oa, *, shape, dimension, dtype: [
+        ctx.generic("stablehlo.iota", [], [], oa, f"iota_dimension = {dimension} : i64")],
+    reference=ref.iota,
+    jvp=lambda primals, tangents, **p: ([iota.bind(**p)], [full.bind(shape=p["shape"], value=0, dtype=p["dtype"])]),
+    sample=_creation_sample("iota"),
+    dtypes=("float32", "int32"),
+    exempt=dict(_no_inputs),
+    error_inputs=lambda: [ErrorInput([], {"shape": (3,), "dimension": 1, "dtype": dt.int32}, ShapeError,
+                                      "iota: dimension 1 out of range")],
+    doc="index along `dimension`, broadcast to `shape` (arange)",
+))
+iota.vmap = _no_operand_vmap(iota)

@@ -1,0 +1,489 @@
+"""Elementwise primitives: unary math, binary arithmetic, comparisons, bitwise ops, select, clamp, convert.
+
+Operands of one primitive have equal shapes (broadcasting happens in slope.ops, above the
+primitives). Derivatives at non-differentiable points follow JAX: abs'(0) = 0 (sign), ties in
+maximum/minimum split the gradient equally, floor/ceil/round/sign have zero derivative.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from slope import reference as ref
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
+from slope.errors import DTypeError, describe
+from slope.primitives import sampling as S
+from slope.primitives.rules import check_same, vmap_elementwise, zeros_like
+from slope.primitives.spec import ErrorInput, Spec, register
+
+
+def _lax():
+    from slope import lax
+
+    return lax
+
+
+def _c(x, v):
+    """A constant with x's shape and dtype (rules build their coefficients with it)."""
+    return _lax().full(shape=tuple(x.shape), value=v, dtype=x.dtype)
+
+
+def _is_undef(x):
+    from slope.transforms.transpose import UndefPrimal
+
+    return isinstance(x, UndefPrimal)
+
+
+FLOAT = ("float32", "float64")
+INTS = ("int32",)
+KIND_OK = {
+    "float": (lambda d: d.is_float, "a floating-point"),
+    "numeric": (lambda d: not d.is_bool, "a numeric"),
+    "int": (lambda d: d.is_int, "an integer"),
+    "intbool": (lambda d: d.is_int or d.is_bool, "an integer or bool"),
+    "any": (lambda d: True, "any"),
+}
+
+
+def _shape_rule(name, kind, out_dtype=None):
+    ok, what = KIND_OK[kind]
+
+    def rule(*avals, **params):
+        check_same(name, avals)
+        if not ok(avals[0].dtype):
+            raise DTypeError(f"{name}: expected {what} dtype, got {describe(avals)}")
+        return [Aval(avals[0].shape, out_dtype or avals[0].dtype)]
+
+    return rule
+
+
+def _lower_simple(op):
+    def lower(ctx, args, in_avals, out_avals):
+        return [ctx.generic(op, args, in_avals, out_avals)]
+
+    return lower
+
+
+def _register_elementwise(name, op, arity, kind, deriv, *, linear=None, out_dtype=None, sample=None,
+                          dtypes=FLOAT, ref_name=None, lower=None, doc="", exempt=None):
+    """Make and register the Spec of an elementwise primitive from a table row."""
+    ref_fn = getattr(ref, ref_name or name)
+
+    def jvp(primals, tangents):
+        out = spec.bind(*primals)
+        if deriv is None:
+            return [out], [zeros_like(out)]
+        terms = deriv(*primals, out, *tangents)
+        return [out], [terms]
+
+    spec = Spec(
+        name=name,
+        abstract_eval=_shape_rule(name, kind, out_dtype),
+        lower=lower or _lower_simple(op),
+        reference=ref_fn,
+        jvp=jvp,
+        transpose=linear,
+        vmap=None,
+        sample=sample or S.elementwise(arity),
+        dtypes=dtypes,
+        doc=doc,
+        exempt=dict(exempt or {}),
+        error_inputs=_default_errors(name, arity, kind, dtypes),
+    )
+    spec.vmap = vmap_elementwise(spec)
+    if linear is None:
+        spec.exempt.setdefault("transpose", "not linear in any operand")
+    if deriv is None:
+        spec.exempt.setdefault("grad", "derivative is zero everywhere it exists (piecewise constant or non-float output)")
+    return register(spec)
+
+
+def L():
+    """Primitive-level ops, looked up late (the lax namespace is built after all specs register)."""
+    return _lax()
+
+
+def _default_errors(name, arity, kind, dtypes):
+    """Every elementwise op must reject mismatched shapes and operands of a dtype it does not take."""
+    from slope.errors import ShapeError
+
+    good = dt.dtype(dtypes[0]).np
+    wrong = {"float": np.bool_, "numeric": np.bool_, "intbool": np.float32, "int": np.float32}.get(kind)
+
+    def errors():
+        out = []
+        if arity > 1:
+            out.append(_bad([np.ones(2, good)] + [np.ones(3, good)] * (arity - 1),
+                            f"{name}: operands must have equal shapes", error=ShapeError))
+        if wrong is not None:
+            out.append(_bad([np.ones(2, wrong)] * arity, f"{name}: expected"))
+        return out
+
+    return errors
+
+
+# ---------------------------------------------------------------- unary math
+_pos = dict(sample=S.elementwise(1, 0.2, 4.0))
+_UNARY = [
+    # name, stablehlo op, derivative(x, y, t) -> tangent, extra
+    ("neg", "stablehlo.negate", lambda x, y, t: L().neg(t), dict(kind="numeric", dtypes=FLOAT + INTS,
+                                                              linear=lambda cts, x: [L().neg(cts[0])], doc="-x")),
+    ("exp", "stablehlo.exponential", lambda x, y, t: L().mul(t, y), dict(doc="e**x")),
+    ("log", "stablehlo.log", lambda x, y, t: L().div(t, x), dict(**_pos, doc="natural log (x > 0)")),
+    ("sin", "stablehlo.sine", lambda x, y, t: L().mul(t, L().cos(x)), dict(doc="sine")),
+    ("cos", "stablehlo.cosine", lambda x, y, t: L().neg(L().mul(t, L().sin(x))), dict(doc="cosine")),
+    ("tan", "stablehlo.tan", lambda x, y, t: L().mul(t, L().add(_c(y, 1), L().mul(y, y))),
+     dict(sample=S.elementwise(1, -1.2, 1.2), doc="tangent")),
+    ("tanh", "stablehlo.tanh", lambda x, y, t: L().mul(t, L().sub(_c(y, 1), L().mul(y, y))), dict(doc="hyperbolic tangent")),
+    ("logistic", "stablehlo.logistic", lambda x, y, t: L().mul(t, L().mul(y, L().sub(_c(y, 1), y))),
+     dict(doc="sigmoid 1/(1+e**-x)")),
+    ("sqrt", "stablehlo.sqrt", lambda x, y, t: L().div(t, L().mul(_c(y, 2), y)), dict(**_pos, doc="square root")),
+    ("rsqrt", "stablehlo.rsqrt", lambda x, y, t: L().mul(t, L().div(L().mul(_c(y, -0.5), y), x)),
+     dict(**_pos, doc="1/sqrt(x)")),
+    ("abs", "stablehlo.abs", lambda x, y, t: L().mul(t, L().sign(x)),
+     dict(kind="numeric", dtypes=FLOAT + INTS, sample=S.elementwise(1, fix=S.away_from_zero, int_range=(-20, 20)),
+          doc="|x|; abs'(0) = 0")),
+    ("sign", "stablehlo.sign", None, dict(kind="numeric", dtypes=FLOAT + INTS, doc="-1, 0 or 1")),
+    ("floor", "stablehlo.floor", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round down")),
+    ("ceil", "stablehlo.ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round up")),
+    ("round", "stablehlo.round_nearest_even", None,
+     dict(sample=S.elementwise(1, fix=lambda v: S.away_from_integers(v - 0.5) + 0.0), doc="round half to even")),
+    ("expm1", "stablehlo.exponential_minus_one", lambda x, y, t: L().mul(t, L().add(y, _c(y, 1))), dict(doc="e**x - 1")),
+    ("log1p", "stablehlo.log_plus_one", lambda x, y, t: L().div(t, L().add(x, _c(x, 1))),
+     dict(sample=S.elementwise(1, -0.8, 4.0), doc="log(1 + x)")),
+    ("not", "stablehlo.not", None, dict(kind="intbool", dtypes=("bool", "int32"), ref_name="not_",
+                                        doc="logical not (bool) / bitwise not (int)")),
+]
+for _name, _op, _deriv, _extra in _UNARY:
+    _extra = dict(_extra)
+    _kind = _extra.pop("kind", "float")
+    _register_elementwise(_name, _op, 1, _kind, _deriv, **_extra)
+
+
+# ---------------------------------------------------------------- binary arithmetic
+def _mul_transpose(cts, x, y):
+    ct = cts[0]
+    return [L().mul(ct, y) if _is_undef(x) else None, L().mul(x, ct) if _is_undef(y) else None]
+
+
+def _div_transpose(cts, x, y):
+    assert not _is_undef(y), "div is linear only in its numerator"
+    return [L().div(cts[0], y), None]
+
+
+def _max_deriv(pick):
+    """maximum/minimum: the winner gets the tangent; exact ties split it equally (JAX convention)."""
+
+    def d(x, y, out, tx, ty):
+        l = L()
+        half = _c(x, 0.5)
+        wx = l.select(l.eq(x, y), half, l.select(pick(x, y), _c(x, 1), _c(x, 0)))
+        wy = l.sub(_c(x, 1), wx)
+        return l.add(l.mul(tx, wx), l.mul(ty, wy))
+
+    return d
+
+
+def _pow_deriv(x, y, out, tx, ty):
+    l = L()
+    dx = l.mul(tx, l.mul(y, l.pow(x, l.sub(y, _c(y, 1)))))
+    dy = l.mul(ty, l.mul(out, l.log(x)))
+    return l.add(dx, dy)
+
+
+def _rem_deriv(x, y, out, tx, ty):
+    l = L()
+    q = l.div(l.sub(x, out), y)  # trunc(x / y), exact where rem is differentiable
+    return l.sub(tx, l.mul(ty, q))
+
+
+def _atan2_deriv(x, y, out, tx, ty):
+    l = L()
+    r2 = l.add(l.mul(x, x), l.mul(y, y))
+    return l.div(l.sub(l.mul(tx, y), l.mul(ty, x)), r2)
+
+
+def _rem_sample(draw, dtype):
+    args, params = S.elementwise(2, fixes=[None, S.away_from_zero])(draw, dtype)
+    x, y = args
+    if dtype.is_float:  # keep x/y away from integers: rem jumps there
+        q = x.astype(np.float64) / y.astype(np.float64)
+        x = np.asarray(S.away_from_integers(q) * y.astype(np.float64), dtype=x.dtype)
+    else:
+        y = np.where(y == 0, 1, y).astype(y.dtype)
+    return [x, y], params
+
+
+def _div_sample(draw, dtype):
+    args, params = S.elementwise(2, fixes=[None, S.away_from_zero])(draw, dtype)
+    if dtype.is_int:
+        args[1] = np.where(args[1] == 0, 1, args[1]).astype(args[1].dtype)
+    return args, params
+
+
+def _ties_sample(draw, dtype):
+    args, params = S.elementwise(2)(draw, dtype)
+    a, b = args
+    if dtype.is_float:  # avoid near-ties (FD would straddle the kink) but keep exact ties sometimes
+        close = (np.abs(a.astype(np.float64) - b.astype(np.float64)) < 0.1) & (a != b)
+        b = np.where(close, a + np.asarray(0.5, a.dtype), b).astype(b.dtype)
+    return [a, b], params
+
+
+def _pow_sample(draw, dtype):
+    if dtype.is_int:
+        shape = S.draw_shape(draw)
+        return [S.draw_array(draw, shape, dtype, -4, 4), S.draw_array(draw, shape, dtype, 0, 4)], {}
+    return S.elementwise(2, fixes=[lambda v: np.abs(v) + 0.3, None])(draw, dtype)
+
+
+_BINARY = [
+    ("add", "stablehlo.add", lambda x, y, o, tx, ty: L().add(tx, ty),
+     dict(kind="numeric", dtypes=FLOAT + INTS, linear=lambda cts, x, y: [cts[0], cts[0]], doc="x + y")),
+    ("sub", "stablehlo.subtract", lambda x, y, o, tx, ty: L().sub(tx, ty),
+     dict(kind="numeric", dtypes=FLOAT + INTS, linear=lambda cts, x, y: [cts[0], L().neg(cts[0])], doc="x - y")),
+    ("mul", "stablehlo.multiply", lambda x, y, o, tx, ty: L().add(L().mul(tx, y), L().mul(x, ty)),
+     dict(kind="numeric", dtypes=FLOAT + INTS, linear=_mul_transpose, doc="x * y")),
+    ("div", "stablehlo.divide", lambda x, y, o, tx, ty: L().div(L().sub(tx, L().mul(ty, o)), y),
+     dict(kind="numeric", dtypes=FLOAT + INTS, linear=_div_transpose, sample=_div_sample,
+          doc="x / y (integers truncate toward zero)")),
+    ("pow", "stablehlo.power", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + INTS, sample=_pow_sample, doc="x ** y")),
+    ("maximum", "stablehlo.maximum", _max_deriv(lambda x, y: L().gt(x, y)),
+     dict(kind="numeric", dtypes=FLOAT + INTS, sample=_ties_sample, doc="elementwise max; ties split the gradient")),
+    ("minimum", "stablehlo.minimum", _max_deriv(lambda x, y: L().lt(x, y)),
+     dict(kind="numeric", dtypes=FLOAT + INTS, sample=_ties_sample, doc="elementwise min; ties split the gradient")),
+    ("rem", "stablehlo.remainder", _rem_deriv,
+     dict(kind="numeric", dtypes=FLOAT + INTS, sample=_rem_sample, doc="C fmod: x - y*trunc(x/y), sign of x")),
+    ("atan2", "stablehlo.atan2", _atan2_deriv,
+     dict(sample=S.elementwise(2, fixes=[S.away_from_zero, S.away_from_zero]), doc="angle of (y=x0, x=x1)")),
+]
+for _name, _op, _deriv, _extra in _BINARY:
+    _extra = dict(_extra)
+    _kind = _extra.pop("kind", "float")
+    _register_elementwise(_name, _op, 2, _kind, _deriv, **_extra)
+
+# Derivative rules above take (x, y, out, tx, ty); unary ones (x, y, t). _register_elementwise calls
+# deriv(*primals, out, *tangents), which matches both.
+
+
+# ---------------------------------------------------------------- comparisons and bitwise
+def _compare_lower(direction):
+    def lower(ctx, args, in_avals, out_avals):
+        d = in_avals[0].dtype
+        ctype = "FLOAT" if d.is_float else "UNSIGNED" if (d.is_unsigned or d.is_bool) else "SIGNED"
+        attrs = (f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
+                 f"compare_type = #stablehlo<comparison_type {ctype}>")
+        return [ctx.generic("stablehlo.compare", args, in_avals, out_avals, attrs)]
+
+    return lower
+
+
+for _name, _dir in [("eq", "EQ"), ("ne", "NE"), ("lt", "LT"), ("le", "LE"), ("gt", "GT"), ("ge", "GE")]:
+    _register_elementwise(_name, None, 2, "any", None, out_dtype=dt.bool_, lower=_compare_lower(_dir),
+                          dtypes=FLOAT + INTS + ("bool",), sample=_ties_sample if _name != "eq" else None,
+                          doc=f"x {_dir.lower()} y, elementwise (bool result)")
+
+_int_bool = dict(kind="intbool", dtypes=("bool", "int32", "uint32"))
+for _name, _op, _r in [("and", "stablehlo.and", "and_"), ("or", "stablehlo.or", "or_"), ("xor", "stablehlo.xor", "xor")]:
+    _register_elementwise(_name, _op, 2, "intbool", None, dtypes=("bool", "int32", "uint32"), ref_name=_r,
+                          doc=f"logical {_name} (bool) / bitwise {_name} (int)")
+
+
+def _shift_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    info = np.iinfo(dtype.np)
+    x = S.draw_array(draw, shape, dtype, max(info.min, -(2**31)), min(info.max, 2**32 - 1))
+    s = S.draw_array(draw, shape, dtype, 0, dtype.bits + 3)  # includes amounts >= bit width
+    return [x, s], {}
+
+
+for _name, _op in [("shift_left", "stablehlo.shift_left"), ("shift_right_logical", "stablehlo.shift_right_logical"),
+                   ("shift_right_arithmetic", "stablehlo.shift_right_arithmetic")]:
+    _register_elementwise(_name, _op, 2, "int", None, dtypes=("int32", "uint32"), sample=_shift_sample,
+                          doc=f"{_name.replace('_', ' ')}; shifts >= bit width give 0 (or the sign fill)")
+
+
+# ---------------------------------------------------------------- select, clamp
+def _select_rule(pred, a, b):
+    check_same("select", [pred, a, b], same_dtype=False)
+    if not pred.dtype.is_bool:
+        raise DTypeError(f"select: predicate must be bool, got {describe([pred, a, b])}")
+    if a.dtype is not b.dtype:
+        raise DTypeError(f"select: branches must have one dtype, got {describe([pred, a, b])}")
+    return [a]
+
+
+def _select_jvp(primals, tangents):
+    p, a, b = primals
+    _, ta, tb = tangents
+    return [L().select(p, a, b)], [L().select(p, ta, tb)]
+
+
+def _select_transpose(cts, p, a, b):
+    assert not _is_undef(p), "select is not linear in its predicate"
+    ct = cts[0]
+    zeros = zeros_like(ct)
+    return [None, L().select(p, ct, zeros) if _is_undef(a) else None, L().select(p, zeros, ct) if _is_undef(b) else None]
+
+
+def _select_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    return [S.draw_array(draw, shape, dt.bool_), S.draw_array(draw, shape, dtype), S.draw_array(draw, shape, dtype)], {}
+
+
+def _bad(args, match, error=DTypeError, **params):
+    return ErrorInput([np.asarray(a) for a in args], params, error, match)
+
+
+select = Spec(
+    name="select",
+    abstract_eval=_select_rule,
+    lower=_lower_simple("stablehlo.select"),
+    reference=ref.select,
+    jvp=_select_jvp,
+    transpose=_select_transpose,
+    sample=_select_sample,
+    dtypes=FLOAT + INTS,
+    error_inputs=lambda: [_bad([np.ones(2, np.float32), np.ones(2, np.float32), np.ones(2, np.float32)], "select: predicate must be bool")],
+    doc="where(pred, on_true, on_false)",
+)
+select.vmap = vmap_elementwise(select)
+register(select)
+
+
+def _clamp_rule(lo, x, hi):
+    check_same("clamp", [lo, x, hi])
+    if x.dtype.is_bool:
+        raise DTypeError(f"clamp: expected numeric operands, got {describe([lo, x, hi])}")
+    return [x]
+
+
+def _clamp_jvp(primals, tangents):
+    lo, x, hi = primals
+    tlo, tx, thi = tangents
+    l = L()
+    out = l.clamp(lo, x, hi)
+    below, above = l.lt(x, lo), l.gt(x, hi)
+    t = l.select(below, tlo, l.select(above, thi, tx))
+    return [out], [t]
+
+
+def _clamp_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    lo = S.draw_array(draw, shape, dtype, -2, -0.5)
+    hi = S.draw_array(draw, shape, dtype, 0.5, 2)
+    x = S.draw_array(draw, shape, dtype, -3, 3)
+    if dtype.is_float:  # keep x off the clamp edges where the derivative jumps
+        xf = x.astype(np.float64)
+        near = (np.abs(xf - lo) < 0.05) | (np.abs(xf - hi) < 0.05)
+        x = np.where(near, (lo.astype(np.float64) + hi.astype(np.float64)) / 2, xf).astype(dtype.np)
+    return [lo, x, hi], {}
+
+
+clamp = Spec(
+    name="clamp",
+    abstract_eval=_clamp_rule,
+    lower=_lower_simple("stablehlo.clamp"),
+    reference=ref.clamp,
+    jvp=_clamp_jvp,
+    sample=_clamp_sample,
+    dtypes=FLOAT + INTS,
+    exempt={"transpose": "not linear"},
+    doc="min(max(x, lo), hi); at the edges the gradient goes to x only strictly inside",
+)
+clamp.vmap = vmap_elementwise(clamp)
+register(clamp)
+
+
+# ---------------------------------------------------------------- convert, bitcast, stop_gradient
+def _convert_rule(x, *, dtype):
+    return [Aval(x.shape, dtype)]
+
+
+def _convert_jvp(primals, tangents, *, dtype):
+    (x,), (t,) = primals, tangents
+    out = L().convert(x, dtype=dtype)
+    if x.dtype.is_float and dtype.is_float:
+        return [out], [L().convert(t, dtype=dtype)]
+    return [out], [zeros_like(out)]
+
+
+def _convert_transpose(cts, x, *, dtype):
+    return [L().convert(cts[0], dtype=x.aval.dtype)]
+
+
+def _convert_lower(ctx, args, in_avals, out_avals, *, dtype):
+    src = in_avals[0].dtype
+    if dtype.is_bool and not src.is_bool:  # StableHLO convert to i1 truncates; slope means x != 0
+        zero = ctx.constant(0, in_avals[0])
+        return _compare_lower("NE")(ctx, [args[0], zero], [in_avals[0], in_avals[0]], out_avals)
+    return [ctx.generic("stablehlo.convert", args, in_avals, out_avals)]
+
+
+def _convert_sample(draw, dtype):
+    target = draw(S._st().sampled_from([dt.float32, dt.float64, dt.int32, dt.bool_]))
+    shape = S.draw_shape(draw)
+    x = S.draw_array(draw, shape, dtype, -5, 5, fix=S.away_from_integers)
+    return [x], {"dtype": target}
+
+
+def _vmap_unary_params(spec):
+    def rule(axis_size, args, dims, **params):
+        return [spec.bind(*args, **params)], list(dims)
+
+    return rule
+
+
+convert = register(Spec(
+    name="convert",
+    abstract_eval=_convert_rule,
+    lower=_convert_lower,
+    reference=ref.convert,
+    jvp=_convert_jvp,
+    transpose=_convert_transpose,
+    sample=_convert_sample,
+    dtypes=FLOAT + INTS + ("bool",),
+    doc="astype: float->int truncates toward zero, to bool means != 0",
+))
+convert.vmap = _vmap_unary_params(convert)
+
+
+def _bitcast_rule(x, *, dtype):
+    if x.dtype.bits != dtype.bits or x.dtype.is_bool or dtype.is_bool:
+        raise DTypeError(f"bitcast: {x.str_short()} to {dtype.name} needs equal bit widths (and no bool)")
+    return [Aval(x.shape, dtype)]
+
+
+def _bitcast_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    target = {32: [dt.int32, dt.uint32, dt.float32], 64: [dt.int64, dt.float64]}[dtype.bits]
+    return [S.draw_array(draw, shape, dtype)], {"dtype": draw(S._st().sampled_from(target))}
+
+
+bitcast = register(Spec(
+    name="bitcast",
+    abstract_eval=_bitcast_rule,
+    lower=lambda ctx, args, ia, oa, *, dtype: [ctx.generic("stablehlo.bitcast_convert", args, ia, oa)],
+    reference=ref.bitcast,
+    jvp=lambda primals, tangents, *, dtype: ([L().bitcast(primals[0], dtype=dtype)],
+                                             [zeros_like(L().bitcast(primals[0], dtype=dtype))]),
+    sample=_bitcast_sample,
+    dtypes=("float32", "int32", "uint32", "float64"),
+    exempt={"transpose": "not linear", "grad": "reinterpreting bits has no useful derivative"},
+    error_inputs=lambda: [_bad([np.ones(2, np.float32)], "bitcast: .* needs equal bit widths", dtype=dt.float64)],
+    doc="reinterpret the bits as another dtype of the same width",
+))
+bitcast.vmap = _vmap_unary_params(bitcast)
+
+stop_gradient = register(Spec(
+    name="stop_gradient",
+    abstract_eval=lambda x: [x],
+    lower=lambda ctx, args, ia, oa: list(args),
+    reference=ref.stop_gradient,
+    jvp=lambda primals, tangents: ([L().stop_gradient(primals[0])], [zeros_like(primals[0])]),
+    dtypes=FLOAT,
+    sample=S.elementwise(1),
+    exempt={"transpose": "not linear: its derivative is zero", "grad": "derivative is zero by definition"},
+    doc="identity whose derivative is zero",
+))
+stop_gradient.vmap = _vmap_unary_params(stop_gradient)

@@ -1,0 +1,166 @@
+"""Reductions over a set of axes: sum (linear), max, min, prod."""
+from __future__ import annotations
+
+import numpy as np
+
+from slope import reference as ref
+from slope.core.aval import Aval
+from slope.errors import DTypeError, ShapeError
+from slope.primitives import sampling as S
+from slope.primitives.spec import ErrorInput, Spec, register
+
+
+def L():
+    from slope import lax
+
+    return lax
+
+
+def _reduce_rule(name):
+    def rule(x, *, axes):
+        if len(set(axes)) != len(axes) or any(not 0 <= a < x.ndim for a in axes):
+            raise ShapeError(f"{name}: axes {tuple(axes)} invalid for {x.str_short()}")
+        if x.dtype.is_bool and name != "reduce_max" and name != "reduce_min":
+            raise DTypeError(f"{name}: expected a numeric operand, got {x.str_short()}")
+        return [Aval(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)]
+
+    return rule
+
+
+def _init_value(name, dtype):
+    if name == "reduce_sum":
+        return 0
+    if name == "reduce_prod":
+        return 1
+    big = name == "reduce_min"
+    if dtype.is_float:
+        return float("inf") if big else float("-inf")
+    if dtype.is_bool:
+        return big
+    info = np.iinfo(dtype.np)
+    return int(info.max) if big else int(info.min)
+
+
+_BODY_OP = {"reduce_sum": "stablehlo.add", "reduce_max": "stablehlo.maximum", "reduce_min": "stablehlo.minimum",
+            "reduce_prod": "stablehlo.multiply"}
+
+
+def _reduce_lower(name):
+    def lower(ctx, args, in_avals, out_avals, *, axes):
+        from slope.backends.iree.lowering import dense_attr, mlir_type
+
+        scalar = Aval((), in_avals[0].dtype)
+        init = ctx.constant(_init_value(name, scalar.dtype), scalar)
+        t = mlir_type(scalar)
+        region = (f'{{\n      ^bb0(%a: {t}, %b: {t}):\n        %r = "{_BODY_OP[name]}"(%a, %b) : ({t}, {t}) -> {t}\n'
+                  f'        "stablehlo.return"(%r) : ({t}) -> ()\n    }}')
+        return [ctx.generic("stablehlo.reduce", [args[0], init], [in_avals[0], scalar], out_avals,
+                            f"dimensions = {dense_attr(sorted(axes))}", region)]
+
+    return lower
+
+
+def _kept_dims(ndim, axes):
+    return tuple(i for i in range(ndim) if i not in axes)
+
+
+def _expand_back(y, x_shape, axes):
+    return L().broadcast_in_dim(y, shape=tuple(x_shape), broadcast_dimensions=_kept_dims(len(x_shape), axes))
+
+
+def _sum_jvp(primals, tangents, *, axes):
+    return [L().reduce_sum(primals[0], axes=axes)], [L().reduce_sum(tangents[0], axes=axes)]
+
+
+def _extreme_jvp(name):
+    def jvp(primals, tangents, *, axes):
+        """Ties share the gradient equally (JAX convention), so the result is symmetric in them."""
+        (x,), (t,) = primals, tangents
+        l = L()
+        y = getattr(l, name)(x, axes=axes)
+        mask = l.convert(l.eq(x, _expand_back(y, x.shape, axes)), dtype=x.dtype)
+        count = l.reduce_sum(mask, axes=axes)
+        return [y], [l.div(l.reduce_sum(l.mul(t, mask), axes=axes), count)]
+
+    return jvp
+
+
+def _prod_jvp(primals, tangents, *, axes):
+    """d prod = sum_i t_i * prod_{j != i} x_j, via an [n, n] matrix with ones on the diagonal.
+
+    No division by x, so zeros in x get the right derivative.
+    """
+    (x,), (t,) = primals, tangents
+    l = L()
+    y = l.reduce_prod(x, axes=axes)
+    perm = _kept_dims(x.ndim, axes) + tuple(sorted(axes))
+    keep = tuple(x.shape[i] for i in _kept_dims(x.ndim, axes))
+    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    flat = l.reshape(l.transpose(x, perm=perm), shape=keep + (n,))
+    tflat = l.reshape(l.transpose(t, perm=perm), shape=keep + (n,))
+    k = len(keep)
+    square = keep + (n, n)
+    rows = l.broadcast_in_dim(flat, shape=square, broadcast_dimensions=tuple(range(k)) + (k + 1,))
+    eye = l.eq(l.iota(shape=square, dimension=k, dtype=_int32()), l.iota(shape=square, dimension=k + 1, dtype=_int32()))
+    others = l.reduce_prod(l.select(eye, l.full(shape=square, value=1, dtype=x.dtype), rows), axes=(k + 1,))
+    return [y], [l.reduce_sum(l.mul(tflat, others), axes=(k,))]
+
+
+def _int32():
+    from slope.core import dtypes
+
+    return dtypes.int32
+
+
+def _reduce_vmap(name):
+    def rule(axis_size, args, dims, *, axes):
+        (x,), (d,) = args, dims
+        new_axes = tuple(a + (1 if a >= d else 0) for a in axes)
+        out_d = d - sum(1 for a in axes if a < d)
+        return [getattr(L(), name)(x, axes=new_axes)], [out_d]
+
+    return rule
+
+
+def _reduce_sample(distinct_values=False):
+    def sample(draw, dtype):
+        shape = S.draw_shape(draw, min_rank=1)
+        axes = tuple(sorted(draw(S._st().sets(S._st().integers(0, len(shape) - 1), min_size=1))))
+        x = S.draw_array(draw, shape, dtype)
+        if distinct_values and dtype.is_float:  # keep maxima apart so FD does not straddle a tie
+            perm = draw(S._st().permutations(range(x.size)))
+            x = (np.asarray(perm, np.float64).reshape(shape) * 0.37 - 1.0).astype(dtype.np)
+        return [x], {"axes": axes}
+
+    return sample
+
+
+def _errors(name):
+    return lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"axes": (2,)}, ShapeError, f"{name}: axes \\(2,\\) invalid")]
+
+
+def _make(name, jvp, doc, transpose=None, sample=None, exempt=None):
+    spec = register(Spec(
+        name=name,
+        abstract_eval=_reduce_rule(name),
+        lower=_reduce_lower(name),
+        reference=getattr(ref, name),
+        jvp=jvp,
+        transpose=transpose,
+        vmap=_reduce_vmap(name),
+        sample=sample or _reduce_sample(),
+        dtypes=("float32", "float64", "int32"),
+        exempt=exempt or {"transpose": "not linear"},
+        error_inputs=_errors(name),
+        doc=doc,
+    ))
+    return spec
+
+
+reduce_sum = _make("reduce_sum", _sum_jvp, "sum over axes",
+                   transpose=lambda cts, x, *, axes: [_expand_back(cts[0], x.aval.shape, axes)], exempt={})
+reduce_max = _make("reduce_max", _extreme_jvp("reduce_max"), "max over axes; ties share the gradient",
+                   sample=_reduce_sample(True))
+reduce_min = _make("reduce_min", _extreme_jvp("reduce_min"), "min over axes; ties share the gradient",
+                   sample=_reduce_sample(True))
+reduce_prod = _make("reduce_prod", _prod_jvp, "product over axes")

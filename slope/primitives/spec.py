@@ -1,0 +1,80 @@
+"""The Spec: one object holding everything slope knows about a primitive.
+
+A newcomer finds a primitive's whole definition in one `Spec(...)` call: its shape/dtype rule,
+NumPy oracle, JVP, transpose (or why it has none), vmap rule, StableHLO lowering, the input
+domain for property tests and the inputs that must be rejected. Tests enumerate REGISTRY.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from slope.core import trace as _trace
+from slope.core.tensor import Tensor
+
+RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "lower", "sample", "error_inputs")
+
+
+@dataclass(eq=False)
+class Spec:
+    name: str
+    abstract_eval: Callable  # (*in_avals, **params) -> list[Aval]; raises slope errors on bad input
+    lower: Callable  # (ctx, arg_names, in_avals, out_avals, **params) -> list[ssa name]
+    reference: Optional[Callable] = None  # NumPy oracle: (*np arrays, **params) -> array | tuple
+    jvp: Optional[Callable] = None  # (primals, tangents, **params) -> (primal_outs, tangent_outs)
+    transpose: Optional[Callable] = None  # (cts, *args with UndefPrimal for linear ones, **params) -> cts per arg
+    vmap: Optional[Callable] = None  # (axis_size, args, dims, **params) -> (outs, out_dims)
+    sample: Optional[Callable] = None  # (draw, dtype) -> (list of np args, params): valid inputs
+    error_inputs: Optional[Callable] = None  # () -> list of ErrorInput
+    multiple_results: bool = False
+    dtypes: tuple = ("float32", "float64")  # dtypes the property suite exercises
+    exempt: dict = field(default_factory=dict)  # rule/check name -> reason it does not apply
+    doc: str = ""
+
+    def __post_init__(self):
+        self._eager_cache: dict = {}
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+    def bind(self, *args, **params):
+        return _trace.bind(self, *args, **params)
+
+    __call__ = bind
+
+    def impl(self, *tensors, **params):
+        """Eager evaluation: compile this primitive alone once per (avals, params), run it on IREE."""
+        key = (tuple(t.aval for t in tensors), tuple(params.items()))
+        exe = self._eager_cache.get(key)
+        if exe is None:
+            exe = self._compile_eager(key[0], params)
+            self._eager_cache[key] = exe
+        return [Tensor(b, a) for b, a in zip(exe([t._buf for t in tensors]), exe.out_avals)]
+
+    def _compile_eager(self, in_avals, params):
+        from slope.backends.iree.compile import compile_module
+        from slope.backends.iree.lowering import lower_primitive
+
+        out_avals = self.abstract_eval(*in_avals, **params)
+        text = lower_primitive(self, list(in_avals), out_avals, params)
+        return compile_module(text, self.name, in_avals, out_avals)
+
+
+@dataclass
+class ErrorInput:
+    """Invalid operands/params for a primitive and the error they must raise."""
+
+    args: list  # NumPy arrays
+    params: dict
+    error: type
+    match: str  # regex the message must contain
+
+
+REGISTRY: dict[str, Spec] = {}
+
+
+def register(spec: Spec) -> Spec:
+    if spec.name in REGISTRY:
+        raise ValueError(f"primitive {spec.name} registered twice")
+    REGISTRY[spec.name] = spec
+    return spec

@@ -1,0 +1,1 @@
+"""Transformations, one module each: jvp, vmap, jit (staging), partial_eval (linearize), transpose (vjp), api."""

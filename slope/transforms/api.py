@@ -1,0 +1,324 @@
+"""Pytree-level transformations users call: jvp, vjp, linearize, grad, value_and_grad, vmap, jac*, hessian."""
+from __future__ import annotations
+
+import functools
+
+from slope.core.pytree import TreeDef, tree_flatten, tree_unflatten
+from slope.core.tensor import Tensor, as_tensor
+from slope.core.trace import Tracer, get_aval
+from slope.errors import DTypeError, TransformError
+
+
+def _leaves(tree):
+    leaves, td = tree_flatten(tree)
+    return [x if isinstance(x, (Tensor, Tracer)) else as_tensor(x) for x in leaves], td
+
+
+def _flat_fun(f, in_tree, store):
+    """f on a flat list of leaves returning a flat list; records the output structure in `store`."""
+
+    def flat(*leaves):
+        args = tree_unflatten(in_tree, leaves)
+        out = f(*args)
+        leaves_out, out_tree = tree_flatten(out)
+        store.append(out_tree)
+        return [x if isinstance(x, (Tensor, Tracer)) else as_tensor(x) for x in leaves_out]
+
+    return flat
+
+
+def jvp(f, primals, tangents):
+    """(f(*primals), J tangents): forward-mode derivative along `tangents` (pytrees like primals)."""
+    from slope.transforms.jvp import jvp_flat
+
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TransformError("jvp: primals and tangents must be tuples of arguments")
+    p_flat, in_tree = _leaves(tuple(primals))
+    t_flat, t_tree = _leaves(tuple(tangents))
+    if in_tree != t_tree:
+        raise TransformError(f"jvp: primals structure {in_tree} differs from tangents structure {t_tree}")
+    for p, t in zip(p_flat, t_flat):
+        if get_aval(p) != get_aval(t):
+            raise TransformError(f"jvp: tangent {get_aval(t).str_short()} does not match primal {get_aval(p).str_short()}")
+    store = []
+    po, to = jvp_flat(_flat_fun(f, in_tree, store), p_flat, t_flat)
+    return tree_unflatten(store[0], po), tree_unflatten(store[0], to)
+
+
+def linearize(f, *primals):
+    """(f(*primals), f_jvp) where f_jvp(*tangents) evaluates the linearized function (staged once)."""
+    from slope.transforms.partial_eval import linearize_flat
+
+    p_flat, in_tree = _leaves(primals)
+    store = []
+    out, f_lin_flat, _, _ = linearize_flat(_flat_fun(f, in_tree, store), p_flat)
+    out_tree = store[0]
+
+    def f_lin(*tangents):
+        t_flat, t_tree = _leaves(tangents)
+        if t_tree != in_tree:
+            raise TransformError(f"linearize: tangents structure {t_tree} differs from primals {in_tree}")
+        return tree_unflatten(out_tree, f_lin_flat(*t_flat))
+
+    return tree_unflatten(out_tree, out), f_lin
+
+
+def vjp(f, *primals, has_aux=False):
+    """(f(*primals), f_vjp) where f_vjp(cotangent) returns a tuple with one cotangent per primal."""
+    from slope.transforms.transpose import vjp_flat
+
+    p_flat, in_tree = _leaves(primals)
+    store = []
+    f_flat = _flat_fun(_split_aux(f) if has_aux else f, in_tree, store)
+    out_flat, f_vjp_flat = vjp_flat(f_flat, p_flat)
+    out_tree = store[0]
+    if has_aux:
+        (out, aux) = tree_unflatten(out_tree, out_flat)
+        out_struct = tree_flatten(out)[1]
+    else:
+        out = tree_unflatten(out_tree, out_flat)
+        out_struct = out_tree
+
+    def f_vjp(ct):
+        ct_flat, ct_tree = _leaves(ct)
+        if ct_tree != out_struct:
+            raise TransformError(f"vjp: cotangent structure {ct_tree} differs from output structure {out_struct}")
+        for c, o in zip(ct_flat, out_flat):
+            if get_aval(c) != get_aval(o):
+                raise TransformError(f"vjp: cotangent {get_aval(c).str_short()} does not match output "
+                                     f"{get_aval(o).str_short()}")
+        aux_cts = [_zeros_like(o) for o in out_flat[len(ct_flat):]]  # aux outputs get zero cotangents
+        cts = f_vjp_flat(*ct_flat, *aux_cts)
+        return tree_unflatten(in_tree, cts)
+
+    return (out, f_vjp, aux) if has_aux else (out, f_vjp)
+
+
+def _zeros_like(x):
+    from slope.primitives.rules import zeros_like
+
+    return zeros_like(x)
+
+
+def _split_aux(f):
+    def g(*args):
+        out = f(*args)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TransformError("has_aux=True: the function must return a pair (output, aux)")
+        return out
+
+    return g
+
+
+def _argnums_tuple(argnums, nargs, name):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise TransformError(f"{name}: argnums {argnums} out of range for {nargs} positional arguments")
+    return tuple(a % nargs for a in nums)
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """Function returning (f(*args), gradient w.r.t. args[argnums]); f must return a float scalar."""
+    name = f"value_and_grad({getattr(f, '__name__', 'f')})"
+
+    @functools.wraps(f)
+    def vg(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args), name)
+        for i in nums:
+            for leaf in _leaves(args[i])[0]:
+                d = get_aval(leaf).dtype
+                if not d.is_float:
+                    raise DTypeError(f"{name}: argument {i} has dtype {d.name}; gradients need floating-point inputs")
+
+        def partial_f(*diff_args):
+            full = list(args)
+            for i, a in zip(nums, diff_args):
+                full[i] = a
+            out = f(*full, **kwargs)
+            value = out[0] if has_aux else out
+            if has_aux and not (isinstance(out, tuple) and len(out) == 2):
+                raise TransformError(f"{name}: has_aux=True requires f to return (value, aux)")
+            value_aval = get_aval(value) if isinstance(value, (Tensor, Tracer)) else None
+            if value_aval is None or value_aval.shape != () or not value_aval.dtype.is_float:
+                got = value_aval.str_short() if value_aval else type(value).__name__
+                raise TransformError(f"{name}: f must return a float scalar (shape ()), got {got}; "
+                                     "use vjp or jacrev for non-scalar outputs")
+            return out
+
+        res = vjp(partial_f, *[args[i] for i in nums], has_aux=has_aux)
+        if has_aux:
+            value, f_vjp, aux = res
+        else:
+            value, f_vjp = res
+        grads = f_vjp(_ones_like(value))
+        g = grads[0] if isinstance(argnums, int) else tuple(grads)
+        return ((value, aux), g) if has_aux else (value, g)
+
+    return vg
+
+
+def _ones_like(x):
+    from slope import lax
+
+    return lax.full(shape=tuple(x.shape), value=1, dtype=x.dtype)
+
+
+def grad(f, argnums=0, has_aux=False):
+    """Gradient of a float-scalar-valued f w.r.t. args[argnums] (an int or a tuple of ints)."""
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def g(*args, **kwargs):
+        out, grads = vg(*args, **kwargs)
+        return (grads, out[1]) if has_aux else grads
+
+    return g
+
+
+# ---------------------------------------------------------------- vmap
+
+
+def _flatten_axes(name, axes, tree: TreeDef, n_leaves):
+    """Broadcast an in_axes/out_axes prefix over a pytree's leaves (None and ints are leaves here)."""
+    if axes is None or isinstance(axes, int):
+        return [axes] * n_leaves
+    if tree.node is None:
+        raise TransformError(f"{name}: axis spec {axes!r} does not match a single array")
+    _, nt_children = tree.node, tree.children
+    if isinstance(axes, dict):
+        keys = tree.aux
+        items = [axes[k] for k in keys] if set(axes) == set(keys) else None
+    else:
+        items = list(axes) if isinstance(axes, (tuple, list)) and len(axes) == len(nt_children) else None
+    if items is None:
+        raise TransformError(f"{name}: axis spec {axes!r} does not match argument structure {tree}")
+    out = []
+    for sub_axes, child in zip(items, nt_children):
+        out += _flatten_axes(name, sub_axes, child, child.num_leaves)
+    return out
+
+
+def vmap(f, in_axes=0, out_axes=0):
+    """Map f over a batch dim of its inputs (in_axes) producing outputs batched along out_axes."""
+    from slope.transforms.vmap import vmap_flat
+
+    @functools.wraps(f)
+    def batched(*args):
+        flat, in_tree = _leaves(args)
+        spec = in_axes if not isinstance(in_axes, list) else tuple(in_axes)
+        if isinstance(spec, tuple) and len(spec) != len(args):
+            raise TransformError(f"vmap: in_axes has {len(spec)} entries but the function got {len(args)} arguments")
+        dims = _flatten_axes("vmap in_axes", spec, in_tree, len(flat))
+        sizes = set()
+        norm = []
+        for x, d in zip(flat, dims):
+            if d is None:
+                norm.append(None)
+                continue
+            nd = get_aval(x).ndim
+            if not -nd <= d < nd:
+                raise TransformError(f"vmap: in_axes {d} out of range for an argument of shape {tuple(x.shape)}")
+            norm.append(d % nd)
+            sizes.add(x.shape[d % nd])
+        if not sizes:
+            raise TransformError("vmap: at least one argument must be mapped (in_axes all None)")
+        if len(sizes) > 1:
+            raise TransformError(f"vmap: mapped axes have different sizes {sorted(sizes)}")
+        store = []
+        # out_axes needs the output structure, which is known only after tracing: resolve lazily.
+        results = vmap_flat(_flat_fun(f, in_tree, store), sizes.pop(), norm, _LazyOutAxes(out_axes, store), flat)
+        return tree_unflatten(store[0], results)
+
+    return batched
+
+
+class _LazyOutAxes:
+    """out_axes resolved against the output tree once vmap has traced the function."""
+
+    def __init__(self, out_axes, store):
+        self.out_axes, self.store = out_axes, store
+
+    def __iter__(self):
+        tree = self.store[0]
+        return iter(_flatten_axes("vmap out_axes", self.out_axes, tree, tree.num_leaves))
+
+
+# ---------------------------------------------------------------- Jacobians
+
+
+def _single_arg(name, args, argnums):
+    if not isinstance(argnums, int):
+        raise TransformError(f"{name}: argnums must be an int")
+    nums = _argnums_tuple(argnums, len(args), name)
+    return nums[0]
+
+
+def jacfwd(f, argnums=0):
+    """Jacobian by forward mode: shape out.shape + x.shape."""
+    from slope import ops
+
+    def jac(*args):
+        i = _single_arg("jacfwd", args, argnums)
+        x = as_tensor(args[i]) if not isinstance(args[i], (Tensor, Tracer)) else args[i]
+        if not x.dtype.is_float:
+            raise DTypeError(f"jacfwd: argument {i} has dtype {x.dtype.name}; need floating point")
+
+        def f_x(xi):
+            full = list(args)
+            full[i] = xi
+            return f(*full)
+
+        n = x.size
+        basis = ops.reshape(_eye(n, x.dtype), n, *x.shape)
+        pushfwd = lambda t: jvp(f_x, (x,), (t,))[1]  # noqa: E731
+        cols = vmap(pushfwd, out_axes=-1)(basis)  # out.shape + (n,)
+        return ops.reshape(cols, *cols.shape[:-1], *x.shape)
+
+    return jac
+
+
+def jacrev(f, argnums=0):
+    """Jacobian by reverse mode: shape out.shape + x.shape."""
+    from slope import ops
+
+    def jac(*args):
+        i = _single_arg("jacrev", args, argnums)
+        x = as_tensor(args[i]) if not isinstance(args[i], (Tensor, Tracer)) else args[i]
+        if not x.dtype.is_float:
+            raise DTypeError(f"jacrev: argument {i} has dtype {x.dtype.name}; need floating point")
+
+        def f_x(xi):
+            full = list(args)
+            full[i] = xi
+            return f(*full)
+
+        y, f_vjp = vjp(f_x, x)
+        if not isinstance(y, (Tensor, Tracer)):
+            raise TransformError("jacrev: f must return a single tensor")
+        m = y.size
+        basis = ops.reshape(_eye(m, y.dtype), m, *y.shape)
+        rows = vmap(lambda ct: f_vjp(ct)[0])(basis)  # (m,) + x.shape
+        return ops.reshape(rows, *y.shape, *x.shape)
+
+    return jac
+
+
+def hessian(f, argnums=0):
+    """Matrix of second derivatives of a scalar f: jacfwd(jacrev(f))."""
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def _eye(n, dtype):
+    from slope import lax
+
+    r = lax.iota(shape=(n, n), dimension=0, dtype=_i32())
+    c = lax.iota(shape=(n, n), dimension=1, dtype=_i32())
+    return lax.convert(lax.eq(r, c), dtype=dtype)
+
+
+def _i32():
+    from slope.core import dtypes
+
+    return dtypes.int32
+

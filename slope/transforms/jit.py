@@ -1,0 +1,236 @@
+"""jit: stage a function to a Program, lower it to StableHLO, compile it with IREE, call it.
+
+The staged call is itself a primitive (`jit_call`) whose param is the Program, so jit composes
+with every other transformation: jvp/vmap/transpose rewrite the inner program and re-bind it.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+
+from slope.core.aval import Aval
+from slope.core.program import Program, eval_program, print_program
+from slope.core.pytree import tree_flatten, tree_unflatten
+from slope.core.tensor import Tensor, as_tensor
+from slope.core.trace import Tracer, get_aval
+from slope.errors import ShapeError, TransformError, describe
+from slope.primitives.spec import Spec, register
+from slope.transforms.staging import make_program
+
+# ---------------------------------------------------------------- compiling a program
+
+
+def log_enabled():
+    return os.environ.get("LOG_JIT", "") not in ("", "0")
+
+
+def compile_program(program: Program):
+    """The IREE executable for a program (compiled once; cached on the program and on disk)."""
+    exe = program._executable
+    if exe is None:
+        from slope.backends.iree.compile import compile_module
+        from slope.backends.iree.lowering import lower_program
+
+        text = lower_program(program)
+        if log_enabled():
+            print(f"{print_program(program)}\n{text}", flush=True)
+        exe = program._executable = compile_module(text, f"jit({program.name})", program.in_avals, program.out_avals)
+    return exe
+
+
+def _jit_call_rule(*avals, program):
+    if list(avals) != program.in_avals:
+        raise ShapeError(f"jit({program.name}): called with {describe(avals)}, "
+                         f"compiled for {describe(program.in_avals)}")
+    return program.out_avals
+
+
+def _jit_call_impl(*args, program):
+    exe = compile_program(program)
+    bufs = exe([a._buf for a in args])
+    return [Tensor(b, a) for b, a in zip(bufs, exe.out_avals)]
+
+
+def _cached(program, key, build):
+    cache = program.__dict__.setdefault("_transform_cache", {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
+def jvp_program(program: Program):
+    def build():
+        from slope.transforms.jvp import jvp_flat
+
+        n = len(program.in_vars)
+
+        def traceable(*args):
+            primals_out, tangents_out = jvp_flat(lambda *xs: eval_program(program, xs), args[:n], args[n:])
+            return [*primals_out, *tangents_out]
+
+        return make_program(traceable, program.in_avals * 2, f"jvp_{program.name}")
+
+    return _cached(program, "jvp", build)
+
+
+def _jit_call_jvp(primals, tangents, *, program):
+    new_program, consts = jvp_program(program)
+    outs = jit_call.bind(*consts, *primals, *tangents, program=new_program)
+    n = len(program.outs)
+    return outs[:n], outs[n:]
+
+
+def vmap_program(program: Program, axis_size: int, dims: tuple):
+    def build():
+        from slope.transforms.vmap import vmap_flat
+
+        avals = []
+        for a, d in zip(program.in_avals, dims):
+            shape = list(a.shape)
+            if d is not None:
+                shape.insert(d, axis_size)
+            avals.append(Aval(shape, a.dtype))
+
+        def traceable(*args):
+            return vmap_flat(lambda *xs: eval_program(program, xs), axis_size, dims, [0] * len(program.outs), args)
+
+        return make_program(traceable, avals, f"vmap_{program.name}")
+
+    return _cached(program, ("vmap", axis_size, tuple(dims)), build)
+
+
+def _jit_call_vmap(axis_size, args, dims, *, program):
+    new_program, consts = vmap_program(program, axis_size, tuple(dims))
+    outs = jit_call.bind(*consts, *args, program=new_program)
+    return outs, [0] * len(outs)
+
+
+def _jit_call_transpose(cts, *args, program):
+    from slope.transforms.transpose import UndefPrimal, transpose_program
+
+    undef = tuple(isinstance(a, UndefPrimal) for a in args)
+    new_program, consts = transpose_program(program, undef)
+    residuals = [a for a, u in zip(args, undef) if not u]
+    from slope.primitives.rules import instantiate
+
+    cts = [instantiate(ct, v.aval) for ct, v in zip(cts, program.outs)]
+    outs = iter(jit_call.bind(*consts, *residuals, *cts, program=new_program))
+    return [next(outs) if u else None for u in undef]
+
+
+def _jit_call_lower(ctx, args, in_avals, out_avals, *, program):
+    from slope.backends.iree.lowering import lower_program_body
+
+    return lower_program_body(ctx, program, args)
+
+
+jit_call = register(Spec(
+    name="jit_call",
+    abstract_eval=_jit_call_rule,
+    lower=_jit_call_lower,
+    jvp=_jit_call_jvp,
+    transpose=_jit_call_transpose,
+    vmap=_jit_call_vmap,
+    multiple_results=True,
+    exempt={"reference": "runs a Program of other primitives, each verified on its own",
+            "sample": "its inputs are whole programs; covered by the transform tests",
+            "error_inputs": "argument checking is tested through slope.jit"},
+    doc="call a staged Program (what slope.jit produces)",
+))
+jit_call.impl = _jit_call_impl
+
+# ---------------------------------------------------------------- the user-facing decorator
+
+
+class Lowered:
+    """What `f.lower(*args)` returns: the slope IR (`.program`) and StableHLO (`.code`) for those args."""
+
+    def __init__(self, program: Program, consts):
+        self._program, self.consts = program, consts
+
+    @property
+    def program(self) -> Program:
+        return self._program
+
+    @property
+    def code(self) -> str:
+        from slope.backends.iree.lowering import lower_program
+
+        return lower_program(self._program)
+
+    def compile(self):
+        return compile_program(self._program)
+
+    def __repr__(self):
+        return f"{print_program(self._program)}\n{self.code}"
+
+
+class Jitted:
+    """A function staged and compiled per input structure (pytree + shapes + dtypes)."""
+
+    def __init__(self, fun, static_argnums=()):
+        self.fun = fun
+        self.static_argnums = tuple(static_argnums)
+        self._cache = {}
+        self._sig = _signature(fun)
+        functools.update_wrapper(self, fun)
+
+    def _prepare(self, args, kwargs):
+        if self._sig is not None:
+            try:
+                self._sig.bind(*args, **kwargs)
+            except TypeError as e:
+                raise TransformError(f"jit({self.__name__}): {e} (called with {len(args)} positional args)") from None
+        static = tuple((i, args[i]) for i in self.static_argnums if i < len(args))
+        dynamic = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
+        flat, in_tree = tree_flatten((dynamic, kwargs))
+        flat = [x if isinstance(x, (Tensor, Tracer)) else as_tensor(x) for x in flat]
+        avals = tuple(get_aval(x) for x in flat)
+        key = (in_tree, avals, static)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._cache[key] = self._trace(in_tree, avals, dict(static))
+        return entry, flat
+
+    def _trace(self, in_tree, avals, static):
+        out_tree_box = []
+        n_args = in_tree.children[0].children.__len__()
+
+        def flat_fun(*flat):
+            dyn, kwargs = tree_unflatten(in_tree, flat)
+            dyn = iter(dyn)
+            total = n_args + len(static)
+            args = [static[i] if i in static else next(dyn) for i in range(total)]
+            out = self.fun(*args, **kwargs)
+            leaves, out_tree = tree_flatten(out)
+            out_tree_box.append(out_tree)
+            return leaves
+
+        program, consts = make_program(flat_fun, list(avals), getattr(self.fun, "__name__", "f"))
+        return program, consts, out_tree_box[0]
+
+    def __call__(self, *args, **kwargs):
+        (program, consts, out_tree), flat = self._prepare(args, kwargs)
+        outs = jit_call.bind(*consts, *flat, program=program)
+        return tree_unflatten(out_tree, outs)
+
+    def lower(self, *args, **kwargs) -> Lowered:
+        (program, consts, _), _ = self._prepare(args, kwargs)
+        return Lowered(program, consts)
+
+
+def _signature(fun):
+    try:
+        return inspect.signature(fun)
+    except (TypeError, ValueError):
+        return None
+
+
+def jit(fun=None, *, static_argnums=()):
+    """Compile `fun` with IREE. Use as `@jit`, `@jit(static_argnums=...)` or `jit(f)`."""
+    if fun is None:
+        return lambda f: Jitted(f, static_argnums)
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    return Jitted(fun, static_argnums)
