@@ -59,6 +59,9 @@ def expand(x, *shape):
 
 def _operands(op, *xs, dtype=None):
     """Tensors broadcast to one shape and promoted to one dtype; Python scalars are weakly typed."""
+    for x in xs:
+        if not (_is_array(x) or isinstance(x, np.ndarray)):
+            _check_scalar(op, x)
     arrays = [x for x in xs if _is_array(x) or isinstance(x, np.ndarray)]
     arrays = [_arr(x) for x in arrays]
     if not arrays:
@@ -71,14 +74,16 @@ def _operands(op, *xs, dtype=None):
         for x in xs:
             if not (_is_array(x) or isinstance(x, np.ndarray)):
                 dtype = dt.scalar_dtype(x, dtype)
-    shape = broadcast_shapes(*[a.shape for a in arrays], op=op)
+    try:
+        shape = broadcast_shapes(*[a.shape for a in arrays], op=op)
+    except ShapeError:
+        raise ShapeError(f"{op}: cannot broadcast operands {describe([a.aval for a in arrays])}") from None
     out = []
     for x in xs:
         if _is_array(x) or isinstance(x, np.ndarray):
             x = astype(_arr(x), dtype)
             out.append(broadcast_to(x, shape))
         else:
-            _check_scalar(op, x)
             out.append(lax.full(shape=shape, value=x, dtype=dtype))
     return out
 

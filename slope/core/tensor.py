@@ -87,7 +87,7 @@ def tensor(data, dtype=None) -> Tensor:
                 raise DTypeError(f"cannot make a tensor from {type(data).__name__} with dtype {arr.dtype}")
     else:
         d = dt.dtype(dtype)
-    arr = np.ascontiguousarray(np.asarray(data, dtype=d.np))
+    arr = np.array(data, dtype=d.np, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
     return Tensor(runtime.to_device(arr), Aval(arr.shape, d))
 
 

@@ -57,6 +57,13 @@ class Spec:
 
         out_avals = self.abstract_eval(*in_avals, **params)
         text = lower_primitive(self, list(in_avals), out_avals, params)
+        from slope.transforms.jit import log_enabled
+
+        if log_enabled():
+            from slope.core.program import Eqn, Program, Var, print_program
+
+            ins, outs = [Var(a) for a in in_avals], [Var(a) for a in out_avals]
+            print(f"{print_program(Program(ins, [Eqn(self, ins, params, outs)], outs, self.name))}\n{text}", flush=True)
         return compile_module(text, self.name, in_avals, out_avals)
 
 

@@ -9,6 +9,11 @@ from slope.core.trace import Tracer, get_aval
 from slope.errors import DTypeError, TransformError
 
 
+def _wraps(f):
+    """functools.wraps without copying f.__dict__ (f may be a Jitted object with state)."""
+    return functools.wraps(f, updated=())
+
+
 def _leaves(tree):
     leaves, td = tree_flatten(tree)
     return [x if isinstance(x, (Tensor, Tracer)) else as_tensor(x) for x in leaves], td
@@ -122,7 +127,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
     """Function returning (f(*args), gradient w.r.t. args[argnums]); f must return a float scalar."""
     name = f"value_and_grad({getattr(f, '__name__', 'f')})"
 
-    @functools.wraps(f)
+    @_wraps(f)
     def vg(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args), name)
         for i in nums:
@@ -168,7 +173,7 @@ def grad(f, argnums=0, has_aux=False):
     """Gradient of a float-scalar-valued f w.r.t. args[argnums] (an int or a tuple of ints)."""
     vg = value_and_grad(f, argnums, has_aux)
 
-    @functools.wraps(f)
+    @_wraps(f)
     def g(*args, **kwargs):
         out, grads = vg(*args, **kwargs)
         return (grads, out[1]) if has_aux else grads
@@ -203,7 +208,7 @@ def vmap(f, in_axes=0, out_axes=0):
     """Map f over a batch dim of its inputs (in_axes) producing outputs batched along out_axes."""
     from slope.transforms.vmap import vmap_flat
 
-    @functools.wraps(f)
+    @_wraps(f)
     def batched(*args):
         flat, in_tree = _leaves(args)
         spec = in_axes if not isinstance(in_axes, list) else tuple(in_axes)

@@ -170,11 +170,11 @@ class Jitted:
     """A function staged and compiled per input structure (pytree + shapes + dtypes)."""
 
     def __init__(self, fun, static_argnums=()):
+        functools.update_wrapper(self, fun, updated=())  # name/doc only: never copy fun.__dict__
         self.fun = fun
         self.static_argnums = tuple(static_argnums)
         self._cache = {}
         self._sig = _signature(fun)
-        functools.update_wrapper(self, fun)
 
     def _prepare(self, args, kwargs):
         if self._sig is not None:
