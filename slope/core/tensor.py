@@ -57,7 +57,10 @@ class Tensor(TensorMethods):
             yield self[i]
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        data = self.numpy()
+        if self.dtype.name == "bfloat16":  # NumPy formats ml_dtypes' bfloat16 like an integer type
+            data = data.astype(np.float32)
+        body = np.array2string(data, separator=", ", prefix="tensor(")
         suffix = "" if self.dtype is dt.float32 else f", dtype={self.dtype.name}"
         return f"tensor({body}{suffix})"
 
