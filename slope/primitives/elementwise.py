@@ -122,6 +122,57 @@ def _default_errors(name, arity, kind, dtypes):
     return errors
 
 
+# ---------------------------------------------------------------- lowerings that work around IREE
+def _lower_accurate_small_x(op, kind):
+    """f64 expm1/log1p are computed naively by IREE 3.13 (expm1(1e-20) = 0): use Kahan's/Goldberg's
+    rewrites there (docs/stablehlo-notes.md §2). Other dtypes use the op directly."""
+
+    def lower(ctx, args, in_avals, out_avals):
+        a = in_avals[0]
+        if a.dtype.bits != 64:
+            return [ctx.unary(op, args[0], a)]
+        x, one = args[0], ctx.constant(1, a)
+        if kind == "expm1":
+            u = ctx.unary("stablehlo.exponential", x, a)
+            um1 = ctx.binary("stablehlo.subtract", u, one, a)
+            small = ctx.binary("stablehlo.multiply", um1, ctx.binary("stablehlo.divide", x, ctx.unary("stablehlo.log", u, a), a), a)
+            big_result = um1
+        else:
+            u = ctx.binary("stablehlo.add", x, one, a)
+            um1 = ctx.binary("stablehlo.subtract", u, one, a)
+            big_result = ctx.unary("stablehlo.log", u, a)
+            small = ctx.binary("stablehlo.multiply", big_result, ctx.binary("stablehlo.divide", x, um1, a), a)
+        big = ctx.compare("GT", ctx.unary("stablehlo.abs", x, a), one, a)
+        r = ctx.select(big, big_result, small, a)
+        return [ctx.select(ctx.compare("EQ", u, one, a), x, r, a)]
+
+    return lower
+
+
+def _pow_lower(ctx, args, in_avals, out_avals):
+    """IREE's float power is NaN for every negative base and wrong for 0**0, 1**nan, (-1)**inf:
+    compute |x|**y and fix sign and special cases as IEEE pow does (docs/stablehlo-notes.md §5)."""
+    a = in_avals[0]
+    x, y = args
+    if not a.dtype.is_float:
+        return [ctx.binary("stablehlo.power", x, y, a)]
+    zero, one, two = ctx.constant(0, a), ctx.constant(1, a), ctx.constant(2, a)
+    inf, nan = ctx.constant(float("inf"), a), ctx.constant(float("nan"), a)
+    ax, ay = ctx.unary("stablehlo.abs", x, a), ctx.unary("stablehlo.abs", y, a)
+    r = ctx.binary("stablehlo.power", ax, y, a)
+    is_int = ctx.compare("EQ", ctx.unary("stablehlo.floor", y, a), y, a)
+    is_odd = ctx.binary("stablehlo.and", is_int, ctx.compare("NE", ctx.binary("stablehlo.remainder", y, two, a), zero, a),
+                        Aval(a.shape, dt.bool_))
+    signed = ctx.select(is_odd, ctx.unary("stablehlo.negate", r, a), r, a)
+    neg_base = ctx.select(is_int, signed, nan, a)
+    res = ctx.select(ctx.compare("LT", x, zero, a), neg_base, r, a)
+    b = Aval(a.shape, dt.bool_)
+    minus1_inf = ctx.binary("stablehlo.and", ctx.compare("EQ", ax, one, a), ctx.compare("EQ", ay, inf, a), b)
+    trivial = ctx.binary("stablehlo.or", ctx.binary("stablehlo.or", ctx.compare("EQ", y, zero, a),
+                                                    ctx.compare("EQ", x, one, a), b), minus1_inf, b)
+    return [ctx.select(trivial, one, res, a)]
+
+
 # ---------------------------------------------------------------- unary math
 _pos = dict(sample=S.elementwise(1, 0.2, 4.0))
 _UNARY = [
@@ -148,9 +199,13 @@ _UNARY = [
     ("ceil", "stablehlo.ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round up")),
     ("round", "stablehlo.round_nearest_even", None,
      dict(sample=S.elementwise(1, fix=lambda v: S.away_from_integers(v - 0.5) + 0.0), doc="round half to even")),
-    ("expm1", "stablehlo.exponential_minus_one", lambda x, y, t: L().mul(t, L().add(y, _c(y, 1))), dict(doc="e**x - 1")),
+    ("expm1", "stablehlo.exponential_minus_one", lambda x, y, t: L().mul(t, L().add(y, _c(y, 1))),
+     dict(lower=_lower_accurate_small_x("stablehlo.exponential_minus_one", "expm1"), doc="e**x - 1")),
     ("log1p", "stablehlo.log_plus_one", lambda x, y, t: L().div(t, L().add(x, _c(x, 1))),
-     dict(sample=S.elementwise(1, -0.8, 4.0), doc="log(1 + x)")),
+     dict(sample=S.elementwise(1, -0.8, 4.0), lower=_lower_accurate_small_x("stablehlo.log_plus_one", "log1p"),
+          doc="log(1 + x)")),
+    ("erf", "chlo.erf", lambda x, y, t: L().mul(t, L().mul(_c(x, 2 / np.sqrt(np.pi)), L().exp(L().neg(L().mul(x, x))))),
+     dict(doc="error function")),
     ("not", "stablehlo.not", None, dict(kind="intbool", dtypes=("bool", "int32"), ref_name="not_",
                                         doc="logical not (bool) / bitwise not (int)")),
 ]
@@ -247,7 +302,8 @@ _BINARY = [
     ("div", "stablehlo.divide", lambda x, y, o, tx, ty: L().div(L().sub(tx, L().mul(ty, o)), y),
      dict(kind="numeric", dtypes=FLOAT + INTS, linear=_div_transpose, sample=_div_sample,
           doc="x / y (integers truncate toward zero)")),
-    ("pow", "stablehlo.power", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + INTS, sample=_pow_sample, doc="x ** y")),
+    ("pow", "stablehlo.power", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + INTS, sample=_pow_sample, lower=_pow_lower,
+                                                doc="x ** y (IEEE pow: negative bases need integer exponents)")),
     ("maximum", "stablehlo.maximum", _max_deriv(lambda x, y: L().gt(x, y)),
      dict(kind="numeric", dtypes=FLOAT + INTS, sample=_ties_sample, doc="elementwise max; ties split the gradient")),
     ("minimum", "stablehlo.minimum", _max_deriv(lambda x, y: L().lt(x, y)),
@@ -269,11 +325,7 @@ for _name, _op, _deriv, _extra in _BINARY:
 # ---------------------------------------------------------------- comparisons and bitwise
 def _compare_lower(direction):
     def lower(ctx, args, in_avals, out_avals):
-        d = in_avals[0].dtype
-        ctype = "FLOAT" if d.is_float else "UNSIGNED" if (d.is_unsigned or d.is_bool) else "SIGNED"
-        attrs = (f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
-                 f"compare_type = #stablehlo<comparison_type {ctype}>")
-        return [ctx.generic("stablehlo.compare", args, in_avals, out_avals, attrs)]
+        return [ctx.compare(direction, args[0], args[1], in_avals[0])]
 
     return lower
 

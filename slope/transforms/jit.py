@@ -229,8 +229,8 @@ def _signature(fun):
 
 def jit(fun=None, *, static_argnums=()):
     """Compile `fun` with IREE. Use as `@jit`, `@jit(static_argnums=...)` or `jit(f)`."""
-    if fun is None:
-        return lambda f: Jitted(f, static_argnums)
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
+    if fun is None:
+        return lambda f: Jitted(f, static_argnums)
     return Jitted(fun, static_argnums)

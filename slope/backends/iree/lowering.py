@@ -65,6 +65,23 @@ class LoweringContext:
         self.emit(f'{lhs} = "{op}"({", ".join(args)}){reg}{attr} : ({", ".join(map(mlir_type, in_avals))}) -> {outs}')
         return name if len(out_avals) == 1 else [f"{name}#{i}" for i in range(len(out_avals))]
 
+    # small helpers for lowerings that are compositions of elementwise ops on one aval
+    def unary(self, op: str, x: str, aval: Aval) -> str:
+        return self.generic(op, [x], [aval], [aval])
+
+    def binary(self, op: str, x: str, y: str, aval: Aval) -> str:
+        return self.generic(op, [x, y], [aval, aval], [aval])
+
+    def compare(self, direction: str, x: str, y: str, aval: Aval) -> str:
+        d = aval.dtype
+        ctype = "FLOAT" if d.is_float else "UNSIGNED" if (d.is_unsigned or d.is_bool) else "SIGNED"
+        attrs = (f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
+                 f"compare_type = #stablehlo<comparison_type {ctype}>")
+        return self.generic("stablehlo.compare", [x, y], [aval, aval], [Aval(aval.shape, "bool")], attrs)
+
+    def select(self, pred: str, a: str, b: str, aval: Aval) -> str:
+        return self.generic("stablehlo.select", [pred, a, b], [Aval(aval.shape, "bool"), aval, aval], [aval])
+
     def constant(self, value, aval: Aval) -> str:
         return self.op(f"stablehlo.constant dense<{scalar_literal(value, aval.dtype)}> : {mlir_type(aval)}", aval)
 
