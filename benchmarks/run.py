@@ -2,15 +2,18 @@
 
     python benchmarks/run.py            # everything but the property suite
     python benchmarks/run.py --suite    # also time the property suite cold and warm
-    python benchmarks/run.py --quick    # fewer repetitions (CI smoke check)
+    python benchmarks/run.py --quick    # fewer repetitions (CI smoke check: it only has to run)
 
-JAX is optional (pip install jax); without it the JAX columns say n/a.
-Ratios are slope / peer for times (lower is better) and slope / peer for GFLOP/s (higher is better).
+JAX is optional (pip install -e .[bench]); without it the JAX columns say n/a.
+Ratios are slope / peer: for times lower is better, for GFLOP/s higher is better.
+The libraries take turns timing batches of calls (see `compare`), so a change in machine load
+during the run affects them alike; each number is the median over the batches.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -33,16 +36,40 @@ except Exception:  # pragma: no cover - optional peer
     jax = jnp = None
 
 
-def timeit(fn, repeat, number):
-    """Median seconds per call over `repeat` batches of `number` calls (after one warm-up)."""
-    fn()
-    times = []
+def warm_up(fn, warmup_s):
+    """At least 3 calls and `warmup_s` seconds of them (JAX and slope's driver choice both
+    settle within a few hundred calls)."""
+    t0 = time.perf_counter()
+    n = 0
+    while n < 3 or time.perf_counter() - t0 < warmup_s:
+        fn()
+        n += 1
+
+
+def compare(fns, repeat, number, warmup_s=0.05):
+    """Median seconds per call of each named function (None entries are skipped).
+
+    Each is warmed up, then the functions take turns timing one batch of `number` calls,
+    `repeat` rounds, with a short pause before every batch: load from other processes on the
+    machine then hits all libraries alike, and one library's thread pool, still spinning after
+    its batch, does not slow the next library's batch."""
+    fns = {k: f for k, f in fns.items() if f is not None}
+    for f in fns.values():
+        warm_up(f, warmup_s)
+        settle()
+    times = {k: [] for k in fns}
     for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t) / number)
-    return statistics.median(times)
+        for k, f in fns.items():
+            settle(0.02)
+            t = time.perf_counter()
+            for _ in range(number):
+                f()
+            times[k].append((time.perf_counter() - t) / number)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def settle(s=0.1):
+    time.sleep(s)
 
 
 def block(x):
@@ -59,19 +86,27 @@ def ratio(a, b):
     return "n/a" if a is None or b is None else f"{a / b:.2f}x"
 
 
+def _driver_of(jitted):
+    """Which IREE device slope's driver choice settled on for a jitted function's executable."""
+    for program, _, _ in jitted._cache.values():
+        exe = program._executable
+        if exe is not None:
+            return getattr(exe, "driver", "?")
+    return "?"
+
+
 # ---------------------------------------------------------------- eager per-op
 
 
 def bench_eager(n, q):
     a = np.ones(n, np.float32)
     x = slope.tensor(a)
-    s = timeit(lambda: x * 2, *q)
-    npt = timeit(lambda: a * 2, *q)
-    jt = None
+    fns = {"slope": lambda: x * 2, "numpy": lambda: a * 2, "jax": None}
     if jax is not None:
         xj = jnp.asarray(a)
-        jt = timeit(lambda: block(xj * 2), *q)
-    return s, jt, npt
+        fns["jax"] = lambda: block(xj * 2)
+    t = compare(fns, *q, warmup_s=0.3)
+    return t["slope"], t.get("jax"), t["numpy"]
 
 
 # ---------------------------------------------------------------- MLP train step
@@ -122,21 +157,22 @@ def bench_mlp(q):
     step = slope_step()
     sp = [slope.tensor(p) for p in params]
     sx, sy = slope.tensor(x), slope.tensor(y)
-    s = timeit(lambda: step(sp, sx, sy), *q)
-    jt = None
+    fns = {"slope": lambda: step(sp, sx, sy), "jax": None}
     if jax is not None:
         jstep = jax_step()
         jp = [jnp.asarray(p) for p in params]
         jx, jy = jnp.asarray(x), jnp.asarray(y)
-        jt = timeit(lambda: block(jstep(jp, jx, jy)[0]), *q)
-    return s, jt
+        fns["jax"] = lambda: block(jstep(jp, jx, jy)[0])
+    t = compare(fns, *q, warmup_s=0.5)
+    return t["slope"], t.get("jax"), _driver_of(step)
 
 
 _COMPILE_SNIPPET = """
 import sys, time
-sys.path.insert(0, {root!r}); sys.path.insert(0, {bench!r})
-from run import mlp_data, slope_step
+sys.path.insert(0, {root!r})
+import numpy as np
 import slope
+exec(compile({defs!r}, "run.py", "exec"))
 x, y, params = mlp_data()
 args = ([slope.tensor(p) for p in params], slope.tensor(x), slope.tensor(y))
 step = slope_step()
@@ -147,15 +183,23 @@ print(time.perf_counter() - t)
 """
 
 
-def bench_compile():
-    """Cold: empty disk cache. Warm: same cache, fresh process (so only the disk cache helps)."""
-    code = _COMPILE_SNIPPET.format(root=ROOT, bench=os.path.dirname(os.path.abspath(__file__)))
+def _defs_source():
+    """Source of mlp_data and slope_step, so the compile subprocess need not import JAX."""
+    import inspect
+
+    return inspect.getsource(mlp_data) + "\n" + inspect.getsource(slope_step)
+
+
+def bench_compile(warm_runs=3):
+    """Cold: empty disk cache. Warm: same cache, fresh process (so only the disk cache helps).
+    Both time `Lowered.compile()` alone: StableHLO emission, cache lookup, compile or load."""
+    code = _COMPILE_SNIPPET.format(root=ROOT, defs=_defs_source())
     with tempfile.TemporaryDirectory() as d:
         env = {**os.environ, "SLOPE_CACHE_DIR": d}
         run = lambda: float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: E731
                                            text=True, check=True).stdout.strip().splitlines()[-1])
         cold = run()
-        warm = min(run() for _ in range(3))
+        warm = min(run() for _ in range(warm_runs))
     jt = None
     if jax is not None:
         x, y, params = mlp_data()
@@ -164,6 +208,39 @@ def bench_compile():
         jax_step().lower(jp, jnp.asarray(x), jnp.asarray(y)).compile()
         jt = time.perf_counter() - t
     return cold, warm, jt
+
+
+def bench_parallel_compile(n=4):
+    """Cold-compile n small distinct modules one after another, then n others with compile_many."""
+    from slope.backends.iree import compile as C
+    from slope.backends.iree.lowering import lower_primitive
+    from slope.core.aval import Aval
+    from slope.primitives import REGISTRY
+
+    spec = REGISTRY["exp"]
+    stamp = time.time_ns() % 1000
+
+    def job(i):
+        a = Aval((1000 + stamp * 10 + i,), "float32")  # shapes unseen by this process and cache
+        return (lower_primitive(spec, [a], spec.abstract_eval(a), {}), "exp", [a], spec.abstract_eval(a))
+
+    old = os.environ.get("SLOPE_CACHE_DIR")
+    with tempfile.TemporaryDirectory() as d:
+        os.environ["SLOPE_CACHE_DIR"] = d
+        try:
+            t = time.perf_counter()
+            for i in range(n):
+                C.compile_module(*job(i))
+            serial = time.perf_counter() - t
+            t = time.perf_counter()
+            C.compile_many([job(n + i) for i in range(n)])
+            parallel = time.perf_counter() - t
+        finally:
+            if old is None:
+                del os.environ["SLOPE_CACHE_DIR"]
+            else:
+                os.environ["SLOPE_CACHE_DIR"] = old
+    return serial, parallel
 
 
 # ---------------------------------------------------------------- matmul
@@ -175,59 +252,77 @@ def bench_matmul(q, n=1024):
     b = rng.standard_normal((n, n)).astype(np.float32)
     mm = slope.jit(lambda x, y: x @ y)
     sa, sb = slope.tensor(a), slope.tensor(b)
-    flops = 2 * n ** 3
-    s = timeit(lambda: mm(sa, sb), *q)
-    npt = timeit(lambda: a @ b, *q)
-    jt = None
+    fns = {"slope": lambda: mm(sa, sb), "numpy": lambda: a @ b, "jax": None}
     if jax is not None:
         ja, jb = jnp.asarray(a), jnp.asarray(b)
         jmm = jax.jit(lambda x, y: x @ y)
-        jt = timeit(lambda: block(jmm(ja, jb)), *q)
-    g = lambda t: None if t is None else flops / t / 1e9  # noqa: E731
-    return g(s), g(jt), g(npt)
+        fns["jax"] = lambda: block(jmm(ja, jb))
+    t = compare(fns, *q, warmup_s=0.5)
+    g = lambda s: None if s is None else 2 * n ** 3 / s / 1e9  # noqa: E731
+    return g(t["slope"]), g(t.get("jax")), g(t["numpy"]), _driver_of(mm)
 
 
 # ---------------------------------------------------------------- property suite
 
 
-def bench_suite():
-    cmd = [sys.executable, "-m", "pytest", "-n", "auto", "-q", "tests/properties"]
+def bench_suite(path):
+    """Wall time of a test suite with an empty compile cache, then again with it warm."""
+    cmd = [sys.executable, "-m", "pytest", "-n", "auto", "-q", path]
     with tempfile.TemporaryDirectory() as d:
         env = {**os.environ, "SLOPE_CACHE_DIR": d}
         out = []
         for _ in ("cold", "warm"):
             t = time.perf_counter()
-            subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=False)
+            r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
             out.append(time.perf_counter() - t)
-    return out
+        summary = (r.stdout.strip().splitlines() or [""])[-1]
+    return out[0], out[1], summary
+
+
+def _load():
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover - not on every OS
+        return "n/a"
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--suite", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check)")
+    ap.add_argument("--suite", action="store_true", help="also time the property suite cold and warm")
+    ap.add_argument("--suite-path", default="tests/properties", help="which tests --suite times")
     args = ap.parse_args()
-    small = (3, 200) if args.quick else (7, 2000)
-    big = (3, 5) if args.quick else (7, 20)
+    load = _load()
+    small = (3, 200) if args.quick else (9, 2000)
+    big = (3, 5) if args.quick else (9, 50)
     rows = []
     s, j, n = bench_eager(3, small)
     rows.append(("eager `x*2`, 3 elements", fmt_t(s), fmt_t(j), fmt_t(n), ratio(s, j), ratio(s, n), "<= 0.8x JAX"))
     s, j, n = bench_eager(1_000_000, big)
     rows.append(("eager `x*2`, 1M elements", fmt_t(s), fmt_t(j), fmt_t(n), ratio(s, j), ratio(s, n), "<= 0.8x JAX"))
-    s, j = bench_mlp(big if args.quick else (7, 50))
-    rows.append(("jit MLP train step 784-128-10, batch 128", fmt_t(s), fmt_t(j), "", ratio(s, j), "", "<= 0.9x JAX"))
-    cold, warm, j = bench_compile()
+    s, j, drv = bench_mlp(big)
+    rows.append((f"jit MLP train step 784-128-10, batch 128 ({drv})", fmt_t(s), fmt_t(j), "", ratio(s, j), "",
+                 "<= 0.9x JAX"))
+    cold, warm, j = bench_compile(1 if args.quick else 5)
     rows.append(("compile MLP step, cold", fmt_t(cold), fmt_t(j), "", ratio(cold, j), "", ""))
     rows.append(("compile MLP step, warm (disk cache, new process)", fmt_t(warm), "", "", "", "", "<= 5 ms"))
-    s, j, n = bench_matmul((3, 1) if args.quick else (5, 3))
+    if not args.quick and hasattr(__import__("slope.backends.iree.compile").backends.iree.compile, "compile_many"):
+        serial, parallel = bench_parallel_compile()
+        rows.append(("cold compile of 4 eager modules: one by one / `compile_many`", fmt_t(serial) + " / " +
+                     fmt_t(parallel), "", "", "", "", ""))
+    s, j, n, drv = bench_matmul((3, 2) if args.quick else (9, 5))
     f = lambda g: "n/a" if g is None else f"{g:.0f} GFLOP/s"  # noqa: E731
-    rows.append(("1024^3 f32 matmul (jit)", f(s), f(j), f(n), ratio(s, j) if j else "n/a", ratio(s, n), ">= 0.9x NumPy"))
+    rows.append((f"1024^3 f32 matmul, jit ({drv})", f(s), f(j), f(n), ratio(s, j), ratio(s, n), ">= 0.9x NumPy"))
     if args.suite:
-        cold, warm = bench_suite()
-        rows.append(("property suite (pytest -n auto tests/properties), cold", fmt_t(cold), "", "", "", "", "< 10 min"))
-        rows.append(("property suite, warm", fmt_t(warm), "", "", "", "", "< 3 min"))
-    print(f"slope benchmarks ({'jax ' + jax.__version__ if jax else 'no jax'}, numpy {np.__version__}, "
-          f"IREE driver {os.environ.get('SLOPE_IREE_DRIVER', 'local-sync')})\n")
+        cold, warm, summary = bench_suite(args.suite_path)
+        rows.append((f"test suite `pytest -n auto {args.suite_path}`, cold cache ({summary})", fmt_t(cold), "", "",
+                     "", "", ""))
+        rows.append(("same suite, warm (disk cache)", fmt_t(warm), "", "", "", "", ""))
+    from slope.backends.iree import runtime
+
+    print(f"slope benchmarks: {'jax ' + jax.__version__ if jax else 'no jax'}, numpy {np.__version__}, "
+          f"python {platform.python_version()}, {os.cpu_count()} CPUs, IREE driver {runtime.DRIVER}, "
+          f"1-min load average at start {load}\n")
     print("| benchmark | slope | JAX | NumPy | slope/JAX | slope/NumPy | target |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:

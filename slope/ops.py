@@ -444,3 +444,491 @@ def dot(x, y):
 def outer(x, y):
     x, y = _arr(x), _arr(y)
     return mul(reshape(x, -1, 1), reshape(y, 1, -1))
+
+
+# ================================================================ arg-reductions, scans, sorting, convolution
+# (primitives in slope/primitives/scan.py, sort.py, conv.py; PyTorch semantics; indices are int32)
+import collections as _collections  # noqa: E402
+
+_Sorted = _collections.namedtuple("sort", ["values", "indices"])
+
+
+def _arg_reduce(prim, name):
+    def f(x, dim=None, keepdim=False):
+        x = _arr(x)
+        if dim is None:  # over all elements (row-major), like torch
+            flat = reshape(x, x.size) if x.ndim != 1 else x
+            out = prim(flat, axis=0, index_dtype=dt.default_int)
+            return reshape(out, *([1] * x.ndim)) if keepdim else out
+        if x.ndim == 0:
+            _dim(name, dim, 0)
+            return lax.full(shape=(), value=0, dtype=dt.default_int)
+        d = _dim(name, dim, x.ndim)
+        out = prim(x, axis=d, index_dtype=dt.default_int)
+        return unsqueeze(out, d) if keepdim else out
+
+    f.__name__ = name
+    f.__doc__ = f"Index of the first {name[3:]}imum along dim (over all elements when dim is None); NaN wins."
+    return f
+
+
+argmax = _arg_reduce(lax.argmax, "argmax")
+argmin = _arg_reduce(lax.argmin, "argmin")
+
+
+def _scan_op(prim, name, int_result):
+    def f(x, dim, reverse=False):
+        x = _arr(x)
+        if x.dtype.is_bool and int_result:
+            x = astype(x, dt.default_int)
+        if x.ndim == 0:
+            _dim(name, dim, 0)
+            return x
+        d = _dim(name, dim, x.ndim)
+        return prim(x, axis=d, reverse=reverse)
+
+    f.__name__ = name
+    f.__doc__ = f"Inclusive running {name[3:]} along dim (reverse=True scans from the end)."
+    return f
+
+
+cumsum = _scan_op(lax.cumsum, "cumsum", True)
+cumprod = _scan_op(lax.cumprod, "cumprod", True)
+cummax = _scan_op(lax.cummax, "cummax", False)
+cummin = _scan_op(lax.cummin, "cummin", False)
+
+
+def _sort_keys(x, descending):
+    """Keys (and num_keys) that sort x in the requested order with one ascending stable sort."""
+    if not descending:
+        return [x]
+    if x.dtype.is_float:  # NaN first (torch treats NaN as the largest), then by -x
+        return [lax.eq(x, x), lax.neg(x)]
+    return [lax.not_(x)]  # bitwise not reverses the order of every integer type without overflow
+
+
+def sort(x, dim=-1, descending=False):
+    """(values, indices) of a stable sort along dim; NaN sorts as the largest value (last, or first if descending)."""
+    x = _arr(x)
+    if x.ndim == 0:
+        _dim("sort", dim, 0)
+        return _Sorted(x, lax.full(shape=(), value=0, dtype=dt.default_int))
+    d = _dim("sort", dim, x.ndim)
+    keys = _sort_keys(x, descending)
+    idx = lax.iota(shape=tuple(x.shape), dimension=d, dtype=dt.default_int)
+    outs = lax.sort(*keys, x, idx, dimension=d, num_keys=len(keys))
+    return _Sorted(outs[-2], outs[-1])
+
+
+def argsort(x, dim=-1, descending=False):
+    """Indices of a stable sort along dim (see sort)."""
+    x = _arr(x)
+    if x.ndim == 0:
+        _dim("argsort", dim, 0)
+        return lax.full(shape=(), value=0, dtype=dt.default_int)
+    d = _dim("argsort", dim, x.ndim)
+    if not descending:
+        return lax.argsort(x, dimension=d, index_dtype=dt.default_int)
+    return sort(x, d, descending=True).indices
+
+
+def _ntuple(op, name, v, n):
+    vals = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+    if len(vals) != n or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in vals):
+        raise ShapeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+    return tuple(int(i) for i in vals)
+
+
+def _conv_operands(op, x, w, nsp):
+    x, w = _arr(x), _arr(w)
+    if w.ndim != nsp + 2 or x.ndim not in (nsp + 1, nsp + 2):
+        raise ShapeError(f"{op}: expected input of rank {nsp + 1} or {nsp + 2} and weight of rank {nsp + 2}, "
+                         f"got {describe([x.aval, w.aval])}")
+    if x.dtype is not w.dtype:
+        d = dt.promote(x.dtype, w.dtype)
+        x, w = astype(x, d), astype(w, d)
+    if not x.dtype.is_float:
+        x, w = astype(x, dt.default_float), astype(w, dt.default_float)
+    unbatched = x.ndim == nsp + 1
+    return (unsqueeze(x, 0) if unbatched else x), w, unbatched
+
+
+def _add_bias(op, y, bias, nsp):
+    if bias is None:
+        return y
+    bias = _arr(bias)
+    if bias.shape != (y.shape[1],):
+        raise ShapeError(f"{op}: bias must have shape ({y.shape[1]},), got {bias.aval.str_short()}")
+    return add(y, reshape(bias, y.shape[1], *([1] * nsp)))
+
+
+def _convnd(op, nsp, x, weight, bias, stride, padding, dilation, groups):
+    x, w, unbatched = _conv_operands(op, x, weight, nsp)
+    stride = _ntuple(op, "stride", stride, nsp)
+    dilation = _ntuple(op, "dilation", dilation, nsp)
+    ksize = w.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nsp
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise ShapeError(f"{op}: padding='same' needs stride 1, got stride={stride}")
+            total = [d * (k - 1) for d, k in zip(dilation, ksize)]
+            pads = tuple((t // 2, t - t // 2) for t in total)  # any odd extra goes after, like torch
+        else:
+            raise ShapeError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+    else:
+        pads = tuple((p, p) for p in _ntuple(op, "padding", padding, nsp))
+    if not isinstance(groups, int) or groups < 1:
+        raise ShapeError(f"{op}: groups must be a positive int, got {groups!r}")
+    y = lax.conv(x, w, window_strides=stride, padding=pads, lhs_dilation=(1,) * nsp, rhs_dilation=dilation,
+                 feature_group_count=groups)
+    y = _add_bias(op, y, bias, nsp)
+    return squeeze(y, 0) if unbatched else y
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.functional.conv1d: x (N, C, L) or (C, L), weight (O, C/groups, K)."""
+    return _convnd("conv1d", 1, x, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.functional.conv2d: x (N, C, H, W) or (C, H, W), weight (O, C/groups, kH, kW)."""
+    return _convnd("conv2d", 2, x, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transposend(op, nsp, x, weight, bias, stride, padding, output_padding, groups, dilation):
+    from slope.primitives.conv import _flip, _regroup
+
+    x, w, unbatched = _conv_operands(op, x, weight, nsp)
+    stride = _ntuple(op, "stride", stride, nsp)
+    padding = _ntuple(op, "padding", padding, nsp)
+    output_padding = _ntuple(op, "output_padding", output_padding, nsp)
+    dilation = _ntuple(op, "dilation", dilation, nsp)
+    if not isinstance(groups, int) or groups < 1 or w.shape[0] % groups or x.shape[1] != w.shape[0]:
+        raise ShapeError(f"{op}: weight (C_in, C_out/groups, *K) must have C_in = {x.shape[1]} divisible by "
+                         f"groups={groups}, got {describe([x.aval, w.aval])}")
+    if any(op_ >= _py_max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
+        raise ShapeError(f"{op}: output_padding {output_padding} must be smaller than stride or dilation")
+    # the transpose of conv w.r.t. its input: flipped kernel with in/out swapped per group, input dilated by stride
+    kernel = _flip(_regroup(w, groups), tuple(range(2, 2 + nsp)))
+    pads = tuple((d * (k - 1) - p, d * (k - 1) - p + o)
+                 for d, k, p, o in zip(dilation, w.shape[2:], padding, output_padding))
+    y = lax.conv(x, kernel, window_strides=(1,) * nsp, padding=pads, lhs_dilation=stride, rhs_dilation=dilation,
+                 feature_group_count=groups)
+    y = _add_bias(op, y, bias, nsp)
+    return squeeze(y, 0) if unbatched else y
+
+
+def conv_transpose1d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """torch.nn.functional.conv_transpose1d: weight (C_in, C_out/groups, K)."""
+    return _conv_transposend("conv_transpose1d", 1, x, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """torch.nn.functional.conv_transpose2d: weight (C_in, C_out/groups, kH, kW)."""
+    return _conv_transposend("conv_transpose2d", 2, x, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+# ================================================================ indexing, slicing, joining
+# (primitives slice/pad/rev/concatenate/squeeze/expand_dims in slope/primitives/shape.py and
+# gather/scatter_add/dynamic_slice/... in slope/primitives/indexing.py; NumPy/PyTorch semantics).
+# Static out-of-range integer indices raise ShapeError; integer *tensor* indices are data, so they
+# cannot be checked while tracing: negative ones wrap once (like NumPy) and the rest are clamped.
+
+
+def _is_static_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _wrap_negative(i, n):
+    """Index tensor with negative entries counted from the end of a dim of size n."""
+    zero = lax.full(shape=tuple(i.shape), value=0, dtype=i.dtype)
+    return lax.select(lax.lt(i, zero), lax.add(i, lax.full(shape=tuple(i.shape), value=n, dtype=i.dtype)), i)
+
+
+def _index_tensor(op, v, n, d):
+    """An integer index (array-like or tensor) for a dim of size n, as a signed int tensor with
+    negatives wrapped; static values are bounds-checked."""
+    if _is_array(v):
+        if not v.dtype.is_int:
+            raise DTypeError(f"{op}: index tensors must have an integer dtype, got {v.aval.str_short()}"
+                             + (" (boolean masks are not supported)" if v.dtype.is_bool else ""))
+        if v.dtype.is_unsigned:  # never negative; int64 holds every uint32 value
+            return astype(v, dt.int64 if v.dtype.bits >= 32 else dt.int32)
+        return _wrap_negative(v, n)
+    a = np.asarray(v)
+    if a.dtype == np.bool_:
+        raise DTypeError(f"{op}: boolean mask indices are not supported")
+    if a.size == 0 and a.dtype.kind == "f":
+        a = a.astype(np.int64)
+    if a.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: indices must be integers, got {a.dtype} values")
+    bad = (a < -n) | (a >= n)
+    if np.any(bad):
+        raise ShapeError(f"{op}: index {a[bad].flat[0]} is out of bounds for dimension {d} with size {n}")
+    a = np.where(a < 0, a + n, a)
+    return tensor(a.astype(np.int32 if n <= 2**31 - 1 else np.int64))
+
+
+def _slice_params(s, n):
+    """(start, limit, stride, reversed) of a Python slice on a dim of size n, as a forward strided slice
+    (a negative step becomes a reversal followed by a positive-step slice)."""
+    start, stop, step = s.indices(n)
+    count = len(range(start, stop, step))
+    if count == 0:
+        return 0, 0, 1, False
+    if step > 0:
+        return start, start + (count - 1) * step + 1, step, False
+    r = n - 1 - start
+    return r, r + (count - 1) * -step + 1, -step, True
+
+
+def _basic_slices(x, entries):
+    """Apply the slice entries (one per dim; others keep the whole dim) with one rev and one slice."""
+    starts, limits, strides, flips = [], [], [], []
+    for d, (e, n) in enumerate(zip(entries, x.shape)):
+        if isinstance(e, builtins.slice):
+            a, b, s, r = _slice_params(e, n)
+        else:
+            a, b, s, r = 0, n, 1, False
+        starts.append(a), limits.append(b), strides.append(s)
+        if r:
+            flips.append(d)
+    if flips:
+        x = lax.rev(x, dimensions=tuple(flips))
+    if any(a != 0 or b != n or s != 1 for a, b, s, n in zip(starts, limits, strides, x.shape)):
+        x = lax.slice(x, start_indices=tuple(starts), limit_indices=tuple(limits), strides=tuple(strides))
+    return x
+
+
+def getitem(x, idx):
+    """x[idx] with NumPy semantics: ints (negative from the end), slices (any step), None, Ellipsis and
+    integer arrays/tensors (advanced indexing, via gather). Boolean masks are not supported."""
+    x = _arr(x)
+    items = list(idx) if isinstance(idx, tuple) else [idx]
+    kinds = []
+    for v in items:
+        if v is None:
+            kinds.append("new")
+        elif v is Ellipsis:
+            kinds.append("ellipsis")
+        elif isinstance(v, (bool, np.bool_)):
+            raise DTypeError("getitem: boolean indices are not supported")
+        elif _is_static_int(v):
+            kinds.append("int")
+        elif isinstance(v, builtins.slice):
+            kinds.append("slice")
+        elif _is_array(v) or isinstance(v, (list, np.ndarray)):
+            kinds.append("array")
+        else:
+            raise DTypeError(f"getitem: unsupported index of type {type(v).__name__}")
+    if kinds.count("ellipsis") > 1:
+        raise ShapeError("getitem: an index can only have a single ellipsis (...)")
+    used = _py_sum(k in ("int", "slice", "array") for k in kinds)
+    if used > x.ndim:
+        raise ShapeError(f"getitem: too many indices for a {x.ndim}-d tensor of shape {tuple(x.shape)}: {used} were indexed")
+    fill = [builtins.slice(None)] * (x.ndim - used)
+    if "ellipsis" in kinds:
+        at = kinds.index("ellipsis")
+        items, kinds = items[:at] + fill + items[at + 1:], kinds[:at] + ["slice"] * len(fill) + kinds[at + 1:]
+    else:
+        items, kinds = items + fill, kinds + ["slice"] * len(fill)
+    new_axes = tuple(i for i, k in enumerate(kinds) if k == "new")
+    if new_axes:  # a None becomes a size-1 dim indexed by a full slice
+        x = lax.expand_dims(x, dimensions=new_axes)
+        items = [builtins.slice(None) if k == "new" else v for v, k in zip(items, kinds)]
+        kinds = ["slice" if k == "new" else k for k in kinds]
+    shape = tuple(x.shape)
+    if "array" not in kinds:
+        ints = []
+        for d, (v, k) in enumerate(zip(items, kinds)):
+            if k == "int":
+                n = shape[d]
+                if not -n <= v < n:
+                    raise ShapeError(f"getitem: index {v} is out of bounds for dimension {d} with size {n}")
+                v = int(v) % n
+                items[d] = builtins.slice(v, v + 1)
+                ints.append(d)
+        x = _basic_slices(x, items)
+        return lax.squeeze(x, dimensions=tuple(ints)) if ints else x
+    # advanced indexing: ints count as 0-d index arrays (so they take part in NumPy's adjacency rule)
+    x = _basic_slices(x, [v if k == "slice" else None for v, k in zip(items, kinds)])
+    adv = [d for d, k in enumerate(kinds) if k in ("int", "array")]
+    index = [_index_tensor("getitem", items[d], shape[d], d) for d in adv]
+    wide = dt.int64 if any(i.dtype is dt.int64 for i in index) else dt.int32
+    index = [astype(i, wide) for i in index]
+    bshape = broadcast_shapes(*[tuple(i.shape) for i in index], op="getitem")
+    index = stack([broadcast_to(i, bshape) for i in index], dim=-1)
+    rest = [d for d in range(x.ndim) if d not in adv]
+    if adv + rest != list(range(x.ndim)):
+        x = lax.transpose(x, perm=tuple(adv + rest))
+    out = lax.gather(x, index)
+    nb, first = len(bshape), adv[0]
+    if adv == list(range(first, first + len(adv))) and first > 0 and nb:  # adjacent: the result dims stay in place
+        perm = [nb + j for j in range(first)] + list(range(nb)) + [nb + j for j in range(first, len(rest))]
+        out = lax.transpose(out, perm=tuple(perm))
+    return out
+
+
+def flip(x, dims):
+    """Reverse the order of elements along dims (an int or a sequence of ints)."""
+    x = _arr(x)
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    ds = tuple(_dim("flip", d, x.ndim) for d in dims)
+    if len(set(ds)) != len(ds):
+        raise ShapeError(f"flip: dims {tuple(dims)} repeat a dimension")
+    return lax.rev(x, dimensions=tuple(sorted(ds))) if ds and x.ndim else x
+
+
+def pad(x, pad, value=0, mode="constant"):
+    """torch.nn.functional.pad, constant mode: pad = (last_lo, last_hi, second_last_lo, ...); negative crops.
+    `value` may be a tensor (0-d): the result is differentiable in it."""
+    x = _arr(x)
+    if mode != "constant":
+        raise ShapeError(f"pad: only mode='constant' is supported, got {mode!r}")
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim or not all(_is_static_int(p) for p in pad):
+        raise ShapeError(f"pad: pad must be an even number of ints (two per padded dim, last dim first), "
+                         f"at most {2 * x.ndim} for a {x.ndim}-d tensor, got {pad}")
+    low, high = [0] * x.ndim, [0] * x.ndim
+    for i in range(len(pad) // 2):
+        low[x.ndim - 1 - i], high[x.ndim - 1 - i] = int(pad[2 * i]), int(pad[2 * i + 1])
+    if _is_array(value):
+        if value.size != 1:
+            raise ShapeError(f"pad: value must be a scalar, got {value.aval.str_short()}")
+        v = astype(reshape(value), x.dtype)
+    else:
+        _check_scalar("pad", value)
+        v = lax.full(shape=(), value=value, dtype=x.dtype)
+    out = [lo + hi + n for lo, hi, n in zip(low, high, x.shape)]
+    if any(n < 0 for n in out):
+        raise ShapeError(f"pad: padding {pad} of a tensor of shape {tuple(x.shape)} gives a negative size")
+    return lax.pad(x, v, low=tuple(low), high=tuple(high), interior=(0,) * x.ndim)
+
+
+def _joinable(op, tensors):
+    if isinstance(tensors, (Tensor, Tracer)) or not isinstance(tensors, (list, tuple)):
+        raise DTypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ShapeError(f"{op}: expected a non-empty list of tensors")
+    ts = [_arr(t) for t in tensors]
+    d = ts[0].dtype
+    for t in ts[1:]:
+        d = dt.promote(d, t.dtype)
+    return [astype(t, d) for t in ts]
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim (torch.cat); dtypes are promoted."""
+    ts = _joinable("cat", tensors)
+    nd = ts[0].ndim
+    if nd == 0:
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated")
+    d = _dim("cat", dim, nd)
+    for t in ts:
+        if t.ndim != nd or any(t.shape[i] != ts[0].shape[i] for i in range(nd) if i != d):
+            raise ShapeError(f"cat: sizes must match except in dimension {d}, got {describe([t.aval for t in ts])}")
+    return ts[0] if len(ts) == 1 else lax.concatenate(*ts, dimension=d)
+
+
+concat = cat
+
+
+def stack(tensors, dim=0):
+    """Join equally shaped tensors along a new dim (torch.stack)."""
+    ts = _joinable("stack", tensors)
+    if any(tuple(t.shape) != tuple(ts[0].shape) for t in ts):
+        raise ShapeError(f"stack: expects tensors of equal shape, got {describe([t.aval for t in ts])}")
+    d = _dim("stack", dim, ts[0].ndim + 1)
+    ts = [lax.expand_dims(t, dimensions=(d,)) for t in ts]
+    return ts[0] if len(ts) == 1 else lax.concatenate(*ts, dimension=d)
+
+
+def narrow(x, dim, start, length):
+    """x restricted to [start, start + length) along dim (torch.narrow)."""
+    x = _arr(x)
+    d = _dim("narrow", dim, x.ndim)
+    n = x.shape[d]
+    start = start + n if _is_static_int(start) and start < 0 else start
+    if not (_is_static_int(start) and _is_static_int(length) and 0 <= start <= n and 0 <= length <= n - start):
+        raise ShapeError(f"narrow: start {start} and length {length} do not fit dimension {d} of size {n}")
+    return getitem(x, (builtins.slice(None),) * d + (builtins.slice(start, start + length),))
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Pieces of x along dim (torch.split): equal pieces of an int size (the last may be smaller) or the
+    listed sizes (which must add up to the dim's size)."""
+    x = _arr(x)
+    d = _dim("split", dim, x.ndim)
+    n = x.shape[d]
+    if _is_static_int(split_size_or_sections):
+        size = int(split_size_or_sections)
+        if size <= 0 and n > 0:
+            raise ShapeError(f"split: split_size must be positive, got {size}")
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if _py_sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ShapeError(f"split: sections {tuple(sizes)} must be non-negative and add up to {n} (dimension {d})")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(x, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(x, chunks, dim=0):
+    """At most `chunks` pieces along dim of size ceil(n / chunks) (torch.chunk)."""
+    x = _arr(x)
+    if not _is_static_int(chunks) or chunks < 1:
+        raise ShapeError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    n = x.shape[_dim("chunk", dim, x.ndim)]
+    return split(x, _py_max(-(-n // chunks), 1), dim)
+
+
+def take_along_axis(x, indices, axis):
+    """np.take_along_axis: out[..., j, ...] = x[..., indices[..., j, ...], ...] along axis (other dims
+    broadcast); axis=None indexes the flattened x with 1-d indices."""
+    x = _arr(x)
+    if axis is None:
+        x, axis = reshape(x, x.size), 0
+    a = _dim("take_along_axis", axis, x.ndim)
+    idx = _index_tensor("take_along_axis", indices, x.shape[a], a)
+    if idx.ndim != x.ndim:
+        raise ShapeError(f"take_along_axis: indices must have the rank of x ({x.ndim}), got {idx.aval.str_short()}")
+    shape = broadcast_shapes(tuple(1 if i == a else n for i, n in enumerate(x.shape)), tuple(idx.shape),
+                             op="take_along_axis")
+    x = broadcast_to(x, tuple(shape[i] if i != a else x.shape[a] for i in range(x.ndim)))
+    cols = [broadcast_to(idx, shape) if i == a else lax.iota(shape=shape, dimension=i, dtype=idx.dtype)
+            for i in range(x.ndim)]
+    return lax.gather(x, stack(cols, dim=-1))
+
+
+def index_select(x, dim, index):
+    """Entries of x at the 1-d `index` along dim (torch.index_select; negative indices count from the end)."""
+    x = _arr(x)
+    d = _dim("index_select", dim, x.ndim)
+    idx = _index_tensor("index_select", index, x.shape[d], d)
+    if idx.ndim != 1:
+        raise ShapeError(f"index_select: index must be 1-d, got {idx.aval.str_short()}")
+    moved = permute(x, d, *[i for i in range(x.ndim) if i != d])
+    out = lax.gather(moved, lax.reshape(idx, shape=(idx.shape[0], 1)))
+    return permute(out, *range(1, d + 1), 0, *range(d + 1, x.ndim))
+
+
+def index_add(x, dim, index, source, alpha=1):
+    """x with alpha * source[..., i, ...] added at index[i] along dim (torch.index_add; duplicates accumulate)."""
+    x, source = _arr(x), _arr(source)
+    d = _dim("index_add", dim, x.ndim)
+    idx = _index_tensor("index_add", index, x.shape[d], d)
+    want = tuple(idx.shape[0] if i == d else n for i, n in enumerate(x.shape)) if idx.ndim == 1 else None
+    if want is None or tuple(source.shape) != want:
+        raise ShapeError(f"index_add: expected a 1-d index and a source of shape {want}, got "
+                         f"{describe([idx.aval, source.aval])}")
+    source = astype(source, x.dtype)
+    if alpha != 1:
+        source = mul(source, alpha)
+    order = [d] + [i for i in range(x.ndim) if i != d]
+    out = lax.scatter_add(permute(x, *order), lax.reshape(idx, shape=(idx.shape[0], 1)), permute(source, *order))
+    return permute(out, *range(1, d + 1), 0, *range(d + 1, x.ndim))

@@ -15,7 +15,7 @@ class Tensor(TensorMethods):
     __array_priority__ = 1000
 
     def __init__(self, buf, aval: Aval):
-        self._buf = buf  # iree.runtime DeviceArray
+        self._buf = buf  # iree.runtime VmRef to the HAL buffer view (see slope.backends.iree.runtime)
         self.aval = aval
 
     def numpy(self) -> np.ndarray:
@@ -103,3 +103,8 @@ def as_tensor(x) -> Tensor:
     if isinstance(x, Tracer):
         return x
     return tensor(x)
+
+
+from slope.core import fastpath as _fastpath  # noqa: E402
+
+_fastpath.install(Tensor)  # direct-to-executable operators when no transformation is staging

@@ -100,7 +100,8 @@ _small_constants: dict = {}
 
 def _full_impl(*, shape, value, dtype):
     """Eager `full` is made on the host: compiling one module per fill value would cost 0.3 s each."""
-    key = (shape, value, dtype)
+    # 0 == 0.0 == -0.0 == False as dict keys: keep the type and the sign apart
+    key = (shape, value, dtype, type(value), math.copysign(1.0, value) if isinstance(value, float) else 1.0)
     t = _small_constants.get(key)
     if t is None:
         import numpy as np

@@ -1,8 +1,24 @@
 """Input domains for property tests, declared on each spec as `sample=`.
 
-A sampler is `(draw, dtype) -> (list of NumPy args, params)`; `draw` is Hypothesis's draw.
-Hypothesis is imported lazily so `import slope` never needs the test dependencies.
-Shapes come from a small pool so the suite compiles few distinct modules.
+A sampler is `(draw, dtype) -> (list of NumPy args, params)`; `draw` is Hypothesis's draw (or the
+harness's `Draw` wrapper around it). Hypothesis is imported lazily so `import slope` never needs
+the test dependencies. Shapes come from small pools so the suite compiles few distinct modules.
+
+Structure versus values
+-----------------------
+Every draw a sampler makes is one of two kinds:
+
+* **structure**: shapes, axes, permutations of axes, params, "which case" choices. A plain
+  `draw(strategy)` is a structural draw, and so are the helpers `choose`, `draw_shape`,
+  `draw_axis`, `draw_axes`, `draw_dims_permutation`, `draw_bool`.
+* **values**: the numbers inside the operands. `draw_array`, `draw_permutation` and
+  `draw_values` make value draws.
+
+The vmap check needs several *different* inputs with *one* structure. The harness draws the
+first example through a recording `Draw`, then re-runs the sampler with a replaying `Draw`:
+structural draws return what the first example drew, value draws are fresh. Samplers that follow
+the rule above get this for free. A sampler that draws operand values with a plain `draw` still
+works, only its batch members share those values (the vmap check is then weaker).
 """
 from __future__ import annotations
 
@@ -17,9 +33,88 @@ def _st():
     return st
 
 
+class ReplayMismatch(Exception):
+    """A replayed sampler asked for more (or different) structural draws than were recorded."""
+
+
+class Draw:
+    """A `draw` that records structural draws (first example) or replays them (later ones).
+
+    Call it like Hypothesis's draw. `values(strategy)` is a value draw: always fresh.
+    """
+
+    def __init__(self, draw, replay=None):
+        self._draw = draw
+        self.replay = replay
+        self.log: list = [] if replay is None else list(replay)
+        self.pos = 0
+
+    def __call__(self, strategy):
+        if self.replay is None:
+            v = self._draw(strategy)
+            self.log.append(v)
+            return v
+        if self.pos >= len(self.log):
+            raise ReplayMismatch("the sampler made more structural draws than the recorded example")
+        v = self.log[self.pos]
+        self.pos += 1
+        return v
+
+    def values(self, strategy):
+        return self._draw(strategy)
+
+
+def draw_values(draw, strategy):
+    """A value draw (fresh for every batch member); a plain draw outside the harness."""
+    if isinstance(draw, Draw):
+        return draw.values(strategy)
+    return draw(strategy)
+
+
+def choose(draw, strategy):
+    """A structural draw (replayed for every batch member); the same as draw(strategy)."""
+    return draw(strategy)
+
+
+# ---------------------------------------------------------------- structural helpers
+
+
+def sampled(draw, options):
+    """One of `options` (structural)."""
+    return draw(_st().sampled_from(list(options)))
+
+
+def draw_bool(draw):
+    return draw(_st().booleans())
+
+
+def draw_int(draw, lo, hi):
+    """An int in [lo, hi] (structural: use it for params, not operand values)."""
+    return draw(_st().integers(lo, hi))
+
+
 def draw_shape(draw, shapes=None, min_rank=0):
     pool = [s for s in (shapes or SHAPES) if len(s) >= min_rank]
     return draw(_st().sampled_from(pool))
+
+
+def draw_axis(draw, ndim):
+    """One axis of a rank-`ndim` operand (ndim >= 1)."""
+    return draw(_st().integers(0, ndim - 1))
+
+
+def draw_axes(draw, ndim, min_size=1):
+    """A sorted tuple of distinct axes of a rank-`ndim` operand."""
+    st = _st()
+    return tuple(sorted(draw(st.sets(st.integers(0, ndim - 1), min_size=min_size, max_size=ndim))))
+
+
+def draw_dims_permutation(draw, ndim):
+    """A permutation of range(ndim) (structural: e.g. transpose's perm)."""
+    return tuple(draw(_st().permutations(range(ndim))))
+
+
+# ---------------------------------------------------------------- value helpers
 
 
 def draw_array(draw, shape, dtype, lo=-3.0, hi=3.0, fix=None):
@@ -29,15 +124,21 @@ def draw_array(draw, shape, dtype, lo=-3.0, hi=3.0, fix=None):
     st = _st()
     npd = dtype.np
     if dtype.is_bool:
-        return draw(arrays(np.bool_, shape, elements=st.booleans()))
+        return draw_values(draw, arrays(np.bool_, shape, elements=st.booleans()))
     if dtype.is_int:
         info = np.iinfo(npd)
         lo_i, hi_i = max(int(lo), int(info.min)), min(int(hi), int(info.max))
-        return draw(arrays(npd, shape, elements=st.integers(lo_i, hi_i)))
-    vals = draw(arrays(np.float64, shape, elements=st.floats(lo, hi, allow_nan=False, allow_infinity=False)))
+        return draw_values(draw, arrays(npd, shape, elements=st.integers(lo_i, hi_i)))
+    vals = draw_values(draw, arrays(np.float64, shape, elements=st.floats(lo, hi, allow_nan=False,
+                                                                          allow_infinity=False)))
     if fix is not None:
         vals = fix(vals)
     return np.asarray(vals, dtype=npd)
+
+
+def draw_permutation(draw, n):
+    """A permutation of range(n) used as operand values (e.g. distinct keys): a value draw."""
+    return np.asarray(draw_values(draw, _st().permutations(range(n))), np.int64)
 
 
 def away_from_integers(v, margin=0.1, step=1.0):

@@ -1,13 +1,16 @@
-"""Shape primitives: reshape, broadcast_in_dim, transpose (all linear: transpose rules undo them)."""
+"""Shape primitives: reshape, broadcast_in_dim, transpose, slice, pad, rev, concatenate, squeeze, expand_dims.
+
+All are linear (pad jointly in operand and padding value): transpose rules undo the data movement.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from slope import reference as ref
 from slope.core.aval import Aval
-from slope.errors import ShapeError
+from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
-from slope.primitives.rules import moveaxis
+from slope.primitives.rules import bdim_at_front, moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
 
 
@@ -158,3 +161,465 @@ transpose = register(Spec(
     doc="permute dims: out.shape[i] = x.shape[perm[i]]",
 ))
 transpose.jvp = _linear_jvp(transpose)
+
+
+# ================================================================ slice, pad, rev, concatenate, squeeze, expand_dims
+# All linear in their data operands (pad: in operand and padding value jointly). Params are tuples of ints,
+# one entry per operand dim; the user-level wrappers (slope.ops: getitem, pad, flip, cat ...) normalize
+# negative dims and Python conventions before binding these.
+
+DATA = ("float32", "float64", "int32")
+
+
+def _ints(vals):
+    return tuple(int(v) for v in vals)
+
+
+def _is_int_seq(vals):
+    try:
+        return all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals)
+    except TypeError:
+        return False
+
+
+def _check_lengths(where, ndim, **seqs):
+    for what, vals in seqs.items():
+        if not _is_int_seq(vals) or len(vals) != ndim:
+            raise ShapeError(f"{where}: {what} must be {ndim} ints (one per dimension), got {vals!r}")
+
+
+def _zero_scalar(dtype):
+    return L().full(shape=(), value=0, dtype=dtype)
+
+
+def _insert(seq, pos, val):
+    seq = list(seq)
+    seq.insert(pos, val)
+    return tuple(seq)
+
+
+def _signed_twin(dtype):
+    from slope.core import dtypes as dt
+
+    return {8: dt.int8, 16: dt.int16, 32: dt.int32, 64: dt.int64}[dtype.bits]
+
+
+# ---------------------------------------------------------------- slice
+
+
+def _slice_strides(n, strides):
+    return (1,) * n if strides is None else _ints(strides)
+
+
+def _slice_rule(x, *, start_indices, limit_indices, strides=None):
+    where = (f"slice: {x.str_short()} with start_indices={tuple(start_indices)}, "
+             f"limit_indices={tuple(limit_indices)}, strides={None if strides is None else tuple(strides)}")
+    st = (1,) * x.ndim if strides is None else strides
+    _check_lengths(where, x.ndim, start_indices=start_indices, limit_indices=limit_indices, strides=st)
+    shape = []
+    for i, (a, b, s, n) in enumerate(zip(start_indices, limit_indices, st, x.shape)):
+        if not 0 <= a <= b <= n:
+            raise ShapeError(f"{where}: dimension {i} needs 0 <= start <= limit <= {n}")
+        if s < 1:
+            raise ShapeError(f"{where}: strides must be >= 1")
+        shape.append(-(-(b - a) // s))
+    return [Aval(shape, x.dtype)]
+
+
+def _slice_lower(ctx, args, in_avals, out_avals, *, start_indices, limit_indices, strides=None):
+    st = _slice_strides(len(start_indices), strides)
+    if in_avals[0].shape == out_avals[0].shape and all(s == 1 for s in st):
+        return [args[0]]
+    return [ctx.generic("stablehlo.slice", args, in_avals, out_avals,
+                        f"start_indices = {_arr(start_indices)}, limit_indices = {_arr(limit_indices)}, "
+                        f"strides = {_arr(st)}")]
+
+
+def _slice_transpose(cts, x, *, start_indices, limit_indices, strides=None):
+    """Scatter the cotangent back: zeros before, between (stride - 1) and after the taken elements."""
+    ct, shape = cts[0], x.aval.shape
+    st = _slice_strides(len(shape), strides)
+    out = tuple(ct.shape)
+    if any(n == 0 for n in out):
+        return [L().full(shape=shape, value=0, dtype=ct.dtype)]
+    high = tuple(n - (a + (m - 1) * s + 1) for n, a, m, s in zip(shape, start_indices, out, st))
+    return [L().pad(ct, _zero_scalar(ct.dtype), low=_ints(start_indices), high=high,
+                    interior=tuple(s - 1 for s in st))]
+
+
+def _slice_vmap(axis_size, args, dims, *, start_indices, limit_indices, strides=None):
+    (x,), (d,) = args, dims
+    st = _slice_strides(len(start_indices), strides)
+    return [L().slice(x, start_indices=_insert(start_indices, d, 0), limit_indices=_insert(limit_indices, d, axis_size),
+                      strides=_insert(st, d, 1))], [d]
+
+
+def _slice_sample(draw, dtype):
+    st = S._st()
+    shape = S.draw_shape(draw, [(5,), (4, 3), (2, 5, 3), ()])
+    starts, limits, strides = [], [], []
+    for n in shape:
+        a = draw(st.integers(0, n))
+        b = draw(st.integers(a, n))
+        starts.append(a), limits.append(b), strides.append(draw(st.integers(1, 3)))
+    params = {"start_indices": tuple(starts), "limit_indices": tuple(limits), "strides": tuple(strides)}
+    return [S.draw_array(draw, shape, dtype)], params
+
+
+slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.slice)
+    name="slice",
+    abstract_eval=_slice_rule,
+    lower=_slice_lower,
+    reference=ref.slice,
+    transpose=_slice_transpose,
+    vmap=_slice_vmap,
+    sample=_slice_sample,
+    dtypes=DATA,
+    error_inputs=lambda: [
+        ErrorInput([np.ones((2, 3), np.float32)], {"start_indices": (0, 2), "limit_indices": (2, 4), "strides": (1, 1)},
+                   ShapeError, "slice: f32\\[2,3\\] .*dimension 1 needs 0 <= start <= limit <= 3"),
+        ErrorInput([np.ones((2, 3), np.float32)], {"start_indices": (0,), "limit_indices": (2,), "strides": (1,)},
+                   ShapeError, "slice: f32\\[2,3\\] .*start_indices must be 2 ints"),
+        ErrorInput([np.ones((4,), np.float32)], {"start_indices": (0,), "limit_indices": (4,), "strides": (0,)},
+                   ShapeError, "slice: f32\\[4\\] .*strides must be >= 1"),
+    ],
+    doc="static strided slice x[start:limit:stride] per dim",
+))
+slice.jvp = _linear_jvp(slice)
+
+# ---------------------------------------------------------------- pad
+
+
+def _pad_rule(x, padding_value, *, low, high, interior):
+    where = f"pad: {describe([x, padding_value])} with low={tuple(low)}, high={tuple(high)}, interior={tuple(interior)}"
+    if padding_value.shape != ():
+        raise ShapeError(f"{where}: padding_value must be 0-d")
+    if padding_value.dtype is not x.dtype:
+        raise DTypeError(f"{where}: padding_value must have the operand's dtype")
+    _check_lengths(where, x.ndim, low=low, high=high, interior=interior)
+    if any(i < 0 for i in interior):
+        raise ShapeError(f"{where}: interior padding must be >= 0")
+    shape = [lo + hi + n + max(n - 1, 0) * it for lo, hi, n, it in zip(low, high, x.shape, interior)]
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"{where}: negative padding removes more than the whole dimension (result {tuple(shape)})")
+    return [Aval(shape, x.dtype)]
+
+
+def _pad_lower(ctx, args, in_avals, out_avals, *, low, high, interior):
+    return [ctx.generic("stablehlo.pad", args, in_avals, out_avals,
+                        f"edge_padding_low = {_arr(low)}, edge_padding_high = {_arr(high)}, "
+                        f"interior_padding = {_arr(interior)}")]
+
+
+def _pad_transpose(cts, x, padding_value, *, low, high, interior):
+    """d/dx: undo the edges (negative edges re-grow as zeros), then take every (interior+1)-th element.
+    d/dpadding_value: the sum of the cotangent over the padded positions."""
+    from slope.transforms.transpose import UndefPrimal
+
+    ct = cts[0]
+    l = L()
+    shape = x.aval.shape if isinstance(x, UndefPrimal) else tuple(x.shape)
+    zero = _zero_scalar(ct.dtype)
+    out = [None, None]
+    if isinstance(x, UndefPrimal):
+        core = l.pad(ct, zero, low=tuple(-v for v in low), high=tuple(-v for v in high), interior=(0,) * len(shape))
+        out[0] = l.slice(core, start_indices=(0,) * len(shape), limit_indices=tuple(core.shape),
+                         strides=tuple(i + 1 for i in interior))
+    if isinstance(padding_value, UndefPrimal):
+        mask = l.pad(l.full(shape=shape, value=0, dtype=ct.dtype), l.full(shape=(), value=1, dtype=ct.dtype),
+                     low=_ints(low), high=_ints(high), interior=_ints(interior))
+        masked = l.mul(ct, mask)
+        out[1] = l.reduce_sum(masked, axes=tuple(range(ct.ndim))) if ct.ndim else masked
+    return out
+
+
+def _pad_vmap(axis_size, args, dims, *, low, high, interior):
+    (x, v), (dx, dv) = args, dims
+    l = L()
+    if dv is None:
+        return [l.pad(x, v, low=_insert(low, dx, 0), high=_insert(high, dx, 0), interior=_insert(interior, dx, 0))], [dx]
+    # one padding value per batch element: pad with zero, then select the padding value where the mask says so
+    x = bdim_at_front(x, dx, axis_size)
+    v = moveaxis(v, dv, 0)
+    padded = l.pad(x, _zero_scalar(x.dtype), low=(0, *low), high=(0, *high), interior=(0, *interior))
+    from slope.core import dtypes as dt
+
+    unit = tuple(x.shape[1:])
+    mask = l.pad(l.full(shape=unit, value=0, dtype=dt.int32), l.full(shape=(), value=1, dtype=dt.int32),
+                 low=_ints(low), high=_ints(high), interior=_ints(interior))
+    out_shape = tuple(padded.shape)
+    mask = l.ne(mask, l.full(shape=tuple(mask.shape), value=0, dtype=dt.int32))
+    mask = l.broadcast_in_dim(mask, shape=out_shape, broadcast_dimensions=tuple(range(1, len(out_shape))))
+    vb = l.broadcast_in_dim(v, shape=out_shape, broadcast_dimensions=(0,))
+    return [l.select(mask, vb, padded)], [0]
+
+
+def _pad_sample(draw, dtype):
+    st = S._st()
+    shape = S.draw_shape(draw, [(3,), (2, 3), (3, 1, 2), ()])
+    low, high, interior = [], [], []
+    for n in shape:
+        it = draw(st.integers(0, 2))
+        inner = n + max(n - 1, 0) * it
+        lo = draw(st.integers(-min(inner, 2), 2))  # negative edges crop
+        hi = draw(st.integers(-min(inner + lo, 2), 2))  # never below an empty result
+        low.append(lo), high.append(hi), interior.append(it)
+    x = S.draw_array(draw, shape, dtype)
+    v = S.draw_array(draw, (), dtype)
+    return [x, v], {"low": tuple(low), "high": tuple(high), "interior": tuple(interior)}
+
+
+pad = register(Spec(
+    name="pad",
+    abstract_eval=_pad_rule,
+    lower=_pad_lower,
+    reference=ref.pad,
+    transpose=_pad_transpose,
+    vmap=_pad_vmap,
+    sample=_pad_sample,
+    dtypes=DATA,
+    error_inputs=lambda: [
+        ErrorInput([np.ones((2, 3), np.float32), np.float32(0)], {"low": (0, -2), "high": (0, -2), "interior": (0, 0)},
+                   ShapeError, "pad: f32\\[2,3\\], f32\\[\\] .*negative padding removes more than the whole dimension"),
+        ErrorInput([np.ones((2,), np.float32), np.zeros((1,), np.float32)], {"low": (0,), "high": (0,), "interior": (0,)},
+                   ShapeError, "pad: f32\\[2\\], f32\\[1\\] .*padding_value must be 0-d"),
+        ErrorInput([np.ones((2,), np.float32), np.int32(0)], {"low": (0,), "high": (0,), "interior": (0,)},
+                   DTypeError, "pad: f32\\[2\\], i32\\[\\] .*padding_value must have the operand's dtype"),
+        ErrorInput([np.ones((2,), np.float32), np.float32(0)], {"low": (0,), "high": (0,), "interior": (-1,)},
+                   ShapeError, "pad: .*interior padding must be >= 0"),
+    ],
+    doc="pad with a 0-d value: interior padding between elements, then low/high edges (negative edges crop)",
+))
+pad.jvp = lambda primals, tangents, **p: ([pad.bind(*primals, **p)], [pad.bind(*tangents, **p)])
+
+# ---------------------------------------------------------------- rev
+
+
+def _rev_rule(x, *, dimensions):
+    if not _is_int_seq(dimensions) or len(set(dimensions)) != len(dimensions) or any(
+            not 0 <= d < x.ndim for d in dimensions):
+        raise ShapeError(f"rev: dimensions {tuple(dimensions) if _is_int_seq(dimensions) else dimensions!r} "
+                         f"must be distinct dims of {x.str_short()}")
+    return [x]
+
+
+def _rev_lower(ctx, args, in_avals, out_avals, *, dimensions):
+    a = in_avals[0]
+    if not dimensions or a.size == 0:
+        return [args[0]]
+    attrs = f"dimensions = {_arr(sorted(dimensions))}"
+    if not a.dtype.is_unsigned:
+        return [ctx.generic("stablehlo.reverse", args, in_avals, out_avals, attrs)]
+    # IREE 3.13 cannot legalize a reverse of unsigned ints: go through the signed twin
+    signed = Aval(a.shape, _signed_twin(a.dtype))
+    y = ctx.generic("stablehlo.bitcast_convert", args, [a], [signed])
+    y = ctx.generic("stablehlo.reverse", [y], [signed], [signed], attrs)
+    return [ctx.generic("stablehlo.bitcast_convert", [y], [signed], [a])]
+
+
+def _rev_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    dims = tuple(sorted(draw(S._st().sets(S._st().integers(0, max(len(shape) - 1, 0)), max_size=len(shape)))))
+    return [S.draw_array(draw, shape, dtype)], {"dimensions": dims}
+
+
+rev = register(Spec(
+    name="rev",
+    abstract_eval=_rev_rule,
+    lower=_rev_lower,
+    reference=ref.rev,
+    transpose=lambda cts, x, *, dimensions: [L().rev(cts[0], dimensions=dimensions)],
+    vmap=lambda axis_size, args, dims, *, dimensions: (
+        [L().rev(args[0], dimensions=tuple(d + (d >= dims[0]) for d in dimensions))], [dims[0]]),
+    sample=_rev_sample,
+    dtypes=DATA,
+    error_inputs=lambda: [
+        ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (2,)}, ShapeError,
+                   "rev: dimensions \\(2,\\) must be distinct dims of f32\\[2,3\\]"),
+        ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (1, 1)}, ShapeError, "rev: dimensions \\(1, 1\\)"),
+    ],
+    doc="reverse the order of elements along each listed dimension",
+))
+rev.jvp = _linear_jvp(rev)
+
+# ---------------------------------------------------------------- concatenate
+
+
+def _concat_rule(*xs, dimension):
+    if not xs:
+        raise ShapeError("concatenate: needs at least one operand")
+    where = f"concatenate: operands {describe(xs)} along dimension {dimension!r}"
+    if len({a.dtype for a in xs}) > 1:
+        raise DTypeError(f"{where}: operands must have one dtype")
+    nd = xs[0].ndim
+    if any(a.ndim != nd for a in xs):
+        raise ShapeError(f"{where}: operands must have equal ranks")
+    if not isinstance(dimension, (int, np.integer)) or isinstance(dimension, bool) or not 0 <= dimension < nd:
+        raise ShapeError(f"{where}: dimension out of range for rank {nd}")
+    for a in xs:
+        if any(a.shape[i] != xs[0].shape[i] for i in range(nd) if i != dimension):
+            raise ShapeError(f"{where}: operands must have equal sizes except along the dimension")
+    shape = list(xs[0].shape)
+    shape[dimension] = sum(a.shape[dimension] for a in xs)
+    return [Aval(shape, xs[0].dtype)]
+
+
+def _concat_lower(ctx, args, in_avals, out_avals, *, dimension):
+    if len(args) == 1:
+        return [args[0]]
+    return [ctx.generic("stablehlo.concatenate", args, in_avals, out_avals, f"dimension = {dimension} : i64")]
+
+
+def _concat_transpose(cts, *xs, dimension):
+    from slope.transforms.transpose import UndefPrimal
+
+    ct = cts[0]
+    out, offset = [], 0
+    for x in xs:
+        shape = x.aval.shape if isinstance(x, UndefPrimal) else tuple(x.shape)
+        n = shape[dimension]
+        if isinstance(x, UndefPrimal):
+            start = tuple(offset if i == dimension else 0 for i in range(len(shape)))
+            limit = tuple(offset + n if i == dimension else s for i, s in enumerate(shape))
+            out.append(L().slice(ct, start_indices=start, limit_indices=limit, strides=(1,) * len(shape)))
+        else:
+            out.append(None)
+        offset += n
+    return out
+
+
+def _concat_vmap(axis_size, args, dims, *, dimension):
+    batched = [d for d in dims if d is not None]
+    if all(d == batched[0] for d in dims):
+        d = batched[0]
+        return [L().concatenate(*args, dimension=dimension + (dimension >= d))], [d]
+    args = [bdim_at_front(x, d, axis_size) for x, d in zip(args, dims)]
+    return [L().concatenate(*args, dimension=dimension + 1)], [0]
+
+
+def _concat_sample(draw, dtype):
+    st = S._st()
+    base = S.draw_shape(draw, [(3,), (2, 3), (2, 1, 3)])
+    dimension = draw(st.integers(0, len(base) - 1))
+    n = draw(st.integers(1, 3))
+    args = []
+    for _ in range(n):
+        shape = list(base)
+        shape[dimension] = draw(st.integers(0, 3))  # empty pieces included
+        args.append(S.draw_array(draw, tuple(shape), dtype))
+    return args, {"dimension": dimension}
+
+
+concatenate = register(Spec(
+    name="concatenate",
+    abstract_eval=_concat_rule,
+    lower=_concat_lower,
+    reference=ref.concatenate,
+    transpose=_concat_transpose,
+    vmap=_concat_vmap,
+    sample=_concat_sample,
+    dtypes=DATA,
+    error_inputs=lambda: [
+        ErrorInput([np.ones((2, 3), np.float32), np.ones((3, 3), np.float32)], {"dimension": 1}, ShapeError,
+                   "concatenate: operands f32\\[2,3\\], f32\\[3,3\\] along dimension 1: operands must have equal sizes"),
+        ErrorInput([np.ones((2,), np.float32), np.ones((2,), np.int32)], {"dimension": 0}, DTypeError,
+                   "concatenate: operands f32\\[2\\], i32\\[2\\] .*one dtype"),
+        ErrorInput([np.ones((2,), np.float32), np.ones((2, 1), np.float32)], {"dimension": 0}, ShapeError,
+                   "concatenate: .*equal ranks"),
+        ErrorInput([np.float32(1), np.float32(2)], {"dimension": 0}, ShapeError,
+                   "concatenate: operands f32\\[\\], f32\\[\\] along dimension 0: dimension out of range for rank 0"),
+    ],
+    doc="join operands (equal dtype, equal sizes off the dimension) along dimension",
+))
+concatenate.jvp = _linear_jvp(concatenate)
+
+# ---------------------------------------------------------------- squeeze / expand_dims
+
+
+def _squeeze_rule(x, *, dimensions):
+    ok = _is_int_seq(dimensions) and len(set(dimensions)) == len(dimensions) and all(
+        0 <= d < x.ndim for d in dimensions)
+    if not ok or any(x.shape[d] != 1 for d in dimensions):
+        raise ShapeError(f"squeeze: dimensions {tuple(dimensions) if _is_int_seq(dimensions) else dimensions!r} "
+                         f"must be distinct size-1 dims of {x.str_short()}")
+    return [Aval(tuple(n for i, n in enumerate(x.shape) if i not in dimensions), x.dtype)]
+
+
+def _reshape_lower(ctx, args, in_avals, out_avals, **params):
+    if in_avals[0].shape == out_avals[0].shape:
+        return [args[0]]
+    return [ctx.generic("stablehlo.reshape", args, in_avals, out_avals)]
+
+
+def _squeeze_vmap(axis_size, args, dims, *, dimensions):
+    (x,), (d,) = args, dims
+    new = tuple(sorted(i + (i >= d) for i in dimensions))
+    return [L().squeeze(x, dimensions=new)], [d - sum(1 for i in new if i < d)]
+
+
+def _squeeze_sample(draw, dtype):
+    shape = S.draw_shape(draw, [(1,), (2, 1, 3), (1, 3, 1), (1, 1), (3,)])
+    ones = [i for i, n in enumerate(shape) if n == 1]
+    dims = tuple(sorted(draw(S._st().sets(S._st().sampled_from(ones), max_size=len(ones))))) if ones else ()
+    return [S.draw_array(draw, shape, dtype)], {"dimensions": dims}
+
+
+squeeze = register(Spec(
+    name="squeeze",
+    abstract_eval=_squeeze_rule,
+    lower=_reshape_lower,
+    reference=ref.squeeze,
+    transpose=lambda cts, x, *, dimensions: [L().expand_dims(cts[0], dimensions=tuple(sorted(dimensions)))],
+    vmap=_squeeze_vmap,
+    sample=_squeeze_sample,
+    dtypes=DATA,
+    error_inputs=lambda: [
+        ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (0,)}, ShapeError,
+                   "squeeze: dimensions \\(0,\\) must be distinct size-1 dims of f32\\[2,3\\]"),
+        ErrorInput([np.ones((1, 3), np.float32)], {"dimensions": (2,)}, ShapeError, "squeeze: dimensions \\(2,\\)"),
+    ],
+    doc="remove the listed size-1 dims",
+))
+squeeze.jvp = _linear_jvp(squeeze)
+
+
+def _expand_dims_rule(x, *, dimensions):
+    nd = x.ndim + (len(dimensions) if _is_int_seq(dimensions) else 0)
+    if not _is_int_seq(dimensions) or len(set(dimensions)) != len(dimensions) or any(
+            not 0 <= d < nd for d in dimensions):
+        raise ShapeError(f"expand_dims: dimensions {tuple(dimensions) if _is_int_seq(dimensions) else dimensions!r} "
+                         f"must be distinct positions in the rank-{nd} result for {x.str_short()}")
+    rest = iter(x.shape)
+    return [Aval(tuple(1 if i in dimensions else next(rest) for i in range(nd)), x.dtype)]
+
+
+def _expand_dims_vmap(axis_size, args, dims, *, dimensions):
+    x = moveaxis(args[0], dims[0], 0)
+    return [L().expand_dims(x, dimensions=tuple(d + 1 for d in dimensions))], [0]
+
+
+def _expand_dims_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    nd = len(shape) + draw(S._st().integers(0, 2))
+    dims = tuple(sorted(draw(S._st().sets(S._st().integers(0, nd - 1), min_size=nd - len(shape),
+                                          max_size=nd - len(shape))))) if nd > len(shape) else ()
+    return [S.draw_array(draw, shape, dtype)], {"dimensions": dims}
+
+
+expand_dims = register(Spec(
+    name="expand_dims",
+    abstract_eval=_expand_dims_rule,
+    lower=_reshape_lower,
+    reference=ref.expand_dims,
+    transpose=lambda cts, x, *, dimensions: [L().squeeze(cts[0], dimensions=tuple(sorted(dimensions)))],
+    vmap=_expand_dims_vmap,
+    sample=_expand_dims_sample,
+    dtypes=DATA,
+    error_inputs=lambda: [
+        ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (3,)}, ShapeError,
+                   "expand_dims: dimensions \\(3,\\) must be distinct positions in the rank-3 result for f32\\[2,3\\]"),
+        ErrorInput([np.ones((2,), np.float32)], {"dimensions": (0, 0)}, ShapeError, "expand_dims: dimensions \\(0, 0\\)"),
+    ],
+    doc="insert size-1 dims at the listed positions of the result",
+))
+expand_dims.jvp = _linear_jvp(expand_dims)

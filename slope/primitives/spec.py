@@ -38,18 +38,28 @@ class Spec:
         return f"<primitive {self.name}>"
 
     def bind(self, *args, **params):
+        if _trace.dynamic_trace is None:
+            for a in args:
+                if type(a) is not Tensor:
+                    break
+            else:  # only concrete operands and nothing staging: trace.bind would pick eager evaluation
+                outs = self.impl(*args, **params)
+                return list(outs) if self.multiple_results else outs[0]
         return _trace.bind(self, *args, **params)
 
     __call__ = bind
 
     def impl(self, *tensors, **params):
         """Eager evaluation: compile this primitive alone once per (avals, params), run it on IREE."""
-        key = (tuple(t.aval for t in tensors), tuple(params.items()))
+        key = (tuple([t.aval for t in tensors]), tuple(params.items()) if params else ())
         exe = self._eager_cache.get(key)
         if exe is None:
             exe = self._compile_eager(key[0], params)
             self._eager_cache[key] = exe
-        return [Tensor(b, a) for b, a in zip(exe([t._buf for t in tensors]), exe.out_avals)]
+        bufs = exe([t._buf for t in tensors])
+        if len(bufs) == 1:
+            return [Tensor(bufs[0], exe.out_avals[0])]
+        return [Tensor(b, a) for b, a in zip(bufs, exe.out_avals)]
 
     def _compile_eager(self, in_avals, params):
         from slope.backends.iree.compile import compile_module

@@ -85,6 +85,19 @@ class LoweringContext:
     def constant(self, value, aval: Aval) -> str:
         return self.op(f"stablehlo.constant dense<{scalar_literal(value, aval.dtype)}> : {mlir_type(aval)}", aval)
 
+    def fresh_copy(self, x: str, aval: Aval) -> str:
+        """A copy of x in a buffer of its own, for ops that IREE runs in place on their operand.
+
+        IREE 3.x may write an in-place op (dynamic_update_slice) straight into a caller's input
+        buffer (iree-org/iree#16168), so the caller's tensor would change. A select on an opaque
+        `true` (fenced by optimization_barrier, so it cannot be folded) makes a real copy.
+        """
+        pred0 = Aval((), "bool")
+        true = self.generic("stablehlo.optimization_barrier", [self.constant(True, pred0)], [pred0], [pred0])
+        pred = self.generic("stablehlo.broadcast_in_dim", [true], [pred0], [Aval(aval.shape, "bool")],
+                            "broadcast_dimensions = array<i64>")
+        return self.select(pred, x, self.constant(0, aval), aval)
+
 
 def lower_program_body(ctx: LoweringContext, program, args: list[str]) -> list[str]:
     """Emit a Program's equations into ctx with inputs bound to SSA names `args`; return output names."""

@@ -1,0 +1,237 @@
+"""Eager fast path for Tensor operators (`x * 2`, `x + y`, `-x`, `x.exp()` ...).
+
+The general route for `x * 2` is ops.mul -> _operands (promotion, broadcasting, and a Python
+scalar turned into `full(shape, 2)`, which for 1M elements is a 4 MB host array copied to the
+device on every call) -> two `bind`s through the trace machinery -> Spec.impl. When no
+transformation is staging (`trace.dynamic_trace is None`) and both operands are concrete, bind
+always ends in eager evaluation, so for the common cases the operators here go straight to a
+cached executable:
+
+  * Tensor op Tensor with equal shape and dtype: the primitive's own eager executable
+    (shared with Spec.impl), called directly;
+  * Tensor op Python scalar whose weak type keeps the tensor's dtype: an executable taking the
+    tensor and a 0-d scalar buffer that it broadcasts inside (`full` fused into the op); the
+    0-d buffers are cached per value;
+  * unary ops on a float (or, for neg/abs, any) tensor: the primitive's eager executable.
+
+Everything else (promotion, broadcasting, tracers, odd operand types) and any failure while
+building a fast entry falls back to the general method, so results and errors are the same.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from slope.core import trace as _trace
+from slope.core.methods import TensorMethods
+
+_SCALARS = (bool, int, float)
+_MAX_SCALARS = 1024  # cached 0-d buffers per (executable); values beyond that are made per call
+_INELIGIBLE = False
+
+Tensor = None  # set by install()
+_runtime = None
+
+
+def _spec(name):
+    from slope.primitives import REGISTRY
+
+    return REGISTRY[name]
+
+
+def _eager_exe(spec, in_avals):
+    """The executable Spec.impl uses for these avals (compiled and cached there if missing)."""
+    key = (tuple(in_avals), ())
+    exe = spec._eager_cache.get(key)
+    if exe is None:
+        exe = spec._eager_cache[key] = spec._compile_eager(key[0], {})
+    return exe
+
+
+def _scalar_exe(spec, aval, reflected):
+    """main(x: aval, s: 0-d) = spec(x, broadcast(s)) (or spec(broadcast(s), x) when reflected)."""
+    from slope.backends.iree.compile import compile_module
+    from slope.backends.iree.lowering import module_text
+    from slope.core.aval import Aval
+
+    scalar = Aval((), aval.dtype)
+    out_avals = spec.abstract_eval(aval, aval)
+
+    def body(ctx, args):
+        b = ctx.generic("stablehlo.broadcast_in_dim", [args[1]], [scalar], [aval], "broadcast_dimensions = array<i64>")
+        operands = [b, args[0]] if reflected else [args[0], b]
+        return spec.lower(ctx, operands, [aval, aval], out_avals)
+
+    text = module_text([aval, scalar], out_avals, body)
+    return compile_module(text, f"{spec.name}_scalar", [aval, scalar], out_avals)
+
+
+def _broadcast_exe(spec, aval, other_aval, reflected):
+    """main(x: aval, y: other_aval) = spec(broadcast(x), broadcast(y)) with NumPy broadcasting,
+    exactly the broadcast_in_dim ops.broadcast_to would bind (operands swapped when reflected)."""
+    from slope.backends.iree.compile import compile_module
+    from slope.backends.iree.lowering import module_text
+    from slope.core.aval import Aval
+    from slope.ops import broadcast_shapes
+
+    shape = broadcast_shapes(aval.shape, other_aval.shape)
+    out = Aval(shape, aval.dtype)
+    out_avals = spec.abstract_eval(out, out)
+
+    def bcast(ctx, name, a):
+        if a.shape == shape:
+            return name
+        dims = ", ".join(str(d) for d in range(len(shape) - a.ndim, len(shape)))
+        return ctx.generic("stablehlo.broadcast_in_dim", [name], [a], [out],
+                           f"broadcast_dimensions = array<i64{': ' + dims if dims else ''}>")
+
+    def body(ctx, args):
+        x, y = bcast(ctx, args[0], aval), bcast(ctx, args[1], other_aval)
+        return spec.lower(ctx, [y, x] if reflected else [x, y], [out, out], out_avals)
+
+    text = module_text([aval, other_aval], out_avals, body)
+    return compile_module(text, f"{spec.name}_broadcast", [aval, other_aval], out_avals)
+
+
+def _logging() -> bool:
+    from slope.transforms.jit import log_enabled
+
+    return log_enabled()
+
+
+def _weak_dtype_kept(value, dtype) -> bool:
+    from slope.core import dtypes as dt
+
+    return dt.scalar_dtype(value, dtype) is dtype
+
+
+def _make_binary(dunder, prim, reflected=False, float_only=False):
+    """A Tensor operator `dunder` with the fast path for `prim` (falls back to TensorMethods)."""
+    slow = getattr(TensorMethods, dunder)
+    entries: dict = {}
+
+    def build_scalar(aval, cls, value):
+        if float_only and not aval.dtype.is_float:
+            return _INELIGIBLE
+        if not _weak_dtype_kept(value, aval.dtype):
+            return _INELIGIBLE
+        if _logging():  # LOG_JIT shows the primitives ops really binds (`full` + op), not a fused module
+            return None
+        exe = _scalar_exe(_spec(prim), aval, reflected)
+        return (exe, exe.out_avals[0], {})
+
+    def build_tensor(aval, other_aval):
+        if float_only and not aval.dtype.is_float:
+            return _INELIGIBLE
+        if other_aval != aval and _logging():
+            return None
+        if other_aval == aval and not reflected:
+            exe = _eager_exe(_spec(prim), (aval, aval))
+        elif other_aval.dtype is aval.dtype:
+            exe = _broadcast_exe(_spec(prim), aval, other_aval, reflected)
+        else:
+            return _INELIGIBLE  # dtype promotion: leave it to ops
+        return (exe, exe.out_avals[0])
+
+    def method(self, other):
+        if _trace.dynamic_trace is None:
+            cls = other.__class__
+            if cls is Tensor:
+                key = (self.aval, other.aval)
+                e = entries.get(key)
+                if e is None:
+                    try:
+                        e = build_tensor(self.aval, other.aval)
+                    except Exception:  # e.g. shapes that do not broadcast: ops raises the error
+                        e = _INELIGIBLE
+                    if e is not None:
+                        entries[key] = e
+                if e:
+                    return Tensor(e[0].call2(self._buf, other._buf), e[1])
+            elif cls is float or cls is int or cls is bool:
+                key = (self.aval, cls)
+                e = entries.get(key)
+                if e is None:
+                    try:
+                        e = build_scalar(self.aval, cls, other)
+                    except Exception:
+                        e = _INELIGIBLE
+                    if e is not None:
+                        entries[key] = e
+                if e:
+                    exe, out_aval, scalars = e
+                    sb = scalars.get(other)
+                    if sb is None:
+                        try:
+                            sb = _runtime.to_device(np.full((), other, dtype=self.aval.dtype.np))
+                        except Exception:
+                            return slow(self, other)  # e.g. an int too big for the dtype: same error as ops
+                        # 0.0 and -0.0 are equal keys but different values; NaN never matches
+                        if (cls is not float or (other == other and other != 0.0)) and len(scalars) < _MAX_SCALARS:
+                            scalars[other] = sb
+                    return Tensor(exe.call2(self._buf, sb), out_aval)
+        return slow(self, other)
+
+    method.__name__ = dunder
+    method.__qualname__ = f"Tensor.{dunder}"
+    method.__doc__ = slow.__doc__
+    return method
+
+
+def _make_unary(name, prim, float_only=True):
+    slow = getattr(TensorMethods, name)
+    entries: dict = {}
+
+    def build(aval):
+        if float_only and not aval.dtype.is_float:
+            return _INELIGIBLE
+        exe = _eager_exe(_spec(prim), (aval,))
+        return (exe, exe.out_avals[0])
+
+    def method(self):
+        if _trace.dynamic_trace is None:
+            aval = self.aval
+            e = entries.get(aval)
+            if e is None:
+                try:
+                    e = entries[aval] = build(aval)
+                except Exception:
+                    e = entries[aval] = _INELIGIBLE
+            if e:
+                return Tensor(e[0]([self._buf])[0], e[1])
+        return slow(self)
+
+    method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    method.__doc__ = slow.__doc__
+    return method
+
+
+# operator -> (primitive, reflected, float_only); each mirrors what slope.ops does for it
+BINARY = {
+    "__add__": ("add", False, False), "__radd__": ("add", True, False),
+    "__sub__": ("sub", False, False), "__rsub__": ("sub", True, False),
+    "__mul__": ("mul", False, False), "__rmul__": ("mul", True, False),
+    "__truediv__": ("div", False, True), "__rtruediv__": ("div", True, True),  # ints divide as floats
+    "__eq__": ("eq", False, False), "__ne__": ("ne", False, False),
+    "__lt__": ("lt", False, False), "__le__": ("le", False, False),
+    "__gt__": ("gt", False, False), "__ge__": ("ge", False, False),
+}
+UNARY = {
+    "__neg__": ("neg", False), "__abs__": ("abs", False), "abs": ("abs", False),
+    "exp": ("exp", True), "log": ("log", True), "sin": ("sin", True), "cos": ("cos", True),
+    "tan": ("tan", True), "tanh": ("tanh", True), "sqrt": ("sqrt", True), "rsqrt": ("rsqrt", True),
+    "sigmoid": ("logistic", True),
+}
+
+
+def install(tensor_cls):
+    """Give the concrete Tensor class the fast operators (Tracers keep the general ones)."""
+    global Tensor, _runtime
+    from slope.backends.iree import runtime
+
+    Tensor, _runtime = tensor_cls, runtime
+    for dunder, (prim, reflected, float_only) in BINARY.items():
+        setattr(tensor_cls, dunder, _make_binary(dunder, prim, reflected, float_only))
+    for name, (prim, float_only) in UNARY.items():
+        setattr(tensor_cls, name, _make_unary(name, prim, float_only))
+    tensor_cls.__hash__ = TensorMethods.__hash__  # defining __eq__ on a class would unset it

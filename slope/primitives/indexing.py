@@ -1,0 +1,718 @@
+"""Indexing primitives: gather, scatter_add, scatter (gather_nd style), dynamic_slice, dynamic_update_slice.
+
+Semantics are those of slope.reference.indexing:
+
+* `indices` has shape B + (k,): each of its rows indexes the first k operand dims and names the whole
+  window operand.shape[k:]. gather's result is B + operand.shape[k:]; scatter's updates have that shape.
+* gather clamps every index into [0, dim - 1] (XLA). IREE 3.13 does not clamp some gather forms (it reads
+  garbage), so the lowering clamps explicitly.
+* scatter_add / scatter drop any row with an index out of range. IREE 3.13 writes such rows out of bounds
+  (heap corruption), so the lowering sends them to a sentinel row of a padded operand that is then sliced
+  off (docs/stablehlo-notes.md §14).
+* scatter (replace) with duplicate rows: the last row wins. StableHLO leaves the order of duplicate
+  updates unspecified, so the lowering first finds each position's winning row with an order-independent
+  `max` scatter of row numbers and sends every losing row to the sentinel too.
+* dynamic_slice / dynamic_update_slice clamp their start indices into [0, dim - size] (StableHLO; IREE agrees).
+* Index operands may have any integer dtype; unsigned values above 2**31 - 1 are capped first (they are
+  out of range for every dim either way).
+
+Derivatives: all five are linear in their data operands (scatter/scatter_add/dynamic_update_slice jointly
+in operand and update), never in the integer indices. gather's transpose is scatter_add (of the clamped
+indices); scatter_add's transpose is the identity for the operand and a gather that gives dropped rows a
+zero cotangent for the updates; scatter's transpose zeroes the overwritten positions for the operand and
+passes the cotangent only to the rows that won.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from slope import reference as ref
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
+from slope.errors import DTypeError, ShapeError, describe
+from slope.primitives import sampling as S
+from slope.primitives.rules import moveaxis, zeros_aval
+from slope.primitives.spec import ErrorInput, Spec, register
+
+
+def L():
+    from slope import lax
+
+    return lax
+
+
+def _undef(x):
+    from slope.transforms.transpose import UndefPrimal
+
+    return isinstance(x, UndefPrimal)
+
+
+def _shape_of(x):
+    return tuple(x.aval.shape) if _undef(x) else tuple(x.shape)
+
+
+DATA = ("float32", "float64", "int32")
+_INDEX_CAP = 2**31 - 1  # larger (unsigned) indices are out of range for every dim: cap them before converting
+
+# ================================================================ lowering helpers
+
+
+def _attr_list(vals):
+    return "[" + ", ".join(str(int(v)) for v in vals) + "]"
+
+
+def _dense(vals):
+    from slope.backends.iree.lowering import dense_attr
+
+    return dense_attr(list(vals))
+
+
+def _const_vec(ctx, vals, dtype):
+    from slope.backends.iree.lowering import mlir_type
+
+    a = Aval((len(vals),), dtype)
+    return ctx.op(f"stablehlo.constant dense<[{', '.join(str(int(v)) for v in vals)}]> : {mlir_type(a)}", a), a
+
+
+def _bcast(ctx, x, x_aval, shape, dims):
+    return ctx.generic("stablehlo.broadcast_in_dim", [x], [x_aval], [Aval(shape, x_aval.dtype)],
+                       f"broadcast_dimensions = {_dense(dims)}")
+
+
+def _columns(ctx, vals, aval):
+    """A tensor of aval's shape (..., k) whose column j holds vals[j]."""
+    vec, va = _const_vec(ctx, vals, aval.dtype)
+    return _bcast(ctx, vec, va, aval.shape, [aval.ndim - 1])
+
+
+def _region(ctx, op, scalar):
+    """A reduce/scatter body `(x, y) -> op(x, y)`; op None returns y (replace)."""
+    from slope.backends.iree.lowering import mlir_type
+
+    t = mlir_type(scalar)
+    x, y, r = ctx.fresh(), ctx.fresh(), ctx.fresh()
+    if op is None:
+        body = f'"stablehlo.return"({y}) : ({t}) -> ()'
+    else:
+        body = f'{r} = "{op}"({x}, {y}) : ({t}, {t}) -> {t}\n        "stablehlo.return"({r}) : ({t}) -> ()'
+    return f"{{\n      ^bb0({x}: {t}, {y}: {t}):\n        {body}\n    }}"
+
+
+def _lower_signed(ctx, idx, aval):
+    """i32/i64 indices that agree with idx on every index that can be in range."""
+    d = aval.dtype
+    if d is dt.int32 or d is dt.int64:
+        return idx, aval
+    if d.is_unsigned and d.bits >= 32:
+        idx = ctx.binary("stablehlo.minimum", idx, ctx.constant(_INDEX_CAP, aval), aval)
+    out = Aval(aval.shape, dt.int64 if d.bits == 64 else dt.int32)
+    return ctx.generic("stablehlo.convert", [idx], [aval], [out]), out
+
+
+def _lower_clamp(ctx, idx, aval, dims):
+    hi = _columns(ctx, [max(n - 1, 0) for n in dims], aval)
+    return ctx.generic("stablehlo.clamp", [ctx.constant(0, aval), idx, hi], [aval] * 3, [aval])
+
+
+def _lower_in_bounds(ctx, idx, aval, dims):
+    """bool B: every index of the row lies in [0, dims[j])."""
+    b, sb = Aval(aval.shape, dt.bool_), Aval((), dt.bool_)
+    ok = ctx.binary("stablehlo.and", ctx.compare("GE", idx, ctx.constant(0, aval), aval),
+                    ctx.compare("LT", idx, _columns(ctx, dims, aval), aval), b)
+    return ctx.generic("stablehlo.reduce", [ok, ctx.constant(True, sb)], [b, sb], [Aval(aval.shape[:-1], dt.bool_)],
+                       f"dimensions = {_dense([aval.ndim - 1])}", _region(ctx, "stablehlo.and", sb))
+
+
+def _emit_gather(ctx, operand, op_aval, idx, idx_aval, out_aval):
+    nb, k, r = idx_aval.ndim - 1, idx_aval.shape[-1], op_aval.ndim
+    fields = []
+    if r > k:
+        fields.append(f"offset_dims = {_attr_list(range(nb, nb + r - k))}")
+    fields += [f"collapsed_slice_dims = {_attr_list(range(k))}", f"start_index_map = {_attr_list(range(k))}",
+               f"index_vector_dim = {nb}"]
+    sizes = [1] * k + list(op_aval.shape[k:])
+    return ctx.generic("stablehlo.gather", [operand, idx], [op_aval, idx_aval], [out_aval],
+                       f"dimension_numbers = #stablehlo.gather<{', '.join(fields)}>, slice_sizes = {_dense(sizes)}, "
+                       f"indices_are_sorted = false")
+
+
+def _emit_scatter(ctx, operand, op_aval, idx, idx_aval, upd, upd_aval, combiner):
+    nb, k, r = idx_aval.ndim - 1, idx_aval.shape[-1], op_aval.ndim
+    fields = []
+    if r > k:
+        fields.append(f"update_window_dims = {_attr_list(range(nb, nb + r - k))}")
+    fields += [f"inserted_window_dims = {_attr_list(range(k))}", f"scatter_dims_to_operand_dims = {_attr_list(range(k))}",
+               f"index_vector_dim = {nb}"]
+    return ctx.generic("stablehlo.scatter", [operand, idx, upd], [op_aval, idx_aval, upd_aval], [op_aval],
+                       f"scatter_dimension_numbers = #stablehlo.scatter<{', '.join(fields)}>, "
+                       f"indices_are_sorted = false, unique_indices = false",
+                       _region(ctx, combiner, Aval((), op_aval.dtype)))
+
+
+# ================================================================ slope-level index helpers (used by the rules)
+
+
+def _signed(idx):
+    """The slope-level twin of _lower_signed."""
+    l = L()
+    d = idx.dtype
+    if d is dt.int32 or d is dt.int64:
+        return idx
+    if d.is_unsigned and d.bits >= 32:
+        idx = l.minimum(idx, l.full(shape=tuple(idx.shape), value=_INDEX_CAP, dtype=d))
+    return l.convert(idx, dtype=dt.int64 if d.bits == 64 else dt.int32)
+
+
+def _column_const(shape, vals, dtype):
+    """A constant (..., k) tensor whose column j holds vals[j]."""
+    l = L()
+    lead = tuple(shape[:-1]) + (1,)
+    cols = [l.full(shape=lead, value=int(v), dtype=dtype) for v in vals]
+    return cols[0] if len(cols) == 1 else l.concatenate(*cols, dimension=len(shape) - 1)
+
+
+def clamp_indices(idx, dims):
+    """Indices with column j clamped into [0, dims[j] - 1]: what gather reads."""
+    idx = _signed(idx)
+    if not dims:
+        return idx
+    l, shape = L(), tuple(idx.shape)
+    return l.clamp(l.full(shape=shape, value=0, dtype=idx.dtype), idx,
+                   _column_const(shape, [max(n - 1, 0) for n in dims], idx.dtype))
+
+
+def in_bounds(idx, dims):
+    """bool B: the rows that scatter writes (every index in range)."""
+    l = L()
+    batch = tuple(idx.shape[:-1])
+    if not dims:
+        return l.full(shape=batch, value=True, dtype=dt.bool_)
+    idx = _signed(idx)
+    shape = tuple(idx.shape)
+    ok = l.and_(l.ge(idx, l.full(shape=shape, value=0, dtype=idx.dtype)), l.lt(idx, _column_const(shape, dims, idx.dtype)))
+    low = l.reduce_min(l.convert(ok, dtype=dt.int32), axes=(len(shape) - 1,))
+    return l.ne(low, l.full(shape=batch, value=0, dtype=dt.int32))
+
+
+def scatter_winners(idx, dims):
+    """bool B: the rows whose update survives a scatter (in range, and no later row writes the same place)."""
+    l = L()
+    batch = tuple(idx.shape[:-1])
+    rows = math.prod(batch)
+    ids = l.iota(shape=(rows,), dimension=0, dtype=dt.int32)
+    ids = l.reshape(ids, shape=batch) if batch != (rows,) else ids
+    last = l.scatter(l.full(shape=tuple(dims), value=-1, dtype=dt.int32), idx, ids)  # the last writer of each place
+    return l.eq(l.gather(last, idx), ids)
+
+
+def _bmask(mask, shape):
+    """Broadcast a B-shaped mask over the trailing window dims of `shape`."""
+    return L().broadcast_in_dim(mask, shape=tuple(shape), broadcast_dimensions=tuple(range(mask.ndim)))
+
+
+def _where(mask, x):
+    l = L()
+    return l.select(_bmask(mask, x.shape), x, l.full(shape=tuple(x.shape), value=0, dtype=x.dtype))
+
+
+def _move_batch(x, d, size, pos):
+    """x with its batch dim at `pos`; an unbatched x (d None) is broadcast along a new dim there."""
+    if d is None:
+        shape = list(x.shape)
+        shape.insert(pos, size)
+        return L().broadcast_in_dim(x, shape=tuple(shape),
+                                    broadcast_dimensions=tuple(i if i < pos else i + 1 for i in range(x.ndim)))
+    return moveaxis(x, d, pos)
+
+
+def _with_batch_column(idx):
+    """Indices batched along dim 0 get a leading index column that selects the operand's batch element."""
+    l = L()
+    idx = _signed(idx)
+    shape = tuple(idx.shape)
+    col = l.iota(shape=shape[:-1] + (1,), dimension=0, dtype=idx.dtype)
+    return l.concatenate(col, idx, dimension=len(shape) - 1)
+
+
+def _draw_indices(draw, batch, dims, index_dtype=dt.int32, slack=2):
+    """Index rows for `dims`, each entry drawn from [-slack, dim - 1 + slack]: out-of-range ones included."""
+    cols = [S.draw_array(draw, batch, dt.int32, -slack, n - 1 + slack) for n in dims]
+    idx = np.stack(cols, axis=-1) if cols else np.zeros(tuple(batch) + (0,), np.int32)
+    return idx.astype(index_dtype.np)
+
+
+_OPERANDS = [(5,), (4, 3), (3, 2, 2)]
+_BATCHES = [(), (3,), (2, 2), (4,)]
+
+# ================================================================ gather
+
+
+def _index_rule(name, operand, indices, *others):
+    where = f"{name}: {describe([operand, indices, *others])}"
+    if not indices.dtype.is_int:
+        raise DTypeError(f"{where}: indices must have an integer dtype")
+    if indices.ndim < 1:
+        raise ShapeError(f"{where}: indices must have rank >= 1 (their last dim is the index vector)")
+    k = indices.shape[-1]
+    if k > operand.ndim:
+        raise ShapeError(f"{where}: index vectors of length {k} exceed the operand rank {operand.ndim}")
+    return where, k, tuple(indices.shape[:-1])
+
+
+def _gather_rule(operand, indices):
+    where, k, batch = _index_rule("gather", operand, indices)
+    if math.prod(batch) > 0 and any(operand.shape[j] == 0 for j in range(k)):
+        raise ShapeError(f"{where}: cannot index into an empty dimension")
+    return [Aval(batch + tuple(operand.shape[k:]), operand.dtype)]
+
+
+def _gather_lower(ctx, args, in_avals, out_avals):
+    (op, idx), (oa, ia), (out,) = args, in_avals, out_avals
+    k, nb = ia.shape[-1], ia.ndim - 1
+    if out.size == 0:
+        return [ctx.constant(0, out)]
+    if k == 0:
+        return [ctx.generic("stablehlo.broadcast_in_dim", [op], [oa], [out],
+                            f"broadcast_dimensions = {_dense(range(nb, nb + oa.ndim))}")]
+    idx, ia = _lower_signed(ctx, idx, ia)
+    idx = _lower_clamp(ctx, idx, ia, oa.shape[:k])
+    return [_emit_gather(ctx, op, oa, idx, ia, out)]
+
+
+def _gather_jvp(primals, tangents):
+    (x, idx), (tx, _) = primals, tangents
+    return [L().gather(x, idx)], [L().gather(tx, idx)]
+
+
+def _gather_transpose(cts, operand, indices):
+    if _undef(indices):
+        raise TypeError("gather is not linear in its indices")
+    ct = cts[0]
+    shape = operand.aval.shape
+    k = indices.shape[-1]
+    zeros = L().full(shape=shape, value=0, dtype=ct.dtype)
+    return [L().scatter_add(zeros, clamp_indices(indices, shape[:k]), ct), None]
+
+
+def _gather_vmap(axis_size, args, dims):
+    (x, idx), (dx, di) = args, dims
+    l = L()
+    if di is not None and di == idx.ndim - 1:  # batch dim after the index vector: put it in front
+        idx, di = moveaxis(idx, di, 0), 0
+    if di is None:  # the batch dim becomes the first window dim
+        k = idx.shape[-1]
+        return [l.gather(moveaxis(x, dx, k), idx)], [idx.ndim - 1]
+    if dx is None:
+        return [l.gather(x, idx)], [di]
+    return [l.gather(moveaxis(x, dx, 0), _with_batch_column(moveaxis(idx, di, 0)))], [0]
+
+
+def _gather_sample(draw, dtype):
+    st = S._st()
+    shape = S.draw_shape(draw, _OPERANDS)
+    k = draw(st.integers(0, len(shape)))
+    batch = S.draw_shape(draw, _BATCHES)
+    index_dtype = draw(st.sampled_from([dt.int32, dt.int64]))
+    return [S.draw_array(draw, shape, dtype), _draw_indices(draw, batch, shape[:k], index_dtype)], {}
+
+
+gather = register(Spec(
+    name="gather",
+    abstract_eval=_gather_rule,
+    lower=_gather_lower,
+    reference=ref.gather,
+    jvp=_gather_jvp,
+    transpose=_gather_transpose,
+    vmap=_gather_vmap,
+    sample=_gather_sample,
+    dtypes=DATA,
+    exempt={"transpose_indices": "linear in the operand only; the integer indices choose the positions"},
+    error_inputs=lambda: [
+        ErrorInput([np.ones((4, 3), np.float32), np.zeros((2, 1), np.float32)], {}, DTypeError,
+                   "gather: f32\\[4,3\\], f32\\[2,1\\]: indices must have an integer dtype"),
+        ErrorInput([np.ones((4,), np.float32), np.zeros((2, 2), np.int32)], {}, ShapeError,
+                   "gather: f32\\[4\\], i32\\[2,2\\]: index vectors of length 2 exceed the operand rank 1"),
+        ErrorInput([np.ones((4,), np.float32), np.int32(0)], {}, ShapeError, "gather: .*indices must have rank >= 1"),
+        ErrorInput([np.ones((0, 3), np.float32), np.zeros((2, 1), np.int32)], {}, ShapeError,
+                   "gather: f32\\[0,3\\], i32\\[2,1\\]: cannot index into an empty dimension"),
+    ],
+    doc="out[b] = operand[indices[b]] (rows of indices index the first k dims, clamped into range)",
+))
+
+# ================================================================ scatter_add / scatter
+
+
+def _scatter_rule(name):
+    def rule(operand, indices, updates):
+        where, k, batch = _index_rule(name, operand, indices, updates)
+        if updates.dtype is not operand.dtype:
+            raise DTypeError(f"{where}: updates must have the operand's dtype")
+        if name == "scatter_add" and operand.dtype.is_bool:
+            raise DTypeError(f"{where}: cannot add bool updates")
+        want = batch + tuple(operand.shape[k:])
+        if tuple(updates.shape) != want:
+            raise ShapeError(f"{where}: updates must have shape indices.shape[:-1] + operand.shape[{k}:] = {want}")
+        return [operand]
+
+    return rule
+
+
+def _scatter_lower(combiner):
+    def lower(ctx, args, in_avals, out_avals):
+        (op, idx, upd), (oa, ia, ua) = args, in_avals
+        k, nb = ia.shape[-1], ia.ndim - 1
+        rows = math.prod(ia.shape[:-1])
+        if rows == 0 or ua.size == 0 or any(n == 0 for n in oa.shape[:k]):
+            return [op]  # nothing is written (rows into an empty dim are all out of range)
+        if k == 0:  # every row writes the whole operand
+            if combiner is not None:
+                s = ctx.generic("stablehlo.reduce", [upd, ctx.constant(0, Aval((), oa.dtype))], [ua, Aval((), oa.dtype)],
+                                [oa], f"dimensions = {_dense(range(nb))}", _region(ctx, combiner, Aval((), oa.dtype)))
+                return [ctx.binary(combiner, op, s, oa)]
+            flat = Aval((rows, *oa.shape), oa.dtype)
+            u = ctx.generic("stablehlo.reshape", [upd], [ua], [flat])
+            last = Aval((1, *oa.shape), oa.dtype)
+            u = ctx.generic("stablehlo.slice", [u], [flat], [last], f"start_indices = {_dense([rows - 1] + [0] * oa.ndim)}, "
+                            f"limit_indices = {_dense(flat.shape)}, strides = {_dense([1] * flat.ndim)}")
+            return [ctx.generic("stablehlo.reshape", [u], [last], [oa])]
+        idx, ia = _lower_signed(ctx, idx, ia)
+        batch = ia.shape[:-1]
+        ok = _lower_in_bounds(ctx, idx, ia, oa.shape[:k])
+        idx = _lower_clamp(ctx, idx, ia, oa.shape[:k])
+        b = Aval(batch, dt.bool_)
+        if combiner is None:  # replace: only the last row writing each place may write
+            ids_aval = Aval(batch, dt.int32)
+            ids = ctx.generic("stablehlo.iota", [], [], [Aval((rows,), dt.int32)], "iota_dimension = 0 : i64")
+            ids = ctx.generic("stablehlo.reshape", [ids], [Aval((rows,), dt.int32)], [ids_aval])
+            ids_ok = ctx.select(ok, ids, ctx.constant(-1, ids_aval), ids_aval)
+            places = Aval(oa.shape[:k], dt.int32)
+            last = _emit_scatter(ctx, ctx.constant(-1, places), places, idx, ia, ids_ok, ids_aval, "stablehlo.maximum")
+            won = ctx.compare("EQ", _emit_gather(ctx, last, places, idx, ia, ids_aval), ids, ids_aval)
+            ok = ctx.binary("stablehlo.and", ok, won, b)
+        sentinel = _columns(ctx, [oa.shape[0]] + [0] * (k - 1), ia)
+        idx = ctx.select(_bcast(ctx, ok, b, ia.shape, range(nb)), idx, sentinel, ia)
+        grown = Aval((oa.shape[0] + 1, *oa.shape[1:]), oa.dtype)
+        zero = Aval((), oa.dtype)
+        padded = ctx.generic("stablehlo.pad", [op, ctx.constant(0, zero)], [oa, zero], [grown],
+                             f"edge_padding_low = {_dense([0] * oa.ndim)}, "
+                             f"edge_padding_high = {_dense([1] + [0] * (oa.ndim - 1))}, "
+                             f"interior_padding = {_dense([0] * oa.ndim)}")
+        out = _emit_scatter(ctx, padded, grown, idx, ia, upd, ua, combiner)
+        return [ctx.generic("stablehlo.slice", [out], [grown], [oa], f"start_indices = {_dense([0] * oa.ndim)}, "
+                            f"limit_indices = {_dense(oa.shape)}, strides = {_dense([1] * oa.ndim)}")]
+
+    return lower
+
+
+def _scatter_jvp(name):
+    def jvp(primals, tangents):
+        (x, idx, u), (tx, _, tu) = primals, tangents
+        prim = getattr(L(), name)
+        return [prim(x, idx, u)], [prim(tx, idx, tu)]
+
+    return jvp
+
+
+def _scatter_add_transpose(cts, operand, indices, updates):
+    if _undef(indices):
+        raise TypeError("scatter_add is not linear in its indices")
+    ct = cts[0]
+    dims = tuple(ct.shape[:indices.shape[-1]])
+    upd_ct = None
+    if _undef(updates):  # a dropped row contributed nothing, so its cotangent is zero
+        upd_ct = _where(in_bounds(indices, dims), L().gather(ct, indices))
+    return [ct if _undef(operand) else None, None, upd_ct]
+
+
+def _scatter_transpose(cts, operand, indices, updates):
+    if _undef(indices):
+        raise TypeError("scatter is not linear in its indices")
+    l = L()
+    ct = cts[0]
+    dims = tuple(ct.shape[:indices.shape[-1]])
+    op_ct = upd_ct = None
+    if _undef(operand):  # overwritten places lose their cotangent
+        u_shape = _shape_of(updates)
+        op_ct = l.scatter(ct, indices, l.full(shape=u_shape, value=0, dtype=ct.dtype))
+    if _undef(updates):  # only the rows that won see the cotangent of their place
+        upd_ct = _where(scatter_winners(indices, dims), l.gather(ct, indices))
+    return [op_ct, None, upd_ct]
+
+
+def _scatter_vmap(name):
+    def rule(axis_size, args, dims):
+        (x, idx, u), (dx, di, du) = args, dims
+        prim = getattr(L(), name)
+        if di is not None and di == idx.ndim - 1:
+            idx, di = moveaxis(idx, di, 0), 0
+        if di is None:  # the batch dim becomes the first window dim of operand and updates
+            k, nb = idx.shape[-1], idx.ndim - 1
+            return [prim(_move_batch(x, dx, axis_size, k), idx, _move_batch(u, du, axis_size, nb))], [k]
+        x, u = _move_batch(x, dx, axis_size, 0), _move_batch(u, du, axis_size, 0)
+        return [prim(x, _with_batch_column(moveaxis(idx, di, 0)), u)], [0]
+
+    return rule
+
+
+def _scatter_sample(draw, dtype):
+    st = S._st()
+    shape = S.draw_shape(draw, _OPERANDS)
+    k = draw(st.integers(0, len(shape)))
+    batch = S.draw_shape(draw, _BATCHES)
+    index_dtype = draw(st.sampled_from([dt.int32, dt.int64]))
+    idx = _draw_indices(draw, batch, shape[:k], index_dtype, slack=1)  # small range: duplicates and drops
+    return [S.draw_array(draw, shape, dtype), idx, S.draw_array(draw, tuple(batch) + shape[k:], dtype)], {}
+
+
+def _scatter_errors(name):
+    def errors():
+        return [
+            ErrorInput([np.ones((4, 3), np.float32), np.zeros((2, 1), np.int32), np.ones((2, 4), np.float32)], {},
+                       ShapeError, f"{name}: f32\\[4,3\\], i32\\[2,1\\], f32\\[2,4\\]: updates must have shape "
+                                   f"indices.shape\\[:-1\\] \\+ operand.shape\\[1:\\] = \\(2, 3\\)"),
+            ErrorInput([np.ones((4,), np.float32), np.zeros((2, 1), np.int32), np.ones((2,), np.int32)], {},
+                       DTypeError, f"{name}: f32\\[4\\], i32\\[2,1\\], i32\\[2\\]: updates must have the operand's dtype"),
+            ErrorInput([np.ones((4,), np.float32), np.zeros((2, 1), np.float32), np.ones((2,), np.float32)], {},
+                       DTypeError, f"{name}: .*indices must have an integer dtype"),
+        ]
+
+    return errors
+
+
+scatter_add = register(Spec(
+    name="scatter_add",
+    abstract_eval=_scatter_rule("scatter_add"),
+    lower=_scatter_lower("stablehlo.add"),
+    reference=ref.scatter_add,
+    jvp=_scatter_jvp("scatter_add"),
+    transpose=_scatter_add_transpose,
+    vmap=_scatter_vmap("scatter_add"),
+    sample=_scatter_sample,
+    dtypes=DATA,
+    exempt={"transpose_indices": "linear in operand and updates only; the integer indices choose the positions"},
+    error_inputs=_scatter_errors("scatter_add"),
+    doc="operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped",
+))
+
+scatter = register(Spec(
+    name="scatter",
+    abstract_eval=_scatter_rule("scatter"),
+    lower=_scatter_lower(None),
+    reference=ref.scatter,
+    jvp=_scatter_jvp("scatter"),
+    transpose=_scatter_transpose,
+    vmap=_scatter_vmap("scatter"),
+    sample=_scatter_sample,
+    dtypes=DATA,
+    exempt={"transpose_indices": "linear in operand and updates only; the integer indices choose the positions"},
+    error_inputs=_scatter_errors("scatter"),
+    doc="operand[indices[b]] = updates[b]; on duplicate rows the last wins, rows with an out-of-range index are dropped",
+))
+
+# ================================================================ dynamic_slice / dynamic_update_slice
+
+
+def _check_starts(where, operand, starts):
+    if len(starts) != operand.ndim:
+        raise ShapeError(f"{where}: needs one start index per operand dim ({operand.ndim}), got {len(starts)}")
+    if any(s.shape != () for s in starts):
+        raise ShapeError(f"{where}: start indices must be 0-d")
+    if any(not s.dtype.is_int for s in starts):
+        raise DTypeError(f"{where}: start indices must be integers")
+    if len({s.dtype for s in starts}) > 1:
+        raise DTypeError(f"{where}: start indices must share one dtype")
+
+
+def _ds_rule(operand, *starts, slice_sizes):
+    where = f"dynamic_slice: {describe([operand, *starts])} with slice_sizes={tuple(slice_sizes)}"
+    _check_starts(where, operand, starts)
+    if len(slice_sizes) != operand.ndim or any(not 0 <= z <= n for z, n in zip(slice_sizes, operand.shape)):
+        raise ShapeError(f"{where}: needs 0 <= slice_sizes[i] <= operand.shape[i] for every dim")
+    return [Aval(tuple(slice_sizes), operand.dtype)]
+
+
+def _ds_lower(ctx, args, in_avals, out_avals, *, slice_sizes):
+    oa, out = in_avals[0], out_avals[0]
+    if out.size == 0:
+        return [ctx.constant(0, out)]
+    if oa.shape == out.shape:  # every start clamps to 0
+        return [args[0]]
+    return [ctx.generic("stablehlo.dynamic_slice", args, in_avals, out_avals, f"slice_sizes = {_dense(slice_sizes)}")]
+
+
+def _ds_jvp(primals, tangents, *, slice_sizes):
+    (x, *starts), (tx, *_) = primals, tangents
+    l = L()
+    return [l.dynamic_slice(x, *starts, slice_sizes=slice_sizes)], [l.dynamic_slice(tx, *starts, slice_sizes=slice_sizes)]
+
+
+def _ds_transpose(cts, operand, *starts, slice_sizes):
+    if any(_undef(s) for s in starts):
+        raise TypeError("dynamic_slice is not linear in its start indices")
+    ct = cts[0]
+    zeros = L().full(shape=operand.aval.shape, value=0, dtype=ct.dtype)
+    return [L().dynamic_update_slice(zeros, ct, *starts)] + [None] * len(starts)
+
+
+def _window_indices(size, starts, sdims, shape, sizes):
+    """(size, *sizes, r) indices of every element of each batch element's clamped window."""
+    l = L()
+    grid = (size, *sizes)
+    cols = []
+    for j, (s, d) in enumerate(zip(starts, sdims)):
+        s = _move_batch(_signed(s), d, size, 0)
+        lo = l.full(shape=(size,), value=0, dtype=s.dtype)
+        s = l.clamp(lo, s, l.full(shape=(size,), value=shape[j] - sizes[j], dtype=s.dtype))
+        col = l.add(l.broadcast_in_dim(s, shape=grid, broadcast_dimensions=(0,)),
+                    l.iota(shape=grid, dimension=j + 1, dtype=s.dtype))
+        cols.append(l.reshape(col, shape=grid + (1,)))
+    return cols[0] if len(cols) == 1 else l.concatenate(*cols, dimension=len(grid))
+
+
+def _zero_start(starts):
+    return L().full(shape=(), value=0, dtype=starts[0].dtype if starts else dt.int32)
+
+
+def _ds_vmap(axis_size, args, dims, *, slice_sizes):
+    (x, *starts), (dx, *ds) = args, dims
+    l = L()
+    if all(d is None for d in ds):  # one window for all: slice the batch dim whole
+        starts = list(starts)
+        starts.insert(dx, _zero_start(starts))
+        sizes = list(slice_sizes)
+        sizes.insert(dx, axis_size)
+        return [l.dynamic_slice(x, *starts, slice_sizes=tuple(sizes))], [dx]
+    # one window per batch element: gather its elements one by one
+    shape = tuple(x.shape) if dx is None else tuple(n for i, n in enumerate(x.shape) if i != dx)
+    idx = _window_indices(axis_size, starts, ds, shape, tuple(slice_sizes))
+    if dx is None:
+        return [l.gather(x, idx)], [0]
+    return [l.gather(moveaxis(x, dx, 0), _with_batch_column(idx))], [0]
+
+
+def _draw_starts(draw, shape):
+    index_dtype = draw(S._st().sampled_from([dt.int32, dt.int64]))
+    return [S.draw_array(draw, (), dt.int32, -2, n + 1).astype(index_dtype.np) for n in shape]  # clamped when off
+
+
+def _ds_sample(draw, dtype):
+    st = S._st()
+    shape = S.draw_shape(draw, [(5,), (4, 3), (3, 2, 4), ()])
+    sizes = tuple(draw(st.integers(0, n)) for n in shape)
+    return [S.draw_array(draw, shape, dtype), *_draw_starts(draw, shape)], {"slice_sizes": sizes}
+
+
+dynamic_slice = register(Spec(
+    name="dynamic_slice",
+    abstract_eval=_ds_rule,
+    lower=_ds_lower,
+    reference=ref.dynamic_slice,
+    jvp=_ds_jvp,
+    transpose=_ds_transpose,
+    vmap=_ds_vmap,
+    sample=_ds_sample,
+    dtypes=DATA,
+    exempt={"transpose_indices": "linear in the operand only; the integer start indices choose the window"},
+    error_inputs=lambda: [
+        ErrorInput([np.ones((4, 3), np.float32), np.int32(0)], {"slice_sizes": (2, 2)}, ShapeError,
+                   "dynamic_slice: f32\\[4,3\\], i32\\[\\] with slice_sizes=\\(2, 2\\): needs one start index per operand dim"),
+        ErrorInput([np.ones((4,), np.float32), np.int32(0)], {"slice_sizes": (5,)}, ShapeError,
+                   "dynamic_slice: .*needs 0 <= slice_sizes\\[i\\] <= operand.shape\\[i\\]"),
+        ErrorInput([np.ones((4,), np.float32), np.float32(0)], {"slice_sizes": (2,)}, DTypeError,
+                   "dynamic_slice: f32\\[4\\], f32\\[\\] .*start indices must be integers"),
+        ErrorInput([np.ones((4,), np.float32), np.zeros((1,), np.int32)], {"slice_sizes": (2,)}, ShapeError,
+                   "dynamic_slice: .*start indices must be 0-d"),
+        ErrorInput([np.ones((4, 3), np.float32), np.int32(0), np.int64(0)], {"slice_sizes": (2, 2)}, DTypeError,
+                   "dynamic_slice: .*start indices must share one dtype"),
+    ],
+    doc="operand[s:s+size] per dim; 0-d int starts clamped into [0, dim - size]",
+))
+
+
+def _dus_rule(operand, update, *starts):
+    where = f"dynamic_update_slice: {describe([operand, update, *starts])}"
+    if update.dtype is not operand.dtype:
+        raise DTypeError(f"{where}: update must have the operand's dtype")
+    if update.ndim != operand.ndim or any(u > n for u, n in zip(update.shape, operand.shape)):
+        raise ShapeError(f"{where}: update must have the operand's rank and fit inside it")
+    _check_starts(where, operand, starts)
+    return [operand]
+
+
+def _dus_lower(ctx, args, in_avals, out_avals):
+    oa, ua = in_avals[0], in_avals[1]
+    if ua.size == 0:
+        return [args[0]]
+    if ua.shape == oa.shape:  # every start clamps to 0
+        return [args[1]]
+    operand = ctx.fresh_copy(args[0], oa)  # IREE would otherwise update the caller's buffer in place
+    return [ctx.generic("stablehlo.dynamic_update_slice", [operand, *args[1:]], in_avals, out_avals)]
+
+
+def _dus_jvp(primals, tangents):
+    (x, u, *starts), (tx, tu, *_) = primals, tangents
+    l = L()
+    return [l.dynamic_update_slice(x, u, *starts)], [l.dynamic_update_slice(tx, tu, *starts)]
+
+
+def _dus_transpose(cts, operand, update, *starts):
+    if any(_undef(s) for s in starts):
+        raise TypeError("dynamic_update_slice is not linear in its start indices")
+    l = L()
+    ct = cts[0]
+    u_shape = _shape_of(update)
+    op_ct = upd_ct = None
+    if _undef(operand):  # the overwritten window loses its cotangent
+        op_ct = l.dynamic_update_slice(ct, l.full(shape=u_shape, value=0, dtype=ct.dtype), *starts)
+    if _undef(update):
+        upd_ct = l.dynamic_slice(ct, *starts, slice_sizes=u_shape)
+    return [op_ct, upd_ct] + [None] * len(starts)
+
+
+def _dus_vmap(axis_size, args, dims):
+    (x, u, *starts), (dx, du, *ds) = args, dims
+    l = L()
+    if all(d is None for d in ds):  # one window for all: it spans the whole batch dim
+        d = dx if dx is not None and dx == du else 0
+        x, u = _move_batch(x, dx, axis_size, d), _move_batch(u, du, axis_size, d)
+        starts = list(starts)
+        starts.insert(d, _zero_start(starts))
+        return [l.dynamic_update_slice(x, u, *starts)], [d]
+    # one window per batch element: scatter its elements (in range after clamping, so none is dropped)
+    shape = tuple(x.shape) if dx is None else tuple(n for i, n in enumerate(x.shape) if i != dx)
+    u_shape = tuple(u.shape) if du is None else tuple(n for i, n in enumerate(u.shape) if i != du)
+    idx = _window_indices(axis_size, starts, ds, shape, u_shape)
+    x, u = _move_batch(x, dx, axis_size, 0), _move_batch(u, du, axis_size, 0)
+    return [l.scatter(x, _with_batch_column(idx), u)], [0]
+
+
+def _dus_sample(draw, dtype):
+    st = S._st()
+    shape = S.draw_shape(draw, [(5,), (4, 3), (3, 2, 4), ()])
+    u_shape = tuple(draw(st.integers(0, n)) for n in shape)
+    return [S.draw_array(draw, shape, dtype), S.draw_array(draw, u_shape, dtype), *_draw_starts(draw, shape)], {}
+
+
+dynamic_update_slice = register(Spec(
+    name="dynamic_update_slice",
+    abstract_eval=_dus_rule,
+    lower=_dus_lower,
+    reference=ref.dynamic_update_slice,
+    jvp=_dus_jvp,
+    transpose=_dus_transpose,
+    vmap=_dus_vmap,
+    sample=_dus_sample,
+    dtypes=DATA,
+    exempt={"transpose_indices": "linear in operand and update only; the integer start indices choose the window"},
+    error_inputs=lambda: [
+        ErrorInput([np.ones((4,), np.float32), np.ones((5,), np.float32), np.int32(0)], {}, ShapeError,
+                   "dynamic_update_slice: f32\\[4\\], f32\\[5\\], i32\\[\\]: update must have the operand's rank and fit"),
+        ErrorInput([np.ones((4,), np.float32), np.ones((2,), np.int32), np.int32(0)], {}, DTypeError,
+                   "dynamic_update_slice: .*update must have the operand's dtype"),
+        ErrorInput([np.ones((4, 3), np.float32), np.ones((2, 2), np.float32), np.int32(0)], {}, ShapeError,
+                   "dynamic_update_slice: .*needs one start index per operand dim"),
+    ],
+    doc="operand with update written at the 0-d int starts, clamped into [0, dim - update size]",
+))

@@ -1,0 +1,434 @@
+"""Arg-reductions (argmax, argmin) and inclusive scans (cumsum, cumprod, cummax, cummin) along one axis.
+
+Lowering choices (measured on IREE 3.13, docs/stablehlo-notes.md §7-8):
+- argmax/argmin are one 2-operand `stablehlo.reduce` over (value, iota): the better value wins, a NaN
+  beats every number, and equal values (or two NaNs) keep the smaller index, so the result is the
+  first extreme like `np.argmax`.
+- scans are a `stablehlo.reduce_window` whose window spans the whole axis, padded by n-1 on the side
+  the scan comes from; IREE turns that into a linear-time loop (compile ~0.3 s like any one-op module).
+
+Derivatives: cumsum is linear (its transpose is the cumsum running the other way); cumprod's JVP
+builds the [n, n] table prod_{k<=i, k!=j} x_k so zeros in x get the exact derivative; cummax/cummin
+send the tangent of the element that currently holds the running extreme (the latest one on ties).
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from slope import reference as ref
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
+from slope.errors import DTypeError, ShapeError
+from slope.primitives import sampling as S
+from slope.primitives.rules import moveaxis, zeros_like
+from slope.primitives.spec import ErrorInput, Spec, register
+
+
+def L():
+    from slope import lax
+
+    return lax
+
+
+# ---------------------------------------------------------------- lowering helpers shared with sort.py
+
+_region_ids = itertools.count()
+
+
+def region_builder():
+    """A LoweringContext for the body of a reduce/sort/reduce_window region.
+
+    Its SSA names carry a unique prefix so they never clash with the enclosing function's names.
+    """
+    from slope.backends.iree.lowering import LoweringContext
+
+    ctx = LoweringContext()
+    prefix = f"%r{next(_region_ids)}_"
+    counter = itertools.count(1)
+    ctx.fresh = lambda: f"{prefix}{next(counter)}"
+    return ctx
+
+
+def region_text(ctx, block_args, results):
+    """`{ ^bb0(args): <ctx lines> stablehlo.return results }` for ctx.generic's `regions` argument.
+
+    block_args: list of (name, scalar Aval); results: list of (name, scalar Aval).
+    """
+    from slope.backends.iree.lowering import mlir_type
+
+    head = ", ".join(f"{n}: {mlir_type(a)}" for n, a in block_args)
+    ret = (f'"stablehlo.return"({", ".join(n for n, _ in results)}) : '
+           f'({", ".join(mlir_type(a) for _, a in results)}) -> ()')
+    body = "\n".join("    " + ln for ln in ctx.lines)
+    return f"{{\n  ^bb0({head}):\n{body}\n        {ret}\n    }}"
+
+
+def extreme_init(dtype, want_max):
+    """Identity element of max (want_max) or min for dtype."""
+    if dtype.is_float:
+        return float("-inf") if want_max else float("inf")
+    if dtype.is_bool:
+        return not want_max
+    info = np.iinfo(dtype.np)
+    return int(info.min) if want_max else int(info.max)
+
+
+def _bool(shape=()):
+    return Aval(shape, dt.bool_)
+
+
+def nan_aware_better(r, a, b, aval, direction):
+    """(a strictly better than b, a and b equal) with NaN counting as better than every number."""
+    better = r.compare(direction, a, b, aval)
+    same = r.compare("EQ", a, b, aval)
+    if not aval.dtype.is_float:
+        return better, same
+    a_nan, b_nan = r.compare("NE", a, a, aval), r.compare("NE", b, b, aval)
+    b_num = r.unary("stablehlo.not", b_nan, _bool())
+    better = r.binary("stablehlo.or", better, r.binary("stablehlo.and", a_nan, b_num, _bool()), _bool())
+    same = r.binary("stablehlo.or", same, r.binary("stablehlo.and", a_nan, b_nan, _bool()), _bool())
+    return better, same
+
+
+def _dtype_param(name, what, value):
+    from slope.core.dtypes import DType
+
+    if not isinstance(value, DType):
+        raise DTypeError(f"{name}: {what} must be a slope dtype, got {value!r}")
+    return value
+
+
+def check_index_fits(name, n, index_dtype):
+    if n - 1 > np.iinfo(index_dtype.np).max:
+        raise DTypeError(f"{name}: index_dtype {index_dtype.name} cannot hold indices up to {n - 1}")
+
+
+def _check_axis(name, x, axis, what="axis"):
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool) or not 0 <= axis < x.ndim:
+        raise ShapeError(f"{name}: {what} {axis!r} out of range for {x.str_short()} (rank {x.ndim})")
+
+
+# ---------------------------------------------------------------- argmax / argmin
+
+
+def _arg_rule(name):
+    def rule(x, *, axis, index_dtype):
+        _check_axis(name, x, axis)
+        index_dtype = _dtype_param(name, "index_dtype", index_dtype)
+        if not (index_dtype.is_int and not index_dtype.is_unsigned):
+            raise DTypeError(f"{name}: index_dtype must be a signed integer dtype, got {index_dtype.name}")
+        if x.shape[axis] == 0:
+            raise ShapeError(f"{name}: cannot reduce over the empty axis {axis} of {x.str_short()}")
+        check_index_fits(name, x.shape[axis], index_dtype)
+        return [Aval(tuple(d for i, d in enumerate(x.shape) if i != axis), index_dtype)]
+
+    return rule
+
+
+def _arg_lower(name):
+    want_max = name == "argmax"
+
+    def lower(ctx, args, in_avals, out_avals, *, axis, index_dtype):
+        from slope.backends.iree.lowering import dense_attr
+
+        x = in_avals[0]
+        vs, is_ = Aval((), x.dtype), Aval((), index_dtype)
+        iota_aval = Aval(x.shape, index_dtype)
+        iota = ctx.generic("stablehlo.iota", [], [], [iota_aval], f"iota_dimension = {axis} : i64")
+        vinit = ctx.constant(extreme_init(x.dtype, want_max), vs)
+        iinit = ctx.constant(int(np.iinfo(index_dtype.np).max), is_)
+        r = region_builder()
+        av, ai, bv, bi = "%av", "%ai", "%bv", "%bi"
+        better, same = nan_aware_better(r, av, bv, vs, "GT" if want_max else "LT")
+        tie = r.binary("stablehlo.and", same, r.compare("LT", ai, bi, is_), _bool())
+        pick = r.binary("stablehlo.or", better, tie, _bool())
+        v = r.select(pick, av, bv, vs)
+        i = r.select(pick, ai, bi, is_)
+        region = region_text(r, [(av, vs), (ai, is_), (bv, vs), (bi, is_)], [(v, vs), (i, is_)])
+        out_v = Aval(out_avals[0].shape, x.dtype)
+        outs = ctx.generic("stablehlo.reduce", [args[0], iota, vinit, iinit], [x, iota_aval, vs, is_],
+                           [out_v, out_avals[0]], f"dimensions = {dense_attr([axis])}", region)
+        return [outs[1]]
+
+    return lower
+
+
+def _arg_vmap(name):
+    def rule(axis_size, args, dims, *, axis, index_dtype):
+        (x,), (d,) = args, dims
+        new_axis = axis + (1 if axis >= d else 0)
+        out_d = d - 1 if new_axis < d else d
+        return [getattr(L(), name)(x, axis=new_axis, index_dtype=index_dtype)], [out_d]
+
+    return rule
+
+
+def _arg_jvp(name):
+    def jvp(primals, tangents, *, axis, index_dtype):
+        out = getattr(L(), name)(primals[0], axis=axis, index_dtype=index_dtype)
+        return [out], [zeros_like(out)]
+
+    return jvp
+
+
+def _arg_sample(draw, dtype):
+    st = S._st()
+    shape = S.draw_shape(draw, min_rank=1)
+    axis = draw(st.integers(0, len(shape) - 1))
+    x = S.draw_array(draw, shape, dtype, -3, 3)
+    if dtype.is_float and draw(st.booleans()):  # exact ties: the first index must win
+        x = np.round(x).astype(dtype.np)
+    index_dtype = draw(st.sampled_from([dt.int32, dt.int64]))
+    return [x], {"axis": axis, "index_dtype": index_dtype}
+
+
+def _arg_errors(name):
+    def errors():
+        f = np.ones((2, 3), np.float32)
+        return [
+            ErrorInput([f], {"axis": 2, "index_dtype": dt.int32}, ShapeError, f"{name}: axis 2 out of range for f32\\[2,3\\]"),
+            ErrorInput([f], {"axis": 1, "index_dtype": dt.float32}, DTypeError, f"{name}: index_dtype must be a signed integer"),
+            ErrorInput([np.ones((2, 0), np.float32)], {"axis": 1, "index_dtype": dt.int32}, ShapeError,
+                       f"{name}: cannot reduce over the empty axis 1 of f32\\[2,0\\]"),
+        ]
+
+    return errors
+
+
+def _make_arg(name, doc):
+    return register(Spec(
+        name=name,
+        abstract_eval=_arg_rule(name),
+        lower=_arg_lower(name),
+        reference=getattr(ref, name),
+        jvp=_arg_jvp(name),
+        vmap=_arg_vmap(name),
+        sample=_arg_sample,
+        error_inputs=_arg_errors(name),
+        dtypes=("float32", "float64", "int32"),
+        exempt={"transpose": "integer output: not linear",
+                "grad": "integer output: the tangent is identically zero"},
+        doc=doc,
+    ))
+
+
+argmax = _make_arg("argmax", "index of the first maximum along axis (NaN counts as the maximum)")
+argmin = _make_arg("argmin", "index of the first minimum along axis (NaN counts as the minimum)")
+
+# ---------------------------------------------------------------- cumulative scans
+
+_SCAN_OP = {"cumsum": "stablehlo.add", "cumprod": "stablehlo.multiply",
+            "cummax": "stablehlo.maximum", "cummin": "stablehlo.minimum"}
+
+
+def _scan_init(name, dtype):
+    if name == "cumsum":
+        return 0
+    if name == "cumprod":
+        return 1
+    return extreme_init(dtype, name == "cummax")
+
+
+def _scan_rule(name):
+    def rule(x, *, axis, reverse=False):
+        _check_axis(name, x, axis)
+        if not isinstance(reverse, bool):
+            raise DTypeError(f"{name}: reverse must be a bool, got {reverse!r}")
+        if x.dtype.is_bool:
+            raise DTypeError(f"{name}: expected a numeric operand, got {x.str_short()}")
+        return [x]
+
+    return rule
+
+
+def _scan_lower(name):
+    def lower(ctx, args, in_avals, out_avals, *, axis, reverse=False):
+        from slope.backends.iree.lowering import dense_attr
+
+        x = in_avals[0]
+        n = x.shape[axis]
+        if x.size == 0 or n == 1:
+            return [args[0]]
+        if x.dtype.is_unsigned:  # IREE cannot legalize a ui32 reduce_window: scan the signed twin
+            return [_unsigned_via_signed(ctx, args[0], x, lambda v, a: lower(ctx, [v], [a], [a], axis=axis, reverse=reverse)[0],
+                                         flip_order=name in ("cummax", "cummin"))]
+        s = Aval((), x.dtype)
+        init = ctx.constant(_scan_init(name, x.dtype), s)
+        r = region_builder()
+        out = r.binary(_SCAN_OP[name], "%a", "%b", s)
+        region = region_text(r, [("%a", s), ("%b", s)], [(out, s)])
+        window = [n if i == axis else 1 for i in range(x.ndim)]
+        pad = [((0, n - 1) if reverse else (n - 1, 0)) if i == axis else (0, 0) for i in range(x.ndim)]
+        pad_text = "[" + ", ".join(f"[{lo}, {hi}]" for lo, hi in pad) + "]"
+        attrs = (f"window_dimensions = {dense_attr(window)}, window_strides = {dense_attr([1] * x.ndim)}, "
+                 f"padding = dense<{pad_text}> : tensor<{x.ndim}x2xi64>")
+        return [ctx.generic("stablehlo.reduce_window", [args[0], init], [x, s], out_avals, attrs, region)]
+
+    return lower
+
+
+def _unsigned_via_signed(ctx, x, aval, fn, flip_order):
+    """fn applied to the bits of unsigned x as the same-width signed type; for order-based ops the sign bit
+    is flipped first (x ^ 0x80..0 maps unsigned order onto signed order) and back afterwards."""
+    signed = Aval(aval.shape, {8: dt.int8, 16: dt.int16, 32: dt.int32, 64: dt.int64}[aval.dtype.bits])
+    y = ctx.generic("stablehlo.bitcast_convert", [x], [aval], [signed])
+    if flip_order:
+        top = ctx.constant(-(1 << (aval.dtype.bits - 1)), signed)
+        y = ctx.binary("stablehlo.xor", y, top, signed)
+    y = fn(y, signed)
+    if flip_order:
+        y = ctx.binary("stablehlo.xor", y, top, signed)
+    return ctx.generic("stablehlo.bitcast_convert", [y], [signed], [aval])
+
+
+def _scan_vmap(name):
+    def rule(axis_size, args, dims, *, axis, reverse=False):
+        (x,), (d,) = args, dims
+        new_axis = axis + (1 if axis >= d else 0)
+        return [getattr(L(), name)(x, axis=new_axis, reverse=reverse)], [d]
+
+    return rule
+
+
+def _cumsum_jvp(primals, tangents, *, axis, reverse=False):
+    l = L()
+    return [l.cumsum(primals[0], axis=axis, reverse=reverse)], [l.cumsum(tangents[0], axis=axis, reverse=reverse)]
+
+
+def _cumsum_transpose(cts, x, *, axis, reverse=False):
+    return [L().cumsum(cts[0], axis=axis, reverse=not reverse)]
+
+
+def _pairwise(x, axis):
+    """x with `axis` moved last and a new axis before it: xb[..., j, k] = x[..., k] (shape [..., n, n])."""
+    l = L()
+    xm = moveaxis(x, axis, x.ndim - 1)
+    n = x.shape[axis]
+    lead = tuple(xm.shape[:-1])
+    k = len(lead)
+    return l.broadcast_in_dim(xm, shape=lead + (n, n), broadcast_dimensions=tuple(range(k)) + (k + 1,)), lead, n
+
+
+def _cumprod_jvp(primals, tangents, *, axis, reverse=False):
+    """d y_i = sum_{j in scan(i)} t_j * prod_{k in scan(i), k != j} x_k, without dividing by x.
+
+    P[j, i] = cumprod over i of (x with x_j replaced by 1) gives every product at once ([n, n] per row).
+    """
+    (x,), (t,) = primals, tangents
+    l = L()
+    y = l.cumprod(x, axis=axis, reverse=reverse)
+    if not x.dtype.is_float:
+        return [y], [zeros_like(y)]
+    xb, lead, n = _pairwise(x, axis)
+    k = len(lead)
+    sq = lead + (n, n)
+    i32 = dt.int32
+    row, col = l.iota(shape=sq, dimension=k, dtype=i32), l.iota(shape=sq, dimension=k + 1, dtype=i32)
+    ones = l.full(shape=sq, value=1, dtype=x.dtype)
+    table = l.cumprod(l.select(l.eq(row, col), ones, xb), axis=k + 1, reverse=reverse)  # [..., j, i]
+    in_scan = l.ge(row, col) if reverse else l.le(row, col)  # j contributes to y_i
+    tm = moveaxis(t, axis, t.ndim - 1)
+    tb = l.broadcast_in_dim(tm, shape=sq, broadcast_dimensions=tuple(range(k)) + (k,))  # tb[..., j, i] = t_j
+    terms = l.select(in_scan, l.mul(tb, table), l.full(shape=sq, value=0, dtype=x.dtype))
+    dy = l.reduce_sum(terms, axes=(k,))
+    return [y], [moveaxis(dy, dy.ndim - 1, axis)]
+
+
+def take_along_axis(t, pos, axis):
+    """out[..., i, ...] = t[..., pos[..., i, ...], ...] without gather: a one-hot select and a sum.
+
+    O(n^2) work per row, but linear in t (select + reduce_sum transpose cleanly) and never reads out
+    of bounds. NaN/inf in unselected entries of t do not leak (select, not multiply).
+    """
+    l = L()
+    n = t.shape[axis]
+    tm = moveaxis(t, axis, t.ndim - 1)
+    pm = moveaxis(pos, axis, pos.ndim - 1)
+    lead, m = tuple(tm.shape[:-1]), pm.shape[-1]
+    k = len(lead)
+    sq = lead + (m, n)
+    tb = l.broadcast_in_dim(tm, shape=sq, broadcast_dimensions=tuple(range(k)) + (k + 1,))
+    pb = l.broadcast_in_dim(pm, shape=sq, broadcast_dimensions=tuple(range(k + 1)))
+    hit = l.eq(pb, l.iota(shape=sq, dimension=k + 1, dtype=pos.dtype))
+    out = l.reduce_sum(l.select(hit, tb, l.full(shape=sq, value=0, dtype=t.dtype)), axes=(k + 1,))
+    return moveaxis(out, out.ndim - 1, axis)
+
+
+def _cumext_jvp(name):
+    def jvp(primals, tangents, *, axis, reverse=False):
+        """The tangent of the element holding the running extreme: the latest one in scan order on ties;
+        after a NaN, the NaN's own tangent."""
+        (x,), (t,) = primals, tangents
+        l = L()
+        y = getattr(l, name)(x, axis=axis, reverse=reverse)
+        if not x.dtype.is_float:
+            return [y], [zeros_like(y)]
+        i32 = dt.int32
+        idx = l.iota(shape=tuple(x.shape), dimension=axis, dtype=i32)
+        holds = l.or_(l.eq(x, y), l.ne(x, x))  # x_j is (one of) the running extremes at j
+        if reverse:  # nearest holder at or after i
+            n = x.shape[axis]
+            pos = l.cummin(l.select(holds, idx, l.full(shape=tuple(x.shape), value=n - 1, dtype=i32)),
+                           axis=axis, reverse=True)
+        else:  # nearest holder at or before i
+            pos = l.cummax(l.select(holds, idx, l.full(shape=tuple(x.shape), value=0, dtype=i32)), axis=axis)
+        return [y], [take_along_axis(t, pos, axis)]
+
+    return jvp
+
+
+def _scan_sample(distinct=False):
+    def sample(draw, dtype):
+        st = S._st()
+        shape = S.draw_shape(draw, min_rank=1)
+        axis = draw(st.integers(0, len(shape) - 1))
+        reverse = draw(st.booleans())
+        if distinct and dtype.is_float:  # running extremes far apart: FD never straddles a tie
+            perm = np.asarray(draw(st.permutations(range(int(np.prod(shape))))), np.float64)
+            x = (perm.reshape(shape) * 0.37 - 1.0).astype(dtype.np)
+        elif dtype.is_int:
+            x = S.draw_array(draw, shape, dtype, -3, 3)
+        else:
+            x = S.draw_array(draw, shape, dtype, -1.5, 1.5)
+        return [x], {"axis": axis, "reverse": reverse}
+
+    return sample
+
+
+def _scan_errors(name):
+    def errors():
+        return [
+            ErrorInput([np.ones((2, 3), np.float32)], {"axis": 2}, ShapeError, f"{name}: axis 2 out of range for f32\\[2,3\\]"),
+            ErrorInput([np.ones((), np.float32)], {"axis": 0}, ShapeError, f"{name}: axis 0 out of range for f32\\[\\]"),
+            ErrorInput([np.ones((3,), np.bool_)], {"axis": 0}, DTypeError, f"{name}: expected a numeric operand, got bool\\[3\\]"),
+        ]
+
+    return errors
+
+
+def _make_scan(name, jvp, doc, transpose=None, sample=None):
+    return register(Spec(
+        name=name,
+        abstract_eval=_scan_rule(name),
+        lower=_scan_lower(name),
+        reference=getattr(ref, name),
+        jvp=jvp,
+        transpose=transpose,
+        vmap=_scan_vmap(name),
+        sample=sample or _scan_sample(),
+        error_inputs=_scan_errors(name),
+        dtypes=("float32", "float64", "int32"),
+        exempt={} if transpose else {"transpose": "not linear"},
+        doc=doc,
+    ))
+
+
+cumsum = _make_scan("cumsum", _cumsum_jvp, "inclusive running sum along axis (reverse: from the end)",
+                    transpose=_cumsum_transpose)
+cumprod = _make_scan("cumprod", _cumprod_jvp, "inclusive running product along axis (reverse: from the end)")
+cummax = _make_scan("cummax", _cumext_jvp("cummax"), "inclusive running max along axis, NaN-propagating",
+                    sample=_scan_sample(distinct=True))
+cummin = _make_scan("cummin", _cumext_jvp("cummin"), "inclusive running min along axis, NaN-propagating",
+                    sample=_scan_sample(distinct=True))

@@ -1,0 +1,269 @@
+"""sort (several operands, lexicographic keys) and argsort: stable, ascending, NaNs last.
+
+IREE 3.13 ignores `is_stable = true` (docs/stablehlo-notes.md §16), so every lowering sorts an extra
+iota operand and the comparator breaks exact ties on it: the order is then fully determined by the
+keys, which is what lets the JVP sort the tangents in a second sort with the same permutation.
+Float keys compare with NaN after every number (either sign of NaN) and -0.0 == +0.0, like NumPy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from slope import reference as ref
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
+from slope.errors import DTypeError, ShapeError, TransformError, describe
+from slope.primitives import sampling as S
+from slope.primitives.rules import bdim_at_front, zeros_like
+from slope.primitives.scan import _bool, _check_axis, _dtype_param, check_index_fits, region_builder, region_text
+from slope.primitives.spec import ErrorInput, Spec, register
+
+
+def L():
+    from slope import lax
+
+    return lax
+
+
+# ---------------------------------------------------------------- lowering
+
+
+def _less_than(r, a, b, aval):
+    """(a sorts strictly before b, a and b tie) for one key; floats put NaN last."""
+    lt = r.compare("LT", a, b, aval)
+    eq = r.compare("EQ", a, b, aval)
+    if not aval.dtype.is_float:
+        return lt, eq
+    a_nan, b_nan = r.compare("NE", a, a, aval), r.compare("NE", b, b, aval)
+    a_num = r.unary("stablehlo.not", a_nan, _bool())
+    lt = r.binary("stablehlo.or", lt, r.binary("stablehlo.and", a_num, b_nan, _bool()), _bool())
+    eq = r.binary("stablehlo.or", eq, r.binary("stablehlo.and", a_nan, b_nan, _bool()), _bool())
+    return lt, eq
+
+
+def _reverse(ctx, x, aval, attrs):
+    """stablehlo.reverse; unsigned ints go through their signed twin (IREE cannot legalize a ui32 reverse)."""
+    if not aval.dtype.is_unsigned:
+        return ctx.generic("stablehlo.reverse", [x], [aval], [aval], attrs)
+    signed = Aval(aval.shape, {8: dt.int8, 16: dt.int16, 32: dt.int32, 64: dt.int64}[aval.dtype.bits])
+    y = ctx.generic("stablehlo.bitcast_convert", [x], [aval], [signed])
+    y = ctx.generic("stablehlo.reverse", [y], [signed], [signed], attrs)
+    return ctx.generic("stablehlo.bitcast_convert", [y], [signed], [aval])
+
+
+def emit_stable_sort(ctx, args, in_avals, dimension, num_keys, index_dtype=dt.int32):
+    """Sort args along dimension by the first num_keys (lexicographically), ties by position.
+
+    Returns the SSA names of the sorted operands followed by the permutation (index_dtype).
+    """
+    from slope.backends.iree.lowering import dense_attr
+
+    shape = in_avals[0].shape
+    iota_aval = Aval(shape, index_dtype)
+    # IREE 3.13 sorts in place in the operands' buffers. (1) For a function argument that buffer is the
+    # caller's: the input tensor comes back sorted. (2) An operand computed from constants only is
+    # hoisted into a global, and the in-place write then fails to compile ("write affecting operations
+    # on global resources"). So: an optimization_barrier (stops the hoisting), then a reverse (a fresh
+    # buffer; it cannot be folded away) with the original positions as the tie-break operand. The
+    # comparator is a total order, so sorting the reversed data gives exactly the same result.
+    iota = ctx.generic("stablehlo.iota", [], [], [iota_aval], f"iota_dimension = {dimension} : i64")
+    fenced = ctx.generic("stablehlo.optimization_barrier", list(args) + [iota], list(in_avals) + [iota_aval],
+                         list(in_avals) + [iota_aval])
+    rev = f"dimensions = {dense_attr([dimension])}"
+    copies = [_reverse(ctx, a, av, rev) for a, av in zip(fenced, in_avals)]
+    pos = ctx.binary("stablehlo.subtract", ctx.constant(shape[dimension] - 1, iota_aval), fenced[-1], iota_aval)
+    operands, avals = copies + [pos], list(in_avals) + [iota_aval]
+    scalars = [Aval((), a.dtype) for a in avals]
+    r = region_builder()
+    block = []
+    for k, s in enumerate(scalars):
+        block += [(f"%a{k}", s), (f"%b{k}", s)]
+    last = len(avals) - 1
+    # build from the innermost tie-break outwards: before = lt_k or (eq_k and before_{k+1})
+    before = r.compare("LT", f"%a{last}", f"%b{last}", scalars[last])
+    for k in reversed(range(num_keys)):
+        lt, eq = _less_than(r, f"%a{k}", f"%b{k}", scalars[k])
+        before = r.binary("stablehlo.or", lt, r.binary("stablehlo.and", eq, before, _bool()), _bool())
+    region = region_text(r, block, [(before, _bool())])
+    outs = ctx.generic("stablehlo.sort", operands, avals, avals, f"dimension = {dimension} : i64, is_stable = true", region)
+    return outs if isinstance(outs, list) else [outs]
+
+
+def _sort_lower(ctx, args, in_avals, out_avals, *, dimension, num_keys=1):
+    n = in_avals[0].shape[dimension]
+    if n <= 1 or in_avals[0].size == 0:
+        return list(args)
+    return emit_stable_sort(ctx, args, in_avals, dimension, num_keys)[:-1]
+
+
+def _argsort_lower(ctx, args, in_avals, out_avals, *, dimension, index_dtype):
+    x = in_avals[0]
+    if x.shape[dimension] <= 1 or x.size == 0:
+        return [ctx.generic("stablehlo.iota", [], [], out_avals, f"iota_dimension = {dimension} : i64")]
+    return [emit_stable_sort(ctx, args, in_avals, dimension, 1, index_dtype)[-1]]
+
+
+# ---------------------------------------------------------------- sort
+
+
+def _sort_rule(*operands, dimension, num_keys=1):
+    if not operands:
+        raise ShapeError("sort: needs at least one operand")
+    where = f"sort: operands {describe(operands)}"
+    if len({a.shape for a in operands}) > 1:
+        raise ShapeError(f"{where} must have equal shapes")
+    _check_axis("sort", operands[0], dimension, "dimension")
+    if not isinstance(num_keys, int) or not 1 <= num_keys <= len(operands):
+        raise ShapeError(f"{where}: num_keys={num_keys!r} must be between 1 and the number of operands ({len(operands)})")
+    return list(operands)
+
+
+def _permute_like(keys, values, dimension, num_keys):
+    """Sort `values` (same shape as keys) by the keys' stable order: the permutation of the primal sort."""
+    outs = L().sort(*keys, *values, dimension=dimension, num_keys=num_keys)
+    return outs[num_keys:]
+
+
+def _sort_jvp(primals, tangents, *, dimension, num_keys=1):
+    outs = L().sort(*primals, dimension=dimension, num_keys=num_keys)
+    keys = primals[:num_keys]
+    float_ix = [i for i, p in enumerate(primals) if p.dtype.is_float]
+    moved = iter(_permute_like(keys, [tangents[i] for i in float_ix], dimension, num_keys) if float_ix else [])
+    t_outs = [next(moved) if i in float_ix else zeros_like(o) for i, o in enumerate(outs)]
+    return outs, t_outs
+
+
+def _sort_transpose(cts, *args, dimension, num_keys=1):
+    """Linear in the non-key operands once the keys are known: undo the permutation by sorting on it."""
+    from slope.transforms.transpose import UndefPrimal
+
+    keys = args[:num_keys]
+    if any(isinstance(k, UndefPrimal) for k in keys):
+        raise TransformError("sort: not linear in its keys (only the non-key operands can be transposed)")
+    undef = [i for i, a in enumerate(args) if isinstance(a, UndefPrimal)]
+    if not undef:
+        return [None] * len(args)
+    l = L()
+    shape = tuple(keys[0].shape)
+    iota = l.iota(shape=shape, dimension=dimension, dtype=dt.int32)
+    perm = l.sort(*keys, iota, dimension=dimension, num_keys=num_keys)[-1]  # out[i] = in[perm[i]]
+    back = l.sort(perm, *[cts[i] for i in undef], dimension=dimension, num_keys=1)[1:]  # in[perm[i]] = ct[i]
+    res = [None] * len(args)
+    for i, b in zip(undef, back):
+        res[i] = b
+    return res
+
+
+def _same_dim_or_front(axis_size, args, dims, dimension):
+    """Operands with one common batch dim keep it; otherwise all move it to the front."""
+    batched = [d for d in dims if d is not None]
+    if all(d == batched[0] for d in dims):
+        d = batched[0]
+        return list(args), d, dimension + (1 if dimension >= d else 0)
+    return [bdim_at_front(x, d, axis_size) for x, d in zip(args, dims)], 0, dimension + 1
+
+
+def _sort_vmap(axis_size, args, dims, *, dimension, num_keys=1):
+    args, d, new_dim = _same_dim_or_front(axis_size, args, dims, dimension)
+    outs = L().sort(*args, dimension=new_dim, num_keys=num_keys)
+    return outs, [d] * len(outs)
+
+
+def _distinct(draw, shape, dtype, scale=0.37):
+    """Values of `dtype` that are pairwise at least `scale` apart (float) or a permutation (int)."""
+    n = int(np.prod(shape))
+    perm = np.asarray(draw(S._st().permutations(range(n))), np.float64).reshape(shape)
+    if dtype.is_float:
+        return ((perm - n / 2) * scale).astype(dtype.np)
+    return (perm - n // 2).astype(dtype.np)
+
+
+def _sort_sample(draw, dtype):
+    st = S._st()
+    shape = S.draw_shape(draw, min_rank=1)
+    dimension = draw(st.integers(0, len(shape) - 1))
+    case = draw(st.sampled_from(["one", "payload", "two_keys"]))
+    if case == "one":
+        args, num_keys = [_distinct(draw, shape, dtype)], 1
+    elif case == "payload":
+        args, num_keys = [_distinct(draw, shape, dtype), S.draw_array(draw, shape, dtype)], 1
+    else:  # a tied integer primary key, a distinct secondary key and a payload
+        primary = S.draw_array(draw, shape, dt.int32, 0, 2)
+        args, num_keys = [primary, _distinct(draw, shape, dtype), S.draw_array(draw, shape, dtype)], 2
+    return args, {"dimension": dimension, "num_keys": num_keys}
+
+
+sort = register(Spec(
+    name="sort",
+    abstract_eval=_sort_rule,
+    lower=_sort_lower,
+    reference=ref.sort,
+    jvp=_sort_jvp,
+    transpose=_sort_transpose,
+    vmap=_sort_vmap,
+    sample=_sort_sample,
+    multiple_results=True,
+    dtypes=("float32", "float64", "int32"),
+    exempt={"transpose_keys": "linear only in the non-key operands; the keys fix the permutation"},
+    error_inputs=lambda: [
+        ErrorInput([np.ones((2, 3), np.float32), np.ones((3,), np.float32)], {"dimension": 0}, ShapeError,
+                   "sort: operands f32\\[2,3\\], f32\\[3\\] must have equal shapes"),
+        ErrorInput([np.ones((2, 3), np.float32)], {"dimension": 2}, ShapeError, "sort: dimension 2 out of range for f32\\[2,3\\]"),
+        ErrorInput([np.ones((3,), np.float32)], {"dimension": 0, "num_keys": 2}, ShapeError,
+                   "sort: operands f32\\[3\\]: num_keys=2 must be between 1 and the number of operands \\(1\\)"),
+    ],
+    doc="stable sort of all operands along dimension by the first num_keys (lexicographic; NaN last)",
+))
+
+
+# ---------------------------------------------------------------- argsort
+
+
+def _argsort_rule(x, *, dimension, index_dtype):
+    _check_axis("argsort", x, dimension, "dimension")
+    index_dtype = _dtype_param("argsort", "index_dtype", index_dtype)
+    if not (index_dtype.is_int and not index_dtype.is_unsigned):
+        raise DTypeError(f"argsort: index_dtype must be a signed integer dtype, got {index_dtype.name}")
+    check_index_fits("argsort", x.shape[dimension], index_dtype)
+    return [Aval(x.shape, index_dtype)]
+
+
+def _argsort_jvp(primals, tangents, *, dimension, index_dtype):
+    out = L().argsort(primals[0], dimension=dimension, index_dtype=index_dtype)
+    return [out], [zeros_like(out)]
+
+
+def _argsort_vmap(axis_size, args, dims, *, dimension, index_dtype):
+    (x,), (d,) = args, dims
+    new_dim = dimension + (1 if dimension >= d else 0)
+    return [L().argsort(x, dimension=new_dim, index_dtype=index_dtype)], [d]
+
+
+def _argsort_sample(draw, dtype):
+    st = S._st()
+    shape = S.draw_shape(draw, min_rank=1)
+    dimension = draw(st.integers(0, len(shape) - 1))
+    x = S.draw_array(draw, shape, dtype, -2, 2)
+    if dtype.is_float and draw(st.booleans()):  # exact ties: stability decides the order
+        x = np.round(x).astype(dtype.np)
+    return [x], {"dimension": dimension, "index_dtype": draw(st.sampled_from([dt.int32, dt.int64]))}
+
+
+argsort = register(Spec(
+    name="argsort",
+    abstract_eval=_argsort_rule,
+    lower=_argsort_lower,
+    reference=ref.argsort,
+    jvp=_argsort_jvp,
+    vmap=_argsort_vmap,
+    sample=_argsort_sample,
+    dtypes=("float32", "float64", "int32"),
+    exempt={"transpose": "integer output: not linear", "grad": "integer output: the tangent is identically zero"},
+    error_inputs=lambda: [
+        ErrorInput([np.ones((2, 3), np.float32)], {"dimension": -1, "index_dtype": dt.int32}, ShapeError,
+                   "argsort: dimension -1 out of range for f32\\[2,3\\]"),
+        ErrorInput([np.ones((2, 3), np.float32)], {"dimension": 0, "index_dtype": dt.uint32}, DTypeError,
+                   "argsort: index_dtype must be a signed integer dtype, got uint32"),
+    ],
+    doc="indices that stably sort x ascending along dimension (NaN last)",
+))

@@ -1,0 +1,510 @@
+"""The checks: one public function per property a primitive must have.
+
+Each `check_<name>(spec, example)` takes a Spec (or a registered primitive's name) and an Example
+(slope.testing.example), raises `Mismatch` (an AssertionError) with a precise message when slope
+disagrees with the truth, and returns None otherwise. They are deterministic functions of their
+inputs, so a failing Example is its own reproduction. Transformation checks run under `slope.jit`
+so that each compiles ONE module (eager transformations compile every op of a rule separately);
+`check_eager` stays eager.
+
+  check_abstract_eval   the shape/dtype rule == the reference's output == IREE's actual buffers
+  check_eager           eager evaluation (one op compiled alone) vs the NumPy oracle
+  check_jit             the op staged by slope.jit vs the oracle
+  check_vmap            vmap vs stacking per-slice oracle results, for every batch-dim placement
+                        (each operand at each of its dims, and unbatched), all in one module
+  check_jvp             jvp: primal vs oracle, tangent vs float64 central differences
+  check_vjp             dot-product test <ct, J t> == <J^T ct, t>, and J^T ct vs float64 FD
+  check_linearize       linearize: primal vs oracle, f_lin(t) vs float64 FD
+  check_second_order    jvp of grad: grad vs FD, Hessian-vector product vs FD of the FD gradient
+  check_errors          every spec.error_inputs() case raises its error type and message,
+                        eagerly and under jit
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from slope.testing import fd
+from slope.testing.example import Example
+from slope.testing.tolerances import Mismatch, assert_close, assert_scalar_close
+
+CHECKS = ("abstract_eval", "eager", "jit", "vmap", "jvp", "vjp", "linearize", "second_order", "errors")
+DERIVATIVE_CHECKS = ("jvp", "vjp", "linearize", "second_order")
+# what each check needs drawn besides operands and params (see strategies.examples)
+NEEDS = {
+    "abstract_eval": {}, "eager": {}, "jit": {},
+    "vmap": {"batch": None},  # None: strategies.VMAP_BATCH
+    "jvp": {"tangents": True},
+    "vjp": {"tangents": True, "cotangents": True},
+    "linearize": {"tangents": True},
+    "second_order": {"tangents": True, "cotangents": True},
+}
+
+
+class NotApplicable(Exception):
+    """The example cannot exercise this check (e.g. no floating-point operand to differentiate)."""
+
+
+def get_spec(spec):
+    """A Spec, given one or the name of a registered primitive."""
+    if isinstance(spec, str):
+        from slope.primitives import REGISTRY
+
+        if spec not in REGISTRY:
+            raise KeyError(f"no primitive named {spec!r}")
+        return REGISTRY[spec]
+    return spec
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _slope():
+    import slope
+
+    return slope
+
+
+def _tensor(a):
+    return _slope().tensor(np.asarray(a))
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _bind(spec, xs, params):
+    return _as_list(spec.bind(*xs, **params))
+
+
+def _np_dtype(x):
+    return x.dtype.np if hasattr(x.dtype, "np") else np.dtype(x.dtype)
+
+
+def _tol_dtype(ex_dtype, out_dtype):
+    """Compare at the precision of the less precise of the example's dtype and the output's."""
+    from slope.core import dtypes as dt
+
+    a, b = dt.dtype(ex_dtype), dt.dtype(out_dtype)
+    if a.is_float and b.is_float and a.bits < b.bits:
+        return a
+    return b
+
+
+def _compare_outputs(spec, ex, actual, expected, what, kind="value"):
+    """Outputs (Tensors) vs oracle arrays: count, shape, dtype, then values."""
+    if len(actual) != len(expected):
+        raise Mismatch(f"{spec.name} {what}: {len(actual)} outputs, the reference returns {len(expected)}")
+    for k, (a, e) in enumerate(zip(actual, expected)):
+        label = f"{spec.name} {what}" + (f" {k}" if len(expected) > 1 else "")
+        a_np = np.asarray(a)
+        if a_np.dtype != e.dtype:
+            raise Mismatch(f"{label}: dtype {a_np.dtype} != reference dtype {e.dtype}")
+        assert_close(a_np, e, _tol_dtype(ex.dtype, e.dtype), kind, label)
+
+
+def _default_array(rng, a):
+    a = np.asarray(a)
+    return np.asarray(rng.uniform(-1, 1, a.shape), dtype=a.dtype)
+
+
+def _with_tangents(spec, ex: Example, cotangents=False) -> Example:
+    """Fill in missing tangents/cotangents deterministically (for hand-written Examples)."""
+    rng = np.random.default_rng(0)
+    if ex.tangents is None:
+        ex.tangents = [_default_array(rng, a) if fd.is_float(a) else None for a in ex.args]
+    if cotangents and ex.cotangents is None:
+        outs = fd.call_reference(spec, ex.args, ex.params)
+        ex.cotangents = [_default_array(rng, o) if fd.is_float(o) else None for o in outs]
+    return ex
+
+
+def _partial(spec, xs, diff, params):
+    """The primitive as a function of its differentiable operands, the others fixed to xs."""
+
+    def f(*dx):
+        full = list(xs)
+        for i, v in zip(diff, dx):
+            full[i] = v
+        return _bind(spec, full, params)
+
+    return f
+
+
+def _flat_for(spec, ex):
+    flat = fd.Flat(spec, ex.args, ex.params)
+    if not flat.diff:
+        raise NotApplicable(f"{spec.name}: no floating-point operand to differentiate in this example")
+    return flat
+
+
+def _jit(fn, name):
+    fn.__name__ = fn.__qualname__ = name
+    return _slope().jit(fn)
+
+
+def _zero_tangent_check(spec, t, o_aval_like, what):
+    t = np.asarray(t)
+    if t.shape != np.asarray(o_aval_like).shape:
+        raise Mismatch(f"{spec.name} {what}: shape {t.shape} != output shape {np.asarray(o_aval_like).shape}")
+    if np.any(t != 0):
+        raise Mismatch(f"{spec.name} {what}: the tangent of a non-float output must be zero, got {t!r}")
+
+
+# ---------------------------------------------------------------- abstract eval, eager, jit
+
+
+def check_abstract_eval(spec, ex: Example):
+    """The shape/dtype rule agrees with the oracle, with staging, and with IREE's actual output buffers."""
+    from slope.core.aval import Aval
+    from slope.transforms.staging import make_program
+
+    spec = get_spec(spec)
+    avals = [Aval(np.asarray(a).shape, np.asarray(a).dtype) for a in ex.args]
+    rule = spec.abstract_eval(*avals, **ex.params)
+    expected = fd.call_reference(spec, ex.args, ex.params)
+    if len(rule) != len(expected):
+        raise Mismatch(f"{spec.name}: the shape rule gives {len(rule)} outputs, the reference {len(expected)}")
+    for k, (r, e) in enumerate(zip(rule, expected)):
+        if r.shape != e.shape or r.dtype.np != e.dtype:
+            raise Mismatch(f"{spec.name}: the shape rule gives output {k} as {r.str_short()} "
+                           f"{r.shape}, the reference returns {e.dtype} {e.shape}")
+    staged, _ = make_program(lambda *xs: _bind(spec, xs, ex.params), avals, f"abstract_eval_{spec.name}")
+    if staged.out_avals != list(rule):
+        raise Mismatch(f"{spec.name}: staged program outputs {staged.out_avals} != shape rule {rule}")
+    outs = _bind(spec, [_tensor(a) for a in ex.args], ex.params)
+    for k, (o, r) in enumerate(zip(outs, rule)):
+        shape, dtype = _buffer_shape_dtype(o)
+        if shape is not None and (tuple(shape) != r.shape):
+            raise Mismatch(f"{spec.name}: IREE returned output {k} with shape {tuple(shape)}, the rule says {r.shape}")
+        if dtype is not None and dtype != r.dtype.np:
+            raise Mismatch(f"{spec.name}: IREE returned output {k} as {dtype}, the rule says {r.dtype.name}")
+
+
+def _buffer_shape_dtype(t):
+    """The shape and NumPy dtype of a tensor's device buffer as IREE reports them (None if unknown)."""
+    try:
+        import iree.runtime as rt
+
+        bv = t._buf.deref(rt.HalBufferView)
+        shape = tuple(int(d) for d in bv.shape)
+    except Exception:  # pragma: no cover - other runtime builds
+        return None, None
+    try:
+        from iree.runtime.array_interop import map_hal_element_type_to_dtype
+        dtype = np.dtype(map_hal_element_type_to_dtype(bv.element_type))
+    except Exception:
+        dtype = None
+    return shape, dtype
+
+
+def check_eager(spec, ex: Example):
+    """Eager evaluation (the op compiled alone, run on IREE) equals the NumPy oracle."""
+    spec = get_spec(spec)
+    outs = _bind(spec, [_tensor(a) for a in ex.args], ex.params)
+    _compare_outputs(spec, ex, outs, fd.call_reference(spec, ex.args, ex.params), "eager output")
+
+
+def check_jit(spec, ex: Example):
+    """The op staged and compiled by slope.jit equals the NumPy oracle."""
+    spec = get_spec(spec)
+    params = ex.params
+    f = _jit(lambda *xs: _bind(spec, xs, params), f"jit_{spec.name}")
+    outs = _as_list(f(*[_tensor(a) for a in ex.args]))
+    _compare_outputs(spec, ex, outs, fd.call_reference(spec, ex.args, ex.params), "jit output")
+
+
+# ---------------------------------------------------------------- vmap
+
+
+def batch_placements(ranks):
+    """Batch-dim placements (one entry per operand: a dim of the batched operand, or None = unbatched).
+
+    Covers every operand at every one of its dims, every operand unbatched, operands batched at
+    different dims at once, and each operand batched alone. Never all None.
+    """
+    n = len(ranks)
+    out = []
+
+    def add(p):
+        if any(d is not None for d in p) and p not in out:
+            out.append(p)
+
+    top = max(ranks, default=0)
+    for k in range(top + 1):
+        add(tuple(min(k, r) for r in ranks))
+    if n > 1:
+        for k in range(top + 1):
+            add(tuple((k + i) % (r + 1) for i, r in enumerate(ranks)))
+        for i in range(n):
+            add(tuple(None if j == i else r for j, r in enumerate(ranks)))
+        for i in range(n):
+            add(tuple(0 if j == i else None for j in range(n)))
+    return out
+
+
+def check_vmap(spec, ex: Example, placements=None):
+    """vmap of the op equals stacking the oracle's per-slice results, for every batch-dim placement.
+
+    ex.batch holds the members (operand lists of one structure). An unbatched operand takes the
+    first member's value for every slice. All placements run in one jitted module.
+    """
+    slope = _slope()
+    spec = get_spec(spec)
+    members = ex.batch or [ex.args]
+    members = [[np.asarray(a) for a in m] for m in members]
+    B, n, params = len(members), len(ex.args), ex.params
+    no_operands = n == 0
+    ranks = [a.ndim for a in members[0]]
+    placements = [tuple(p) for p in (placements or ([(0,)] if no_operands else batch_placements(ranks)))]
+    inputs, expected = [], []
+    for dims in placements:
+        if no_operands:
+            inputs.append(np.zeros((B,), np.float32))
+            slices = [[] for _ in range(B)]
+        else:
+            for i, d in enumerate(dims):
+                inputs.append(members[0][i] if d is None else np.stack([m[i] for m in members], axis=d))
+            slices = [[members[b][i] if d is not None else members[0][i] for i, d in enumerate(dims)] for b in range(B)]
+        per = [fd.call_reference(spec, s, params) for s in slices]
+        expected.append([np.stack([p[k] for p in per], axis=0) for k in range(len(per[0]))])
+
+    if no_operands:
+        def g(_dummy):
+            return _bind(spec, [], params)
+    else:
+        def g(*xs):
+            return _bind(spec, xs, params)
+
+    def vmap_all(*flat):
+        outs, pos = [], 0
+        for dims in placements:
+            args = flat[pos:pos + len(dims)]
+            pos += len(dims)
+            try:
+                outs.append(slope.vmap(g, in_axes=dims)(*args))
+            except Exception as e:
+                e.add_note(f"while tracing {spec.name} under vmap with in_axes={dims}")
+                raise
+        return outs
+
+    results = _jit(vmap_all, f"vmap_{spec.name}")(*[_tensor(a) for a in inputs])
+    for dims, got, exp in zip(placements, results, expected):
+        _compare_outputs(spec, ex, _as_list(got), exp, f"vmap(in_axes={dims}) output")
+
+
+# ---------------------------------------------------------------- derivatives
+
+
+def check_jvp(spec, ex: Example):
+    """jvp under jit: primal outputs == oracle, tangent outputs == float64 central differences."""
+    slope = _slope()
+    spec = get_spec(spec)
+    ex = _with_tangents(spec, ex)
+    flat = _flat_for(spec, ex)
+    diff, n, params = flat.diff, len(ex.args), ex.params
+
+    def jvp_fn(*a):
+        xs, ts = a[:n], a[n:]
+        return slope.jvp(_partial(spec, xs, diff, params), tuple(xs[i] for i in diff), tuple(ts))
+
+    po, to = _jit(jvp_fn, f"jvp_{spec.name}")(*[_tensor(x) for x in ex.args],
+                                                *[_tensor(ex.tangents[i]) for i in diff])
+    expected = fd.call_reference(spec, ex.args, params)
+    _compare_outputs(spec, ex, _as_list(po), expected, "jvp primal output")
+    truth = iter(fd.jvp(flat, [ex.tangents[i] for i in diff]))
+    for k, (t, e) in enumerate(zip(_as_list(to), expected)):
+        label = f"{spec.name} jvp tangent output" + (f" {k}" if len(expected) > 1 else "")
+        if k in flat.out_float:
+            t_np = np.asarray(t)
+            if t_np.dtype != e.dtype:
+                raise Mismatch(f"{label}: dtype {t_np.dtype} != output dtype {e.dtype}")
+            assert_close(t_np, next(truth), _tol_dtype(ex.dtype, e.dtype), "grad", f"{label} (vs float64 FD)")
+        else:
+            _zero_tangent_check(spec, t, e, f"jvp tangent output {k}")
+
+
+def _cotangent_tensors(slope, spec, ex, cts_in, flat, expected_avals):
+    """A cotangent per output: the drawn one for float outputs, zeros for the others."""
+    from slope import lax
+
+    it = iter(cts_in)
+    out = []
+    for k, aval in enumerate(expected_avals):
+        if k in flat.out_float:
+            out.append(next(it))
+        else:
+            out.append(lax.full(shape=tuple(aval.shape), value=0, dtype=aval.dtype))
+    return out
+
+
+def _float_cts(ex, flat):
+    cts = [ex.cotangents[k] for k in flat.out_float]
+    if any(c is None for c in cts):
+        raise Mismatch("example has no cotangent for a floating-point output")
+    return cts
+
+
+def check_vjp(spec, ex: Example):
+    """vjp under jit: the dot-product test <ct, J t> == <J^T ct, t> (J t from slope's jvp), and
+    J^T ct vs float64 finite differences of the reference."""
+    from slope.core.aval import Aval
+
+    slope = _slope()
+    spec = get_spec(spec)
+    ex = _with_tangents(spec, ex, cotangents=True)
+    flat = _flat_for(spec, ex)
+    diff, n, nd, params = flat.diff, len(ex.args), len(flat.diff), ex.params
+    if not flat.out_float:
+        raise NotApplicable(f"{spec.name}: no floating-point output in this example")
+    out_avals = spec.abstract_eval(*[Aval(np.asarray(a).shape, np.asarray(a).dtype) for a in ex.args], **params)
+    cts = _float_cts(ex, flat)
+
+    def vjp_fn(*a):
+        xs, ts, cts_in = a[:n], a[n:n + nd], a[n + nd:]
+        f = _partial(spec, xs, diff, params)
+        dx = tuple(xs[i] for i in diff)
+        _, jt = slope.jvp(f, dx, tuple(ts))
+        _, f_vjp = slope.vjp(f, *dx)
+        xbar = f_vjp(_cotangent_tensors(slope, spec, ex, cts_in, flat, out_avals))
+        return list(jt), list(xbar)
+
+    jt, xbar = _jit(vjp_fn, f"vjp_{spec.name}")(*[_tensor(x) for x in ex.args],
+                                                  *[_tensor(ex.tangents[i]) for i in diff], *[_tensor(c) for c in cts])
+    jt = [np.asarray(jt[k], np.float64) for k in flat.out_float]
+    xbar = [np.asarray(x) for x in xbar]
+    ts = [np.asarray(ex.tangents[i], np.float64) for i in diff]
+    for i, (x, a) in zip(diff, zip(xbar, [ex.args[i] for i in diff])):
+        if x.shape != np.asarray(a).shape or x.dtype != np.asarray(a).dtype:
+            raise Mismatch(f"{spec.name} vjp: cotangent of operand {i} is {x.dtype}{x.shape}, "
+                           f"the operand is {np.asarray(a).dtype}{np.asarray(a).shape}")
+    lhs_terms = [np.asarray(c, np.float64) * j for c, j in zip(cts, jt)]
+    rhs_terms = [x.astype(np.float64) * t for x, t in zip(xbar, ts)]
+    lhs = float(sum(np.sum(t) for t in lhs_terms))
+    rhs = float(sum(np.sum(t) for t in rhs_terms))
+    scale = float(sum(np.sum(np.abs(t)) for t in lhs_terms + rhs_terms))
+    assert_scalar_close(lhs, rhs, scale, ex.dtype, "adjoint",
+                        f"{spec.name} vjp dot-product test <ct, J t> vs <J^T ct, t> (the transpose is not the adjoint "
+                        "of the linearization)")
+    truth = fd.vjp(flat, cts)
+    for i, x, e in zip(diff, xbar, truth):
+        assert_close(x, e, _tol_dtype(ex.dtype, x.dtype), "grad", f"{spec.name} vjp cotangent of operand {i} (vs float64 FD)")
+
+
+def check_linearize(spec, ex: Example):
+    """linearize under jit: primal outputs == oracle, f_lin(t) == float64 central differences."""
+    slope = _slope()
+    spec = get_spec(spec)
+    ex = _with_tangents(spec, ex)
+    flat = _flat_for(spec, ex)
+    diff, n, params = flat.diff, len(ex.args), ex.params
+
+    def lin_fn(*a):
+        xs, ts = a[:n], a[n:]
+        out, f_lin = slope.linearize(_partial(spec, xs, diff, params), *[xs[i] for i in diff])
+        return out, f_lin(*ts)
+
+    po, to = _jit(lin_fn, f"linearize_{spec.name}")(*[_tensor(x) for x in ex.args],
+                                                      *[_tensor(ex.tangents[i]) for i in diff])
+    expected = fd.call_reference(spec, ex.args, params)
+    _compare_outputs(spec, ex, _as_list(po), expected, "linearize primal output")
+    truth = iter(fd.jvp(flat, [ex.tangents[i] for i in diff]))
+    for k, (t, e) in enumerate(zip(_as_list(to), expected)):
+        label = f"{spec.name} linearized tangent output" + (f" {k}" if len(expected) > 1 else "")
+        if k in flat.out_float:
+            assert_close(np.asarray(t), next(truth), _tol_dtype(ex.dtype, e.dtype), "grad", f"{label} (vs float64 FD)")
+        else:
+            _zero_tangent_check(spec, t, e, f"linearized tangent output {k}")
+
+
+def check_second_order(spec, ex: Example):
+    """jvp of grad under jit, for g(x) = sum_k <ct_k, f(x)_k>: grad g == FD, H t == FD of the FD gradient."""
+    slope = _slope()
+    from slope import lax
+
+    spec = get_spec(spec)
+    ex = _with_tangents(spec, ex, cotangents=True)
+    flat = _flat_for(spec, ex)
+    if not flat.out_float:
+        raise NotApplicable(f"{spec.name}: no floating-point output in this example")
+    diff, n, nd, params = flat.diff, len(ex.args), len(flat.diff), ex.params
+    cts = _float_cts(ex, flat)
+    out_float = flat.out_float
+
+    def so_fn(*a):
+        xs, ts, cts_in = a[:n], a[n:n + nd], a[n + nd:]
+        f = _partial(spec, xs, diff, params)
+
+        def g(*dx):
+            outs = f(*dx)
+            total = None
+            for k, ct in zip(out_float, cts_in):
+                s = lax.mul(ct, outs[k])
+                if s.ndim:
+                    s = lax.reduce_sum(s, axes=tuple(range(s.ndim)))
+                if total is not None and s.dtype is not total.dtype:
+                    s = lax.convert(s, dtype=total.dtype)
+                total = s if total is None else lax.add(total, s)
+            return total
+
+        gg = slope.grad(g, argnums=tuple(range(nd)))
+        grads, hv = slope.jvp(gg, tuple(xs[i] for i in diff), tuple(ts))
+        return list(grads), list(hv)
+
+    grads, hv = _jit(so_fn, f"second_order_{spec.name}")(*[_tensor(x) for x in ex.args],
+                                                          *[_tensor(ex.tangents[i]) for i in diff],
+                                                          *[_tensor(c) for c in cts])
+    g_truth = fd.vjp(flat, cts)
+    h_truth = fd.hvp(flat, [ex.tangents[i] for i in diff], cts)
+    for i, g_, gt, h_, ht in zip(diff, grads, g_truth, hv, h_truth):
+        dt_ = _tol_dtype(ex.dtype, np.asarray(g_).dtype)
+        assert_close(np.asarray(g_), gt, dt_, "grad", f"{spec.name} grad of <ct, f> w.r.t. operand {i} (vs float64 FD)")
+        assert_close(np.asarray(h_), ht, dt_, "grad2",
+                     f"{spec.name} jvp of grad (Hessian-vector product) w.r.t. operand {i} (vs float64 FD of the FD gradient)")
+
+
+# ---------------------------------------------------------------- errors
+
+
+def check_errors(spec, ex: Example | None = None):
+    """Every spec.error_inputs() case raises its error type with a message matching its regex,
+    both eagerly and while staging under jit."""
+    spec = get_spec(spec)
+    if spec.error_inputs is None:
+        raise NotApplicable(f"{spec.name} declares no error_inputs")
+    cases = spec.error_inputs()
+    if not cases:
+        raise Mismatch(f"{spec.name}: error_inputs() returned no cases (exempt 'error_inputs' with a reason instead)")
+    for j, case in enumerate(cases):
+        tensors = [_tensor(a) for a in case.args]
+        for mode in ("eager", "jit"):
+            if mode == "eager":
+                run = lambda: spec.bind(*tensors, **case.params)  # noqa: E731
+            else:
+                run = lambda: _jit(lambda *xs: _bind(spec, xs, case.params), f"errors_{spec.name}")(*tensors)  # noqa: E731
+            label = f"{spec.name} error_inputs case {j} ({mode}; params {case.params})"
+            try:
+                run()
+            except case.error as e:
+                if not re.search(case.match, str(e)):
+                    raise Mismatch(f"{label}: raised {type(e).__name__} with message {str(e)!r}, "
+                                   f"which does not match {case.match!r}") from e
+            except Exception as e:
+                raise Mismatch(f"{label}: expected {case.error.__name__} matching {case.match!r}, "
+                               f"got {type(e).__name__}: {e}") from e
+            else:
+                raise Mismatch(f"{label}: expected {case.error.__name__} matching {case.match!r}, nothing was raised")
+
+
+CHECK_FUNCTIONS = {
+    "abstract_eval": check_abstract_eval,
+    "eager": check_eager,
+    "jit": check_jit,
+    "vmap": check_vmap,
+    "jvp": check_jvp,
+    "vjp": check_vjp,
+    "linearize": check_linearize,
+    "second_order": check_second_order,
+    "errors": check_errors,
+}

@@ -1,0 +1,226 @@
+"""check_primitive(spec): run every applicable check of a primitive under Hypothesis.
+
+Which checks apply follows from the spec: its rules, its dtypes and its exemptions.
+
+  exemption key (spec.exempt)     exempts
+  a check name ("vmap", "jvp"...) that check
+  "grad" or "jvp"                 jvp, vjp, linearize, second_order (not differentiable)
+  "sample" or "reference"         every check that needs drawn inputs or the oracle
+  "error_inputs"                  errors
+  "float64"                       the float64 column
+Derivative checks run only for floating-point dtypes; integer/bool dtypes get abstract_eval,
+eager, jit, vmap and errors. The "float64" column reruns the other applicable checks in float64
+on IREE. A missing rule without an exemption is a failure (see tests/properties/test_completeness.py).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from slope.testing import strategies
+from slope.testing.checks import CHECK_FUNCTIONS, CHECKS, DERIVATIVE_CHECKS, NEEDS, NotApplicable, get_spec
+
+COLUMNS = CHECKS + ("float64",)
+VALUE_CHECKS = ("abstract_eval", "eager", "jit", "vmap")
+_REQUIRES = {  # check -> rules it needs (a missing one must be exempted)
+    "abstract_eval": ("sample", "reference"), "eager": ("sample", "reference"), "jit": ("sample", "reference"),
+    "vmap": ("sample", "reference", "vmap"),
+    "jvp": ("sample", "reference", "jvp"), "vjp": ("sample", "reference", "jvp"),
+    "linearize": ("sample", "reference", "jvp"), "second_order": ("sample", "reference", "jvp"),
+    "errors": ("error_inputs",),
+}
+
+
+class MissingRule(Exception):
+    """A spec lacks a rule a check needs and declares no exemption for it."""
+
+
+def exemption(spec, column: str):
+    """The reason `column` does not apply to `spec`, or None if it applies.
+
+    Raises MissingRule when a needed rule is absent without an exemption.
+    """
+    spec = get_spec(spec)
+    ex = spec.exempt
+    if column in ex:
+        return ex[column]
+    if column == "float64":
+        if "float64" not in spec.dtypes:
+            return f"float64 is not among its dtypes {tuple(spec.dtypes)}"
+        if all(exemption(spec, c) is not None for c in CHECKS if c != "errors"):
+            return "no check applies (see the other columns)"
+        return None
+    for rule in _REQUIRES[column]:
+        if getattr(spec, rule) is None:
+            if rule in ex:
+                return f"no {rule}: {ex[rule]}"
+            raise MissingRule(f"{spec.name}: no {rule} rule and no exemption for it (add spec.exempt[{rule!r}] = reason)")
+    if column in DERIVATIVE_CHECKS:
+        for key in ("grad", "jvp"):
+            if key in ex:
+                return ex[key]
+        if not _float_dtypes(spec.dtypes):
+            return f"integer/bool only (dtypes {tuple(spec.dtypes)}): not differentiable"
+    return None
+
+
+def _float_dtypes(dtypes):
+    from slope.core import dtypes as dt
+
+    return [d for d in dtypes if dt.dtype(d).is_float]
+
+
+def dtypes_for(spec, check: str, column: str | None = None):
+    """The dtypes a check runs at in a column: the spec's dtypes except float64 (which has its own
+    column), float ones only for derivative checks; just float64 in the float64 column."""
+    spec = get_spec(spec)
+    if column == "float64":
+        return ["float64"]
+    main = [d for d in spec.dtypes if d != "float64"] or list(spec.dtypes)
+    if check in DERIVATIVE_CHECKS:
+        main = _float_dtypes(main)
+    return main
+
+
+def plan(spec):
+    """column -> ("exempt", reason) | ("fail", message) | ("run", [(check, dtype), ...])."""
+    spec = get_spec(spec)
+    out = {}
+    for col in COLUMNS:
+        try:
+            reason = exemption(spec, col)
+        except MissingRule as e:
+            out[col] = ("fail", str(e))
+            continue
+        if reason is not None:
+            out[col] = ("exempt", reason)
+            continue
+        if col == "float64":
+            items = []
+            for c in CHECKS:
+                if c == "errors":
+                    continue
+                try:
+                    if exemption(spec, c) is None:
+                        items.append((c, "float64"))
+                except MissingRule:
+                    pass
+            out[col] = ("run", items)
+        elif col == "errors":
+            out[col] = ("run", [("errors", None)])
+        else:
+            ds = dtypes_for(spec, col)
+            if not ds:
+                out[col] = ("exempt", f"no dtype of {tuple(spec.dtypes)} applies besides float64")
+            else:
+                out[col] = ("run", [(col, d) for d in ds])
+    return out
+
+
+def repro_line(check: str, spec, ex=None) -> str:
+    """A shell one-liner that reruns one check on one example."""
+    name = get_spec(spec).name
+    arg = "" if ex is None else f", {ex!r}"
+    return f'python -c "from slope.testing.repro import *; check_{check}({name!r}{arg})"'
+
+
+def run_check(spec, check: str, dtype=None, profile: str | None = None):
+    """Run one check of one primitive at one dtype over the profile's Hypothesis examples.
+
+    A failure raises the check's error; Hypothesis shrinks it first and prints the minimal
+    Example plus a one-line repro (for a registered primitive).
+    """
+    from hypothesis import given, note
+
+    spec = get_spec(spec)
+    fn = CHECK_FUNCTIONS[check]
+    if check == "errors":
+        try:
+            fn(spec)
+        except Exception as e:
+            e.add_note(f"repro: {repro_line(check, spec)}")
+            raise
+        return
+    needs = dict(NEEDS[check])
+    if "batch" in needs:
+        needs["batch"] = strategies.VMAP_BATCH
+    strategy = strategies.examples(spec, dtype, **needs)
+    registered = _is_registered(spec)
+
+    @strategies.settings_for(profile)
+    @given(ex=strategy)
+    def conformance(ex):
+        if registered:
+            note(f"repro: {repro_line(check, spec, ex)}")
+        try:
+            fn(spec, ex)
+        except NotApplicable:
+            from hypothesis import reject
+
+            reject()
+
+    conformance()
+
+
+def _is_registered(spec):
+    from slope.primitives import REGISTRY
+
+    return REGISTRY.get(spec.name) is spec
+
+
+@dataclass
+class CellResult:
+    status: str  # "pass" | "fail" | "exempt"
+    detail: str = ""
+    seconds: float = 0.0
+    runs: list = field(default_factory=list)  # (check, dtype) pairs that ran
+
+
+def run_cell(spec, column: str, profile: str | None = None) -> CellResult:
+    """One cell of the conformance matrix: a primitive x a column."""
+    spec = get_spec(spec)
+    kind, what = plan(spec)[column]
+    if kind == "exempt":
+        return CellResult("exempt", what)
+    if kind == "fail":
+        return CellResult("fail", what)
+    t0 = time.perf_counter()
+    for check, dtype in what:
+        try:
+            run_check(spec, check, dtype, profile)
+        except Exception as e:  # noqa: BLE001 - any exception is a failed cell
+            return CellResult("fail", _describe(e, check, dtype), time.perf_counter() - t0, what)
+    return CellResult("pass", "", time.perf_counter() - t0, what)
+
+
+def _describe(e, check, dtype) -> str:
+    import traceback
+
+    head = f"{check}[{dtype}]: " if dtype else f"{check}: "
+    msg = "".join(traceback.format_exception_only(type(e), e)).strip()
+    notes = getattr(e, "__notes__", None) or []
+    extra = "\n".join(n for n in notes if n not in msg)
+    return head + msg + ("\n" + extra if extra else "")
+
+
+class PrimitiveCheckFailed(AssertionError):
+    pass
+
+
+def check_primitive(spec, checks=None, profile: str | None = None, raise_on_failure: bool = True) -> dict:
+    """Run every applicable check of `spec` (a Spec, registered or not, or a primitive's name).
+
+    checks: restrict to these columns (names from COLUMNS). Returns {column: CellResult};
+    raises PrimitiveCheckFailed listing every failing column unless raise_on_failure=False.
+    """
+    spec = get_spec(spec)
+    results = {}
+    for col in COLUMNS:
+        if checks is not None and col not in checks:
+            continue
+        results[col] = run_cell(spec, col, profile)
+    failed = {c: r for c, r in results.items() if r.status == "fail"}
+    if failed and raise_on_failure:
+        lines = [f"{spec.name}: {len(failed)} failing check(s)"] + [f"--- {c}\n{r.detail}" for c, r in failed.items()]
+        raise PrimitiveCheckFailed("\n".join(lines))
+    return results

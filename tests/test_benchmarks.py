@@ -1,0 +1,17 @@
+"""The benchmark script runs (CI checks only that; benchmark numbers are never asserted)."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_benchmarks_quick_run():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "run.py"), "--quick"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    table = [line for line in out.stdout.splitlines() if line.startswith("| ")]
+    names = " ".join(line.split("|")[1] for line in table)
+    for row in ("eager `x*2`, 3 elements", "eager `x*2`, 1M elements", "jit MLP train step", "compile MLP step, cold",
+                "compile MLP step, warm", "1024^3 f32 matmul"):
+        assert row in names, out.stdout
