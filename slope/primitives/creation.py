@@ -106,6 +106,7 @@ def _full_impl(*, shape, value, dtype):
     if t is None:
         import numpy as np
 
+        _full_rule(shape=shape, value=value, dtype=dtype)  # the same errors as when staged
         from slope.backends.iree import runtime
         from slope.core.tensor import Tensor
 

@@ -150,7 +150,7 @@ def _make(name, jvp, doc, transpose=None, sample=None, exempt=None):
         vmap=_reduce_vmap(name),
         sample=sample or _reduce_sample(),
         dtypes=("float32", "float64", "int32"),
-        exempt=exempt or {"transpose": "not linear"},
+        exempt=exempt if exempt is not None else {"transpose": "not linear in its operand"},
         error_inputs=_errors(name),
         doc=doc,
     ))

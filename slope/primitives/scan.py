@@ -150,6 +150,10 @@ def _arg_lower(name):
         out_v = Aval(out_avals[0].shape, x.dtype)
         outs = ctx.generic("stablehlo.reduce", [args[0], iota, vinit, iinit], [x, iota_aval, vs, is_],
                            [out_v, out_avals[0]], f"dimensions = {dense_attr([axis])}", region)
+        # IREE 3.x fails to compile a 2-result reduce whose index result feeds a fused consumer
+        # (e.g. the transpose vmap adds: "linalg.yield expected 2 values"); the barrier keeps
+        # the reduce in a dispatch of its own.
+        outs = ctx.generic("stablehlo.optimization_barrier", outs, [out_v, out_avals[0]], [out_v, out_avals[0]])
         return [outs[1]]
 
     return lower

@@ -76,7 +76,8 @@ class Flat:
         return np.concatenate([np.asarray(a, np.float64).ravel() for a in arrays])
 
     def unpack(self, vec, shapes=None, sizes=None):
-        shapes, sizes = shapes or self.shapes, sizes or self.sizes
+        if shapes is None:
+            shapes, sizes = self.shapes, self.sizes
         out, pos = [], 0
         for s, n in zip(shapes, sizes):
             out.append(vec[pos:pos + n].reshape(s))

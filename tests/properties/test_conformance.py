@@ -1,0 +1,23 @@
+"""Every registered primitive x every check column (the conformance matrix), under Hypothesis.
+
+A cell runs its checks at each applicable dtype (slope.testing.plan); an exempt cell is skipped
+with the spec's stated reason; a cell the plan marks failed (a missing rule without exemption)
+fails. Items are generated from the registry in a fixed order, so pytest-xdist workers agree.
+"""
+import pytest
+
+from slope.primitives import REGISTRY
+from slope.testing import COLUMNS, plan, run_check
+
+CELLS = [(name, column) for name in sorted(REGISTRY) for column in COLUMNS]
+
+
+@pytest.mark.parametrize("name,column", CELLS, ids=[f"{n}-{c}" for n, c in CELLS])
+def test_cell(name, column):
+    kind, what = plan(REGISTRY[name])[column]
+    if kind == "exempt":
+        pytest.skip(f"exempt: {what}")
+    if kind == "fail":
+        pytest.fail(what, pytrace=False)
+    for check, dtype in what:
+        run_check(name, check, dtype)

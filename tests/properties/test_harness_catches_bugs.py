@@ -1,0 +1,89 @@
+"""The harness must catch wrong specs: each test-only spec below has one classic bug, and the
+check that owns that property must fail on it (under the same Hypothesis profile as the suite)."""
+import dataclasses
+
+import pytest
+
+from slope import lax
+from slope.core.aval import Aval
+from slope.primitives import REGISTRY
+from slope.testing import Mismatch, check_primitive, run_check
+
+
+def broken(name, **changes):
+    """A copy of a registered spec (not registered itself) with some rules replaced."""
+    return dataclasses.replace(REGISTRY[name], name=f"broken_{name}", **changes)
+
+
+def _wrong_sign_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return [lax.sin(x)], [lax.neg(lax.mul(lax.cos(x), t))]
+
+
+def _self_jvp(spec):
+    """A JVP that applies `spec` itself to the tangent, so that transposing reaches spec.transpose."""
+
+    def jvp(primals, tangents, **params):
+        return [spec.bind(primals[0], **params)], [spec.bind(tangents[0], **params)]
+
+    return jvp
+
+
+def _rev_vmap_ignoring_batch(axis_size, args, dims, *, dimensions):
+    (x,), (d,) = args, dims
+    return [lax.rev(x, dimensions=dimensions)], [d]  # forgot to shift the reversed dims past the batch dim
+
+
+def _exp_shape_off_by_one(x):
+    return [Aval(x.shape[:-1] + (x.shape[-1] + 1,), x.dtype) if x.shape else Aval((1,), x.dtype)]
+
+
+def _exp_lowered_as_expm1(ctx, args, in_avals, out_avals):
+    return [ctx.unary("stablehlo.exponential_minus_one", args[0], in_avals[0])]
+
+
+CASES = {
+    "jvp with the wrong sign": (lambda: broken("sin", jvp=_wrong_sign_jvp), ["jvp", "vjp", "linearize", "second_order"]),
+    "transpose that is not the adjoint": (None, ["vjp"]),
+    "vmap with the wrong batch dim": (lambda: broken("rev", vmap=_rev_vmap_ignoring_batch), ["vmap"]),
+    "shape rule off by one": (lambda: broken("exp", abstract_eval=_exp_shape_off_by_one), ["abstract_eval"]),
+    "lowering of another function": (lambda: broken("exp", lower=_exp_lowered_as_expm1), ["eager", "jit"]),
+}
+
+
+def _neg_with_identity_transpose():
+    spec = broken("neg", transpose=lambda cts, x: [cts[0]])  # the adjoint of -x is -ct
+    spec.jvp = _self_jvp(spec)
+    return spec
+
+
+def _make(case):
+    factory, _ = CASES[case]
+    return _neg_with_identity_transpose() if factory is None else factory()
+
+
+@pytest.mark.parametrize("case,check", [(c, k) for c, (_, checks) in CASES.items() for k in checks])
+def test_check_catches(case, check):
+    spec = _make(case)
+    with pytest.raises(Mismatch):
+        run_check(spec, check, "float32")
+
+
+def test_error_inputs_with_a_wrong_message_are_caught():
+    spec = REGISTRY["add"]
+    cases = spec.error_inputs()
+    wrong = [dataclasses.replace(c, match="this text is not in the message") for c in cases]
+    with pytest.raises(Mismatch):
+        run_check(broken("add", error_inputs=lambda: wrong), "errors")
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_check_primitive_reports_the_broken_column(case):
+    spec = _make(case)
+    results = check_primitive(spec, checks=CASES[case][1], raise_on_failure=False)
+    assert {c for c, r in results.items() if r.status == "fail"} == set(CASES[case][1])
+
+
+def test_check_primitive_passes_the_real_spec():
+    results = check_primitive("neg", raise_on_failure=False)
+    assert all(r.status in ("pass", "exempt") for r in results.values()), results

@@ -1,0 +1,38 @@
+"""`python -m slope verify`: the markdown conformance matrix and its exit status."""
+import dataclasses
+import subprocess
+import sys
+
+from slope.primitives import REGISTRY
+from slope.testing import matrix
+from slope.testing.primitive import COLUMNS
+
+
+def test_verify_command_prints_the_matrix_and_exits_zero():
+    proc = subprocess.run([sys.executable, "-m", "slope", "verify", "--only", "neg", "sign", "--jobs", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    header = "| primitive | " + " | ".join(COLUMNS) + " |"
+    assert header in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("| neg |"))
+    assert row.count("pass") == len(COLUMNS)  # neg is linear, differentiable, float64-capable
+    sign = next(line for line in proc.stdout.splitlines() if line.startswith("| sign |"))
+    assert "exempt" in sign and "FAIL" not in sign
+    assert "- sign / jvp:" in proc.stdout  # the exemption's reason is printed
+
+
+def test_verify_exits_nonzero_and_reports_a_failing_cell(monkeypatch, capsys):
+    bad = dataclasses.replace(REGISTRY["exp"], name="exp_lowered_as_neg",
+                              lower=lambda ctx, args, ia, oa: [ctx.unary("stablehlo.negate", args[0], ia[0])])
+    monkeypatch.setitem(REGISTRY, bad.name, bad)
+    code = matrix.main(["--only", bad.name, "--checks", "eager", "jit", "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "| exp_lowered_as_neg | **FAIL** | **FAIL** |" in out
+    assert "### exp_lowered_as_neg / eager" in out and "repro:" in out
+
+
+def test_unknown_primitive_is_a_clear_error(capsys):
+    proc = subprocess.run([sys.executable, "-m", "slope", "verify", "--only", "no_such_op"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and "no primitive named no_such_op" in proc.stderr
