@@ -11,7 +11,7 @@ import numpy as np
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
-from slope.errors import DTypeError, describe
+from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import check_same, vmap_elementwise, zeros_like
 from slope.primitives.spec import ErrorInput, Spec, register
@@ -411,12 +411,16 @@ def _clamp_rule(lo, x, hi):
 
 
 def _clamp_jvp(primals, tangents):
+    """JAX's convention: x gets the tangent strictly inside (lo, hi), lo strictly below, hi strictly
+    above; at x == lo or x == hi nobody does (the one-sided derivatives disagree there)."""
     lo, x, hi = primals
     tlo, tx, thi = tangents
     l = L()
     out = l.clamp(lo, x, hi)
-    below, above = l.lt(x, lo), l.gt(x, hi)
-    t = l.select(below, tlo, l.select(above, thi, tx))
+    zero = zeros_like(tx)
+    inside = l.and_(l.gt(x, lo), l.lt(x, hi))
+    below = l.and_(l.gt(lo, x), l.lt(lo, hi))
+    t = l.add(l.add(l.select(below, tlo, zero), l.select(inside, tx, zero)), l.select(l.lt(hi, x), thi, zero))
     return [out], [t]
 
 
@@ -441,7 +445,13 @@ clamp = Spec(
     sample=_clamp_sample,
     dtypes=FLOAT + INTS,
     exempt={"transpose": "not linear"},
-    doc="min(max(x, lo), hi); at the edges the gradient goes to x only strictly inside",
+    error_inputs=lambda: [
+        _bad([np.zeros(2, np.float32), np.ones(3, np.float32), np.ones(2, np.float32)],
+             "clamp: .*f32\\[2\\], f32\\[3\\], f32\\[2\\]", ShapeError),
+        _bad([np.zeros(3, np.int32), np.ones(3, np.float32), np.ones(3, np.float32)], "clamp: .*i32\\[3\\], f32\\[3\\]"),
+        _bad([np.zeros(3, bool), np.ones(3, bool), np.ones(3, bool)], "clamp: expected numeric operands"),
+    ],
+    doc="min(max(x, lo), hi) (same shapes); gradient to x strictly inside (lo, hi), to lo below, to hi above, none at the bounds",
 )
 clamp.vmap = vmap_elementwise(clamp)
 register(clamp)
@@ -449,6 +459,8 @@ register(clamp)
 
 # ---------------------------------------------------------------- convert, bitcast, stop_gradient
 def _convert_rule(x, *, dtype):
+    if not isinstance(dtype, dt.DType):
+        raise DTypeError(f"convert: {x.str_short()} to {dtype!r}: the target must be a slope dtype (e.g. slope.float32)")
     return [Aval(x.shape, dtype)]
 
 
@@ -495,6 +507,8 @@ convert = register(Spec(
     transpose=_convert_transpose,
     sample=_convert_sample,
     dtypes=FLOAT + INTS + ("bool",),
+    error_inputs=lambda: [_bad([np.ones(2, np.float32)], "convert: f32\\[2\\] to 'float32': the target must be a slope dtype",
+                               dtype="float32")],
     doc="astype: float->int truncates toward zero, to bool means != 0",
 ))
 convert.vmap = _vmap_unary_params(convert)
@@ -533,9 +547,10 @@ stop_gradient = register(Spec(
     lower=lambda ctx, args, ia, oa: list(args),
     reference=ref.stop_gradient,
     jvp=lambda primals, tangents: ([L().stop_gradient(primals[0])], [zeros_like(primals[0])]),
-    dtypes=FLOAT,
+    dtypes=FLOAT + INTS + ("bool",),
     sample=S.elementwise(1),
-    exempt={"transpose": "not linear: its derivative is zero", "grad": "derivative is zero by definition"},
+    exempt={"transpose": "not linear: its derivative is zero", "grad": "derivative is zero by definition",
+            "error_inputs": "every tensor is a valid input: there is no bad input to reject"},
     doc="identity whose derivative is zero",
 ))
 stop_gradient.vmap = _vmap_unary_params(stop_gradient)
