@@ -297,32 +297,37 @@ def check_vmap(spec, ex: Example, placements=None):
 # ---------------------------------------------------------------- derivatives
 
 
-def check_jvp(spec, ex: Example):
-    """jvp under jit: primal outputs == oracle, tangent outputs == float64 central differences."""
-    slope = _slope()
+def _check_forward(spec, ex: Example, transform: str, apply):
+    """Shared by check_jvp and check_linearize: run `apply(f, primals, tangents) -> (outs, touts)`
+    under jit; primal outputs == oracle, tangent outputs == float64 central differences."""
     spec = get_spec(spec)
     ex = _with_tangents(spec, ex)
     flat = _flat_for(spec, ex)
     diff, n, params = flat.diff, len(ex.args), ex.params
 
-    def jvp_fn(*a):
+    def forward(*a):
         xs, ts = a[:n], a[n:]
-        return slope.jvp(_partial(spec, xs, diff, params), tuple(xs[i] for i in diff), tuple(ts))
+        return apply(_partial(spec, xs, diff, params), tuple(xs[i] for i in diff), tuple(ts))
 
-    po, to = _jit(jvp_fn, f"jvp_{spec.name}")(*[_tensor(x) for x in ex.args],
-                                                *[_tensor(ex.tangents[i]) for i in diff])
+    po, to = _jit(forward, f"{transform}_{spec.name}")(*[_tensor(x) for x in ex.args],
+                                                       *[_tensor(ex.tangents[i]) for i in diff])
     expected = fd.call_reference(spec, ex.args, params)
-    _compare_outputs(spec, ex, _as_list(po), expected, "jvp primal output")
+    _compare_outputs(spec, ex, _as_list(po), expected, f"{transform} primal output")
     truth = iter(fd.jvp(flat, [ex.tangents[i] for i in diff]))
     for k, (t, e) in enumerate(zip(_as_list(to), expected)):
-        label = f"{spec.name} jvp tangent output" + (f" {k}" if len(expected) > 1 else "")
+        label = f"{spec.name} {transform} tangent output" + (f" {k}" if len(expected) > 1 else "")
         if k in flat.out_float:
             t_np = np.asarray(t)
             if t_np.dtype != e.dtype:
                 raise Mismatch(f"{label}: dtype {t_np.dtype} != output dtype {e.dtype}")
             assert_close(t_np, next(truth), _tol_dtype(ex.dtype, e.dtype), "grad", f"{label} (vs float64 FD)")
         else:
-            _zero_tangent_check(spec, t, e, f"jvp tangent output {k}")
+            _zero_tangent_check(spec, t, e, f"{transform} tangent output {k}")
+
+
+def check_jvp(spec, ex: Example):
+    """jvp under jit: primal outputs == oracle, tangent outputs == float64 central differences."""
+    _check_forward(spec, ex, "jvp", lambda f, xs, ts: _slope().jvp(f, xs, ts))
 
 
 def _cotangent_tensors(slope, spec, ex, cts_in, flat, expected_avals):
@@ -399,28 +404,12 @@ def check_vjp(spec, ex: Example):
 
 def check_linearize(spec, ex: Example):
     """linearize under jit: primal outputs == oracle, f_lin(t) == float64 central differences."""
-    slope = _slope()
-    spec = get_spec(spec)
-    ex = _with_tangents(spec, ex)
-    flat = _flat_for(spec, ex)
-    diff, n, params = flat.diff, len(ex.args), ex.params
 
-    def lin_fn(*a):
-        xs, ts = a[:n], a[n:]
-        out, f_lin = slope.linearize(_partial(spec, xs, diff, params), *[xs[i] for i in diff])
+    def apply(f, xs, ts):
+        out, f_lin = _slope().linearize(f, *xs)
         return out, f_lin(*ts)
 
-    po, to = _jit(lin_fn, f"linearize_{spec.name}")(*[_tensor(x) for x in ex.args],
-                                                      *[_tensor(ex.tangents[i]) for i in diff])
-    expected = fd.call_reference(spec, ex.args, params)
-    _compare_outputs(spec, ex, _as_list(po), expected, "linearize primal output")
-    truth = iter(fd.jvp(flat, [ex.tangents[i] for i in diff]))
-    for k, (t, e) in enumerate(zip(_as_list(to), expected)):
-        label = f"{spec.name} linearized tangent output" + (f" {k}" if len(expected) > 1 else "")
-        if k in flat.out_float:
-            assert_close(np.asarray(t), next(truth), _tol_dtype(ex.dtype, e.dtype), "grad", f"{label} (vs float64 FD)")
-        else:
-            _zero_tangent_check(spec, t, e, f"linearized tangent output {k}")
+    _check_forward(spec, ex, "linearize", apply)
 
 
 def check_second_order(spec, ex: Example):
