@@ -259,21 +259,27 @@ def _single_arg(name, args, argnums):
     return nums[0]
 
 
+def _of_one_arg(name, f, args, argnums):
+    """(x, f as a function of x alone): the float argument a Jacobian is taken with respect to."""
+    i = _single_arg(name, args, argnums)
+    x = as_tensor(args[i]) if not isinstance(args[i], (Tensor, Tracer)) else args[i]
+    if not x.dtype.is_float:
+        raise DTypeError(f"{name}: argument {i} has dtype {x.dtype.name}; need floating point")
+
+    def f_x(xi):
+        full = list(args)
+        full[i] = xi
+        return f(*full)
+
+    return x, f_x
+
+
 def jacfwd(f, argnums=0):
     """Jacobian by forward mode: shape out.shape + x.shape."""
     from slope import ops
 
     def jac(*args):
-        i = _single_arg("jacfwd", args, argnums)
-        x = as_tensor(args[i]) if not isinstance(args[i], (Tensor, Tracer)) else args[i]
-        if not x.dtype.is_float:
-            raise DTypeError(f"jacfwd: argument {i} has dtype {x.dtype.name}; need floating point")
-
-        def f_x(xi):
-            full = list(args)
-            full[i] = xi
-            return f(*full)
-
+        x, f_x = _of_one_arg("jacfwd", f, args, argnums)
         n = x.size
         basis = ops.reshape(_eye(n, x.dtype), n, *x.shape)
         pushfwd = lambda t: jvp(f_x, (x,), (t,))[1]  # noqa: E731
@@ -288,16 +294,7 @@ def jacrev(f, argnums=0):
     from slope import ops
 
     def jac(*args):
-        i = _single_arg("jacrev", args, argnums)
-        x = as_tensor(args[i]) if not isinstance(args[i], (Tensor, Tracer)) else args[i]
-        if not x.dtype.is_float:
-            raise DTypeError(f"jacrev: argument {i} has dtype {x.dtype.name}; need floating point")
-
-        def f_x(xi):
-            full = list(args)
-            full[i] = xi
-            return f(*full)
-
+        x, f_x = _of_one_arg("jacrev", f, args, argnums)
         y, f_vjp = vjp(f_x, x)
         if not isinstance(y, (Tensor, Tracer)):
             raise TransformError("jacrev: f must return a single tensor")
