@@ -165,7 +165,7 @@ def compile_module(text: str, name: str, in_avals, out_avals) -> Executable:
     vmfb = _read_disk(path) if path else None
     if vmfb is not None:
         try:
-            exe = Executable(vmfb, name, in_avals, out_avals, text)
+            exe = Executable(vmfb, name, in_avals, out_avals, text, F64_FLAGS[0] in flags)
             stats["disk_hits"] += 1
         except BackendError:
             exe = None  # corrupt entry: treat as a miss
@@ -173,7 +173,7 @@ def compile_module(text: str, name: str, in_avals, out_avals) -> Executable:
         vmfb = _compile_vmfb(text, name, flags)
         with _lock:
             stats["compiles"] += 1
-        exe = Executable(vmfb, name, in_avals, out_avals, text)
+        exe = Executable(vmfb, name, in_avals, out_avals, text, F64_FLAGS[0] in flags)
         if path:
             _write_disk(path, vmfb)
     _memory[key] = exe

@@ -14,6 +14,10 @@ calls take longer than AUTO_THRESHOLD_S, times calls on both devices and keeps u
 (see _DriverChoice: it keeps measuring, so it notices when other processes take the cores).
 SLOPE_IREE_DRIVER=local-sync or local-task pins every executable to one device.
 
+Modules linked with the system linker (float64 ones, see compile.F64_FLAGS) are loaded by the
+runtime through a temporary file named $TMPDIR/iree_dylib_XXXXXX that it never deletes (IREE
+#5855); their contexts are made with TMPDIR pointing to a private folder that is emptied at once.
+
 Both devices use IREE's caching allocator (bounded: buffers up to 64 MiB, 256 MiB retained),
 so a 4 MB result reuses freed memory instead of page-faulting fresh pages (1M-element `x*2`:
 137 us -> 95 us).
@@ -112,6 +116,37 @@ def to_host(buf, aval) -> np.ndarray:
     return np.array(view, dtype=aval.dtype.np, copy=True)
 
 
+_dylib_dir: str | None = None
+
+
+def _dylib_context(hal_module, module):
+    """A VmContext for a system-linked module, with the runtime's temporary file kept out of /tmp."""
+    global _dylib_dir
+    import shutil
+    import tempfile
+
+    with _device_lock:  # TMPDIR is process-wide: one such load at a time
+        if _dylib_dir is None or not os.path.isdir(_dylib_dir):
+            import atexit
+
+            _dylib_dir = tempfile.mkdtemp(prefix="slope-dylib-")
+            atexit.register(shutil.rmtree, _dylib_dir, True)
+        old = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = _dylib_dir
+        try:
+            return rt.VmContext(instance, [hal_module, module])
+        finally:
+            if old is None:
+                del os.environ["TMPDIR"]
+            else:
+                os.environ["TMPDIR"] = old
+            for f in os.listdir(_dylib_dir):  # the library is loaded (dlopen): its file is not needed
+                try:
+                    os.unlink(os.path.join(_dylib_dir, f))
+                except OSError:
+                    pass
+
+
 def load_module(vmfb: bytes):
     return rt.VmModule.copy_buffer(instance, vmfb)
 
@@ -119,7 +154,8 @@ def load_module(vmfb: bytes):
 class Executable:
     """A compiled module's `main` function, callable on device buffer refs."""
 
-    def __init__(self, vmfb: bytes, name: str, in_avals, out_avals, source: str):
+    def __init__(self, vmfb: bytes, name: str, in_avals, out_avals, source: str, system_linked: bool = False):
+        self.system_linked = system_linked
         self.name, self.in_avals, self.out_avals, self.source = name, list(in_avals), list(out_avals), source
         self.n_out = len(self.out_avals)
         try:
@@ -138,7 +174,9 @@ class Executable:
     def _context(self, driver):
         ctx = self._contexts.get(driver)
         if ctx is None:
-            ctx = self._contexts[driver] = rt.VmContext(instance, [_hal_module(driver), self.module])
+            hal = _hal_module(driver)
+            ctx = self._contexts[driver] = (_dylib_context(hal, self.module) if self.system_linked
+                                            else rt.VmContext(instance, [hal, self.module]))
         return ctx
 
     def check_inputs(self, avals):

@@ -1,0 +1,80 @@
+"""The fast dispatch paths give the same results and errors as the general ones.
+
+`slope.jit` calls whose positional args are Tensors (or lists/tuples of them) skip pytree
+flattening and `bind` once a signature has been seen (slope/transforms/jit.py); float64
+modules are loaded without leaving the runtime's temporary files behind (runtime.py).
+"""
+import collections
+import os
+
+import numpy as np
+import pytest
+
+import slope
+from slope.backends.iree import runtime
+
+
+def test_jit_fast_path_same_results_and_structure():
+    Pair = collections.namedtuple("Pair", "a b")
+    c = slope.tensor([10.0, 20.0, 30.0])
+
+    @slope.jit
+    def f(params, x):
+        w, b = params
+        return {"y": x * w + b + c, "n": None}, (w, [b * 2, Pair(x, w)])
+
+    params = [slope.tensor([1.0, 2.0, 3.0]), slope.tensor([0.5, 0.5, 0.5])]
+    x = slope.tensor([1.0, -1.0, 2.0])
+    first = f(params, x)
+    for _ in range(3):  # later calls take the fast path
+        out = f(params, x)
+        assert slope.tree_structure(out) == slope.tree_structure(first)
+        (d, (w, (b2, pair))) = out
+        assert d["n"] is None and isinstance(pair, Pair) and isinstance(out[1], tuple) and isinstance(out[1][1], list)
+        np.testing.assert_allclose(d["y"].numpy(), [11.5, 18.5, 36.5])
+        np.testing.assert_allclose(b2.numpy(), [1.0, 1.0, 1.0])
+        np.testing.assert_allclose(pair.a.numpy(), x.numpy())
+    assert len(f._fast) == 1
+
+
+def test_jit_fast_path_new_shapes_and_dtypes_retrace():
+    f = slope.jit(lambda x: x * 2)
+    np.testing.assert_allclose(f(slope.ones(3)).numpy(), [2, 2, 2])
+    np.testing.assert_allclose(f(slope.ones(3)).numpy(), [2, 2, 2])
+    np.testing.assert_allclose(f(slope.ones(2)).numpy(), [2, 2])
+    assert f(slope.ones(2, dtype=slope.int32)).dtype is slope.int32
+    assert f(slope.ones(2, dtype=slope.int32)).numpy().tolist() == [2, 2]
+
+
+def test_jit_fast_path_keeps_errors():
+    f = slope.jit(lambda x, y: x + y)
+    x = slope.ones(3)
+    f(x, x)
+    f(x, x)
+    with pytest.raises(slope.TransformError):
+        f(x)
+    with pytest.raises(slope.TransformError):
+        f(x, x, x)
+    with pytest.raises(slope.SlopeError):
+        f(x, slope.ones(4))
+
+
+def test_jit_fast_path_under_transformations():
+    f = slope.jit(lambda x: (x.sin() * x).sum())
+    x = slope.tensor([0.3, -1.2, 2.0])
+    f(x)
+    f(x)  # fast entry exists; tracers below must still go through the transformations
+    g = slope.grad(f)(x)
+    np.testing.assert_allclose(g.numpy(), np.sin(x.numpy()) + x.numpy() * np.cos(x.numpy()), rtol=1e-5)
+    v = slope.vmap(f)(slope.stack([x, x]))
+    np.testing.assert_allclose(v.numpy(), [f(x).item()] * 2, rtol=1e-6)
+    outer = slope.jit(lambda y: f(y) * 2)
+    np.testing.assert_allclose(outer(x).item(), 2 * f(x).item(), rtol=1e-6)
+
+
+def test_float64_module_leaves_no_temporary_files():
+    x = slope.tensor([0.5, 1.5], dtype=slope.float64)
+    np.testing.assert_allclose(x.sin().numpy(), np.sin([0.5, 1.5]), rtol=1e-12)
+    np.testing.assert_allclose(x.tanh().numpy(), np.tanh([0.5, 1.5]), rtol=1e-12)
+    if runtime._dylib_dir is not None:  # None when every module came linked in-process
+        assert os.listdir(runtime._dylib_dir) == []
