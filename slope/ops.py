@@ -494,8 +494,40 @@ def _scan_op(prim, name, int_result):
 
 cumsum = _scan_op(lax.cumsum, "cumsum", True)
 cumprod = _scan_op(lax.cumprod, "cumprod", True)
-cummax = _scan_op(lax.cummax, "cummax", False)
-cummin = _scan_op(lax.cummin, "cummin", False)
+_cummax_values = _scan_op(lax.cummax, "cummax", False)
+_cummin_values = _scan_op(lax.cummin, "cummin", False)
+_CumMax = _collections.namedtuple("cummax", ["values", "indices"])
+_CumMin = _collections.namedtuple("cummin", ["values", "indices"])
+
+
+def _cum_extreme(name, values_fn, result):
+    def f(x, dim, reverse=False):
+        x = _arr(x)
+        values = values_fn(x, dim, reverse)
+        if x.ndim == 0:
+            return result(values, lax.full(shape=(), value=0, dtype=dt.default_int))
+        d = _dim(name, dim, x.ndim)
+        shape, n = tuple(x.shape), x.shape[d]
+        idx = lax.iota(shape=shape, dimension=d, dtype=dt.default_int)
+        holds = lax.eq(x, values)
+        if x.dtype.is_float:  # a NaN takes over the running extreme: the latest NaN holds it
+            holds = lax.or_(holds, lax.ne(x, x))
+        if reverse:  # nearest holder at or after each position
+            pos = lax.cummin(lax.select(holds, idx, lax.full(shape=shape, value=n - 1, dtype=dt.default_int)),
+                             axis=d, reverse=True)
+        else:  # nearest holder at or before each position
+            pos = lax.cummax(lax.select(holds, idx, lax.full(shape=shape, value=0, dtype=dt.default_int)), axis=d)
+        return result(values, pos)
+
+    f.__name__ = name
+    f.__doc__ = (f"(values, indices) of the inclusive running {name[3:]} along dim (torch.{name}): on ties the index "
+                 f"is the latest one (in scan order), a NaN takes over from every number; reverse=True scans "
+                 f"from the end. The values are differentiable (the tangent of the element at `indices`).")
+    return f
+
+
+cummax = _cum_extreme("cummax", _cummax_values, _CumMax)
+cummin = _cum_extreme("cummin", _cummin_values, _CumMin)
 
 
 def _sort_keys(x, descending):
@@ -902,6 +934,27 @@ def take_along_axis(x, indices, axis):
     x = broadcast_to(x, tuple(shape[i] if i != a else x.shape[a] for i in range(x.ndim)))
     cols = [broadcast_to(idx, shape) if i == a else lax.iota(shape=shape, dimension=i, dtype=idx.dtype)
             for i in range(x.ndim)]
+    return lax.gather(x, stack(cols, dim=-1))
+
+
+def take_along_dim(x, indices, dim=None):
+    """torch.take_along_dim: take_along_axis with torch's argument names (dim=None: flattened x)."""
+    return take_along_axis(x, indices, dim)
+
+
+def gather(x, dim, index):
+    """torch.gather: out[i][j][k] = x[index[i][j][k]][j][k] for dim=0 (and so on): index has x's rank,
+    index.shape[d] <= x.shape[d] off dim, and the result has index's shape. Negative entries count
+    from the end; out-of-range tensor entries are clamped (slope's gather semantics)."""
+    x = _arr(x)
+    d = _dim("gather", dim, x.ndim)
+    idx = _index_tensor("gather", index, x.shape[d], d)
+    if idx.ndim != x.ndim or any(idx.shape[i] > x.shape[i] for i in range(x.ndim) if i != d):
+        raise ShapeError(f"gather: index must have the rank of x and no larger size off dim {d}, got "
+                         f"{describe([x.aval, idx.aval])}")
+    cols = [idx if i == d else lax.iota(shape=tuple(idx.shape), dimension=i, dtype=idx.dtype) for i in range(x.ndim)]
+    if x.ndim == 0:
+        return x
     return lax.gather(x, stack(cols, dim=-1))
 
 

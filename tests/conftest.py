@@ -1,14 +1,8 @@
 import numpy as np
 import pytest
+from testutil import assert_close  # noqa: F401  (kept importable from conftest too)
 
 import slope
-
-
-def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
-    actual = np.asarray(actual)
-    expected = np.asarray(expected)
-    assert actual.shape == expected.shape, (actual.shape, expected.shape)
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
 
 
 @pytest.fixture

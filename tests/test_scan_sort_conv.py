@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import slope
-from conftest import assert_close
+from testutil import assert_close
 from slope.primitives import REGISTRY
 from slope.primitives.conv import _CONV_CASES
 
@@ -478,8 +478,10 @@ def test_ops_scans(rng):
     assert_close(t.cumsum(1), np.cumsum(x, 1))
     assert_close(slope.cumsum(t, -2), np.cumsum(x, 0))
     assert_close(slope.cumprod(t, 1), np.cumprod(x, 1))
-    assert_close(slope.cummax(t, 1), np.maximum.accumulate(x, 1))
-    assert_close(slope.cummin(t, 0), np.minimum.accumulate(x, 0))
+    assert_close(slope.cummax(t, 1).values, np.maximum.accumulate(x, 1))
+    assert_close(slope.cummin(t, 0).values, np.minimum.accumulate(x, 0))
+    values, indices = slope.cummax(t, 1)  # torch.cummax: (values, indices)
+    np.testing.assert_array_equal(np.take_along_axis(x, indices.numpy(), 1), values.numpy())
     b = slope.tensor(np.array([True, False, True]))
     assert slope.cumsum(b, 0).tolist() == [1, 1, 2] and slope.cumsum(b, 0).dtype is slope.int32
     g = slope.grad(lambda a: slope.cumsum(a, 1).sum())(t)

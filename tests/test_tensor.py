@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import slope
-from conftest import assert_close
+from testutil import assert_close
 
 
 def test_creation_and_dtypes():

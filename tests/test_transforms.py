@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import slope
-from conftest import assert_close
+from testutil import assert_close
 
 
 def f_np(a):

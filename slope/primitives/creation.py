@@ -22,6 +22,12 @@ def _full_rule(*, shape, value, dtype):
         raise DTypeError(f"full: value must be a Python scalar, got {type(value).__name__}")
     if dtype.is_int and isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         raise DTypeError(f"full: cannot fill {dtype.name} with {value}")
+    if dtype.is_int and isinstance(value, int) and not isinstance(value, bool):
+        import numpy as np
+
+        info = np.iinfo(dtype.np)
+        if not info.min <= value <= info.max:
+            raise DTypeError(f"full: {value} is out of range for {dtype.name} [{info.min}, {info.max}]")
     return [Aval(shape, dtype)]
 
 
@@ -43,7 +49,14 @@ def _creation_sample(kind):
         st = S._st()
         shape = S.draw_shape(draw)
         if kind == "full":
-            value = draw(st.integers(-5, 5)) if dtype.is_int else draw(st.floats(-5, 5, width=32))
+            if dtype.is_unsigned:  # the whole range: the constant's literal must not go through a signed type
+                value = draw(st.integers(0, 2**dtype.bits - 1))
+            elif dtype.is_int:
+                value = draw(st.integers(-5, 5))
+            elif dtype.is_bool:
+                value = draw(st.booleans())
+            else:
+                value = draw(st.floats(-5, 5, width=32))
             return [], {"shape": shape, "value": value, "dtype": dtype}
         shape = shape or (3,)
         return [], {"shape": shape, "dimension": draw(st.integers(0, len(shape) - 1)), "dtype": dtype}
@@ -60,7 +73,7 @@ full = register(Spec(
     reference=ref.full,
     jvp=lambda primals, tangents, **p: ([full.bind(**p)], [full.bind(**{**p, "value": 0})]),
     sample=_creation_sample("full"),
-    dtypes=("float32", "float64", "int32", "bool"),
+    dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
     exempt=dict(_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (2, -1), "value": 1.0, "dtype": dt.float32}, ShapeError,
                                       "full: shape must be non-negative")],
@@ -86,7 +99,7 @@ iota = register(Spec(
     reference=ref.iota,
     jvp=lambda primals, tangents, **p: ([iota.bind(**p)], [full.bind(shape=p["shape"], value=0, dtype=p["dtype"])]),
     sample=_creation_sample("iota"),
-    dtypes=("float32", "int32"),
+    dtypes=("float32", "float64", "int32", "int64", "uint32"),
     exempt=dict(_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (3,), "dimension": 1, "dtype": dt.int32}, ShapeError,
                                       "iota: dimension 1 out of range")],

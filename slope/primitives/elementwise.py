@@ -1,8 +1,14 @@
 """Elementwise primitives: unary math, binary arithmetic, comparisons, bitwise ops, select, clamp, convert.
 
 Operands of one primitive have equal shapes (broadcasting happens in slope.ops, above the
-primitives). Derivatives at non-differentiable points follow JAX: abs'(0) = 0 (sign), ties in
-maximum/minimum split the gradient equally, floor/ceil/round/sign have zero derivative.
+primitives). Derivatives at non-differentiable points follow JAX (jax/_src/lax/lax.py):
+  abs'(0) = abs'(-0) = 1 (JAX selects on x >= 0; PyTorch would give 0)
+  maximum/minimum: exact ties split the tangent 1/2 - 1/2 (so maximum(x, 0) at 0 gives 1/2; slope.ops.relu
+    is a select on x > 0 and gives relu'(0) = 0, like jax.nn.relu)
+  floor/ceil/round/sign: zero derivative everywhere (also at the jumps)
+  clamp: the tangent of x strictly inside (lo, hi), of lo strictly below, of hi strictly above; 0 at the bounds
+  pow: d/dx is 0 where y == 0; d/dy is 0 where x <= 0 (see _pow_deriv)
+  rem: d/dx = 1, d/dy = -trunc(x/y) (the jump points have FD-undefined derivatives)
 """
 from __future__ import annotations
 
@@ -36,9 +42,13 @@ def _is_undef(x):
 
 FLOAT = ("float32", "float64")
 INTS = ("int32",)
+SIGNED = ("int32", "int64")
+NUMS = FLOAT + SIGNED + ("uint32",)  # uint32: the PRNG's arithmetic (threefry) is unsigned
+BITS = ("bool",) + SIGNED + ("uint32",)
 KIND_OK = {
     "float": (lambda d: d.is_float, "a floating-point"),
     "numeric": (lambda d: not d.is_bool, "a numeric"),
+    "signed": (lambda d: d.is_float or (d.is_int and not d.is_unsigned), "a floating-point or signed integer"),
     "int": (lambda d: d.is_int, "an integer"),
     "intbool": (lambda d: d.is_int or d.is_bool, "an integer or bool"),
     "any": (lambda d: True, "any"),
@@ -103,20 +113,27 @@ def L():
     return _lax()
 
 
+def _short(np_dtype):
+    return dt.dtype(np_dtype).short
+
+
 def _default_errors(name, arity, kind, dtypes):
     """Every elementwise op must reject mismatched shapes and operands of a dtype it does not take."""
     from slope.errors import ShapeError
 
     good = dt.dtype(dtypes[0]).np
-    wrong = {"float": np.bool_, "numeric": np.bool_, "intbool": np.float32, "int": np.float32}.get(kind)
+    wrong = {"float": [np.bool_, np.int32], "numeric": [np.bool_], "signed": [np.bool_, np.uint32],
+             "intbool": [np.float32], "int": [np.float32, np.bool_]}.get(kind, [])
 
     def errors():
         out = []
         if arity > 1:
             out.append(_bad([np.ones(2, good)] + [np.ones(3, good)] * (arity - 1),
                             f"{name}: operands must have equal shapes", error=ShapeError))
-        if wrong is not None:
-            out.append(_bad([np.ones(2, wrong)] * arity, f"{name}: expected"))
+            out.append(_bad([np.ones(2, good)] + [np.ones(2, np.float64 if good != np.float64 else np.float32)] * (arity - 1),
+                            f"{name}: operands must have equal dtypes"))
+        for w in wrong:
+            out.append(_bad([np.ones(2, w)] * arity, f"{name}: expected {KIND_OK[kind][1]} dtype, got {_short(w)}\\[2\\]"))
         return out
 
     return errors
@@ -177,7 +194,7 @@ def _pow_lower(ctx, args, in_avals, out_avals):
 _pos = dict(sample=S.elementwise(1, 0.2, 4.0))
 _UNARY = [
     # name, stablehlo op, derivative(x, y, t) -> tangent, extra
-    ("neg", "stablehlo.negate", lambda x, y, t: L().neg(t), dict(kind="numeric", dtypes=FLOAT + INTS,
+    ("neg", "stablehlo.negate", lambda x, y, t: L().neg(t), dict(kind="numeric", dtypes=FLOAT + SIGNED,
                                                               linear=lambda cts, x: [L().neg(cts[0])], doc="-x")),
     ("exp", "stablehlo.exponential", lambda x, y, t: L().mul(t, y), dict(doc="e**x")),
     ("log", "stablehlo.log", lambda x, y, t: L().div(t, x), dict(**_pos, doc="natural log (x > 0)")),
@@ -191,10 +208,10 @@ _UNARY = [
     ("sqrt", "stablehlo.sqrt", lambda x, y, t: L().div(t, L().mul(_c(y, 2), y)), dict(**_pos, doc="square root")),
     ("rsqrt", "stablehlo.rsqrt", lambda x, y, t: L().mul(t, L().div(L().mul(_c(y, -0.5), y), x)),
      dict(**_pos, doc="1/sqrt(x)")),
-    ("abs", "stablehlo.abs", lambda x, y, t: L().mul(t, L().sign(x)),
-     dict(kind="numeric", dtypes=FLOAT + INTS, sample=S.elementwise(1, fix=S.away_from_zero, int_range=(-20, 20)),
-          doc="|x|; abs'(0) = 0")),
-    ("sign", "stablehlo.sign", None, dict(kind="numeric", dtypes=FLOAT + INTS, doc="-1, 0 or 1")),
+    ("abs", "stablehlo.abs", lambda x, y, t: L().select(L().ge(x, _c(x, 0)), t, L().neg(t)),
+     dict(kind="signed", dtypes=FLOAT + SIGNED, sample=S.elementwise(1, fix=S.away_from_zero, int_range=(-20, 20)),
+          doc="|x| (abs(INT_MIN) = INT_MIN); derivative sign(x) except abs'(+-0) = 1, as JAX")),
+    ("sign", "stablehlo.sign", None, dict(kind="signed", dtypes=FLOAT + SIGNED, doc="-1, 0 or 1")),
     ("floor", "stablehlo.floor", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round down")),
     ("ceil", "stablehlo.ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round up")),
     ("round", "stablehlo.round_nearest_even", None,
@@ -206,7 +223,7 @@ _UNARY = [
           doc="log(1 + x)")),
     ("erf", "chlo.erf", lambda x, y, t: L().mul(t, L().mul(_c(x, 2 / np.sqrt(np.pi)), L().exp(L().neg(L().mul(x, x))))),
      dict(doc="error function")),
-    ("not", "stablehlo.not", None, dict(kind="intbool", dtypes=("bool", "int32"), ref_name="not_",
+    ("not", "stablehlo.not", None, dict(kind="intbool", dtypes=BITS, ref_name="not_",
                                         doc="logical not (bool) / bitwise not (int)")),
 ]
 for _name, _op, _deriv, _extra in _UNARY:
@@ -226,24 +243,42 @@ def _div_transpose(cts, x, y):
     return [L().div(cts[0], y), None]
 
 
-def _max_deriv(pick):
-    """maximum/minimum: the winner gets the tangent; exact ties split it equally (JAX convention)."""
-
-    def d(x, y, out, tx, ty):
-        l = L()
-        half = _c(x, 0.5)
-        wx = l.select(l.eq(x, y), half, l.select(pick(x, y), _c(x, 1), _c(x, 0)))
-        wy = l.sub(_c(x, 1), wx)
-        return l.add(l.mul(tx, wx), l.mul(ty, wy))
-
-    return d
+def _max_deriv(x, y, out, tx, ty):
+    """maximum/minimum (JAX's rule): an operand equal to the result gets the tangent, exact ties split it
+    equally (so maximum(x, 0) has derivative 1/2 at x == 0; relu in slope.ops uses a select and gives 0).
+    Where the result is NaN neither operand equals it and the tangent is 0."""
+    l = L()
+    zero, one, half = _c(x, 0), _c(x, 1), _c(x, 0.5)
+    x_hit, y_hit = l.eq(x, out), l.eq(y, out)
+    wx = l.select(x_hit, l.select(y_hit, half, one), zero)
+    wy = l.select(y_hit, l.select(x_hit, half, one), zero)
+    return l.add(l.mul(tx, wx), l.mul(ty, wy))
 
 
 def _pow_deriv(x, y, out, tx, ty):
+    """d/dx = y * x**(y-1) and d/dy = x**y * log(x), shaped so that no NaN/inf coefficient ever meets a
+    zero tangent (slope has no symbolic zeros: a constant exponent still carries a zero tangent, and
+    0 * log(-2) = NaN would poison first and second derivatives of x**3 at negative x).
+
+    * d/dx = y * x**e with e = y - 1, except e = 1 at x == y == 0 (JAX guards every y == 0, which also
+      zeroes the mixed second derivative d/dy d/dx = 1/x there): 0 * 0**-1 would be 0 * inf = NaN.
+    * d/dy is x**y * log(x) where x > 0 and 0 where x <= 0. At x == 0 this is JAX's value (it uses
+      log(1) there); for x < 0, x**y is not differentiable in y (it is real only at integer y) and JAX
+      returns NaN when the exponent is really differentiated, but only skips the term for symbolically
+      zero tangents. The coefficient is computed from a safe base (1 where x <= 0: the "double where"),
+      so neither its forward value nor its derivatives nor a reverse-mode zero cotangent produce NaN.
+    Integer pow is piecewise constant: zero tangent.
+    """
     l = L()
-    dx = l.mul(tx, l.mul(y, l.pow(x, l.sub(y, _c(y, 1)))))
-    dy = l.mul(ty, l.mul(out, l.log(x)))
-    return l.add(dx, dy)
+    if not x.dtype.is_float:
+        return zeros_like(out)
+    one = _c(y, 1)
+    both_0 = l.and_(l.eq(y, _c(y, 0)), l.eq(x, _c(x, 0)))
+    dx = l.mul(tx, l.mul(y, l.pow(x, l.select(both_0, one, l.sub(y, one)))))
+    pos = l.gt(x, _c(x, 0))
+    safe_x = l.select(pos, x, _c(x, 1))
+    dlog = l.select(pos, l.mul(l.pow(safe_x, y), l.log(safe_x)), _c(x, 0))
+    return l.add(dx, l.mul(ty, dlog))
 
 
 def _rem_deriv(x, y, out, tx, ty):
@@ -294,22 +329,22 @@ def _pow_sample(draw, dtype):
 
 _BINARY = [
     ("add", "stablehlo.add", lambda x, y, o, tx, ty: L().add(tx, ty),
-     dict(kind="numeric", dtypes=FLOAT + INTS, linear=lambda cts, x, y: [cts[0], cts[0]], doc="x + y")),
+     dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], cts[0]], doc="x + y")),
     ("sub", "stablehlo.subtract", lambda x, y, o, tx, ty: L().sub(tx, ty),
-     dict(kind="numeric", dtypes=FLOAT + INTS, linear=lambda cts, x, y: [cts[0], L().neg(cts[0])], doc="x - y")),
+     dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], L().neg(cts[0])], doc="x - y")),
     ("mul", "stablehlo.multiply", lambda x, y, o, tx, ty: L().add(L().mul(tx, y), L().mul(x, ty)),
-     dict(kind="numeric", dtypes=FLOAT + INTS, linear=_mul_transpose, doc="x * y")),
+     dict(kind="numeric", dtypes=NUMS, linear=_mul_transpose, doc="x * y")),
     ("div", "stablehlo.divide", lambda x, y, o, tx, ty: L().div(L().sub(tx, L().mul(ty, o)), y),
-     dict(kind="numeric", dtypes=FLOAT + INTS, linear=_div_transpose, sample=_div_sample,
+     dict(kind="numeric", dtypes=NUMS, linear=_div_transpose, sample=_div_sample,
           doc="x / y (integers truncate toward zero)")),
-    ("pow", "stablehlo.power", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + INTS, sample=_pow_sample, lower=_pow_lower,
+    ("pow", "stablehlo.power", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + SIGNED, sample=_pow_sample, lower=_pow_lower,
                                                 doc="x ** y (IEEE pow: negative bases need integer exponents)")),
-    ("maximum", "stablehlo.maximum", _max_deriv(lambda x, y: L().gt(x, y)),
-     dict(kind="numeric", dtypes=FLOAT + INTS, sample=_ties_sample, doc="elementwise max; ties split the gradient")),
-    ("minimum", "stablehlo.minimum", _max_deriv(lambda x, y: L().lt(x, y)),
-     dict(kind="numeric", dtypes=FLOAT + INTS, sample=_ties_sample, doc="elementwise min; ties split the gradient")),
+    ("maximum", "stablehlo.maximum", _max_deriv,
+     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, doc="elementwise max; ties split the gradient")),
+    ("minimum", "stablehlo.minimum", _max_deriv,
+     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, doc="elementwise min; ties split the gradient")),
     ("rem", "stablehlo.remainder", _rem_deriv,
-     dict(kind="numeric", dtypes=FLOAT + INTS, sample=_rem_sample, doc="C fmod: x - y*trunc(x/y), sign of x")),
+     dict(kind="numeric", dtypes=NUMS, sample=_rem_sample, doc="C fmod: x - y*trunc(x/y), sign of x")),
     ("atan2", "stablehlo.atan2", _atan2_deriv,
      dict(sample=S.elementwise(2, fixes=[S.away_from_zero, S.away_from_zero]), doc="angle of (y=x0, x=x1)")),
 ]
@@ -332,12 +367,11 @@ def _compare_lower(direction):
 
 for _name, _dir in [("eq", "EQ"), ("ne", "NE"), ("lt", "LT"), ("le", "LE"), ("gt", "GT"), ("ge", "GE")]:
     _register_elementwise(_name, None, 2, "any", None, out_dtype=dt.bool_, lower=_compare_lower(_dir),
-                          dtypes=FLOAT + INTS + ("bool",), sample=_ties_sample if _name != "eq" else None,
+                          dtypes=NUMS + ("bool",), sample=_ties_sample if _name != "eq" else None,
                           doc=f"x {_dir.lower()} y, elementwise (bool result)")
 
-_int_bool = dict(kind="intbool", dtypes=("bool", "int32", "uint32"))
 for _name, _op, _r in [("and", "stablehlo.and", "and_"), ("or", "stablehlo.or", "or_"), ("xor", "stablehlo.xor", "xor")]:
-    _register_elementwise(_name, _op, 2, "intbool", None, dtypes=("bool", "int32", "uint32"), ref_name=_r,
+    _register_elementwise(_name, _op, 2, "intbool", None, dtypes=BITS, ref_name=_r,
                           doc=f"logical {_name} (bool) / bitwise {_name} (int)")
 
 
@@ -351,7 +385,7 @@ def _shift_sample(draw, dtype):
 
 for _name, _op in [("shift_left", "stablehlo.shift_left"), ("shift_right_logical", "stablehlo.shift_right_logical"),
                    ("shift_right_arithmetic", "stablehlo.shift_right_arithmetic")]:
-    _register_elementwise(_name, _op, 2, "int", None, dtypes=("int32", "uint32"), sample=_shift_sample,
+    _register_elementwise(_name, _op, 2, "int", None, dtypes=SIGNED + ("uint32",), sample=_shift_sample,
                           doc=f"{_name.replace('_', ' ')}; shifts >= bit width give 0 (or the sign fill)")
 
 
@@ -395,7 +429,7 @@ select = Spec(
     jvp=_select_jvp,
     transpose=_select_transpose,
     sample=_select_sample,
-    dtypes=FLOAT + INTS,
+    dtypes=NUMS + ("bool",),
     error_inputs=lambda: [_bad([np.ones(2, np.float32), np.ones(2, np.float32), np.ones(2, np.float32)], "select: predicate must be bool")],
     doc="where(pred, on_true, on_false)",
 )
@@ -481,13 +515,39 @@ def _convert_lower(ctx, args, in_avals, out_avals, *, dtype):
     if dtype.is_bool and not src.is_bool:  # StableHLO convert to i1 truncates; slope means x != 0
         zero = ctx.constant(0, in_avals[0])
         return _compare_lower("NE")(ctx, [args[0], zero], [in_avals[0], in_avals[0]], out_avals)
-    return [ctx.generic("stablehlo.convert", args, in_avals, out_avals)]
+    out = ctx.generic("stablehlo.convert", args, in_avals, out_avals)
+    if src.is_float and dtype.is_int:
+        # IREE gives INT_MIN (signed) or 0xFF..F (unsigned) for NaN, inf and out-of-range values:
+        # saturate like XLA and the reference instead (NaN -> 0). A threshold rounded into the source
+        # float type splits the values exactly where float64 does (no float lies strictly between).
+        a, o = in_avals[0], out_avals[0]
+        info = np.iinfo(dtype.np)
+        x = args[0]
+        hi = ctx.compare("GE", x, ctx.constant(float(info.max), a), a)
+        lo = ctx.compare("LE", x, ctx.constant(float(info.min), a), a)
+        out = ctx.select(hi, ctx.constant(int(info.max), o), out, o)
+        out = ctx.select(lo, ctx.constant(int(info.min), o), out, o)
+        out = ctx.select(ctx.compare("NE", x, x, a), ctx.constant(0, o), out, o)
+    return [out]
+
+
+_CONVERT_TARGETS = [dt.float32, dt.float64, dt.int32, dt.int64, dt.uint32, dt.bool_]
 
 
 def _convert_sample(draw, dtype):
-    target = draw(S._st().sampled_from([dt.float32, dt.float64, dt.int32, dt.bool_]))
+    target = draw(S._st().sampled_from(_CONVERT_TARGETS))
     shape = S.draw_shape(draw)
-    x = S.draw_array(draw, shape, dtype, -5, 5, fix=S.away_from_integers)
+    if dtype.is_unsigned:
+        x = S.draw_array(draw, shape, dtype, 0, 2**dtype.bits - 1)
+    elif dtype.is_int:
+        x = S.draw_array(draw, shape, dtype, -(2**40), 2**40)  # wraps when narrowed
+    else:
+        x = S.draw_array(draw, shape, dtype, -5, 5, fix=S.away_from_integers)
+        if target.is_int and S.draw_bool(draw):  # values outside the target's range saturate
+            info = np.iinfo(target.np)
+            big = S.draw_array(draw, shape, dt.float64, 1.5, 3.0) * float(info.max)
+            neg = -S.draw_array(draw, shape, dt.float64, 1.5, 3.0) * max(float(-info.min), 1.0)
+            x = np.where(x > 0, big, neg).astype(dtype.np)
     return [x], {"dtype": target}
 
 
@@ -506,10 +566,10 @@ convert = register(Spec(
     jvp=_convert_jvp,
     transpose=_convert_transpose,
     sample=_convert_sample,
-    dtypes=FLOAT + INTS + ("bool",),
+    dtypes=NUMS + ("bool",),
     error_inputs=lambda: [_bad([np.ones(2, np.float32)], "convert: f32\\[2\\] to 'float32': the target must be a slope dtype",
                                dtype="float32")],
-    doc="astype: float->int truncates toward zero, to bool means != 0",
+    doc="astype: float->int truncates toward zero and saturates (NaN -> 0), int->int wraps, to bool means != 0",
 ))
 convert.vmap = _vmap_unary_params(convert)
 
@@ -534,7 +594,7 @@ bitcast = register(Spec(
     jvp=lambda primals, tangents, *, dtype: ([L().bitcast(primals[0], dtype=dtype)],
                                              [zeros_like(L().bitcast(primals[0], dtype=dtype))]),
     sample=_bitcast_sample,
-    dtypes=("float32", "int32", "uint32", "float64"),
+    dtypes=("float32", "int32", "uint32", "float64", "int64"),
     exempt={"transpose": "not linear", "grad": "reinterpreting bits has no useful derivative"},
     error_inputs=lambda: [_bad([np.ones(2, np.float32)], "bitcast: .* needs equal bit widths", dtype=dt.float64)],
     doc="reinterpret the bits as another dtype of the same width",

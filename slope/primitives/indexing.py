@@ -53,7 +53,8 @@ def _shape_of(x):
     return tuple(x.aval.shape) if _undef(x) else tuple(x.shape)
 
 
-DATA = ("float32", "float64", "int32")
+DATA = ("float32", "float64", "int32", "uint32", "bool")  # data movement: any dtype
+ADD = ("float32", "float64", "int32", "uint32")  # scatter_add adds: no bool
 _INDEX_CAP = 2**31 - 1  # larger (unsigned) indices are out of range for every dim: cap them before converting
 
 # ================================================================ lowering helpers
@@ -490,7 +491,7 @@ scatter_add = register(Spec(
     transpose=_scatter_add_transpose,
     vmap=_scatter_vmap("scatter_add"),
     sample=_scatter_sample,
-    dtypes=DATA,
+    dtypes=ADD,
     exempt={"transpose_indices": "linear in operand and updates only; the integer indices choose the positions"},
     error_inputs=_scatter_errors("scatter_add"),
     doc="operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped",

@@ -139,7 +139,10 @@ def _errors(name):
     return lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"axes": (2,)}, ShapeError, f"{name}: axes \\(2,\\) invalid")]
 
 
-def _make(name, jvp, doc, transpose=None, sample=None, exempt=None):
+NUMERIC = ("float32", "float64", "int32", "int64", "uint32")
+
+
+def _make(name, jvp, doc, transpose=None, sample=None, exempt=None, dtypes=NUMERIC):
     spec = register(Spec(
         name=name,
         abstract_eval=_reduce_rule(name),
@@ -149,7 +152,7 @@ def _make(name, jvp, doc, transpose=None, sample=None, exempt=None):
         transpose=transpose,
         vmap=_reduce_vmap(name),
         sample=sample or _reduce_sample(),
-        dtypes=("float32", "float64", "int32"),
+        dtypes=dtypes,
         exempt=exempt if exempt is not None else {"transpose": "not linear in its operand"},
         error_inputs=_errors(name),
         doc=doc,
@@ -157,10 +160,12 @@ def _make(name, jvp, doc, transpose=None, sample=None, exempt=None):
     return spec
 
 
-reduce_sum = _make("reduce_sum", _sum_jvp, "sum over axes",
+reduce_sum = _make("reduce_sum", _sum_jvp, "sum over axes (integers wrap)",
                    transpose=lambda cts, x, *, axes: [_expand_back(cts[0], x.aval.shape, axes)], exempt={})
-reduce_max = _make("reduce_max", _extreme_jvp("reduce_max"), "max over axes; ties share the gradient",
-                   sample=_reduce_sample(True))
-reduce_min = _make("reduce_min", _extreme_jvp("reduce_min"), "min over axes; ties share the gradient",
-                   sample=_reduce_sample(True))
-reduce_prod = _make("reduce_prod", _prod_jvp, "product over axes")
+reduce_max = _make("reduce_max", _extreme_jvp("reduce_max"),
+                   "max over axes (bool: any; NaN propagates); tied maxima share the gradient equally",
+                   sample=_reduce_sample(True), dtypes=NUMERIC + ("bool",))
+reduce_min = _make("reduce_min", _extreme_jvp("reduce_min"),
+                   "min over axes (bool: all; NaN propagates); tied minima share the gradient equally",
+                   sample=_reduce_sample(True), dtypes=NUMERIC + ("bool",))
+reduce_prod = _make("reduce_prod", _prod_jvp, "product over axes (integers wrap); the gradient is exact with zeros in x")

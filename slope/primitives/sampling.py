@@ -153,14 +153,19 @@ def away_from_zero(v, margin=0.5):
 
 
 def elementwise(n=1, lo=-3.0, hi=3.0, fix=None, fixes=None, int_range=(-20, 20), params=None):
-    """Sampler for n equally shaped operands; `fixes` gives a per-operand domain fix."""
+    """Sampler for n equally shaped operands; `fixes` gives a per-operand domain fix.
+
+    Unsigned operands span their whole range (values >= 2**31 are where unsigned and signed
+    semantics differ: compare, divide, shift right, max/min, convert)."""
 
     def sample(draw, dtype):
         shape = draw_shape(draw)
         args = []
         for i in range(n):
             f = fixes[i] if fixes else fix
-            if dtype.is_int:
+            if dtype.is_unsigned:
+                args.append(draw_array(draw, shape, dtype, 0, 2**dtype.bits - 1))
+            elif dtype.is_int:
                 args.append(draw_array(draw, shape, dtype, *int_range))
             else:
                 args.append(draw_array(draw, shape, dtype, lo, hi, f))

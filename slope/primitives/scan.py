@@ -423,7 +423,7 @@ def _make_scan(name, jvp, doc, transpose=None, sample=None):
         vmap=_scan_vmap(name),
         sample=sample or _scan_sample(),
         error_inputs=_scan_errors(name),
-        dtypes=("float32", "float64", "int32"),
+        dtypes=("float32", "float64", "int32", "int64", "uint32"),
         exempt={} if transpose else {"transpose": "not linear"},
         doc=doc,
     ))

@@ -40,7 +40,7 @@ def _linear_jvp(spec):
     return jvp
 
 
-LINEAR = ("float32", "float64", "int32")
+LINEAR = ("float32", "float64", "int32", "uint32", "bool")  # data movement: any dtype (uint32 for the PRNG)
 
 # ---------------------------------------------------------------- reshape
 
@@ -168,7 +168,7 @@ transpose.jvp = _linear_jvp(transpose)
 # one entry per operand dim; the user-level wrappers (slope.ops: getitem, pad, flip, cat ...) normalize
 # negative dims and Python conventions before binding these.
 
-DATA = ("float32", "float64", "int32")
+DATA = LINEAR
 
 
 def _ints(vals):

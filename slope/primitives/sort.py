@@ -203,7 +203,7 @@ sort = register(Spec(
     vmap=_sort_vmap,
     sample=_sort_sample,
     multiple_results=True,
-    dtypes=("float32", "float64", "int32"),
+    dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
     exempt={"transpose_keys": "linear only in the non-key operands; the keys fix the permutation"},
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.ones((3,), np.float32)], {"dimension": 0}, ShapeError,
@@ -257,7 +257,7 @@ argsort = register(Spec(
     jvp=_argsort_jvp,
     vmap=_argsort_vmap,
     sample=_argsort_sample,
-    dtypes=("float32", "float64", "int32"),
+    dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
     exempt={"transpose": "integer output: not linear", "grad": "integer output: the tangent is identically zero"},
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimension": -1, "index_dtype": dt.int32}, ShapeError,
