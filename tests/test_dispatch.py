@@ -78,3 +78,25 @@ def test_float64_module_leaves_no_temporary_files():
     np.testing.assert_allclose(x.tanh().numpy(), np.tanh([0.5, 1.5]), rtol=1e-12)
     if runtime._dylib_dir is not None:  # None when every module came linked in-process
         assert os.listdir(runtime._dylib_dir) == []
+
+
+def test_transposed_dot_lowered_as_swapped_dot():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal((5, 4)).astype(np.float32)
+    x, y = slope.tensor(a), slope.tensor(b)
+    lax = slope.lax
+    once = slope.jit(lambda x, y: lax.transpose(lax.dot_general(x, y, contracting_dims=((0,), (0,)),
+                                                                batch_dims=((), ())), perm=(1, 0)))
+    assert "stablehlo.transpose" not in once.lower(x, y).code
+    np.testing.assert_allclose(once(x, y).numpy(), (a.T @ b).T, rtol=1e-5, atol=1e-6)
+
+    def twice(x, y):  # the dot's result has another use: lowered as written
+        d = lax.dot_general(x, y, contracting_dims=((0,), (0,)), batch_dims=((), ()))
+        return lax.transpose(d, perm=(1, 0)), d
+
+    assert "stablehlo.transpose" in slope.jit(twice).lower(x, y).code
+    t, d = slope.jit(twice)(x, y)
+    np.testing.assert_allclose(t.numpy(), (a.T @ b).T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d.numpy(), a.T @ b, rtol=1e-5, atol=1e-6)
+    g = slope.jit(slope.grad(lambda w: ((x.T @ w) ** 2).sum()))(y)  # backward pass of a matmul
+    np.testing.assert_allclose(g.numpy(), 2 * a @ (a.T @ b), rtol=1e-4, atol=1e-5)

@@ -22,15 +22,14 @@ from slope.errors import BackendError
 BASE_FLAGS = ["--iree-llvmcpu-target-cpu=host", "--iree-input-demote-f64-to-f32=false"]
 # f64 transcendental functions only link with the system linker (measured with IREE 3.13).
 F64_FLAGS = ["--iree-llvmcpu-link-embedded=false", "--iree-llvmcpu-system-linker-path=/usr/bin/ld"]
-# Data tiling (packing matmul operands into cache-friendly tiles) makes a 1024^3 f32 matmul
-# ~1.5x faster and matmuls with a transposed operand (as in every backward pass) up to 1.7x
-# faster (MLP train step 598 -> 534 us), but costs ~0.15 s of compile time and makes small or
-# mid-sized plain matmuls 2-30% slower, so it is used only for those two cases.
-# Smaller data-tiled matmul tiles (32 KiB) give local-task enough workgroups to use both cores on
-# the MLP train step's 128x784 matmuls (local-task 510 -> 400 us); neutral for 1024^3.
-DATA_TILING_FLAGS = ["--iree-opt-data-tiling", "--iree-llvmcpu-matmul-tile-bytes=32768"]
+# Data tiling (packing matmul operands into cache-friendly tiles) is what lets local-task's two
+# threads run a big matmul at NumPy/OpenBLAS speed (1024^3 f32: 85 -> 181 GFLOP/s, 512^3 and 2048^3
+# alike), but it costs ~0.15 s of compile time and makes matmuls up to 256^3 (and the MLP train
+# step) 5-30% slower on either device, so it is used only from 512^3 on. Smaller data-tiled tiles
+# (--iree-llvmcpu-matmul-tile-bytes=32768) and ukernels (--iree-llvmcpu-enable-ukernels=all) moved
+# 1024^3 by less than the noise (or down 10%); see benchmarks/RESULTS.md.
+DATA_TILING_FLAGS = ["--iree-opt-data-tiling"]
 DATA_TILING_MIN_MNK = 512 ** 3
-DATA_TILING_MIN_MNK_TRANSPOSED = 2 ** 20  # 64^3 loses ~10%; 128x128x784 gains 1.3-1.7x
 
 _memory: dict[str, Executable] = {}
 stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0}
@@ -77,7 +76,7 @@ def _dims(spec: str) -> list[int]:
 
 
 def _wants_data_tiling(text: str) -> bool:
-    """A big dot_general, or a mid-sized one with a transposed operand (A^T @ B, A @ B^T), gains from data tiling."""
+    """Whether a module has a dot_general of at least DATA_TILING_MIN_MNK multiply-adds."""
     if "dot_general" not in text:
         return False
     for m in _DOT.finditer(text):
@@ -88,8 +87,7 @@ def _wants_data_tiling(text: str) -> bool:
             f = re.search(name + r" = \[([0-9, ]*)\]", nums)
             return [int(v) for v in f.group(1).split(",") if v.strip()] if f else []
 
-        rc, lb = field("rhs_contracting_dimensions"), field("lhs_batching_dimensions")
-        rb = field("rhs_batching_dimensions")
+        rc, lb, rb = field("rhs_contracting_dimensions"), field("lhs_batching_dimensions"), field("rhs_batching_dimensions")
         if not rhs or not lhs:
             continue
         mnk = 1
@@ -97,10 +95,7 @@ def _wants_data_tiling(text: str) -> bool:
             mnk *= 1 if i in lb else d
         for i, d in enumerate(rhs):
             mnk *= 1 if i in rc or i in rb else d
-        lc = field("lhs_contracting_dimensions")
-        transposed = (bool(rc) and rc[-1] == len(rhs) - 1 and len(rhs) > len(rc) + len(rb)) or \
-                     (bool(lc) and lc[-1] != len(lhs) - 1)
-        if mnk >= DATA_TILING_MIN_MNK or (transposed and mnk >= DATA_TILING_MIN_MNK_TRANSPOSED):
+        if mnk >= DATA_TILING_MIN_MNK:
             return True
     return False
 
