@@ -222,8 +222,10 @@ def test_uint32_reductions_scans_and_reverse(rng):
     x = _u32(rng, 24).reshape(4, 6)
     for mode, f in both(lambda a: (lax.reduce_max(a, axes=(1,)), lax.reduce_min(a, axes=(0,)),
                                    lax.cummax(a, axis=1), lax.cumsum(a, axis=0), lax.rev(a, dimensions=(0, 1)),
-                                   lax.argsort(a, dimension=1, index_dtype=slope.int32))):
-        mx, mn, cm, cs, rv, order = [o.numpy() for o in f(slope.tensor(x))]
+                                   lax.argsort(a, dimension=1, index_dtype=slope.int32),
+                                   lax.argmax(a, axis=1, index_dtype=slope.int32))):
+        mx, mn, cm, cs, rv, order, am = [o.numpy() for o in f(slope.tensor(x))]
+        np.testing.assert_array_equal(am, np.argmax(x, 1), err_msg=mode)
         np.testing.assert_array_equal(mx, x.max(1), err_msg=mode)
         np.testing.assert_array_equal(mn, x.min(0), err_msg=mode)
         np.testing.assert_array_equal(cm, np.maximum.accumulate(x, 1), err_msg=mode)
@@ -305,3 +307,17 @@ def test_dynamic_update_slice_under_jit_leaves_a_reused_argument_alone():
     y, same = f(x, u, slope.tensor(np.int32(1)))
     assert y.numpy()[1:3].tolist() == [[1.0] * 3] * 2 and same.numpy().tolist() == [[0.0] * 3] * 4
     assert x.numpy().tolist() == [[0.0] * 3] * 4
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])
+def test_integer_division_edges_do_not_trap(dtype):
+    """x / 0 = -1 (all bits set), x % 0 = x, INT_MIN / -1 = INT_MIN and INT_MIN % -1 = 0 (documented in the specs)."""
+    info = np.iinfo(dtype)
+    minus1 = -1 if info.min < 0 else 1
+    x = np.array([7, info.max, info.min, info.min], dtype)
+    y = np.array([0, 0, minus1, 0], dtype)
+    all_ones = np.array(-1).astype(dtype)
+    for mode, f in both(lambda a, b: (lax.div(a, b), lax.rem(a, b))):
+        q, r = (o.numpy() for o in f(slope.tensor(x), slope.tensor(y)))
+        assert q.tolist() == [all_ones, all_ones, info.min, all_ones], mode
+        assert r.tolist() == [7, info.max, 0, info.min], mode

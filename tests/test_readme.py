@@ -54,3 +54,35 @@ def test_training_loss_decreases_every_step():
     assert losses[-1] < 1e-4
     w = re.search(r"w = \[\s*(\S+)\s+(\S+)\s*\] b = \[(\S+)\]", out)
     np.testing.assert_allclose([float(v) for v in w.groups()], [2.0, -3.0, 1.0], atol=5e-3)
+
+
+def test_primitive_table_in_readme_is_generated_from_the_registry():
+    """README's Primitives block == slope.primitives.table.markdown_table(): regenerate it with
+    `python -m slope.primitives.table --write` after changing a spec's doc or dtypes."""
+    from slope.primitives.table import markdown_table, readme_block
+
+    text = open(os.path.join(ROOT, "README.md")).read()
+    assert readme_block(text) == markdown_table()
+
+
+def test_every_primitive_is_in_the_table_with_a_one_line_doc():
+    from slope.primitives import REGISTRY
+    from slope.primitives.table import rows
+
+    listed = [name for name, _, _ in rows()]
+    assert listed == sorted(REGISTRY) and len(listed) >= 76
+    for name, spec in REGISTRY.items():
+        assert spec.doc.strip() and "\n" not in spec.doc, name
+        assert len(spec.doc) <= 220, (name, len(spec.doc))
+
+
+def test_table_escapes_pipes_and_the_block_can_be_replaced():
+    from slope.primitives.spec import Spec
+    from slope.primitives.table import END, START, markdown_table, readme_block, replace_block
+
+    fake = {"b": Spec("b", None, None, dtypes=("int32",), doc="|x|  two\nlines"), "a": Spec("a", None, None, doc="x")}
+    table = markdown_table(fake)
+    assert table.splitlines()[2:] == ["| `a` | f32, f64 | x |", "| `b` | i32 | \\|x\\| two lines |"]
+    doc = f"intro\n{START}\nold\n{END}\nrest\n"
+    assert replace_block(doc, table) == f"intro\n{START}\n{table}{END}\nrest\n"
+    assert readme_block(replace_block(doc, table)) == table

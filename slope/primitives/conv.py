@@ -342,5 +342,6 @@ conv = register(Spec(
         ErrorInput([np.ones((1, 2, 5), np.float32), np.ones((2, 2, 3), np.float32)], _params(1, window_strides=(0,)),
                    ShapeError, "conv: .* window_strides must be a tuple of 1 positive ints"),
     ],
-    doc="N-d cross-correlation lhs (N,C,*S) * rhs (O,I,*K) -> (N,O,*S'), XLA ConvGeneralDilated semantics",
+    doc="N-d cross-correlation lhs (N,C,*S) * rhs (O,I,*K) -> (N,O,*S') with strides, low/high padding (negative "
+        "crops), lhs/rhs dilation and feature groups (XLA ConvGeneralDilated)",
 ))

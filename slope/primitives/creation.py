@@ -77,7 +77,7 @@ full = register(Spec(
     exempt=dict(_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (2, -1), "value": 1.0, "dtype": dt.float32}, ShapeError,
                                       "full: shape must be non-negative")],
-    doc="a tensor of `shape` filled with `value`",
+    doc="a tensor of `shape` filled with the Python scalar `value` (in range for the dtype); no operands",
 ))
 full.vmap = _no_operand_vmap(full)
 
@@ -103,7 +103,7 @@ iota = register(Spec(
     exempt=dict(_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (3,), "dimension": 1, "dtype": dt.int32}, ShapeError,
                                       "iota: dimension 1 out of range")],
-    doc="index along `dimension`, broadcast to `shape` (arange)",
+    doc="arange: 0, 1, 2, ... along `dimension`, broadcast to `shape`; no operands",
 ))
 iota.vmap = _no_operand_vmap(iota)
 

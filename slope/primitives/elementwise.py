@@ -195,36 +195,36 @@ _pos = dict(sample=S.elementwise(1, 0.2, 4.0))
 _UNARY = [
     # name, stablehlo op, derivative(x, y, t) -> tangent, extra
     ("neg", "stablehlo.negate", lambda x, y, t: L().neg(t), dict(kind="numeric", dtypes=FLOAT + SIGNED,
-                                                              linear=lambda cts, x: [L().neg(cts[0])], doc="-x")),
-    ("exp", "stablehlo.exponential", lambda x, y, t: L().mul(t, y), dict(doc="e**x")),
-    ("log", "stablehlo.log", lambda x, y, t: L().div(t, x), dict(**_pos, doc="natural log (x > 0)")),
-    ("sin", "stablehlo.sine", lambda x, y, t: L().mul(t, L().cos(x)), dict(doc="sine")),
-    ("cos", "stablehlo.cosine", lambda x, y, t: L().neg(L().mul(t, L().sin(x))), dict(doc="cosine")),
+                                                              linear=lambda cts, x: [L().neg(cts[0])], doc="-x (integers wrap: -INT_MIN = INT_MIN)")),
+    ("exp", "stablehlo.exponential", lambda x, y, t: L().mul(t, y), dict(doc="e**x (f32 results below 1.2e-38 flush to 0 on IREE)")),
+    ("log", "stablehlo.log", lambda x, y, t: L().div(t, x), dict(**_pos, doc="natural logarithm: log(0) = -inf, log(x < 0) = NaN")),
+    ("sin", "stablehlo.sine", lambda x, y, t: L().mul(t, L().cos(x)), dict(doc="sine (radians)")),
+    ("cos", "stablehlo.cosine", lambda x, y, t: L().neg(L().mul(t, L().sin(x))), dict(doc="cosine (radians)")),
     ("tan", "stablehlo.tan", lambda x, y, t: L().mul(t, L().add(_c(y, 1), L().mul(y, y))),
-     dict(sample=S.elementwise(1, -1.2, 1.2), doc="tangent")),
+     dict(sample=S.elementwise(1, -1.2, 1.2), doc="tangent (radians)")),
     ("tanh", "stablehlo.tanh", lambda x, y, t: L().mul(t, L().sub(_c(y, 1), L().mul(y, y))), dict(doc="hyperbolic tangent")),
     ("logistic", "stablehlo.logistic", lambda x, y, t: L().mul(t, L().mul(y, L().sub(_c(y, 1), y))),
-     dict(doc="sigmoid 1/(1+e**-x)")),
-    ("sqrt", "stablehlo.sqrt", lambda x, y, t: L().div(t, L().mul(_c(y, 2), y)), dict(**_pos, doc="square root")),
+     dict(doc="sigmoid 1 / (1 + e**-x)")),
+    ("sqrt", "stablehlo.sqrt", lambda x, y, t: L().div(t, L().mul(_c(y, 2), y)), dict(**_pos, doc="square root: sqrt(-0) = -0, sqrt(x < 0) = NaN")),
     ("rsqrt", "stablehlo.rsqrt", lambda x, y, t: L().mul(t, L().div(L().mul(_c(y, -0.5), y), x)),
-     dict(**_pos, doc="1/sqrt(x)")),
+     dict(**_pos, doc="1 / sqrt(x): rsqrt(0) = inf, rsqrt(x < 0) = NaN")),
     ("abs", "stablehlo.abs", lambda x, y, t: L().select(L().ge(x, _c(x, 0)), t, L().neg(t)),
      dict(kind="signed", dtypes=FLOAT + SIGNED, sample=S.elementwise(1, fix=S.away_from_zero, int_range=(-20, 20)),
           doc="|x| (abs(INT_MIN) = INT_MIN); derivative sign(x) except abs'(+-0) = 1, as JAX")),
-    ("sign", "stablehlo.sign", None, dict(kind="signed", dtypes=FLOAT + SIGNED, doc="-1, 0 or 1")),
-    ("floor", "stablehlo.floor", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round down")),
-    ("ceil", "stablehlo.ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round up")),
+    ("sign", "stablehlo.sign", None, dict(kind="signed", dtypes=FLOAT + SIGNED, doc="-1, 0 or 1 (sign(-0.0) = -0.0, NaN stays NaN); zero derivative")),
+    ("floor", "stablehlo.floor", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward -inf; zero derivative (also at the jumps)")),
+    ("ceil", "stablehlo.ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward +inf; zero derivative (also at the jumps)")),
     ("round", "stablehlo.round_nearest_even", None,
-     dict(sample=S.elementwise(1, fix=lambda v: S.away_from_integers(v - 0.5) + 0.0), doc="round half to even")),
+     dict(sample=S.elementwise(1, fix=lambda v: S.away_from_integers(v - 0.5) + 0.0), doc="round to nearest, ties to even (2.5 -> 2, -0.5 -> -0); zero derivative")),
     ("expm1", "stablehlo.exponential_minus_one", lambda x, y, t: L().mul(t, L().add(y, _c(y, 1))),
-     dict(lower=_lower_accurate_small_x("stablehlo.exponential_minus_one", "expm1"), doc="e**x - 1")),
+     dict(lower=_lower_accurate_small_x("stablehlo.exponential_minus_one", "expm1"), doc="e**x - 1, accurate for tiny x (f64 via Kahan's rewrite: IREE's is naive)")),
     ("log1p", "stablehlo.log_plus_one", lambda x, y, t: L().div(t, L().add(x, _c(x, 1))),
      dict(sample=S.elementwise(1, -0.8, 4.0), lower=_lower_accurate_small_x("stablehlo.log_plus_one", "log1p"),
-          doc="log(1 + x)")),
+          doc="log(1 + x), accurate for tiny x (f64 via Goldberg's rewrite: IREE's is naive)")),
     ("erf", "chlo.erf", lambda x, y, t: L().mul(t, L().mul(_c(x, 2 / np.sqrt(np.pi)), L().exp(L().neg(L().mul(x, x))))),
-     dict(doc="error function")),
+     dict(doc="error function 2/sqrt(pi) * integral from 0 to x of e**-t**2 dt")),
     ("not", "stablehlo.not", None, dict(kind="intbool", dtypes=BITS, ref_name="not_",
-                                        doc="logical not (bool) / bitwise not (int)")),
+                                        doc="logical not (bool) / bitwise not (integers)")),
 ]
 for _name, _op, _deriv, _extra in _UNARY:
     _extra = dict(_extra)
@@ -329,24 +329,26 @@ def _pow_sample(draw, dtype):
 
 _BINARY = [
     ("add", "stablehlo.add", lambda x, y, o, tx, ty: L().add(tx, ty),
-     dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], cts[0]], doc="x + y")),
+     dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], cts[0]], doc="x + y (integers wrap)")),
     ("sub", "stablehlo.subtract", lambda x, y, o, tx, ty: L().sub(tx, ty),
-     dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], L().neg(cts[0])], doc="x - y")),
+     dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], L().neg(cts[0])], doc="x - y (integers wrap)")),
     ("mul", "stablehlo.multiply", lambda x, y, o, tx, ty: L().add(L().mul(tx, y), L().mul(x, ty)),
-     dict(kind="numeric", dtypes=NUMS, linear=_mul_transpose, doc="x * y")),
+     dict(kind="numeric", dtypes=NUMS, linear=_mul_transpose, doc="x * y (integers wrap)")),
     ("div", "stablehlo.divide", lambda x, y, o, tx, ty: L().div(L().sub(tx, L().mul(ty, o)), y),
      dict(kind="numeric", dtypes=NUMS, linear=_div_transpose, sample=_div_sample,
-          doc="x / y (integers truncate toward zero)")),
+          doc="x / y; integers truncate toward zero, x / 0 = -1 (all bits set), INT_MIN / -1 = INT_MIN")),
     ("pow", "stablehlo.power", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + SIGNED, sample=_pow_sample, lower=_pow_lower,
-                                                doc="x ** y (IEEE pow: negative bases need integer exponents)")),
+                                                doc="x ** y as IEEE pow (0**0 = 1, negative base needs an integer exponent); d/dy = 0 where x <= 0")),
     ("maximum", "stablehlo.maximum", _max_deriv,
-     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, doc="elementwise max; ties split the gradient")),
+     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample,
+          doc="elementwise max, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
     ("minimum", "stablehlo.minimum", _max_deriv,
-     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, doc="elementwise min; ties split the gradient")),
+     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample,
+          doc="elementwise min, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
     ("rem", "stablehlo.remainder", _rem_deriv,
-     dict(kind="numeric", dtypes=NUMS, sample=_rem_sample, doc="C fmod: x - y*trunc(x/y), sign of x")),
+     dict(kind="numeric", dtypes=NUMS, sample=_rem_sample, doc="C fmod: x - y * trunc(x / y), sign of x; integers: x % 0 = x")),
     ("atan2", "stablehlo.atan2", _atan2_deriv,
-     dict(sample=S.elementwise(2, fixes=[S.away_from_zero, S.away_from_zero]), doc="angle of (y=x0, x=x1)")),
+     dict(sample=S.elementwise(2, fixes=[S.away_from_zero, S.away_from_zero]), doc="atan2(y=x0, x=x1): the angle of the point (x1, x0) in [-pi, pi]")),
 ]
 for _name, _op, _deriv, _extra in _BINARY:
     _extra = dict(_extra)
@@ -365,14 +367,16 @@ def _compare_lower(direction):
     return lower
 
 
+_SYMBOL = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 for _name, _dir in [("eq", "EQ"), ("ne", "NE"), ("lt", "LT"), ("le", "LE"), ("gt", "GT"), ("ge", "GE")]:
     _register_elementwise(_name, None, 2, "any", None, out_dtype=dt.bool_, lower=_compare_lower(_dir),
                           dtypes=NUMS + ("bool",), sample=_ties_sample if _name != "eq" else None,
-                          doc=f"x {_dir.lower()} y, elementwise (bool result)")
+                          doc=f"x {_SYMBOL[_name]} y elementwise, bool result (floats: NaN compares unequal, -0.0 == 0.0; "
+                              f"uint32 compares unsigned)")
 
 for _name, _op, _r in [("and", "stablehlo.and", "and_"), ("or", "stablehlo.or", "or_"), ("xor", "stablehlo.xor", "xor")]:
     _register_elementwise(_name, _op, 2, "intbool", None, dtypes=BITS, ref_name=_r,
-                          doc=f"logical {_name} (bool) / bitwise {_name} (int)")
+                          doc=f"logical {_name} (bool) / bitwise {_name} (integers)")
 
 
 def _shift_sample(draw, dtype):
@@ -383,10 +387,16 @@ def _shift_sample(draw, dtype):
     return [x, s], {}
 
 
+_SHIFT_DOC = {
+    "shift_left": "x << y; amounts >= the bit width (or negative) give 0",
+    "shift_right_logical": "x >> y filling with zeros; amounts >= the bit width (or negative) give 0",
+    "shift_right_arithmetic": "x >> y filling with the sign bit (of the bits, also for uint32); amounts >= the bit "
+                              "width (or negative) give all sign bits",
+}
 for _name, _op in [("shift_left", "stablehlo.shift_left"), ("shift_right_logical", "stablehlo.shift_right_logical"),
                    ("shift_right_arithmetic", "stablehlo.shift_right_arithmetic")]:
     _register_elementwise(_name, _op, 2, "int", None, dtypes=SIGNED + ("uint32",), sample=_shift_sample,
-                          doc=f"{_name.replace('_', ' ')}; shifts >= bit width give 0 (or the sign fill)")
+                          doc=_SHIFT_DOC[_name])
 
 
 # ---------------------------------------------------------------- select, clamp
@@ -431,7 +441,7 @@ select = Spec(
     sample=_select_sample,
     dtypes=NUMS + ("bool",),
     error_inputs=lambda: [_bad([np.ones(2, np.float32), np.ones(2, np.float32), np.ones(2, np.float32)], "select: predicate must be bool")],
-    doc="where(pred, on_true, on_false)",
+    doc="where(pred, on_true, on_false) elementwise; the tangent of the chosen branch only (no NaN leaks from the other)",
 )
 select.vmap = vmap_elementwise(select)
 register(select)
@@ -477,7 +487,7 @@ clamp = Spec(
     reference=ref.clamp,
     jvp=_clamp_jvp,
     sample=_clamp_sample,
-    dtypes=FLOAT + INTS,
+    dtypes=NUMS,
     exempt={"transpose": "not linear"},
     error_inputs=lambda: [
         _bad([np.zeros(2, np.float32), np.ones(3, np.float32), np.ones(2, np.float32)],
@@ -597,7 +607,7 @@ bitcast = register(Spec(
     dtypes=("float32", "int32", "uint32", "float64", "int64"),
     exempt={"transpose": "not linear", "grad": "reinterpreting bits has no useful derivative"},
     error_inputs=lambda: [_bad([np.ones(2, np.float32)], "bitcast: .* needs equal bit widths", dtype=dt.float64)],
-    doc="reinterpret the bits as another dtype of the same width",
+    doc="reinterpret the bits as another dtype of the same width (not bool); zero derivative",
 ))
 bitcast.vmap = _vmap_unary_params(bitcast)
 
@@ -611,6 +621,6 @@ stop_gradient = register(Spec(
     sample=S.elementwise(1),
     exempt={"transpose": "not linear: its derivative is zero", "grad": "derivative is zero by definition",
             "error_inputs": "every tensor is a valid input: there is no bad input to reject"},
-    doc="identity whose derivative is zero",
+    doc="identity whose derivative is zero (no tangent or cotangent passes through)",
 ))
 stop_gradient.vmap = _vmap_unary_params(stop_gradient)

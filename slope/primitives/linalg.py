@@ -131,7 +131,7 @@ dot_general = register(Spec(
     transpose=_dot_transpose,
     vmap=_dot_vmap,
     sample=_dot_sample,
-    dtypes=("float32", "float64", "int32"),
+    dtypes=("float32", "float64", "int32", "int64", "uint32"),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.ones((4, 5), np.float32)],
                    {"contracting_dims": ((1,), (0,)), "batch_dims": ((), ())}, ShapeError,
@@ -139,5 +139,5 @@ dot_general = register(Spec(
         ErrorInput([np.ones((2, 3), np.float32), np.ones((3, 4), np.int32)],
                    {"contracting_dims": ((1,), (0,)), "batch_dims": ((), ())}, DTypeError, "operands must have one dtype"),
     ],
-    doc="general contraction: out dims = batch, lhs free, rhs free (XLA DotGeneral)",
+    doc="batched matmul / general contraction over contracting_dims; out dims = batch, lhs free, rhs free (XLA DotGeneral)",
 ))

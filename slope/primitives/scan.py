@@ -211,7 +211,7 @@ def _make_arg(name, doc):
         vmap=_arg_vmap(name),
         sample=_arg_sample,
         error_inputs=_arg_errors(name),
-        dtypes=("float32", "float64", "int32"),
+        dtypes=("float32", "float64", "int32", "int64", "uint32"),
         exempt={"transpose": "integer output: not linear",
                 "grad": "integer output: the tangent is identically zero"},
         doc=doc,
@@ -431,8 +431,11 @@ def _make_scan(name, jvp, doc, transpose=None, sample=None):
 
 cumsum = _make_scan("cumsum", _cumsum_jvp, "inclusive running sum along axis (reverse: from the end)",
                     transpose=_cumsum_transpose)
-cumprod = _make_scan("cumprod", _cumprod_jvp, "inclusive running product along axis (reverse: from the end)")
-cummax = _make_scan("cummax", _cumext_jvp("cummax"), "inclusive running max along axis, NaN-propagating",
+cumprod = _make_scan("cumprod", _cumprod_jvp, "inclusive running product along axis (reverse: from the end); "
+                     "the gradient is exact with zeros in x")
+cummax = _make_scan("cummax", _cumext_jvp("cummax"), "inclusive running max along axis (reverse: from the end), "
+                    "NaN-propagating; the tangent of the latest element holding the max (ties: the latest)",
                     sample=_scan_sample(distinct=True))
-cummin = _make_scan("cummin", _cumext_jvp("cummin"), "inclusive running min along axis, NaN-propagating",
+cummin = _make_scan("cummin", _cumext_jvp("cummin"), "inclusive running min along axis (reverse: from the end), "
+                    "NaN-propagating; the tangent of the latest element holding the min (ties: the latest)",
                     sample=_scan_sample(distinct=True))

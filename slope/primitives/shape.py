@@ -72,7 +72,7 @@ reshape = register(Spec(
     sample=_reshape_sample,
     dtypes=LINEAR,
     error_inputs=lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"shape": (4,)}, ShapeError, "reshape: cannot reshape f32\\[2,3\\]")],
-    doc="same elements, new shape (row-major)",
+    doc="the same elements in row-major order with a new shape of equal size",
 ))
 reshape.jvp = _linear_jvp(reshape)
 
@@ -283,7 +283,7 @@ slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.s
         ErrorInput([np.ones((4,), np.float32)], {"start_indices": (0,), "limit_indices": (4,), "strides": (0,)},
                    ShapeError, "slice: f32\\[4\\] .*strides must be >= 1"),
     ],
-    doc="static strided slice x[start:limit:stride] per dim",
+    doc="static strided slice x[start:limit:stride] per dim (0 <= start <= limit <= dim, stride >= 1)",
 ))
 slice.jvp = _linear_jvp(slice)
 
@@ -438,7 +438,7 @@ rev = register(Spec(
                    "rev: dimensions \\(2,\\) must be distinct dims of f32\\[2,3\\]"),
         ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (1, 1)}, ShapeError, "rev: dimensions \\(1, 1\\)"),
     ],
-    doc="reverse the order of elements along each listed dimension",
+    doc="flip: reverse the order of elements along each listed dimension",
 ))
 rev.jvp = _linear_jvp(rev)
 
@@ -529,7 +529,7 @@ concatenate = register(Spec(
         ErrorInput([np.float32(1), np.float32(2)], {"dimension": 0}, ShapeError,
                    "concatenate: operands f32\\[\\], f32\\[\\] along dimension 0: dimension out of range for rank 0"),
     ],
-    doc="join operands (equal dtype, equal sizes off the dimension) along dimension",
+    doc="cat: join operands (one dtype, equal sizes off the dimension, empty ones allowed) along dimension",
 ))
 concatenate.jvp = _linear_jvp(concatenate)
 

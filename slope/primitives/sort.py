@@ -212,7 +212,8 @@ sort = register(Spec(
         ErrorInput([np.ones((3,), np.float32)], {"dimension": 0, "num_keys": 2}, ShapeError,
                    "sort: operands f32\\[3\\]: num_keys=2 must be between 1 and the number of operands \\(1\\)"),
     ],
-    doc="stable sort of all operands along dimension by the first num_keys (lexicographic; NaN last)",
+    doc="stable sort of all operands along dimension by the first num_keys (lexicographic; -0.0 == 0.0, NaN last); "
+        "tangents of non-key operands follow the same permutation",
 ))
 
 
@@ -265,5 +266,5 @@ argsort = register(Spec(
         ErrorInput([np.ones((2, 3), np.float32)], {"dimension": 0, "index_dtype": dt.uint32}, DTypeError,
                    "argsort: index_dtype must be a signed integer dtype, got uint32"),
     ],
-    doc="indices that stably sort x ascending along dimension (NaN last)",
+    doc="indices that stably sort x ascending along dimension (-0.0 == 0.0, NaN of either sign last)",
 ))
