@@ -1,7 +1,8 @@
 """slope vs JAX vs NumPy, measured side by side in one run; prints a markdown table of ratios.
 
-    python benchmarks/run.py            # everything but the property suite
-    python benchmarks/run.py --suite    # also time the property suite cold and warm
+    python benchmarks/run.py            # everything but the test suites
+    python benchmarks/run.py --flags    # also: 1024^3 matmul under several IREE compiler flag sets
+    python benchmarks/run.py --suite    # also: `slope verify -j 2` and `pytest -n auto tests`, cold and warm
     python benchmarks/run.py --quick    # fewer repetitions (CI smoke check: it only has to run)
 
 JAX is optional (pip install -e .[bench]); without it the JAX columns say n/a.
@@ -91,7 +92,9 @@ def _driver_of(jitted):
     for program, _, _ in jitted._cache.values():
         exe = program._executable
         if exe is not None:
-            return getattr(exe, "driver", "?")
+            times = getattr(exe, "driver_times", {})
+            seen = ", ".join(f"{d[6:]} {fmt_t(t)}" for d, t in sorted(times.items()) if t is not None)
+            return getattr(exe, "driver", "?") + (f"; recent median {seen}" if seen else "")
     return "?"
 
 
@@ -262,21 +265,69 @@ def bench_matmul(q, n=1024):
     return g(t["slope"]), g(t.get("jax")), g(t["numpy"]), _driver_of(mm)
 
 
-# ---------------------------------------------------------------- property suite
+MATMUL_FLAG_SETS = {  # what was tried for the 1024^3 matmul (BASE_FLAGS always; F64 flags never apply)
+    "no data tiling": [],
+    "--iree-opt-data-tiling (slope's choice >= 512^3)": ["--iree-opt-data-tiling"],
+    "data tiling + --iree-llvmcpu-matmul-tile-bytes=32768": ["--iree-opt-data-tiling",
+                                                              "--iree-llvmcpu-matmul-tile-bytes=32768"],
+    "data tiling + --iree-llvmcpu-matmul-tile-bytes=262144": ["--iree-opt-data-tiling",
+                                                               "--iree-llvmcpu-matmul-tile-bytes=262144"],
+    "data tiling + --iree-llvmcpu-enable-ukernels=all": ["--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all"],
+    "--iree-llvmcpu-enable-ukernels=all alone": ["--iree-llvmcpu-enable-ukernels=all"],
+}
 
 
-def bench_suite(path):
-    """Wall time of a test suite with an empty compile cache, then again with it warm."""
-    cmd = [sys.executable, "-m", "pytest", "-n", "auto", "-q", path]
-    with tempfile.TemporaryDirectory() as d:
-        env = {**os.environ, "SLOPE_CACHE_DIR": d}
-        out = []
-        for _ in ("cold", "warm"):
-            t = time.perf_counter()
-            r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-            out.append(time.perf_counter() - t)
-        summary = (r.stdout.strip().splitlines() or [""])[-1]
-    return out[0], out[1], summary
+def bench_matmul_flags(q, n=1024):
+    """GFLOP/s of the 1024^3 matmul compiled with each flag set, on each IREE device, timed side by
+    side with NumPy (one row per flag set: local-sync, local-task, NumPy)."""
+    from slope.backends.iree import compile as C
+    from slope.backends.iree.runtime import Executable
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    b = rng.standard_normal((n, n)).astype(np.float32)
+    sa, sb = slope.tensor(a), slope.tensor(b)
+    lowered = slope.jit(lambda x, y: x @ y).lower(sa, sb)
+    text, prog = lowered.code, lowered.program
+    fns, compile_s = {"numpy": lambda: a @ b}, {}
+    for name, extra in MATMUL_FLAG_SETS.items():
+        t = time.perf_counter()
+        vmfb = C._compile_vmfb(text, "matmul", C.BASE_FLAGS + extra)
+        compile_s[name] = time.perf_counter() - t
+        for drv in ("local-sync", "local-task"):
+            exe = Executable(vmfb, "matmul", prog.in_avals, prog.out_avals, text).use_driver(drv)
+            fns[(name, drv)] = lambda exe=exe: exe([sa._buf, sb._buf])
+    t = compare(fns, *q, warmup_s=0.3)
+    g = lambda s: 2 * n ** 3 / s / 1e9  # noqa: E731
+    return [(name, compile_s[name], g(t[(name, "local-sync")]), g(t[(name, "local-task")]), g(t["numpy"]))
+            for name in MATMUL_FLAG_SETS]
+
+
+# ---------------------------------------------------------------- test suites
+
+
+def bench_suites():
+    """Wall time of the conformance matrix (`python -m slope verify -j 2`) and of the whole test
+    suite (`python -m pytest -n auto tests`), each with an empty compile cache (cold), then again
+    with the cache it filled (warm)."""
+    cmds = {"python -m slope verify -j 2": [sys.executable, "-m", "slope", "verify", "-j", "2"],
+            "python -m pytest -n auto tests": [sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p",
+                                               "no:cacheprovider", "tests"]}
+    rows = []
+    for label, cmd in cmds.items():
+        with tempfile.TemporaryDirectory() as d:
+            env = {**os.environ, "SLOPE_CACHE_DIR": d}
+            times = []
+            for _ in ("cold", "warm"):
+                t = time.perf_counter()
+                r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+                times.append(time.perf_counter() - t)
+            lines = [ln for ln in r.stdout.strip().splitlines() if ln.strip()]
+            summary = lines[-1] if lines else ""
+            if "verify" in label:  # the matrix: count its cells instead of printing a table line
+                summary = f"exit {r.returncode}, {sum(ln.count('pass') for ln in lines)} cells pass"
+        rows.append((label, times[0], times[1], summary))
+    return rows
 
 
 def _load():
@@ -289,9 +340,15 @@ def _load():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check)")
-    ap.add_argument("--suite", action="store_true", help="also time the property suite cold and warm")
-    ap.add_argument("--suite-path", default="tests/properties", help="which tests --suite times")
+    ap.add_argument("--suite", action="store_true", help="also time the test suites cold and warm (minutes)")
+    ap.add_argument("--suite-only", action="store_true", help="time only the test suites")
+    ap.add_argument("--flags", action="store_true", help="also compare IREE compiler flags on the 1024^3 matmul")
     args = ap.parse_args()
+    if args.suite_only:
+        print(f"1-min load average at start {_load()}\n\n| suite | cold cache | warm cache | result |\n|---|---|---|---|")
+        for label, cold, warm, summary in bench_suites():
+            print(f"| `{label}` | {fmt_t(cold)} | {fmt_t(warm)} | {summary} |")
+        return
     load = _load()
     small = (3, 200) if args.quick else (9, 2000)
     big = (3, 5) if args.quick else (9, 50)
@@ -313,11 +370,11 @@ def main():
     s, j, n, drv = bench_matmul((3, 2) if args.quick else (9, 5))
     f = lambda g: "n/a" if g is None else f"{g:.0f} GFLOP/s"  # noqa: E731
     rows.append((f"1024^3 f32 matmul, jit ({drv})", f(s), f(j), f(n), ratio(s, j), ratio(s, n), ">= 0.9x NumPy"))
+    flag_rows = bench_matmul_flags((3, 2) if args.quick else (7, 3)) if args.flags else []
     if args.suite:
-        cold, warm, summary = bench_suite(args.suite_path)
-        rows.append((f"test suite `pytest -n auto {args.suite_path}`, cold cache ({summary})", fmt_t(cold), "", "",
-                     "", "", ""))
-        rows.append(("same suite, warm (disk cache)", fmt_t(warm), "", "", "", "", ""))
+        for label, cold, warm, summary in bench_suites():
+            rows.append((f"`{label}`, cold cache ({summary})", fmt_t(cold), "", "", "", "", ""))
+            rows.append((f"`{label}`, warm cache", fmt_t(warm), "", "", "", "", ""))
     from slope.backends.iree import runtime
 
     print(f"slope benchmarks: {'jax ' + jax.__version__ if jax else 'no jax'}, numpy {np.__version__}, "
@@ -327,6 +384,12 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
+    if flag_rows:
+        print("\n1024^3 f32 matmul by IREE flags (GFLOP/s; NumPy timed alongside each)\n")
+        print("| flags | compile | local-sync | local-task | NumPy | best/NumPy |")
+        print("|---|---|---|---|---|---|")
+        for name, cs, ls, lt, npy in flag_rows:
+            print(f"| {name} | {fmt_t(cs)} | {ls:.0f} | {lt:.0f} | {npy:.0f} | {max(ls, lt) / npy:.2f}x |")
 
 
 if __name__ == "__main__":

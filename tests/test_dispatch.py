@@ -100,3 +100,31 @@ def test_transposed_dot_lowered_as_swapped_dot():
     np.testing.assert_allclose(d.numpy(), a.T @ b, rtol=1e-5, atol=1e-6)
     g = slope.jit(slope.grad(lambda w: ((x.T @ w) ** 2).sum()))(y)  # backward pass of a matmul
     np.testing.assert_allclose(g.numpy(), 2 * a @ (a.T @ b), rtol=1e-4, atol=1e-5)
+
+
+def _drive(choice, cost, calls):
+    """Feed a _DriverChoice `calls` synthetic calls whose time on each device is cost(driver, n)."""
+    used = []
+    for _ in range(calls):
+        d = choice.next_driver()
+        used.append(d)
+        if choice.record(d, cost(d, choice.n)) is None:
+            return used, None
+    return used, choice.current
+
+
+def test_driver_choice_small_program_stays_on_local_sync():
+    used, best = _drive(runtime._DriverChoice(), lambda d, n: 10e-6, 50)
+    assert best is None and set(used) == {"local-sync"}
+
+
+def test_driver_choice_follows_the_faster_device_and_backs_off():
+    c = runtime._DriverChoice()
+    used, best = _drive(c, lambda d, n: 300e-6 if d == "local-task" else 600e-6, 1000)
+    assert best == "local-task" and used[-1] == "local-task"
+    assert c.gap > runtime._EXPLORE_EVERY  # bursts on local-sync changed nothing: explored less often
+    explored = used[20:].count("local-sync")
+    assert 0 < explored < 40
+    # the machine gets busy: local-task becomes slow, and the choice moves back to local-sync
+    used, best = _drive(c, lambda d, n: 2e-3 if d == "local-task" else 600e-6, 200)
+    assert best == "local-sync" and used[-1] == "local-sync"

@@ -47,7 +47,8 @@ if DRIVER not in ("auto", "local-sync", "local-task"):
 ALLOCATOR = os.environ.get("SLOPE_IREE_ALLOCATOR", "caching:device_local=64mib;256mib;64")
 AUTO_THRESHOLD_S = 200e-6  # programs faster than this on local-sync never try local-task
 _PROBE_CALLS = 5  # timed calls per device in the first probe
-_EXPLORE_EVERY = 200  # then every this many calls, a burst of _EXPLORE_BURST on the other device
+_EXPLORE_EVERY = 200  # then after this many calls, a burst of _EXPLORE_BURST on the other device;
+_EXPLORE_MAX = 6400  # the gap doubles (up to this) each time a burst does not change the choice
 _EXPLORE_BURST = 6
 _WINDOW = 9  # recent calls per device whose median decides
 
@@ -179,6 +180,14 @@ class Executable:
                                             else rt.VmContext(instance, [hal, self.module]))
         return ctx
 
+    def use_driver(self, driver: str):
+        """Run on this device from now on (no automatic choice); used by benchmarks to compare them."""
+        if driver not in ("local-sync", "local-task"):
+            raise BackendError(f"driver must be local-sync or local-task, got {driver!r}")
+        self._choice = None
+        self.driver, self._invoke = driver, self._context(driver).invoke
+        return self
+
     def check_inputs(self, avals):
         if len(avals) != len(self.in_avals):
             raise ShapeError(f"{self.name}: expected {len(self.in_avals)} inputs, got {len(avals)}")
@@ -250,7 +259,7 @@ class _DriverChoice:
     Otherwise one warm-up and _PROBE_CALLS timed calls run on local-task. From then on every call
     is timed (perf_counter costs ~0.1 us, nothing next to >= 200 us) and runs on the device whose
     recent calls have the lower median; local-task must be 10% faster to be chosen, since its
-    thread pool also takes the process's other cores. Every _EXPLORE_EVERY calls a burst of
+    thread pool also takes the process's other cores. After _EXPLORE_EVERY calls a burst of
     _EXPLORE_BURST calls on the other device refreshes its samples (the burst's first call is a
     warm-up), so the choice follows the machine, e.g. when another process takes a core and the
     thread pool stops paying off. Medians, not means: on 2 cores a local-task call now and then
@@ -258,13 +267,15 @@ class _DriverChoice:
     the devices would be no fairer: local-task right after local-sync is slower than in a run.
     Results do not depend on the device: both run the same code over the same dispatch grid."""
 
-    __slots__ = ("n", "recent", "current", "burst")
+    __slots__ = ("n", "recent", "current", "burst", "gap", "next_burst")
 
     def __init__(self):
         self.n = 0
         self.recent = {"local-sync": [], "local-task": []}
         self.current = "local-sync"
         self.burst = 0  # calls left in an exploring burst on the other device
+        self.gap = _EXPLORE_EVERY  # calls between bursts: doubles while bursts change nothing, since
+        self.next_burst = _EXPLORE_EVERY  # a burst on the slower device (local-task on a busy machine) costs
 
     def _other(self):
         return "local-task" if self.current == "local-sync" else "local-sync"
@@ -277,7 +288,7 @@ class _DriverChoice:
         n = self.n
         if n <= 2 * _PROBE_CALLS + 1:
             return "local-sync" if n <= _PROBE_CALLS else "local-task"
-        if self.burst == 0 and n % _EXPLORE_EVERY == 0:
+        if self.burst == 0 and n >= self.next_burst:
             self.burst = _EXPLORE_BURST
             self.recent[self._other()] = []
         return self._other() if self.burst else self.current
@@ -296,12 +307,19 @@ class _DriverChoice:
             self.burst -= 1
             if self.burst < _EXPLORE_BURST - 1:  # the burst's first call is its warm-up
                 self.recent[driver].append(seconds)
+            if not self.burst:  # burst over: explore again soon if it changed the choice, else later
+                before = self.current
+                self.current = self._best()
+                self.gap = _EXPLORE_EVERY if self.current != before else min(2 * self.gap, _EXPLORE_MAX)
+                self.next_burst = n + self.gap
+            return self.current
         else:
             recent = self.recent[driver]
             recent.append(seconds)
             if len(recent) > _WINDOW:
                 del recent[0]
-        if not self.burst:
-            self.current = ("local-task" if self.estimate("local-task") < 0.9 * self.estimate("local-sync")
-                            else "local-sync")
+        self.current = self._best()
         return self.current
+
+    def _best(self):
+        return "local-task" if self.estimate("local-task") < 0.9 * self.estimate("local-sync") else "local-sync"
