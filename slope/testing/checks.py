@@ -8,8 +8,9 @@ so that each compiles ONE module (eager transformations compile every op of a ru
 `check_eager` stays eager.
 
   check_abstract_eval   the shape/dtype rule == the reference's output == IREE's actual buffers
-  check_eager           eager evaluation (one op compiled alone) vs the NumPy oracle
-  check_jit             the op staged by slope.jit vs the oracle
+  check_eager           eager evaluation (one op compiled alone) vs the NumPy oracle; the
+                        operands' device buffers are unchanged afterwards (no in-place reuse)
+  check_jit             the op staged by slope.jit vs the oracle; operands unchanged too
   check_vmap            vmap vs stacking per-slice oracle results, for every batch-dim placement
                         (each operand at each of its dims, and unbatched), all in one module
   check_jvp             jvp: primal vs oracle, tangent vs float64 central differences
@@ -200,10 +201,13 @@ def _buffer_shape_dtype(t):
 
 
 def check_eager(spec, ex: Example):
-    """Eager evaluation (the op compiled alone, run on IREE) equals the NumPy oracle."""
+    """Eager evaluation (the op compiled alone, run on IREE) equals the NumPy oracle, and leaves
+    its operands' device buffers as they were."""
     spec = get_spec(spec)
-    outs = _bind(spec, [_tensor(a) for a in ex.args], ex.params)
+    tensors = [_tensor(a) for a in ex.args]
+    outs = _bind(spec, tensors, ex.params)
     _compare_outputs(spec, ex, outs, fd.call_reference(spec, ex.args, ex.params), "eager output")
+    _check_operands_unchanged(spec, ex, tensors, "eager")
 
 
 def check_jit(spec, ex: Example):
@@ -211,8 +215,25 @@ def check_jit(spec, ex: Example):
     spec = get_spec(spec)
     params = ex.params
     f = _jit(lambda *xs: _bind(spec, xs, params), f"jit_{spec.name}")
-    outs = _as_list(f(*[_tensor(a) for a in ex.args]))
+    tensors = [_tensor(a) for a in ex.args]
+    outs = _as_list(f(*tensors))
     _compare_outputs(spec, ex, outs, fd.call_reference(spec, ex.args, ex.params), "jit output")
+    _check_operands_unchanged(spec, ex, tensors, "jit")
+
+
+def _check_operands_unchanged(spec, ex, tensors, mode):
+    """IREE may reuse an argument's buffer for a result (iree-org/iree#16168): after the call, a
+    fresh read of every operand's device buffer must still equal the drawn array, bit for bit."""
+    for k, (t, a) in enumerate(zip(tensors, ex.args)):
+        a = np.asarray(a)
+        now = t.numpy()
+        if (now.shape, now.dtype) != (a.shape, a.dtype) or not np.array_equal(_bytes(now), _bytes(a)):
+            raise Mismatch(f"{spec.name} {mode}: the call changed operand {k} ({a.dtype}{a.shape}) in place: "
+                           f"{a!r} became {now!r}")
+
+
+def _bytes(a):
+    return np.ascontiguousarray(a).reshape(-1).view(np.uint8)
 
 
 # ---------------------------------------------------------------- vmap

@@ -42,12 +42,21 @@ def _exp_lowered_as_expm1(ctx, args, in_avals, out_avals):
     return [ctx.unary("stablehlo.exponential_minus_one", args[0], in_avals[0])]
 
 
+def _dus_lowered_in_place(ctx, args, in_avals, out_avals):
+    """dynamic_update_slice without its fresh copy: IREE then writes into the caller's buffer."""
+    if in_avals[1].size == 0 or in_avals[1].shape == in_avals[0].shape:
+        return [args[0] if in_avals[1].size == 0 else args[1]]
+    return [ctx.generic("stablehlo.dynamic_update_slice", list(args), in_avals, out_avals)]
+
+
 CASES = {
     "jvp with the wrong sign": (lambda: broken("sin", jvp=_wrong_sign_jvp), ["jvp", "vjp", "linearize", "second_order"]),
     "transpose that is not the adjoint": (None, ["vjp"]),
     "vmap with the wrong batch dim": (lambda: broken("rev", vmap=_rev_vmap_ignoring_batch), ["vmap"]),
     "shape rule off by one": (lambda: broken("exp", abstract_eval=_exp_shape_off_by_one), ["abstract_eval"]),
     "lowering of another function": (lambda: broken("exp", lower=_exp_lowered_as_expm1), ["eager", "jit"]),
+    "lowering that writes into its operand": (lambda: broken("dynamic_update_slice", lower=_dus_lowered_in_place),
+                                              ["eager", "jit"]),
 }
 
 
