@@ -157,7 +157,8 @@ class Checks:
             for dims, got, exp in zip(placements, out, expected):
                 assert len(got) == len(exp)
                 for g, e in zip(got, exp):
-                    np.testing.assert_allclose(g.numpy(), e, rtol=1e-5, atol=1e-6, err_msg=f"{spec.name} in_axes={dims}")
+                    np.testing.assert_allclose(g.numpy(), e, rtol=1e-5, atol=1e-6,
+                                               err_msg=f"{spec.name} in_axes={dims}")
 
         self._add(ins, trace, verify)
         return self
@@ -600,7 +601,8 @@ def test_ops_scans(rng):
     assert_close(cprod, np.cumprod(x, 1))
     assert_close(cmax, np.maximum.accumulate(x, 1))
     assert_close(cmin, np.minimum.accumulate(x, 0))
-    np.testing.assert_array_equal(np.take_along_axis(x, cmax_idx.numpy(), 1), cmax.numpy())  # torch.cummax: (values, indices)
+    # torch.cummax: (values, indices)
+    np.testing.assert_array_equal(np.take_along_axis(x, cmax_idx.numpy(), 1), cmax.numpy())
     assert bsum.tolist() == [1, 1, 2] and bsum.dtype is slope.int32
     g = slope.grad(lambda a: slope.cumsum(a, 1).sum())(t)  # eager grad: this file's one eager transformation
     assert_close(g, np.tile(np.arange(5, 0, -1), (2, 1)).astype(np.float32))
