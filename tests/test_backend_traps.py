@@ -7,6 +7,8 @@
 * IREE may write results in place into the caller's buffers (iree-org/iree#16168): no primitive may
   change its inputs, eagerly or under jit (checked in every eager and jit conformance cell).
 * compare on signless i32 ignores UNSIGNED: uint32 ops must use unsigned semantics (the PRNG needs them).
+* IREE's CPU code flushes subnormal floats to zero (as XLA:CPU, so JAX on CPU, does): slope documents
+  it, and the samplers draw no subnormal values since the NumPy oracle keeps them.
 Every case runs eagerly (one op compiled alone) and under slope.jit, and is compared with NumPy.
 """
 import numpy as np
@@ -242,6 +244,35 @@ def test_convert_saturates_out_of_range_and_nan():
         for src in (np.float32, np.float64):
             for mode, f in both(lambda a: lax.convert(a, dtype=d)):
                 assert f(slope.tensor(x.astype(src))).tolist() == expected, (d, src, mode)
+
+
+@pytest.mark.parametrize("dtype,sub", [(np.float32, 1e-40), (np.float64, 1e-310)])
+def test_subnormals_flush_to_zero_like_xla_cpu(dtype, sub):
+    """Documented semantics, not an oracle bug: subnormal inputs read as 0 and subnormal results are 0."""
+    tiny = np.finfo(dtype).tiny
+    x = np.array([sub, -sub, 1.0, tiny], dtype)
+    half = slope.full((4,), 0.5, dtype=slope.float32 if dtype == np.float32 else slope.float64)
+    for mode, f in both(lambda a, h: (lax.sign(a), lax.mul(a, h))):
+        sign, halved = [np.asarray(r) for r in f(slope.tensor(x), half)]
+        assert sign.tolist() == [0.0, 0.0, 1.0, 1.0], mode
+        assert halved.tolist() == [0.0, 0.0, 0.5, 0.0], mode  # tiny / 2 is subnormal: flushed
+
+
+def test_samplers_draw_no_subnormal_values():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from slope.core import dtypes as dt
+    from slope.primitives import sampling as S
+
+    @settings(max_examples=60, deadline=None, database=None)
+    @given(st.data(), st.sampled_from(["float16", "bfloat16", "float32", "float64"]))
+    def draw(data, name):
+        d = dt.dtype(name)
+        v = S.draw_array(data.draw, (8,), d, -1e-30, 1e-30).astype(np.float64)
+        assert not np.any((v != 0) & (np.abs(v) < dt.smallest_normal(d.np))), (name, v)
+
+    draw()
 
 
 def test_full_rejects_values_out_of_the_dtype_range():

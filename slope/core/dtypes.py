@@ -82,6 +82,14 @@ def from_numpy(npd) -> DType:
     return dtype(npd)
 
 
+def smallest_normal(npd) -> float:
+    """The smallest positive normal number of a floating-point NumPy dtype (bfloat16 included)."""
+    npd = np.dtype(npd)
+    if _BF16 is not None and npd == _BF16:
+        return float(ml_dtypes.finfo(npd).tiny)
+    return float(np.finfo(npd).tiny)
+
+
 _ORDER = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 

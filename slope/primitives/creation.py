@@ -56,7 +56,7 @@ def _creation_sample(kind):
             elif dtype.is_bool:
                 value = draw(st.booleans())
             else:
-                value = draw(st.floats(-5, 5, width=32))
+                value = draw(st.floats(-5, 5, width=32, allow_subnormal=False))
             return [], {"shape": shape, "value": value, "dtype": dtype}
         shape = shape or (3,)
         return [], {"shape": shape, "dimension": draw(st.integers(0, len(shape) - 1)), "dtype": dtype}

@@ -75,7 +75,7 @@ def _lower_simple(op):
 
 
 def _register_elementwise(name, op, arity, kind, deriv, *, linear=None, out_dtype=None, sample=None,
-                          dtypes=FLOAT, ref_name=None, lower=None, doc="", exempt=None):
+                          dtypes=FLOAT, ref_name=None, lower=None, doc="", exempt=None, on_derivative_kink=None):
     """Make and register the Spec of an elementwise primitive from a table row."""
     ref_fn = getattr(ref, ref_name or name)
 
@@ -99,6 +99,7 @@ def _register_elementwise(name, op, arity, kind, deriv, *, linear=None, out_dtyp
         doc=doc,
         exempt=dict(exempt or {}),
         error_inputs=_default_errors(name, arity, kind, dtypes),
+        on_derivative_kink=on_derivative_kink,
     )
     spec.vmap = vmap_elementwise(spec)
     if linear is None:
@@ -320,6 +321,11 @@ def _ties_sample(draw, dtype):
     return [a, b], params
 
 
+def _has_ties(a, b):
+    """maximum/minimum: exact ties are where the gradient jumps (the 1/2 - 1/2 split has no Hessian)."""
+    return bool(np.any(np.asarray(a) == np.asarray(b)))
+
+
 def _pow_sample(draw, dtype):
     if dtype.is_int:
         shape = S.draw_shape(draw)
@@ -340,10 +346,10 @@ _BINARY = [
     ("pow", "stablehlo.power", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + SIGNED, sample=_pow_sample, lower=_pow_lower,
                                                 doc="x ** y as IEEE pow (0**0 = 1, negative base needs an integer exponent); d/dy = 0 where x <= 0")),
     ("maximum", "stablehlo.maximum", _max_deriv,
-     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample,
+     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, on_derivative_kink=_has_ties,
           doc="elementwise max, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
     ("minimum", "stablehlo.minimum", _max_deriv,
-     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample,
+     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, on_derivative_kink=_has_ties,
           doc="elementwise min, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
     ("rem", "stablehlo.remainder", _rem_deriv,
      dict(kind="numeric", dtypes=NUMS, sample=_rem_sample, doc="C fmod: x - y * trunc(x / y), sign of x; integers: x % 0 = x")),

@@ -34,18 +34,17 @@ def L():
 
 # ---------------------------------------------------------------- lowering helpers shared with sort.py
 
-_region_ids = itertools.count()
+def region_builder(parent):
+    """A LoweringContext for the body of a reduce/sort/reduce_window region inside `parent`.
 
-
-def region_builder():
-    """A LoweringContext for the body of a reduce/sort/reduce_window region.
-
-    Its SSA names carry a unique prefix so they never clash with the enclosing function's names.
+    Its SSA names carry a prefix taken from the parent's name counter, so they never clash with the
+    enclosing function's names and the module text is the same in every process (it is the
+    compile cache's key).
     """
     from slope.backends.iree.lowering import LoweringContext
 
     ctx = LoweringContext()
-    prefix = f"%r{next(_region_ids)}_"
+    prefix = parent.fresh().replace("%v", "%r", 1) + "_"
     counter = itertools.count(1)
     ctx.fresh = lambda: f"{prefix}{next(counter)}"
     return ctx
@@ -139,7 +138,7 @@ def _arg_lower(name):
         iota = ctx.generic("stablehlo.iota", [], [], [iota_aval], f"iota_dimension = {axis} : i64")
         vinit = ctx.constant(extreme_init(x.dtype, want_max), vs)
         iinit = ctx.constant(int(np.iinfo(index_dtype.np).max), is_)
-        r = region_builder()
+        r = region_builder(ctx)
         av, ai, bv, bi = "%av", "%ai", "%bv", "%bi"
         better, same = nan_aware_better(r, av, bv, vs, "GT" if want_max else "LT")
         tie = r.binary("stablehlo.and", same, r.compare("LT", ai, bi, is_), _bool())
@@ -260,7 +259,7 @@ def _scan_lower(name):
                                          flip_order=name in ("cummax", "cummin"))]
         s = Aval((), x.dtype)
         init = ctx.constant(_scan_init(name, x.dtype), s)
-        r = region_builder()
+        r = region_builder(ctx)
         out = r.binary(_SCAN_OP[name], "%a", "%b", s)
         region = region_text(r, [("%a", s), ("%b", s)], [(out, s)])
         window = [n if i == axis else 1 for i in range(x.ndim)]

@@ -74,7 +74,7 @@ def emit_stable_sort(ctx, args, in_avals, dimension, num_keys, index_dtype=dt.in
     pos = ctx.binary("stablehlo.subtract", ctx.constant(shape[dimension] - 1, iota_aval), fenced[-1], iota_aval)
     operands, avals = copies + [pos], list(in_avals) + [iota_aval]
     scalars = [Aval((), a.dtype) for a in avals]
-    r = region_builder()
+    r = region_builder(ctx)
     block = []
     for k, s in enumerate(scalars):
         block += [(f"%a{k}", s), (f"%b{k}", s)]

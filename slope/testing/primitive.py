@@ -124,17 +124,24 @@ def repro_line(check: str, spec, ex=None) -> str:
     return f'python -c "from slope.testing.repro import *; check_{check}({name!r}{arg})"'
 
 
-def run_check(spec, check: str, dtype=None, profile: str | None = None):
+def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run: bool = False):
     """Run one check of one primitive at one dtype over the profile's Hypothesis examples.
 
     A failure raises the check's error; Hypothesis shrinks it first and prints the minimal
     Example plus a one-line repro (for a registered primitive).
+
+    dry_run: draw the same examples but compile and run nothing: every module a check asks for is
+    noted by an enclosing `compile.collecting()` block (see prefetch); errors are ignored.
     """
     from hypothesis import given, note
+
+    from slope.backends.iree.compile import Deferred
 
     spec = get_spec(spec)
     fn = CHECK_FUNCTIONS[check]
     if check == "errors":
+        if dry_run:
+            return
         try:
             fn(spec)
         except Exception as e:
@@ -147,6 +154,8 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None):
     strategy = strategies.examples(spec, dtype, **needs)
     registered = _is_registered(spec)
 
+    # Derandomized profiles seed Hypothesis from this function's source, so a dry run draws the
+    # very examples the real run will.
     @strategies.settings_for(profile)
     @given(ex=strategy)
     def conformance(ex):
@@ -158,8 +167,36 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None):
             from hypothesis import reject
 
             reject()
+        except Deferred:
+            pass
+        except Exception:
+            if not dry_run:
+                raise
 
     conformance()
+
+
+def prefetch(spec, runs, profile: str | None = None) -> int:
+    """Compile up front, in shared modules, what the checks `runs` [(check, dtype)...] will need.
+
+    Each check example compiles one small module and IREE's cost is mostly per module, so a dry
+    run collects the modules and compile.compile_many builds them a few dozen per IREE call; the
+    real run then finds them all cached. Only derandomized profiles draw the same examples twice
+    (others would only waste the compiles), so it does nothing for them. Returns the number of
+    modules compiled."""
+    from slope.backends.iree.compile import collecting, compile_many
+
+    if not strategies.settings_for(profile).derandomize:
+        return 0
+    with collecting() as jobs:
+        for check, dtype in runs:
+            run_check(spec, check, dtype, profile, dry_run=True)
+    if jobs:
+        try:
+            compile_many(jobs)
+        except Exception:  # noqa: BLE001 - the real run meets the error in its context
+            pass
+    return len(jobs)
 
 
 def _is_registered(spec):
@@ -185,6 +222,7 @@ def run_cell(spec, column: str, profile: str | None = None) -> CellResult:
     if kind == "fail":
         return CellResult("fail", what)
     t0 = time.perf_counter()
+    prefetch(spec, what, profile)
     for check, dtype in what:
         try:
             run_check(spec, check, dtype, profile)

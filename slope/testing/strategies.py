@@ -90,8 +90,10 @@ def _draw_like(draw, shape, dtype):
     from hypothesis import strategies as st
 
     lo, hi = TANGENT_RANGE
+    from slope.primitives.sampling import flush_subnormals
+
     vals = draw(arrays(np.float64, shape, elements=st.floats(lo, hi, allow_nan=False, allow_infinity=False)))
-    return np.asarray(vals, dtype=dtype)
+    return flush_subnormals(vals, dtype)
 
 
 def examples(spec, dtype, *, tangents=False, cotangents=False, batch=0):

@@ -152,19 +152,39 @@ def load_module(vmfb: bytes):
     return rt.VmModule.copy_buffer(instance, vmfb)
 
 
-class Executable:
-    """A compiled module's `main` function, callable on device buffer refs."""
+class LoadedModule:
+    """One loaded .vmfb and its VM contexts (made per device on first use). A module compiled from
+    several programs at once (compile.compile_many) is loaded once and shared by their executables."""
 
-    def __init__(self, vmfb: bytes, name: str, in_avals, out_avals, source: str, system_linked: bool = False):
+    def __init__(self, vmfb: bytes, system_linked: bool = False):
+        self.module = load_module(vmfb)
+        self.system_linked = system_linked
+        self.contexts = {}
+
+    def context(self, driver):
+        ctx = self.contexts.get(driver)
+        if ctx is None:
+            hal = _hal_module(driver)
+            ctx = self.contexts[driver] = (_dylib_context(hal, self.module) if self.system_linked
+                                           else rt.VmContext(instance, [hal, self.module]))
+        return ctx
+
+
+class Executable:
+    """One function of a compiled module (`main`, or `function` of a shared LoadedModule), callable
+    on device buffer refs."""
+
+    def __init__(self, vmfb, name: str, in_avals, out_avals, source: str, system_linked: bool = False,
+                 function: str = "main"):
         self.system_linked = system_linked
         self.name, self.in_avals, self.out_avals, self.source = name, list(in_avals), list(out_avals), source
         self.n_out = len(self.out_avals)
         try:
-            self.module = load_module(vmfb)
-            self._fn = self.module.lookup_function("main")
+            self.loaded = vmfb if isinstance(vmfb, LoadedModule) else LoadedModule(vmfb, system_linked)
+            self.module = self.loaded.module
+            self._fn = self.module.lookup_function(function)
             if self._fn is None:
-                raise BackendError("module has no @main")
-            self._contexts = {}
+                raise BackendError(f"module has no @{function}")
             self.driver = _DEFAULT
             self._invoke = self._context(_DEFAULT).invoke
         except Exception as e:  # pragma: no cover - defensive
@@ -173,12 +193,7 @@ class Executable:
         self._choice = _DriverChoice() if DRIVER == "auto" else None
 
     def _context(self, driver):
-        ctx = self._contexts.get(driver)
-        if ctx is None:
-            hal = _hal_module(driver)
-            ctx = self._contexts[driver] = (_dylib_context(hal, self.module) if self.system_linked
-                                            else rt.VmContext(instance, [hal, self.module]))
-        return ctx
+        return self.loaded.context(driver)
 
     def use_driver(self, driver: str):
         """Run on this device from now on (no automatic choice); used by benchmarks to compare them."""
