@@ -18,7 +18,7 @@ from slope.testing.checks import (  # noqa: F401
 from slope.testing.example import Example  # noqa: F401
 from slope.testing.primitive import (  # noqa: F401
     COLUMNS, CellResult, MissingRule, PrimitiveCheckFailed, check_primitive, dtypes_for, exemption, plan, repro_line,
-    run_cell, run_check,
+    prefetch, run_cell, run_check,
 )
 from slope.testing.strategies import examples, load_profile, register_profiles, settings_for  # noqa: F401
 from slope.testing.tolerances import TOLERANCES, Mismatch, assert_close, tolerance  # noqa: F401

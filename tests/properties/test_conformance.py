@@ -3,11 +3,13 @@
 A cell runs its checks at each applicable dtype (slope.testing.plan); an exempt cell is skipped
 with the spec's stated reason; a cell the plan marks failed (a missing rule without exemption)
 fails. Items are generated from the registry in a fixed order, so pytest-xdist workers agree.
+Before its checks run, a cell compiles every module they will need in a few shared IREE modules
+(slope.testing.prefetch): IREE's cost is mostly per module.
 """
 import pytest
 
 from slope.primitives import REGISTRY
-from slope.testing import COLUMNS, plan, run_check
+from slope.testing import COLUMNS, plan, prefetch, run_check
 
 CELLS = [(name, column) for name in sorted(REGISTRY) for column in COLUMNS]
 
@@ -19,5 +21,6 @@ def test_cell(name, column):
         pytest.skip(f"exempt: {what}")
     if kind == "fail":
         pytest.fail(what, pytrace=False)
+    prefetch(REGISTRY[name], what)
     for check, dtype in what:
         run_check(name, check, dtype)
