@@ -2,7 +2,7 @@
 
     python benchmarks/run.py            # everything but the test suites
     python benchmarks/run.py --flags    # also: 1024^3 matmul under several IREE compiler flag sets
-    python benchmarks/run.py --suite    # also: `slope verify -j 2` and `pytest -n auto tests`, cold and warm
+    python benchmarks/run.py --suite    # also: `pytest -n auto` on tests/properties and on tests, cold and warm
     python benchmarks/run.py --quick    # fewer repetitions (CI smoke check: it only has to run)
 
 JAX is optional (pip install -e .[bench]); without it the JAX columns say n/a.
@@ -307,12 +307,12 @@ def bench_matmul_flags(q, n=1024):
 
 
 def bench_suites():
-    """Wall time of the conformance matrix (`python -m slope verify -j 2`) and of the whole test
-    suite (`python -m pytest -n auto tests`), each with an empty compile cache (cold), then again
-    with the cache it filled (warm)."""
-    cmds = {"python -m slope verify -j 2": [sys.executable, "-m", "slope", "verify", "-j", "2"],
-            "python -m pytest -n auto tests": [sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p",
-                                               "no:cacheprovider", "tests"]}
+    """Wall time of the property suite (`pytest -n auto tests/properties`, the conformance
+    matrix) and of the whole test suite (`pytest -n auto tests`), each with an empty compile
+    cache (cold), then again with the cache it filled (warm)."""
+    pytest = [sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider"]
+    cmds = {"python -m pytest -n auto tests/properties": pytest + ["tests/properties"],
+            "python -m pytest -n auto tests": pytest + ["tests"]}
     rows = []
     for label, cmd in cmds.items():
         with tempfile.TemporaryDirectory() as d:
@@ -323,9 +323,7 @@ def bench_suites():
                 r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
                 times.append(time.perf_counter() - t)
             lines = [ln for ln in r.stdout.strip().splitlines() if ln.strip()]
-            summary = lines[-1] if lines else ""
-            if "verify" in label:  # the matrix: count its cells instead of printing a table line
-                summary = f"exit {r.returncode}, {sum(ln.count('pass') for ln in lines)} cells pass"
+            summary = lines[-1].strip("= ") if lines else f"exit {r.returncode}"
         rows.append((label, times[0], times[1], summary))
     return rows
 
