@@ -53,7 +53,10 @@ def compare(fns, repeat, number, warmup_s=0.05):
     Each is warmed up, then the functions take turns timing one batch of `number` calls,
     `repeat` rounds, with a short pause before every batch: load from other processes on the
     machine then hits all libraries alike, and one library's thread pool, still spinning after
-    its batch, does not slow the next library's batch."""
+    its batch, does not slow the next library's batch. After the pause each library makes one
+    untimed call before its batch: the first call after an idle pause pays for waking thread
+    pools (measured +40-80% on a 10 ms matmul, for NumPy/OpenBLAS and IREE alike), which would
+    otherwise dominate batches of a few long calls."""
     fns = {k: f for k, f in fns.items() if f is not None}
     for f in fns.values():
         warm_up(f, warmup_s)
@@ -62,6 +65,7 @@ def compare(fns, repeat, number, warmup_s=0.05):
     for _ in range(repeat):
         for k, f in fns.items():
             settle(0.02)
+            f()
             t = time.perf_counter()
             for _ in range(number):
                 f()
