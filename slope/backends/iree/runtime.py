@@ -47,7 +47,7 @@ if DRIVER not in ("auto", "local-sync", "local-task"):
 ALLOCATOR = os.environ.get("SLOPE_IREE_ALLOCATOR", "caching:device_local=64mib;256mib;64")
 AUTO_THRESHOLD_S = 200e-6  # programs faster than this on local-sync never try local-task
 _PROBE_CALLS = 5  # timed calls per device in the first probe
-_EXPLORE_EVERY = 200  # then after this many calls, a burst of _EXPLORE_BURST on the other device;
+_EXPLORE_FIRST = 25  # then after this many calls, a burst of _EXPLORE_BURST on the other device;
 _EXPLORE_MAX = 6400  # the gap doubles (up to this) each time a burst does not change the choice
 _EXPLORE_BURST = 6
 _WINDOW = 9  # recent calls per device whose median decides
@@ -274,9 +274,12 @@ class _DriverChoice:
     Otherwise one warm-up and _PROBE_CALLS timed calls run on local-task. From then on every call
     is timed (perf_counter costs ~0.1 us, nothing next to >= 200 us) and runs on the device whose
     recent calls have the lower median; local-task must be 10% faster to be chosen, since its
-    thread pool also takes the process's other cores. After _EXPLORE_EVERY calls a burst of
+    thread pool also takes the process's other cores. After _EXPLORE_FIRST calls a burst of
     _EXPLORE_BURST calls on the other device refreshes its samples (the burst's first call is a
-    warm-up), so the choice follows the machine, e.g. when another process takes a core and the
+    warm-up); the gap doubles each time a burst changes nothing. The first burst comes soon because
+    the five-call probe can be disturbed (on 2 cores, a moment of load from elsewhere makes
+    local-task look no faster than local-sync: a 1024^3 matmul then ran 2x slower for the next 200
+    calls when the first burst waited that long); the choice follows the machine, e.g. when another process takes a core and the
     thread pool stops paying off. Medians, not means: on 2 cores a local-task call now and then
     loses a scheduler time slice (~4 ms) and must not flip the choice. Calls alternating between
     the devices would be no fairer: local-task right after local-sync is slower than in a run.
@@ -289,8 +292,8 @@ class _DriverChoice:
         self.recent = {"local-sync": [], "local-task": []}
         self.current = "local-sync"
         self.burst = 0  # calls left in an exploring burst on the other device
-        self.gap = _EXPLORE_EVERY  # calls between bursts: doubles while bursts change nothing, since
-        self.next_burst = _EXPLORE_EVERY  # a burst on the slower device (local-task on a busy machine) costs
+        self.gap = _EXPLORE_FIRST  # calls between bursts: doubles while bursts change nothing, since
+        self.next_burst = 2 * _PROBE_CALLS + 2 + _EXPLORE_FIRST  # a burst on the slower device (local-task on a busy machine) costs
 
     def _other(self):
         return "local-task" if self.current == "local-sync" else "local-sync"
@@ -325,7 +328,7 @@ class _DriverChoice:
             if not self.burst:  # burst over: explore again soon if it changed the choice, else later
                 before = self.current
                 self.current = self._best()
-                self.gap = _EXPLORE_EVERY if self.current != before else min(2 * self.gap, _EXPLORE_MAX)
+                self.gap = _EXPLORE_FIRST if self.current != before else min(2 * self.gap, _EXPLORE_MAX)
                 self.next_burst = n + self.gap
             return self.current
         else:
