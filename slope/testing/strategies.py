@@ -89,9 +89,9 @@ def _draw_like(draw, shape, dtype):
     from hypothesis.extra.numpy import arrays
     from hypothesis import strategies as st
 
-    lo, hi = TANGENT_RANGE
     from slope.primitives.sampling import flush_subnormals
 
+    lo, hi = TANGENT_RANGE
     vals = draw(arrays(np.float64, shape, elements=st.floats(lo, hi, allow_nan=False, allow_infinity=False)))
     return flush_subnormals(vals, dtype)
 

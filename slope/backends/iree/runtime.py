@@ -176,7 +176,6 @@ class Executable:
 
     def __init__(self, vmfb, name: str, in_avals, out_avals, source: str, system_linked: bool = False,
                  function: str = "main"):
-        self.system_linked = system_linked
         self.name, self.in_avals, self.out_avals, self.source = name, list(in_avals), list(out_avals), source
         self.n_out = len(self.out_avals)
         try:
