@@ -138,3 +138,46 @@ def test_driver_choice_recovers_soon_from_a_disturbed_probe():
     used, best = _drive(c, lambda d, n: 20e-3 if d == "local-sync" or n <= probe else 10e-3, 60)
     assert used[probe:probe + 10] == ["local-sync"] * 10  # the disturbed probe chose local-sync
     assert best == "local-task" and used[-10:] == ["local-task"] * 10
+
+
+_LINUX_2CPU = hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2
+
+
+@pytest.mark.skipif(not _LINUX_2CPU, reason="needs Linux thread affinity and two CPUs")
+def test_caller_waits_off_worker0_core_and_gets_its_affinity_back():
+    mask = os.sched_getaffinity(0)
+    cpu = min(mask)
+    seen = []
+
+    def invoke(fn, args, rets):
+        seen.append(os.sched_getaffinity(0))
+        if fn == "fail":
+            raise RuntimeError("boom")
+        return "ok"
+
+    call = runtime._CallerOffWorker0(invoke, cpu)
+    assert call("f", None, None) == "ok"
+    assert seen[-1] == mask - {cpu} and os.sched_getaffinity(0) == mask
+    with pytest.raises(RuntimeError):
+        call("fail", None, None)
+    assert seen[-1] == mask - {cpu} and os.sched_getaffinity(0) == mask  # restored on errors too
+    os.sched_setaffinity(0, {cpu})  # a caller the user pinned to that very core stays there
+    try:
+        call("f", None, None)
+        assert seen[-1] == {cpu}
+    finally:
+        os.sched_setaffinity(0, mask)
+
+
+@pytest.mark.skipif(not _LINUX_2CPU, reason="needs Linux thread affinity and two CPUs")
+def test_local_task_calls_leave_the_callers_affinity_as_it_was():
+    mask = os.sched_getaffinity(0)
+    mm = slope.jit(lambda a, b: a @ b)
+    a = np.arange(64 * 64, dtype=np.float32).reshape(64, 64) / 4096
+    x = slope.tensor(a)
+    mm(x, x)
+    exe = next(iter(mm._cache.values()))[0]._executable.use_driver("local-task")
+    np.testing.assert_allclose(mm(x, x).numpy(), a @ a, rtol=1e-5)
+    if runtime._worker0_cpu() is not None and runtime.CALLER_AFFINITY == "auto":
+        assert isinstance(exe._invoke, runtime._CallerOffWorker0)
+    assert os.sched_getaffinity(0) == mask

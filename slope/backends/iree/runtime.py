@@ -18,6 +18,9 @@ Modules linked with the system linker (float64 ones, see compile.F64_FLAGS) are 
 runtime through a temporary file named $TMPDIR/iree_dylib_XXXXXX that it never deletes (IREE
 #5855); their contexts are made with TMPDIR pointing to a private folder that is emptied at once.
 
+While a thread waits on a local-task call it is kept off the core of IREE's worker 0 (Linux; see
+_CallerOffWorker0; SLOPE_IREE_CALLER_AFFINITY=off leaves threads where the OS puts them).
+
 Both devices use IREE's caching allocator (bounded: buffers up to 64 MiB, 256 MiB retained),
 so a 4 MB result reuses freed memory instead of page-faulting fresh pages (1M-element `x*2`:
 137 us -> 95 us).
@@ -44,6 +47,9 @@ except Exception:  # pragma: no cover - other runtime builds
 DRIVER = os.environ.get("SLOPE_IREE_DRIVER", "auto")
 if DRIVER not in ("auto", "local-sync", "local-task"):
     raise BackendError(f"SLOPE_IREE_DRIVER must be auto, local-sync or local-task, got {DRIVER!r}")
+CALLER_AFFINITY = os.environ.get("SLOPE_IREE_CALLER_AFFINITY", "auto")
+if CALLER_AFFINITY not in ("auto", "off"):
+    raise BackendError(f"SLOPE_IREE_CALLER_AFFINITY must be auto or off, got {CALLER_AFFINITY!r}")
 ALLOCATOR = os.environ.get("SLOPE_IREE_ALLOCATOR", "caching:device_local=64mib;256mib;64")
 AUTO_THRESHOLD_S = 200e-6  # programs faster than this on local-sync never try local-task
 _PROBE_CALLS = 5  # timed calls per device in the first probe
@@ -85,6 +91,58 @@ def _hal_module(driver: str):
                 _devices[driver] = _make_device(driver)
                 mod = _hal_modules[driver] = rt.create_hal_module(instance, _devices[driver])
     return mod
+
+
+def _worker0_cpu():
+    """The one CPU that IREE's local-task worker 0 is pinned to, or None (not pinned, not Linux)."""
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                if f.read().strip() == "iree-worker-0":
+                    cpus = os.sched_getaffinity(int(tid))
+                    return next(iter(cpus)) if len(cpus) == 1 else None
+    except (OSError, AttributeError, ValueError):
+        pass
+    return None
+
+
+class _CallerOffWorker0:
+    """Wraps a local-task context's invoke so that the calling thread waits off worker 0's core.
+
+    Measured (2 cores, MLP train step, 1200 calls a run): a caller waiting on worker 0's core
+    keeps running for most of the call (IREE's wait does not just sleep) and the two compete for
+    that core; the kernel then hands out whole time slices, and ~10% of calls stall for 3-5 ms
+    (mean 720 us, median 320 us). On the other core the caller sleeps and stalls vanish (mean
+    350 us). Pinning the caller to either core for the whole process picks one of these two
+    outcomes (worker 0's core is the bad one whichever CPU it is), so the caller's own affinity is
+    narrowed for the call only and restored after (~2 us of system calls on calls of >= 200 us)."""
+
+    __slots__ = ("invoke", "cpu")
+
+    def __init__(self, invoke, cpu):
+        self.invoke, self.cpu = invoke, cpu
+
+    def __call__(self, fn, args, rets):
+        mask = os.sched_getaffinity(0)
+        if self.cpu not in mask or len(mask) < 2:
+            return self.invoke(fn, args, rets)
+        os.sched_setaffinity(0, mask - {self.cpu})
+        try:
+            return self.invoke(fn, args, rets)
+        finally:
+            os.sched_setaffinity(0, mask)
+
+
+_worker0 = [None, False]  # [cpu, looked up]
+
+
+def _invoker(driver: str, context):
+    """The function that runs a program on `driver` through `context`."""
+    if driver != "local-task" or CALLER_AFFINITY == "off" or not hasattr(os, "sched_setaffinity"):
+        return context.invoke
+    if not _worker0[1]:
+        _worker0[:] = [_worker0_cpu(), True]
+    return context.invoke if _worker0[0] is None else _CallerOffWorker0(context.invoke, _worker0[0])
 
 
 _DEFAULT = next(iter(_hal_modules))
@@ -160,6 +218,7 @@ class LoadedModule:
         self.module = load_module(vmfb)
         self.system_linked = system_linked
         self.contexts = {}
+        self.invokers = {}
 
     def context(self, driver):
         ctx = self.contexts.get(driver)
@@ -168,6 +227,13 @@ class LoadedModule:
             ctx = self.contexts[driver] = (_dylib_context(hal, self.module) if self.system_linked
                                            else rt.VmContext(instance, [hal, self.module]))
         return ctx
+
+    def invoker(self, driver):
+        """`invoke(function, args, rets)` on `driver` (see _invoker)."""
+        inv = self.invokers.get(driver)
+        if inv is None:
+            inv = self.invokers[driver] = _invoker(driver, self.context(driver))
+        return inv
 
 
 class Executable:
@@ -185,21 +251,18 @@ class Executable:
             if self._fn is None:
                 raise BackendError(f"module has no @{function}")
             self.driver = _DEFAULT
-            self._invoke = self._context(_DEFAULT).invoke
+            self._invoke = self.loaded.invoker(_DEFAULT)
         except Exception as e:  # pragma: no cover - defensive
             raise BackendError(f"IREE could not load the module for {name}: {e}\n--- program ---\n{source}") from e
         # device choice (auto mode): None when settled, else a _DriverChoice timing the calls
         self._choice = _DriverChoice() if DRIVER == "auto" else None
-
-    def _context(self, driver):
-        return self.loaded.context(driver)
 
     def use_driver(self, driver: str):
         """Run on this device from now on (no automatic choice); used by benchmarks to compare them."""
         if driver not in ("local-sync", "local-task"):
             raise BackendError(f"driver must be local-sync or local-task, got {driver!r}")
         self._choice = None
-        self.driver, self._invoke = driver, self._context(driver).invoke
+        self.driver, self._invoke = driver, self.loaded.invoker(driver)
         return self
 
     def check_inputs(self, avals):
@@ -246,7 +309,7 @@ class Executable:
     def _timed_invoke(self, args, rets):
         choice = self._choice
         driver = choice.next_driver()
-        invoke = self._invoke if driver == self.driver else self._context(driver).invoke
+        invoke = self._invoke if driver == self.driver else self.loaded.invoker(driver)
         t = time.perf_counter()
         try:
             invoke(self._fn, args, rets)
@@ -256,7 +319,7 @@ class Executable:
         if best is None:  # small program: stays on local-sync, untimed from now on
             self._choice = None
         elif best != self.driver:
-            self.driver, self._invoke = best, self._context(best).invoke
+            self.driver, self._invoke = best, self.loaded.invoker(best)
 
     @property
     def driver_times(self):
