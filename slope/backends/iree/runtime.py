@@ -343,7 +343,8 @@ class _DriverChoice:
     local-task look no faster than local-sync: a 1024^3 matmul then ran 2x slower for the next 200
     calls when the first burst waited that long); the choice follows the machine, e.g. when another process takes a core and the
     thread pool stops paying off. Medians, not means: on 2 cores a local-task call now and then
-    loses a scheduler time slice (~4 ms) and must not flip the choice. Calls alternating between
+    loses a scheduler time slice (~4 ms; rare since the caller waits off worker 0's core, see
+    _CallerOffWorker0) and must not flip the choice. Calls alternating between
     the devices would be no fairer: local-task right after local-sync is slower than in a run.
     Results do not depend on the device: both run the same code over the same dispatch grid."""
 
