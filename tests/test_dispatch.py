@@ -181,3 +181,13 @@ def test_local_task_calls_leave_the_callers_affinity_as_it_was():
     if runtime._worker0_cpu() is not None and runtime.CALLER_AFFINITY == "auto":
         assert isinstance(exe._invoke, runtime._CallerOffWorker0)
     assert os.sched_getaffinity(0) == mask
+
+
+@pytest.mark.skipif(not _LINUX_2CPU, reason="needs Linux thread affinity and two CPUs")
+def test_caller_affinity_that_cannot_be_set_still_runs_the_call(monkeypatch):
+    def refuse(pid, mask):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(os, "sched_setaffinity", refuse)
+    call = runtime._CallerOffWorker0(lambda fn, args, rets: fn, min(os.sched_getaffinity(0)))
+    assert call("ran", None, None) == "ran"

@@ -123,14 +123,22 @@ class _CallerOffWorker0:
         self.invoke, self.cpu = invoke, cpu
 
     def __call__(self, fn, args, rets):
-        mask = os.sched_getaffinity(0)
-        if self.cpu not in mask or len(mask) < 2:
+        try:
+            mask = os.sched_getaffinity(0)
+            narrowed = self.cpu in mask and len(mask) > 1
+            if narrowed:
+                os.sched_setaffinity(0, mask - {self.cpu})
+        except OSError:  # e.g. the container's CPU set changed under us: just run the call
+            narrowed = False
+        if not narrowed:
             return self.invoke(fn, args, rets)
-        os.sched_setaffinity(0, mask - {self.cpu})
         try:
             return self.invoke(fn, args, rets)
         finally:
-            os.sched_setaffinity(0, mask)
+            try:
+                os.sched_setaffinity(0, mask)
+            except OSError:  # pragma: no cover - the CPU set shrank during the call
+                pass
 
 
 _worker0 = [None, False]  # [cpu, looked up]
