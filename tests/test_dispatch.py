@@ -140,54 +140,56 @@ def test_driver_choice_recovers_soon_from_a_disturbed_probe():
     assert best == "local-task" and used[-10:] == ["local-task"] * 10
 
 
-_LINUX_2CPU = hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2
+_LINUX_SCHED = hasattr(os, "SCHED_BATCH") and hasattr(os, "sched_setscheduler")
 
 
-@pytest.mark.skipif(not _LINUX_2CPU, reason="needs Linux thread affinity and two CPUs")
-def test_caller_waits_off_worker0_core_and_gets_its_affinity_back():
-    mask = os.sched_getaffinity(0)
-    cpu = min(mask)
+def _policy():
+    return os.sched_getscheduler(0)
+
+
+@pytest.mark.skipif(not _LINUX_SCHED, reason="needs Linux scheduling policies")
+def test_caller_waits_as_batch_and_gets_its_policy_back():
     seen = []
 
     def invoke(fn, args, rets):
-        seen.append(os.sched_getaffinity(0))
+        seen.append(_policy())
         if fn == "fail":
             raise RuntimeError("boom")
         return "ok"
 
-    call = runtime._CallerOffWorker0(invoke, cpu)
+    call = runtime._CallerWaitsAsBatch(invoke)
+    assert _policy() == os.SCHED_OTHER
     assert call("f", None, None) == "ok"
-    assert seen[-1] == mask - {cpu} and os.sched_getaffinity(0) == mask
+    assert seen[-1] == os.SCHED_BATCH and _policy() == os.SCHED_OTHER
     with pytest.raises(RuntimeError):
         call("fail", None, None)
-    assert seen[-1] == mask - {cpu} and os.sched_getaffinity(0) == mask  # restored on errors too
-    os.sched_setaffinity(0, {cpu})  # a caller the user pinned to that very core stays there
+    assert seen[-1] == os.SCHED_BATCH and _policy() == os.SCHED_OTHER  # restored on errors too
+    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))  # a thread the user made batch stays so
     try:
         call("f", None, None)
-        assert seen[-1] == {cpu}
+        assert _policy() == os.SCHED_BATCH
     finally:
-        os.sched_setaffinity(0, mask)
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
 
 
-@pytest.mark.skipif(not _LINUX_2CPU, reason="needs Linux thread affinity and two CPUs")
-def test_local_task_calls_leave_the_callers_affinity_as_it_was():
-    mask = os.sched_getaffinity(0)
+@pytest.mark.skipif(not _LINUX_SCHED, reason="needs Linux scheduling policies")
+def test_caller_policy_that_cannot_be_set_still_runs_the_call(monkeypatch):
+    def refuse(pid, policy, param):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_setscheduler", refuse)
+    call = runtime._CallerWaitsAsBatch(lambda fn, args, rets: fn)
+    assert call("ran", None, None) == "ran"
+
+
+@pytest.mark.skipif(not _LINUX_SCHED, reason="needs Linux scheduling policies")
+def test_local_task_calls_leave_the_callers_policy_as_it_was():
     mm = slope.jit(lambda a, b: a @ b)
     a = np.arange(64 * 64, dtype=np.float32).reshape(64, 64) / 4096
     x = slope.tensor(a)
     mm(x, x)
     exe = next(iter(mm._cache.values()))[0]._executable.use_driver("local-task")
     np.testing.assert_allclose(mm(x, x).numpy(), a @ a, rtol=1e-5)
-    if runtime._worker0_cpu() is not None and runtime.CALLER_AFFINITY == "auto":
-        assert isinstance(exe._invoke, runtime._CallerOffWorker0)
-    assert os.sched_getaffinity(0) == mask
-
-
-@pytest.mark.skipif(not _LINUX_2CPU, reason="needs Linux thread affinity and two CPUs")
-def test_caller_affinity_that_cannot_be_set_still_runs_the_call(monkeypatch):
-    def refuse(pid, mask):
-        raise OSError(22, "Invalid argument")
-
-    monkeypatch.setattr(os, "sched_setaffinity", refuse)
-    call = runtime._CallerOffWorker0(lambda fn, args, rets: fn, min(os.sched_getaffinity(0)))
-    assert call("ran", None, None) == "ran"
+    if runtime.CALLER_SCHED == "batch":
+        assert isinstance(exe._invoke, runtime._CallerWaitsAsBatch)
+    assert _policy() == os.SCHED_OTHER

@@ -18,8 +18,8 @@ Modules linked with the system linker (float64 ones, see compile.F64_FLAGS) are 
 runtime through a temporary file named $TMPDIR/iree_dylib_XXXXXX that it never deletes (IREE
 #5855); their contexts are made with TMPDIR pointing to a private folder that is emptied at once.
 
-While a thread waits on a local-task call it is kept off the core of IREE's worker 0 (Linux; see
-_CallerOffWorker0; SLOPE_IREE_CALLER_AFFINITY=off leaves threads where the OS puts them).
+While a thread waits on a local-task call it runs under the SCHED_BATCH policy (Linux; see
+_CallerWaitsAsBatch; SLOPE_IREE_CALLER_SCHED=os leaves the thread's policy alone).
 
 Both devices use IREE's caching allocator (bounded: buffers up to 64 MiB, 256 MiB retained),
 so a 4 MB result reuses freed memory instead of page-faulting fresh pages (1M-element `x*2`:
@@ -47,9 +47,9 @@ except Exception:  # pragma: no cover - other runtime builds
 DRIVER = os.environ.get("SLOPE_IREE_DRIVER", "auto")
 if DRIVER not in ("auto", "local-sync", "local-task"):
     raise BackendError(f"SLOPE_IREE_DRIVER must be auto, local-sync or local-task, got {DRIVER!r}")
-CALLER_AFFINITY = os.environ.get("SLOPE_IREE_CALLER_AFFINITY", "auto")
-if CALLER_AFFINITY not in ("auto", "off"):
-    raise BackendError(f"SLOPE_IREE_CALLER_AFFINITY must be auto or off, got {CALLER_AFFINITY!r}")
+CALLER_SCHED = os.environ.get("SLOPE_IREE_CALLER_SCHED", "batch")
+if CALLER_SCHED not in ("batch", "os"):
+    raise BackendError(f"SLOPE_IREE_CALLER_SCHED must be batch or os, got {CALLER_SCHED!r}")
 ALLOCATOR = os.environ.get("SLOPE_IREE_ALLOCATOR", "caching:device_local=64mib;256mib;64")
 AUTO_THRESHOLD_S = 200e-6  # programs faster than this on local-sync never try local-task
 _PROBE_CALLS = 5  # timed calls per device in the first probe
@@ -93,64 +93,51 @@ def _hal_module(driver: str):
     return mod
 
 
-def _worker0_cpu():
-    """The one CPU that IREE's local-task worker 0 is pinned to, or None (not pinned, not Linux)."""
-    try:
-        for tid in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{tid}/comm") as f:
-                if f.read().strip() == "iree-worker-0":
-                    cpus = os.sched_getaffinity(int(tid))
-                    return next(iter(cpus)) if len(cpus) == 1 else None
-    except (OSError, AttributeError, ValueError):
-        pass
-    return None
+class _CallerWaitsAsBatch:
+    """Wraps a local-task context's invoke: the calling thread waits under SCHED_BATCH (Linux).
 
+    IREE's wait for a call's result ends in a spin: the woken caller waits, with `pause` in a loop,
+    until the worker that signalled the result has finished its callback. A waking SCHED_OTHER
+    thread may preempt that very worker when it lands on the worker's core; the caller then spins
+    until its time slice ends (3-5 ms) while the worker cannot finish. Measured on 2 cores: ~10%
+    of MLP-step calls stalled so (1200 calls: mean 570 us, median 354 us), and 1024^3 matmuls took
+    16-17 ms instead of 10. A SCHED_BATCH thread has the same weight (nice) as before but does not
+    preempt on wake-up, so the worker finishes first: no stalls (mean 360-390 us; matmul 10.3-11.6 ms), also
+    with another process keeping one core busy (mean 420 us vs 880 us). The policy is switched for
+    the call only (~1.5 us of system calls on calls of >= 200 us) and only from SCHED_OTHER; Linux
+    lets any thread switch between the two."""
 
-class _CallerOffWorker0:
-    """Wraps a local-task context's invoke so that the calling thread waits off worker 0's core.
+    __slots__ = ("invoke",)
 
-    Measured (2 cores, MLP train step, 1200 calls a run): a caller waiting on worker 0's core
-    keeps running for most of the call (IREE's wait does not just sleep) and the two compete for
-    that core; the kernel then hands out whole time slices, and ~10% of calls stall for 3-5 ms
-    (mean 720 us, median 320 us). On the other core the caller sleeps and stalls vanish (mean
-    350 us). Pinning the caller to either core for the whole process picks one of these two
-    outcomes (worker 0's core is the bad one whichever CPU it is), so the caller's own affinity is
-    narrowed for the call only and restored after (~2 us of system calls on calls of >= 200 us)."""
-
-    __slots__ = ("invoke", "cpu")
-
-    def __init__(self, invoke, cpu):
-        self.invoke, self.cpu = invoke, cpu
+    def __init__(self, invoke):
+        self.invoke = invoke
 
     def __call__(self, fn, args, rets):
         try:
-            mask = os.sched_getaffinity(0)
-            narrowed = self.cpu in mask and len(mask) > 1
-            if narrowed:
-                os.sched_setaffinity(0, mask - {self.cpu})
-        except OSError:  # e.g. the container's CPU set changed under us: just run the call
-            narrowed = False
-        if not narrowed:
+            switched = os.sched_getscheduler(0) == os.SCHED_OTHER
+            if switched:
+                os.sched_setscheduler(0, os.SCHED_BATCH, _SCHED_PARAM)
+        except OSError:  # e.g. a seccomp profile that forbids it: just run the call
+            switched = False
+        if not switched:
             return self.invoke(fn, args, rets)
         try:
             return self.invoke(fn, args, rets)
         finally:
             try:
-                os.sched_setaffinity(0, mask)
-            except OSError:  # pragma: no cover - the CPU set shrank during the call
+                os.sched_setscheduler(0, os.SCHED_OTHER, _SCHED_PARAM)
+            except OSError:  # pragma: no cover - allowed a moment ago
                 pass
 
 
-_worker0 = [None, False]  # [cpu, looked up]
+_SCHED_PARAM = os.sched_param(0) if hasattr(os, "sched_param") else None
 
 
 def _invoker(driver: str, context):
     """The function that runs a program on `driver` through `context`."""
-    if driver != "local-task" or CALLER_AFFINITY == "off" or not hasattr(os, "sched_setaffinity"):
+    if driver != "local-task" or CALLER_SCHED == "os" or not hasattr(os, "SCHED_BATCH"):
         return context.invoke
-    if not _worker0[1]:
-        _worker0[:] = [_worker0_cpu(), True]
-    return context.invoke if _worker0[0] is None else _CallerOffWorker0(context.invoke, _worker0[0])
+    return _CallerWaitsAsBatch(context.invoke)
 
 
 _DEFAULT = next(iter(_hal_modules))
@@ -351,8 +338,8 @@ class _DriverChoice:
     local-task look no faster than local-sync: a 1024^3 matmul then ran 2x slower for the next 200
     calls when the first burst waited that long); the choice follows the machine, e.g. when another process takes a core and the
     thread pool stops paying off. Medians, not means: on 2 cores a local-task call now and then
-    loses a scheduler time slice (~4 ms; rare since the caller waits off worker 0's core, see
-    _CallerOffWorker0) and must not flip the choice. Calls alternating between
+    loses a scheduler time slice (~4 ms; rare since the caller waits under SCHED_BATCH, see
+    _CallerWaitsAsBatch) and must not flip the choice. Calls alternating between
     the devices would be no fairer: local-task right after local-sync is slower than in a run.
     Results do not depend on the device: both run the same code over the same dispatch grid."""
 
