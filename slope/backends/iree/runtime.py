@@ -102,10 +102,11 @@ class _CallerWaitsAsBatch:
     until its time slice ends (3-5 ms) while the worker cannot finish. Measured on 2 cores: ~10%
     of MLP-step calls stalled so (1200 calls: mean 570 us, median 354 us), and 1024^3 matmuls took
     16-17 ms instead of 10. A SCHED_BATCH thread has the same weight (nice) as before but does not
-    preempt on wake-up, so the worker finishes first: no stalls (mean 360-390 us; matmul 10.3-11.6 ms), also
-    with another process keeping one core busy (mean 420 us vs 880 us). The policy is switched for
-    the call only (~1.5 us of system calls on calls of >= 200 us) and only from SCHED_OTHER; Linux
-    lets any thread switch between the two."""
+    preempt on wake-up, so the worker finishes first: no stalls (MLP step mean 360-390 us, matmul
+    10.3-11.6 ms), also with another process keeping one core busy (mean 420 us vs 880 us). The
+    policy is switched for the call only (~1.5 us of system calls on calls of >= 200 us) and only
+    from SCHED_OTHER; Linux lets any thread switch between the two (SCHED_IDLE, which also removes
+    the stalls, cannot be left without privileges and starves the caller under load)."""
 
     __slots__ = ("invoke",)
 
