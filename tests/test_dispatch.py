@@ -158,7 +158,8 @@ def test_caller_waits_as_batch_and_gets_its_policy_back():
         return "ok"
 
     call = runtime._CallerWaitsAsBatch(invoke)
-    assert _policy() == os.SCHED_OTHER
+    if _policy() != os.SCHED_OTHER:
+        pytest.skip("the test runs in a thread that is not SCHED_OTHER")
     assert call("f", None, None) == "ok"
     assert seen[-1] == os.SCHED_BATCH and _policy() == os.SCHED_OTHER
     with pytest.raises(RuntimeError):
@@ -189,7 +190,8 @@ def test_local_task_calls_leave_the_callers_policy_as_it_was():
     x = slope.tensor(a)
     mm(x, x)
     exe = next(iter(mm._cache.values()))[0]._executable.use_driver("local-task")
+    before = _policy()
     np.testing.assert_allclose(mm(x, x).numpy(), a @ a, rtol=1e-5)
     if runtime.CALLER_SCHED == "batch":
         assert isinstance(exe._invoke, runtime._CallerWaitsAsBatch)
-    assert _policy() == os.SCHED_OTHER
+    assert _policy() == before
