@@ -154,6 +154,21 @@ def _compile_vmfb(text: str, name: str, flags) -> bytes:
         raise BackendError(f"IREE failed to compile {name}: {e}\n--- StableHLO ---\n{text}") from e
 
 
+def _system_linked(flags) -> bool:
+    return F64_FLAGS[0] in flags
+
+
+def _compile_and_store(text: str, name: str, flags, key: str) -> bytes:
+    """Compile a module, count it, and write it to its disk-cache entry (if there is a cache)."""
+    vmfb = _compile_vmfb(text, name, flags)
+    with _lock:
+        stats["compiles"] += 1
+    path = _paths(key)[0]
+    if path:
+        _write_disk(path, vmfb)
+    return vmfb
+
+
 class Deferred(BaseException):
     """Raised by compile_module inside `collecting()`: the module was noted, not compiled or run.
     A BaseException, so that no `except Exception` on the way up mistakes it for a failure."""
@@ -194,7 +209,7 @@ def _cached(text: str, name: str, in_avals, out_avals, flags, key):
     path, ref = _paths(key)
     if path is None:
         return None
-    system_linked = F64_FLAGS[0] in flags
+    system_linked = _system_linked(flags)
     vmfb = _read_disk(path)
     if vmfb is not None:
         try:
@@ -241,14 +256,8 @@ def compile_module(text: str, name: str, in_avals, out_avals) -> Executable:
         raise Deferred(name)
     exe = _cached(text, name, in_avals, out_avals, flags, key)
     if exe is None:
-        vmfb = _compile_vmfb(text, name, flags)
-        with _lock:
-            stats["compiles"] += 1
-        exe = Executable(vmfb, name, in_avals, out_avals, text, F64_FLAGS[0] in flags)
-        path = _paths(key)[0]
-        if path:
-            _write_disk(path, vmfb)
-        _memory[key] = exe
+        vmfb = _compile_and_store(text, name, flags, key)
+        exe = _memory[key] = Executable(vmfb, name, in_avals, out_avals, text, _system_linked(flags))
     return exe
 
 
@@ -300,18 +309,13 @@ def _compile_batch(batch):
     flags = flags_for(batch[0][1][0])
     shared_key = _key(text, flags)
     try:
-        vmfb = _compile_vmfb(text, f"{len(batch)} programs", flags)
+        vmfb = _compile_and_store(text, f"{len(batch)} programs", flags, shared_key)
     except BackendError:
         for _, job in batch:  # find (and raise for) the program that fails
             compile_module(*job)
         return
-    with _lock:
-        stats["compiles"] += 1
-    system_linked = F64_FLAGS[0] in flags
+    system_linked = _system_linked(flags)
     loaded = _shared[shared_key] = LoadedModule(vmfb, system_linked)
-    path = _paths(shared_key)[0]
-    if path:
-        _write_disk(path, vmfb)
     for i, (key, (text_i, name, in_avals, out_avals)) in enumerate(batch):
         _memory[key] = Executable(loaded, name, in_avals, out_avals, text_i, system_linked, f"main_{i}")
         ref = _paths(key)[1]

@@ -93,6 +93,9 @@ def _hal_module(driver: str):
     return mod
 
 
+_SCHED_PARAM = os.sched_param(0) if hasattr(os, "sched_param") else None
+
+
 class _CallerWaitsAsBatch:
     """Wraps a local-task context's invoke: the calling thread waits under SCHED_BATCH (Linux).
 
@@ -129,9 +132,6 @@ class _CallerWaitsAsBatch:
                 os.sched_setscheduler(0, os.SCHED_OTHER, _SCHED_PARAM)
             except OSError:  # pragma: no cover - allowed a moment ago
                 pass
-
-
-_SCHED_PARAM = os.sched_param(0) if hasattr(os, "sched_param") else None
 
 
 def _invoker(driver: str, context):
@@ -337,11 +337,12 @@ class _DriverChoice:
     warm-up); the gap doubles each time a burst changes nothing. The first burst comes soon because
     the five-call probe can be disturbed (on 2 cores, a moment of load from elsewhere makes
     local-task look no faster than local-sync: a 1024^3 matmul then ran 2x slower for the next 200
-    calls when the first burst waited that long); the choice follows the machine, e.g. when another process takes a core and the
-    thread pool stops paying off. Medians, not means: on 2 cores a local-task call now and then
-    loses a scheduler time slice (~4 ms; rare since the caller waits under SCHED_BATCH, see
-    _CallerWaitsAsBatch) and must not flip the choice. Calls alternating between
-    the devices would be no fairer: local-task right after local-sync is slower than in a run.
+    calls when the first burst waited that long); the choice follows the machine, e.g. when
+    another process takes a core and the thread pool stops paying off. Medians, not means: on 2
+    cores a local-task call now and then loses a scheduler time slice (~4 ms; rare since the caller
+    waits under SCHED_BATCH, see _CallerWaitsAsBatch) and must not flip the choice. Calls
+    alternating between the devices would be no fairer: local-task right after local-sync is
+    slower than in a run.
     Results do not depend on the device: both run the same code over the same dispatch grid."""
 
     __slots__ = ("n", "recent", "current", "burst", "gap", "next_burst")
