@@ -1,6 +1,8 @@
 """Emit StableHLO MLIR text for Programs and for single primitives (eager mode)."""
 from __future__ import annotations
 
+import numpy as np
+
 from slope.core.aval import Aval
 
 
@@ -18,20 +20,24 @@ def dense_attr(vals) -> str:
 
 
 def scalar_literal(value, dtype) -> str:
-    """A StableHLO literal for one scalar of `dtype`."""
+    """A StableHLO literal for one scalar of `dtype` that parses back to exactly `value` in `dtype`.
+
+    MLIR reads a decimal float literal as a double and rounds it to the element type, and rejects
+    one without a decimal point (`1e-05`); non-finite values and decimals whose double rounding
+    would change the value are written as the dtype's bit pattern in hex instead."""
     if dtype.is_bool:
         return "true" if value else "false"
-    if dtype.is_float:
-        v = float(value)
-        if v != v:
-            return "0x7FC00000" if dtype.bits == 32 else ("0x7FF8000000000000" if dtype.bits == 64 else "0x7E00" if dtype.name == "float16" else "0x7FC0")
-        if v in (float("inf"), float("-inf")):
-            pos = v > 0
-            table = {"float32": ("0x7F800000", "0xFF800000"), "float64": ("0x7FF0000000000000", "0xFFF0000000000000"),
-                     "float16": ("0x7C00", "0xFC00"), "bfloat16": ("0x7F80", "0xFF80")}
-            return table[dtype.name][0 if pos else 1]
-        return repr(v)
-    return str(int(value))
+    if not dtype.is_float:
+        return str(int(value))
+    with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as NumPy and the eager route make it
+        x = np.asarray(value).astype(dtype.np)
+    if np.isfinite(x):
+        text = str(x.astype(np.float64).item() if dtype.bits == 64 else x)
+        if np.array(float(text)).astype(dtype.np).tobytes() == x.tobytes():
+            mantissa, e, exponent = text.partition("e")
+            return (mantissa if "." in mantissa else mantissa + ".0") + e + exponent
+    bits = x.view(f"u{dtype.bits // 8}").item()
+    return f"0x{bits:0{dtype.bits // 4}X}"
 
 
 class LoweringContext:
