@@ -21,6 +21,7 @@ def _shape(shape):
 
 
 def full(shape, fill_value, dtype=None):
+    fill_value = dt.python_scalar(fill_value)
     if dtype is None:
         dtype = dt.bool_ if isinstance(fill_value, bool) else dt.default_int if isinstance(fill_value, int) else dt.default_float
     shape = _shape((shape,) if isinstance(shape, (tuple, list)) else (shape,))
@@ -44,6 +45,7 @@ def zeros_like(x, dtype=None):
 
 
 def full_like(x, fill_value, dtype=None):
+    fill_value = dt.python_scalar(fill_value)
     return lax.full(shape=tuple(x.shape), value=fill_value, dtype=dt.dtype(dtype or x.dtype))
 
 

@@ -58,7 +58,8 @@ def expand(x, *shape):
 
 
 def _operands(op, *xs, dtype=None):
-    """Tensors broadcast to one shape and promoted to one dtype; Python scalars are weakly typed."""
+    """Tensors broadcast to one shape and promoted to one dtype; Python and NumPy scalars are weakly typed."""
+    xs = [dt.python_scalar(x) for x in xs]
     for x in xs:
         if not (_is_array(x) or isinstance(x, np.ndarray)):
             _check_scalar(op, x)
@@ -91,6 +92,7 @@ def _operands(op, *xs, dtype=None):
 def _check_scalar(op, x):
     if not isinstance(x, (bool, int, float)):
         raise DTypeError(f"{op}: unsupported operand type {type(x).__name__}")
+    return x
 
 
 def _binary(op, name=None):
@@ -151,6 +153,7 @@ def fmod(x, y):
 
 
 def pow(x, y):
+    x, y = dt.python_scalar(x), dt.python_scalar(y)
     if not _is_array(y) and isinstance(y, (int, float)) and _is_array(x):
         if y == 2:
             return mul(x, x)
@@ -831,8 +834,7 @@ def pad(x, pad, value=0, mode="constant"):
             raise ShapeError(f"pad: value must be a scalar, got {value.aval.str_short()}")
         v = astype(reshape(value), x.dtype)
     else:
-        _check_scalar("pad", value)
-        v = lax.full(shape=(), value=value, dtype=x.dtype)
+        v = lax.full(shape=(), value=_check_scalar("pad", dt.python_scalar(value)), dtype=x.dtype)
     out = [lo + hi + n for lo, hi, n in zip(low, high, x.shape)]
     if any(n < 0 for n in out):
         raise ShapeError(f"pad: padding {pad} of a tensor of shape {tuple(x.shape)} gives a negative size")

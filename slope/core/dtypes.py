@@ -106,6 +106,19 @@ def promote(a: DType, b: DType) -> DType:
     return dtype(np.promote_types(a.np, b.np))
 
 
+def python_scalar(value):
+    """A NumPy scalar (`np.float32(0.5)`, `np.int64(2)`, `np.bool_`) as the Python scalar of its
+    kind: operands and fill values take them as PyTorch does, weakly typed like `0.5`, `2`, `True`.
+    Anything else is returned unchanged."""
+    if isinstance(value, np.generic) and value.ndim == 0:
+        kind = value.dtype.kind
+        if kind in "biuf":
+            return value.item()
+        if _BF16 is not None and value.dtype == _BF16:
+            return float(value)
+    return value
+
+
 def scalar_dtype(value, other: DType) -> DType:
     """dtype a Python scalar takes next to a tensor of dtype `other` (scalars are weakly typed)."""
     if isinstance(value, bool):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from slope.core import trace as _trace
+from slope.core.dtypes import python_scalar
 from slope.core.methods import TensorMethods
 
 _SCALARS = (bool, int, float)
@@ -147,7 +148,10 @@ def _make_binary(dunder, prim, reflected=False, float_only=False):
                         entries[key] = e
                 if e:
                     return Tensor(e[0].call2(self._buf, other._buf), e[1])
-            elif cls is float or cls is int or cls is bool:
+            if isinstance(other, np.generic):  # np.float32(0.5) acts as 0.5 (dtypes.python_scalar)
+                other = python_scalar(other)
+                cls = other.__class__
+            if cls is float or cls is int or cls is bool:
                 key = (self.aval, cls)
                 e = entries.get(key)
                 if e is None:
@@ -162,7 +166,8 @@ def _make_binary(dunder, prim, reflected=False, float_only=False):
                     sb = scalars.get(other)
                     if sb is None:
                         try:
-                            sb = _runtime.to_device(np.full((), other, dtype=self.aval.dtype.np))
+                            with np.errstate(over="ignore"):  # 1e10 in float16 is inf, as on the general route
+                                sb = _runtime.to_device(np.full((), other, dtype=self.aval.dtype.np))
                         except Exception:
                             return slow(self, other)  # e.g. an int too big for the dtype: same error as ops
                         # 0.0 and -0.0 are equal keys but different values; NaN never matches

@@ -66,6 +66,17 @@ class Tensor(TensorMethods):
 
     __str__ = __repr__
 
+    def __format__(self, spec):
+        """`f"{loss:.4f}"` formats a 0-d tensor as its Python number (as PyTorch and JAX do)."""
+        if not spec:
+            return repr(self)
+        if self.aval.ndim:
+            from slope.errors import ShapeError
+
+            raise ShapeError(f"format: {spec!r} needs a 0-d tensor, got shape {self.aval.shape} "
+                             "(only 0-d tensors format as numbers; use .item() or .numpy())")
+        return format(self.item(), spec)
+
     def __reduce__(self):
         return (tensor, (self.numpy(),))
 
