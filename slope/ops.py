@@ -3,6 +3,7 @@ built from primitives. Tensor methods and operators call these."""
 from __future__ import annotations
 
 import builtins
+import collections as _collections
 import math
 
 import numpy as np
@@ -95,12 +96,22 @@ def _check_scalar(op, x):
     return x
 
 
-def _binary(op, name=None):
-    def f(x, y):
-        return op(*_operands(name or op.__name__, x, y))
+def _binary(op, name=None, on_bool=None):
+    """A broadcasting, promoting binary op; `on_bool` is the primitive for two bool operands
+    (PyTorch: bool + bool is logical or, bool * bool logical and)."""
+    name = name or getattr(op, "__name__", "op")
 
-    f.__name__ = name or getattr(op, "__name__", "op")
+    def f(x, y):
+        x, y = _operands(name, x, y)
+        return (on_bool or op)(x, y) if x.dtype.is_bool else op(x, y)
+
+    f.__name__ = name
     return f
+
+
+def _no_bool_sub(x, y):
+    raise DTypeError(f"sub: subtracting bool tensors is not supported ({describe([x.aval, y.aval])}); "
+                     "use logical_xor or ~ (as in PyTorch)")
 
 
 def _float_operands(op, *xs):
@@ -111,9 +122,9 @@ def _float_operands(op, *xs):
     return xs
 
 
-add = _binary(lax.add, "add")
-sub = _binary(lax.sub, "sub")
-mul = _binary(lax.mul, "mul")
+add = _binary(lax.add, "add", on_bool=lax.or_)
+sub = _binary(lax.sub, "sub", on_bool=_no_bool_sub)
+mul = _binary(lax.mul, "mul", on_bool=lax.and_)
 maximum = _binary(lax.maximum, "maximum")
 minimum = _binary(lax.minimum, "minimum")
 eq = _binary(lax.eq, "eq")
@@ -210,6 +221,7 @@ def _unary_float(prim):
 
 exp, log, sin, cos, tan, tanh = map(_unary_float, (lax.exp, lax.log, lax.sin, lax.cos, lax.tan, lax.tanh))
 sqrt, rsqrt, expm1, log1p, sigmoid = map(_unary_float, (lax.sqrt, lax.rsqrt, lax.expm1, lax.log1p, lax.logistic))
+erf = _unary_float(lax.erf)
 
 
 def neg(x):
@@ -365,8 +377,8 @@ def _reduce(prim, op):
 
 
 sum = _reduce(lax.reduce_sum, "sum")
-max = _reduce(lax.reduce_max, "max")
-min = _reduce(lax.reduce_min, "min")
+amax = _reduce(lax.reduce_max, "amax")
+amin = _reduce(lax.reduce_min, "amin")
 prod = _reduce(lax.reduce_prod, "prod")
 
 
@@ -393,14 +405,14 @@ def std(x, dim=None, keepdim=False, correction=1):
 
 def logsumexp(x, dim=None, keepdim=False):
     x = _arr(x)
-    m = stop_gradient(max(x, dim, keepdim=True))
+    m = stop_gradient(amax(x, dim, keepdim=True))
     y = add(log(sum(exp(sub(x, m)), dim, keepdim=True)), m)
     return y if keepdim else squeeze(y, _axes("logsumexp", dim, x.ndim)) if x.ndim else y
 
 
 def softmax(x, dim=-1):
     x = _arr(x)
-    e = exp(sub(x, stop_gradient(max(x, dim, keepdim=True))))
+    e = exp(sub(x, stop_gradient(amax(x, dim, keepdim=True))))
     return div(e, sum(e, dim, keepdim=True))
 
 
@@ -451,7 +463,6 @@ def outer(x, y):
 
 # ================================================================ arg-reductions, scans, sorting, convolution
 # (primitives in slope/primitives/scan.py, sort.py, conv.py; PyTorch semantics; indices are int32)
-import collections as _collections  # noqa: E402
 
 _Sorted = _collections.namedtuple("sort", ["values", "indices"])
 
@@ -477,6 +488,50 @@ def _arg_reduce(prim, name):
 
 argmax = _arg_reduce(lax.argmax, "argmax")
 argmin = _arg_reduce(lax.argmin, "argmin")
+
+
+def _extreme(name, values_of, index_of, elementwise):
+    """torch.max / torch.min: the extreme of all elements; with an int dim, the named pair
+    (values, indices) along it; with a tensor as second argument, the elementwise extreme."""
+    pair = _collections.namedtuple(name, ["values", "indices"])
+
+    def f(x, dim=None, keepdim=False):
+        if _is_array(dim) or isinstance(dim, np.ndarray):
+            return elementwise(x, dim)
+        x = _arr(x)
+        if dim is None:
+            return values_of(x)
+        if not (isinstance(dim, (int, np.integer)) and not isinstance(dim, bool)):
+            raise ShapeError(f"{name}: dim must be an int (the result is (values, indices) along it), got {dim!r}; "
+                             f"a{name} reduces over several dims")
+        keys = astype(x, dt.int32) if x.dtype.is_bool else x
+        return pair(values_of(x, dim, keepdim), index_of(keys, dim, keepdim))
+
+    f.__name__ = name
+    f.__doc__ = (f"{name}(x): the {name}imum of all elements; {name}(x, dim, keepdim=False): (values, indices) "
+                 f"along dim, the index of the first {name}imum (NaN wins); {name}(x, other): elementwise.")
+    return f
+
+
+max = _extreme("max", amax, argmax, maximum)
+min = _extreme("min", amin, argmin, minimum)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    """(values, indices) of the k largest (or smallest) elements along dim, in sorted order; ties keep
+    the earlier index first, NaN counts as the largest (torch.topk)."""
+    x = _arr(x)
+    d = _dim("topk", dim, _py_max(x.ndim, 1))
+    n = x.shape[d] if x.ndim else 1
+    if not (isinstance(k, (int, np.integer)) and 0 <= k <= n):
+        raise ShapeError(f"topk: k must be an int in [0, {n}] for {x.aval.str_short()} along dim {dim}, got {k!r}")
+    values, indices = sort(x, d, descending=largest) if x.ndim else sort(x)
+    if x.ndim:
+        values, indices = narrow(values, d, 0, k), narrow(indices, d, 0, k)
+    return _TopK(values, indices)
+
+
+_TopK = _collections.namedtuple("topk", ["values", "indices"])
 
 
 def _scan_op(prim, name, int_result):

@@ -163,3 +163,70 @@ def test_methods_work_under_transforms(x):
                    for e in np.eye(x.size)]).reshape(x.shape)
     np.testing.assert_allclose(np.asarray(g64), fd, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(out.numpy(), np.sort(x, -1))
+
+
+def test_max_min_with_dim_return_values_and_indices(x):
+    """Regression: x.max(1)[0] was the max of row 0 and `v, i = x.max(dim=1)` unpacked two rows."""
+    t = slope.tensor(x)
+    v, i = t.max(dim=1)  # eagerly
+    assert_close(v, x.max(1))
+    np.testing.assert_array_equal(i.numpy(), x.argmax(1))
+    assert_close(t.max(1)[0], x.max(1))
+    tied = slope.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+
+    def staged(t, tied):
+        return (t.max(1).values, t.max(1).indices, t.min(0, keepdim=True), slope.max(t, 0.25 * t), slope.min(t, t.T.T * 2),
+                tied.max(1).indices, tied.min(1).indices, t.max(), slope.min(t))
+
+    mx, ix, (mn, imn), emax, emin, tie_max, tie_min, all_max, all_min = slope.jit(staged)(t, tied)
+    assert_close(mx, x.max(1))
+    np.testing.assert_array_equal(ix.numpy(), x.argmax(1))
+    assert_close(mn, x.min(0, keepdims=True))
+    np.testing.assert_array_equal(imn.numpy(), x.argmin(0)[None])
+    assert_close(emax, np.maximum(x, 0.25 * x))
+    assert_close(emin, np.minimum(x, 2 * x))
+    np.testing.assert_array_equal(tie_max.numpy(), [1, 0])  # the first maximum, as torch on CPU
+    np.testing.assert_array_equal(tie_min.numpy(), [0, 2])
+    assert_close(all_max, x.max())
+    assert_close(all_min, x.min())
+    g = slope.grad(lambda t: t.max(1).values.sum())(t)
+    np.testing.assert_array_equal(g.numpy(), np.eye(5, dtype=np.float32)[x.argmax(1)])
+    with pytest.raises(slope.ShapeError, match="max: dim must be an int"):
+        t.max(dim=(0, 1))
+    assert_close(t.amax((0, 1)), x.max())
+
+
+def test_topk(x):
+    t = slope.tensor(x)
+    top = t.topk(2)  # eagerly
+    np.testing.assert_array_equal(top.indices.numpy(), np.argsort(-x, -1, kind="stable")[:, :2])
+    assert_close(top.values, -np.sort(-x, -1)[:, :2])
+    low_v, low_i = slope.jit(lambda t: t.topk(3, dim=0, largest=False))(t)
+    np.testing.assert_array_equal(low_i.numpy(), np.argsort(x, 0, kind="stable"))
+    assert_close(low_v, np.sort(x, 0))
+    with pytest.raises(slope.ShapeError, match=r"topk: k must be an int in \[0, 5\]"):
+        t.topk(6)
+
+
+def test_bool_arithmetic_follows_pytorch():
+    """bool + bool is logical or, bool * bool logical and, bool - bool an error; an int scalar
+    next to a bool tensor makes an int tensor (PyTorch's rules)."""
+    a, b = slope.tensor([True, False, True, False]), slope.tensor([True, True, False, False])
+    s, p, two, s_jit = a + b, a * b, a * 2, slope.jit(lambda a, b: [a + b, a * b, a + True, 2 * a])(a, b)
+    assert s.dtype is slope.bool_ and s.tolist() == [True, True, True, False]
+    assert p.dtype is slope.bool_ and p.tolist() == [True, False, False, False]
+    assert two.dtype is slope.int32 and two.tolist() == [2, 0, 2, 0]
+    assert [v.tolist() for v in s_jit] == [[True, True, True, False], [True, False, False, False],
+                                           [True, True, True, True], [2, 0, 2, 0]]
+    with pytest.raises(slope.DTypeError, match="sub: subtracting bool tensors is not supported"):
+        a - b
+
+
+def test_erf_method_and_function(x):
+    from math import erf
+
+    expected = np.vectorize(erf)(x.astype(np.float64))
+    t = slope.tensor(x)
+    assert_close(t.erf(), expected, rtol=1e-5, atol=1e-6)
+    assert_close(slope.jit(slope.erf)(t), expected, rtol=1e-5, atol=1e-6)
+    assert_close(slope.erf(slope.tensor([0, 1])), [0.0, erf(1.0)])  # integers compute in float32

@@ -104,6 +104,26 @@ def test_grad_and_value_and_grad():
     assert_close(aux, 3.0)
 
 
+def test_one_element_argnums_tuple_gives_the_bare_gradient():
+    """slope's tutorial convention (the original slope's; JAX returns a 1-tuple): argnums=(1,) and
+    argnums=1 give the same bare gradient, two or more argnums give a tuple."""
+    f3 = lambda x, w, y: ((x @ w - y) ** 2).mean()  # noqa: E731
+    x, w, y = slope.tensor([[1.0, 2.0], [3.0, 4.0]]), slope.tensor([[0.5], [-1.0]]), slope.tensor([[1.0], [0.0]])
+    expected = 2 * np.array([[1.0, 2.0], [3.0, 4.0]]).T @ (np.array([[-2.5], [-2.5]])) / 2
+    for vg in (slope.value_and_grad(f3, argnums=(1,)), slope.jit(slope.value_and_grad(f3, argnums=(1,))),
+               slope.value_and_grad(f3, argnums=1)):
+        loss, gw = vg(x, w, y)
+        assert isinstance(gw, slope.Tensor) and gw.shape == (2, 1)
+        assert_close(gw, expected)
+        assert_close(loss, 6.25)
+    assert isinstance(slope.grad(f3, argnums=(1,))(x, w, y), slope.Tensor)
+    gx, gy = slope.grad(f3, argnums=(0, 2))(x, w, y)
+    assert gx.shape == (2, 2) and gy.shape == (2, 1)
+    gp = slope.grad(lambda p: (p[0] * p[1]).sum(), argnums=(0,))([slope.ones(2), slope.tensor([2.0, 3.0])])
+    assert isinstance(gp, list) and len(gp) == 2  # the pytree's gradient itself, not wrapped
+    assert_close(gp[0], [2.0, 3.0])
+
+
 def test_grad_pytree_params():
     Params = namedtuple("Params", ["w", "b"])
 

@@ -123,8 +123,8 @@ def scalar_dtype(value, other: DType) -> DType:
     """dtype a Python scalar takes next to a tensor of dtype `other` (scalars are weakly typed)."""
     if isinstance(value, bool):
         return other
-    if isinstance(value, int):
-        return other
+    if isinstance(value, int):  # an int next to a bool tensor is an int (PyTorch: bool * 2 -> integer)
+        return default_int if other.is_bool else other
     if isinstance(value, float):
         return other if other.is_float else default_float
     from slope.errors import DTypeError

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from slope.core import trace as _trace
+from slope.core import jitlog, trace as _trace
+from slope.core.aval import Aval
 from slope.core.dtypes import python_scalar
 from slope.core.methods import TensorMethods
 
@@ -48,55 +49,32 @@ def _eager_exe(spec, in_avals):
     return exe
 
 
-def _scalar_exe(spec, aval, reflected):
-    """main(x: aval, s: 0-d) = spec(x, broadcast(s)) (or spec(broadcast(s), x) when reflected)."""
-    from slope.backends.iree.compile import compile_module
-    from slope.backends.iree.lowering import module_text
-    from slope.core.aval import Aval
-
-    scalar = Aval((), aval.dtype)
-    out_avals = spec.abstract_eval(aval, aval)
-
-    def body(ctx, args):
-        b = ctx.generic("stablehlo.broadcast_in_dim", [args[1]], [scalar], [aval], "broadcast_dimensions = array<i64>")
-        operands = [b, args[0]] if reflected else [args[0], b]
-        return spec.lower(ctx, operands, [aval, aval], out_avals)
-
-    text = module_text([aval, scalar], out_avals, body)
-    return compile_module(text, f"{spec.name}_scalar", [aval, scalar], out_avals)
-
-
-def _broadcast_exe(spec, aval, other_aval, reflected):
+def _broadcast_exe(spec, aval, other_aval, reflected, kind):
     """main(x: aval, y: other_aval) = spec(broadcast(x), broadcast(y)) with NumPy broadcasting,
-    exactly the broadcast_in_dim ops.broadcast_to would bind (operands swapped when reflected)."""
+    exactly the broadcast_in_dim ops.broadcast_to would bind (operands swapped when reflected);
+    `y` 0-d is the `x op scalar` case. Lowered as that Program, so LOG_JIT prints it as slope IR."""
     from slope.backends.iree.compile import compile_module
-    from slope.backends.iree.lowering import module_text
-    from slope.core.aval import Aval
+    from slope.backends.iree.lowering import lower_program
+    from slope.core.program import Eqn, Program, Var, print_program
     from slope.ops import broadcast_shapes
 
     shape = broadcast_shapes(aval.shape, other_aval.shape)
-    out = Aval(shape, aval.dtype)
-    out_avals = spec.abstract_eval(out, out)
-
-    def bcast(ctx, name, a):
-        if a.shape == shape:
-            return name
-        dims = ", ".join(str(d) for d in range(len(shape) - a.ndim, len(shape)))
-        return ctx.generic("stablehlo.broadcast_in_dim", [name], [a], [out],
-                           f"broadcast_dimensions = array<i64{': ' + dims if dims else ''}>")
-
-    def body(ctx, args):
-        x, y = bcast(ctx, args[0], aval), bcast(ctx, args[1], other_aval)
-        return spec.lower(ctx, [y, x] if reflected else [x, y], [out, out], out_avals)
-
-    text = module_text([aval, other_aval], out_avals, body)
-    return compile_module(text, f"{spec.name}_broadcast", [aval, other_aval], out_avals)
-
-
-def _logging() -> bool:
-    from slope.transforms.jit import log_enabled
-
-    return log_enabled()
+    ins = [Var(aval), Var(other_aval)]
+    eqns, operands = [], []
+    for v in ins:
+        if v.aval.shape != shape:
+            b = Var(Aval(shape, v.aval.dtype))
+            lead = len(shape) - v.aval.ndim
+            params = {"shape": shape, "broadcast_dimensions": tuple(range(lead, len(shape)))}
+            eqns.append(Eqn(_spec("broadcast_in_dim"), [v], params, [b]))
+            v = b
+        operands.append(v)
+    operands = operands[::-1] if reflected else operands
+    outs = [Var(a) for a in spec.abstract_eval(*[v.aval for v in operands])]
+    eqns.append(Eqn(spec, operands, {}, outs))
+    program = Program(ins, eqns, outs, f"{spec.name}_{kind}")
+    return compile_module(lower_program(program), program.name, program.in_avals, program.out_avals,
+                          print_program(program))
 
 
 def _weak_dtype_kept(value, dtype) -> bool:
@@ -115,20 +93,16 @@ def _make_binary(dunder, prim, reflected=False, float_only=False):
             return _INELIGIBLE
         if not _weak_dtype_kept(value, aval.dtype):
             return _INELIGIBLE
-        if _logging():  # LOG_JIT shows the primitives ops really binds (`full` + op), not a fused module
-            return None
-        exe = _scalar_exe(_spec(prim), aval, reflected)
+        exe = _broadcast_exe(_spec(prim), aval, Aval((), aval.dtype), reflected, "scalar")
         return (exe, exe.out_avals[0], {})
 
     def build_tensor(aval, other_aval):
         if float_only and not aval.dtype.is_float:
             return _INELIGIBLE
-        if other_aval != aval and _logging():
-            return None
         if other_aval == aval and not reflected:
             exe = _eager_exe(_spec(prim), (aval, aval))
         elif other_aval.dtype is aval.dtype:
-            exe = _broadcast_exe(_spec(prim), aval, other_aval, reflected)
+            exe = _broadcast_exe(_spec(prim), aval, other_aval, reflected, "broadcast")
         else:
             return _INELIGIBLE  # dtype promotion: leave it to ops
         return (exe, exe.out_avals[0])
@@ -168,6 +142,9 @@ def _make_binary(dunder, prim, reflected=False, float_only=False):
                         try:
                             with np.errstate(over="ignore"):  # 1e10 in float16 is inf, as on the general route
                                 sb = _runtime.to_device(np.full((), other, dtype=self.aval.dtype.np))
+                            if jitlog.enabled():
+                                jitlog.host(f"scalar {other!r}", [Aval((), self.aval.dtype)],
+                                            f"NumPy on the host: operand of {exe.name}")
                         except Exception:
                             return slow(self, other)  # e.g. an int too big for the dtype: same error as ops
                         # 0.0 and -0.0 are equal keys but different values; NaN never matches

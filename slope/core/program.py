@@ -41,7 +41,7 @@ class Program:
     __str__ = __repr__
 
 
-def _fmt_param(v):
+def format_param(v):
     if isinstance(v, Program):
         return "{\n" + "\n".join("        " + ln for ln in print_program(v).splitlines()) + "\n    }"
     if hasattr(v, "short") and hasattr(v, "mlir"):
@@ -61,7 +61,7 @@ def print_program(p: Program) -> str:
     sig = ", ".join(map(repr, p.in_avals)) + " -> " + ", ".join(map(repr, p.out_avals))
     lines = [f"def {p.name}({ins}): # {sig}"]
     for e in p.eqns:
-        args = [name(v) for v in e.inputs] + [f"{k}={_fmt_param(v)}" for k, v in e.params.items()]
+        args = [name(v) for v in e.inputs] + [f"{k}={format_param(v)}" for k, v in e.params.items()]
         lhs = ", ".join(name(v) for v in e.outs)
         types = ", ".join(repr(v.aval) for v in e.outs)
         lines.append(f"    {lhs} = slope.{e.spec.name}({', '.join(args)}) # {types}")

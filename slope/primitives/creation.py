@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from slope import reference as ref
-from slope.core import dtypes as dt
+from slope.core import dtypes as dt, jitlog
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
 from slope.primitives.spec import ErrorInput, Spec, register
@@ -125,6 +125,9 @@ def _full_impl(*, shape, value, dtype):
 
         arr = np.full(shape, value, dtype=dtype.np)
         t = Tensor(runtime.to_device(arr), Aval(shape, dtype))
+        if jitlog.enabled():
+            jitlog.host(f"full(shape={shape}, value={value!r}, dtype={dtype.name})", [t.aval],
+                        "NumPy on the host, no IREE program")
         if arr.size <= 64 and len(_small_constants) < 4096:  # tensors are immutable: share small ones
             _small_constants[key] = t
     return [t]

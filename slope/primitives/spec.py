@@ -68,17 +68,19 @@ class Spec:
     def _compile_eager(self, in_avals, params):
         from slope.backends.iree.compile import compile_module
         from slope.backends.iree.lowering import lower_primitive
+        from slope.core.program import Eqn, Program, Var, print_program
 
         out_avals = self.abstract_eval(*in_avals, **params)
         text = lower_primitive(self, list(in_avals), out_avals, params)
-        from slope.transforms.jit import log_enabled
+        ins, outs = [Var(a) for a in in_avals], [Var(a) for a in out_avals]
+        ir = print_program(Program(ins, [Eqn(self, ins, params, outs)], outs, self.name))
+        return compile_module(text, self.name + _params_text(params), in_avals, out_avals, ir)
 
-        if log_enabled():
-            from slope.core.program import Eqn, Program, Var, print_program
 
-            ins, outs = [Var(a) for a in in_avals], [Var(a) for a in out_avals]
-            print(f"{print_program(Program(ins, [Eqn(self, ins, params, outs)], outs, self.name))}\n{text}", flush=True)
-        return compile_module(text, self.name, in_avals, out_avals)
+def _params_text(params) -> str:
+    from slope.core.program import format_param
+
+    return f"({', '.join(f'{k}={format_param(v)}' for k, v in params.items())})" if params else ""
 
 
 @dataclass

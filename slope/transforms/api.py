@@ -124,7 +124,10 @@ def _argnums_tuple(argnums, nargs, name):
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
-    """Function returning (f(*args), gradient w.r.t. args[argnums]); f must return a float scalar."""
+    """Function returning (f(*args), gradient w.r.t. args[argnums]); f must return a float scalar.
+
+    argnums is an int or a tuple of ints; the gradient is a tuple only for two or more of them
+    (`argnums=(1,)` gives the bare gradient of argument 1, unlike JAX's 1-tuple)."""
     name = f"value_and_grad({getattr(f, '__name__', 'f')})"
 
     @_wraps(f)
@@ -157,7 +160,9 @@ def value_and_grad(f, argnums=0, has_aux=False):
         else:
             value, f_vjp = res
         grads = f_vjp(_ones_like(value))
-        g = grads[0] if isinstance(argnums, int) else tuple(grads)
+        # A one-element argnums tuple gives the bare gradient, as the original slope did (JAX gives a
+        # 1-tuple); see the README's tutorial. Two or more give a tuple.
+        g = grads[0] if len(nums) == 1 else tuple(grads)
         return ((value, aux), g) if has_aux else (value, g)
 
     return vg

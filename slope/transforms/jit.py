@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 
 from slope.core.aval import Aval
 from slope.core.program import Program, eval_program, print_program
@@ -22,10 +21,6 @@ from slope.transforms.staging import make_program
 # ---------------------------------------------------------------- compiling a program
 
 
-def log_enabled():
-    return os.environ.get("LOG_JIT", "") not in ("", "0")
-
-
 def compile_program(program: Program):
     """The IREE executable for a program (compiled once; cached on the program and on disk)."""
     exe = program._executable
@@ -33,10 +28,8 @@ def compile_program(program: Program):
         from slope.backends.iree.compile import compile_module
         from slope.backends.iree.lowering import lower_program
 
-        text = lower_program(program)
-        if log_enabled():
-            print(f"{print_program(program)}\n{text}", flush=True)
-        exe = program._executable = compile_module(text, f"jit({program.name})", program.in_avals, program.out_avals)
+        exe = program._executable = compile_module(lower_program(program), f"jit({program.name})", program.in_avals,
+                                                   program.out_avals, print_program(program))
     return exe
 
 

@@ -18,8 +18,10 @@ import os
 import re
 import tempfile
 import threading
+import time
 
 from slope.backends.iree.runtime import Executable, LoadedModule
+from slope.core import jitlog
 from slope.errors import BackendError
 
 # --iree-opt-const-eval=false: IREE otherwise JIT-compiles a second module to precompute constant
@@ -201,14 +203,14 @@ def _paths(key):
 
 
 def _cached(text: str, name: str, in_avals, out_avals, flags, key):
-    """The executable from the memory or disk cache, or None."""
+    """(executable, where it came from) from the memory or disk cache, or (None, None)."""
     exe = _memory.get(key)
     if exe is not None:
         stats["memory_hits"] += 1
-        return exe
+        return exe, "memory cache"
     path, ref = _paths(key)
     if path is None:
-        return None
+        return None, None
     system_linked = _system_linked(flags)
     vmfb = _read_disk(path)
     if vmfb is not None:
@@ -218,10 +220,11 @@ def _cached(text: str, name: str, in_avals, out_avals, flags, key):
             exe = None  # corrupt entry: treat as a miss
     if exe is None:
         exe = _from_shared(ref, name, in_avals, out_avals, text, system_linked)
-    if exe is not None:
-        stats["disk_hits"] += 1
-        _memory[key] = exe
-    return exe
+    if exe is None:
+        return None, None
+    stats["disk_hits"] += 1
+    _memory[key] = exe
+    return exe, "disk cache"
 
 
 _shared: dict[str, LoadedModule] = {}
@@ -245,8 +248,9 @@ def _from_shared(ref, name, in_avals, out_avals, text, system_linked):
         return None  # stale or corrupt entry: a miss
 
 
-def compile_module(text: str, name: str, in_avals, out_avals) -> Executable:
-    """Compile (or fetch from cache) a module whose entry point is @main."""
+def compile_module(text: str, name: str, in_avals, out_avals, ir: str = "") -> Executable:
+    """Compile (or fetch from cache) a module whose entry point is @main. `name` (with params) and
+    `ir` (the program as slope IR) say what it is, for errors and for LOG_JIT."""
     flags = flags_for(text)
     key = _key(text, flags)
     jobs = getattr(_collector, "jobs", None)
@@ -254,10 +258,15 @@ def compile_module(text: str, name: str, in_avals, out_avals) -> Executable:
         if key not in _memory and not any(p and os.path.exists(p) for p in _paths(key)):
             jobs.append((text, name, in_avals, out_avals))
         raise Deferred(name)
-    exe = _cached(text, name, in_avals, out_avals, flags, key)
+    exe, source = _cached(text, name, in_avals, out_avals, flags, key)
     if exe is None:
+        start = time.perf_counter()
         vmfb = _compile_and_store(text, name, flags, key)
+        source = f"compiled in {time.perf_counter() - start:.2f} s"
         exe = _memory[key] = Executable(vmfb, name, in_avals, out_avals, text, _system_linked(flags))
+    if jitlog.enabled():
+        jitlog.program(name, in_avals, out_avals, f"from the {source}" if source.endswith("cache") else source,
+                       ir, text)
     return exe
 
 
@@ -279,7 +288,7 @@ def compile_many(jobs, max_workers: int | None = None) -> list:
     for text, name, in_avals, out_avals in jobs:
         flags = flags_for(text)
         key = _key(text, flags)
-        if key not in misses and _cached(text, name, in_avals, out_avals, flags, key) is None:
+        if key not in misses and _cached(text, name, in_avals, out_avals, flags, key)[0] is None:
             misses[key] = ((text, name, in_avals, out_avals), flags)
     groups: dict[tuple, list] = {}
     for key, (job, flags) in misses.items():
