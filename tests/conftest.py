@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from testutil import assert_close  # noqa: F401  (kept importable from conftest too)
@@ -13,3 +15,43 @@ def rng():
 @pytest.fixture(autouse=True)
 def _fresh_seed():
     slope.manual_seed(0)
+
+
+# The conformance matrix of the property suite (tests/properties), printed at the end of the
+# session. These hooks live here, not in tests/properties/conftest.py: under xdist the controller
+# loads only the conftests of the paths given on the command line and their parents, so they must
+# be here for `pytest -n auto tests` as well as `pytest -n auto tests/properties`.
+CELL_PREFIX = "test_conformance.py::test_cell["
+_outcomes: dict[tuple[str, str], str] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Collect cell outcomes; under xdist this runs in the controller with the workers' reports."""
+    if CELL_PREFIX not in report.nodeid:
+        return
+    name, column = report.nodeid.split("[", 1)[1].rstrip("]").rsplit("-", 1)
+    if report.skipped:
+        _outcomes[(name, column)] = "exempt"
+    elif report.failed:
+        _outcomes[(name, column)] = "fail"
+    elif report.when == "call":
+        _outcomes[(name, column)] = "pass"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _outcomes:
+        return
+    from slope.testing.matrix import SYMBOL
+    from slope.testing.primitive import COLUMNS
+
+    names = sorted({n for n, _ in _outcomes})
+    lines = ["| primitive | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    for n in names:
+        lines.append(f"| {n} | " + " | ".join(SYMBOL.get(_outcomes.get((n, c)), "-") for c in COLUMNS) + " |")
+    text = "\n".join(lines) + "\n"
+    terminalreporter.write_sep("=", "slope conformance matrix")
+    terminalreporter.write(text)
+    out = os.environ.get("SLOPE_MATRIX")
+    if out:
+        with open(out, "w") as f:
+            f.write(text)

@@ -467,7 +467,7 @@ def check_second_order(spec, ex: Example):
 
         gg = slope.grad(g, argnums=tuple(range(nd)))
         grads, hv = slope.jvp(gg, tuple(xs[i] for i in diff), tuple(ts))
-        return list(grads), list(hv)
+        return (list(grads), list(hv)) if nd > 1 else ([grads], [hv])  # one argnum: a bare gradient
 
     grads, hv = _jit(so_fn, f"second_order_{spec.name}")(*[_tensor(x) for x in ex.args],
                                                           *[_tensor(ex.tangents[i]) for i in diff],
