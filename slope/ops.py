@@ -86,6 +86,9 @@ def _operands(op, *xs, dtype=None):
             x = astype(_arr(x), dtype)
             out.append(broadcast_to(x, shape))
         else:
+            problem = dt.scalar_misfit(x, dtype)
+            if problem:
+                raise DTypeError(f"{op}: scalar operand {problem}")
             out.append(lax.full(shape=shape, value=x, dtype=dtype))
     return out
 

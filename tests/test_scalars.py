@@ -6,6 +6,7 @@ Regressions: `x * np.float32(0.5)`, `np.float32(0.5) * x`, `x + np.int32(1)`,
 `DTypeError: mul: unsupported operand type float32`; `f"{loss:.4f}"` raised TypeError."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import slope
 
@@ -79,3 +80,73 @@ def test_zero_d_tensor_formats_like_a_python_number():
     assert f"{loss}" == str(loss)
     with pytest.raises(slope.ShapeError, match=r"format: '.3f' needs a 0-d tensor, got shape \(2,\)"):
         f"{slope.ones(2):.3f}"
+
+
+def _any_scalar():
+    """Python floats and ints of any magnitude, bools, and NumPy scalars of every dtype (any bits)."""
+    np_scalar = st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.int32, np.int64, np.uint8,
+                                 np.uint32, np.uint64]).flatmap(
+        lambda t: st.integers(0, 2 ** (8 * np.dtype(t).itemsize) - 1).map(
+            lambda b: np.array(b, f"u{np.dtype(t).itemsize}").view(t)[()]))
+    return st.one_of(st.floats(), st.integers(-2**70, 2**70), st.integers(-10**400, 10**400), st.booleans(),
+                     np_scalar, st.sampled_from([np.bool_(True), np.bool_(False)]))
+
+
+def _expected_add(a, value):
+    """NumPy's a + value under slope's documented rule, or DTypeError: the scalar is weakly typed
+    (a float next to an int or bool tensor gives float32, an int next to a bool tensor int32),
+    floats beyond the dtype's range round to +-inf, integers must fit."""
+    v = value.item() if isinstance(value, np.generic) else value
+    if isinstance(v, bool) or a.dtype.kind == "f" or (isinstance(v, int) and a.dtype.kind in "iu"):
+        dtype = a.dtype
+    else:
+        dtype = np.dtype(np.float32) if isinstance(v, float) else np.dtype(np.int32)
+    if isinstance(v, int) and not isinstance(v, bool):
+        fits = (-1e308 < v < 1e308) if dtype.kind == "f" else np.iinfo(dtype).min <= v <= np.iinfo(dtype).max
+        if not fits:
+            return slope.DTypeError
+    if isinstance(v, float) and dtype.kind in "iub" and v != v:
+        return slope.DTypeError
+    with np.errstate(over="ignore", invalid="ignore"):
+        b = np.asarray(v).astype(dtype)
+        if dtype.kind == "b":
+            return a.astype(dtype) | b
+        return _flush_subnormals(a.astype(dtype) + _flush_subnormals(b))
+
+
+def _flush_subnormals(x):
+    """IREE's CPU arithmetic flushes subnormal inputs and results to zero (README; like XLA:CPU)."""
+    if x.dtype.kind != "f":
+        return x
+    tiny = np.finfo(x.dtype).tiny
+    return np.where(np.abs(x) < tiny, np.copysign(np.zeros_like(x), x), x)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int64", "uint8", "bool"])
+@settings(max_examples=3, deadline=None, derandomize=True)
+@given(values=st.lists(_any_scalar(), min_size=8, max_size=8))
+def test_any_scalar_is_an_operand_in_eager_and_jit(dtype, values):
+    """Every Python or NumPy scalar, of any magnitude, added to a tensor of each dtype: eager and
+    jit give NumPy's answer under the weak-typing rule, or both raise DTypeError naming `add`."""
+    a = np.array([0, 1, 3], dtype)
+    x = slope.tensor(a)
+    expected = [_expected_add(a, v) for v in values]
+    ok = [(v, e) for v, e in zip(values, expected) if e is not slope.DTypeError]
+    outs = slope.jit(lambda t: [t + v for v, _ in ok])(x)
+    for (v, e), out in zip(ok, outs):
+        for got in (out, x + v):
+            assert got.dtype.np == e.dtype, (v, got.dtype, e.dtype)
+            np.testing.assert_array_equal(got.numpy(), e, err_msg=repr(v))
+    for v in [v for v, e in zip(values, expected) if e is slope.DTypeError]:
+        with pytest.raises(slope.DTypeError, match="add: scalar operand"):
+            x + v
+        with pytest.raises(slope.DTypeError, match="add: scalar operand"):
+            slope.jit(lambda t: t + v)(x)
+
+
+def test_scalar_operand_errors_name_the_op():
+    x, xi = slope.tensor([1.0, 2.0]), slope.tensor([1, 2])
+    with pytest.raises(slope.DTypeError, match=r"add: scalar operand 100000000000\.\.\. \(401 digits\) is too large"):
+        x + 10**400
+    with pytest.raises(slope.DTypeError, match=r"mul: scalar operand 1099511627776 is out of range for int32"):
+        slope.jit(lambda t: t * np.int64(2**40))(xi)

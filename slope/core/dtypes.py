@@ -119,6 +119,26 @@ def python_scalar(value):
     return value
 
 
+def scalar_misfit(value, dtype: DType) -> str | None:
+    """Why the Python scalar `value` cannot be held by `dtype` (None if it can). Floats out of a
+    float dtype's range become +-inf, as in NumPy and PyTorch; integers must fit integer dtypes."""
+    import math
+
+    text = str(value) if len(str(value)) <= 30 else f"{str(value)[:12]}... ({len(str(value))} digits)"
+    if dtype.is_int and isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return f"cannot fill {dtype.name} with {value}"
+    if dtype.is_int and isinstance(value, int) and not isinstance(value, bool):
+        info = np.iinfo(dtype.np)
+        if not info.min <= value <= info.max:
+            return f"{text} is out of range for {dtype.name} [{info.min}, {info.max}]"
+    if dtype.is_float and isinstance(value, int) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:
+            return f"{text} is too large for any float dtype ({dtype.name})"
+    return None
+
+
 def scalar_dtype(value, other: DType) -> DType:
     """dtype a Python scalar takes next to a tensor of dtype `other` (scalars are weakly typed)."""
     if isinstance(value, bool):

@@ -20,14 +20,9 @@ def _full_rule(*, shape, value, dtype):
     _check_shape("full", shape)
     if not isinstance(value, (bool, int, float)):
         raise DTypeError(f"full: value must be a Python scalar, got {type(value).__name__}")
-    if dtype.is_int and isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        raise DTypeError(f"full: cannot fill {dtype.name} with {value}")
-    if dtype.is_int and isinstance(value, int) and not isinstance(value, bool):
-        import numpy as np
-
-        info = np.iinfo(dtype.np)
-        if not info.min <= value <= info.max:
-            raise DTypeError(f"full: {value} is out of range for {dtype.name} [{info.min}, {info.max}]")
+    problem = dt.scalar_misfit(value, dtype)
+    if problem:
+        raise DTypeError(f"full: {problem}")
     return [Aval(shape, dtype)]
 
 
