@@ -25,9 +25,6 @@ from slope.transforms.api import (  # noqa: F401
 )
 from slope.ops import *  # noqa: F401,F403
 from slope.ops import abs, max, min, pow, round, sum  # noqa: F401  (shadow builtins on purpose, like torch)
-from slope.creation import (  # noqa: F401
-    arange, eye, full, full_like, linspace, manual_seed, ones, ones_like, rand, randint, randn, zeros, zeros_like,
-)
 
 bool = bool_  # noqa: A001  slope.bool, like torch.bool
 stop_gradient = ops.stop_gradient  # noqa: F405

@@ -10,6 +10,9 @@ from slope.core import dtypes as dt
 from slope.core.tensor import tensor
 from slope.errors import ShapeError
 
+__all__ = ["arange", "eye", "full", "full_like", "linspace", "manual_seed", "ones", "ones_like", "rand", "randint",
+           "randn", "zeros", "zeros_like"]
+
 
 def _shape(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):

@@ -1,0 +1,206 @@
+"""Elementwise arithmetic, comparisons, logic and unary math with broadcasting and promotion
+(PyTorch semantics: integer division and math in float, bool + bool is or)."""
+from __future__ import annotations
+
+from slope import lax
+from slope.core import dtypes as dt
+from slope.errors import DTypeError, describe
+from slope.ops.promotion import (
+    as_array, astype, broadcast_shapes, broadcast_to, float_operands, is_array, operands, zeros_of,
+)
+
+__all__ = [
+    "add", "sub", "mul", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "atan2", "div",
+    "floor_divide", "remainder", "fmod", "pow", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "rsqrt", "expm1", "log1p", "sigmoid", "erf", "neg",
+    "abs", "sign", "floor", "ceil", "round", "clamp", "where", "stop_gradient",
+]
+
+
+def _binary(op, name=None, on_bool=None):
+    """A broadcasting, promoting binary op; `on_bool` is the primitive for two bool operands
+    (PyTorch: bool + bool is logical or, bool * bool logical and)."""
+    name = name or getattr(op, "__name__", "op")
+
+    def f(x, y):
+        x, y = operands(name, x, y)
+        return (on_bool or op)(x, y) if x.dtype.is_bool else op(x, y)
+
+    f.__name__ = name
+    return f
+
+
+def _no_bool_sub(x, y):
+    raise DTypeError(f"sub: subtracting bool tensors is not supported ({describe([x.aval, y.aval])}); "
+                     "use logical_xor or ~ (as in PyTorch)")
+
+
+add = _binary(lax.add, "add", on_bool=lax.or_)
+
+
+sub = _binary(lax.sub, "sub", on_bool=_no_bool_sub)
+
+
+mul = _binary(lax.mul, "mul", on_bool=lax.and_)
+
+
+maximum = _binary(lax.maximum, "maximum")
+
+
+minimum = _binary(lax.minimum, "minimum")
+
+
+eq = _binary(lax.eq, "eq")
+
+
+ne = _binary(lax.ne, "ne")
+
+
+lt = _binary(lax.lt, "lt")
+
+
+le = _binary(lax.le, "le")
+
+
+gt = _binary(lax.gt, "gt")
+
+
+ge = _binary(lax.ge, "ge")
+
+
+atan2 = lambda y, x: lax.atan2(*float_operands("atan2", y, x))  # noqa: E731
+
+
+def div(x, y):
+    """True division (integers are promoted to float, like PyTorch)."""
+    return lax.div(*float_operands("div", x, y))
+
+
+def floor_divide(x, y):
+    x, y = operands("floor_divide", x, y)
+    if x.dtype.is_float:
+        return lax.floor(lax.div(x, y))
+    q = lax.div(x, y)
+    fix = lax.and_(lax.ne(lax.rem(x, y), lax.full(shape=x.shape, value=0, dtype=x.dtype)),
+                   lax.ne(lax.lt(x, zeros_of(x)), lax.lt(y, zeros_of(y))))
+    return lax.select(fix, lax.sub(q, lax.full(shape=q.shape, value=1, dtype=q.dtype)), q)
+
+
+def remainder(x, y):
+    """Python-style modulo: result has the sign of y."""
+    x, y = operands("remainder", x, y)
+    r = lax.rem(x, y)
+    wrong = lax.and_(lax.ne(r, zeros_of(r)), lax.ne(lax.lt(r, zeros_of(r)), lax.lt(y, zeros_of(y))))
+    return lax.select(wrong, lax.add(r, y), r)
+
+
+def fmod(x, y):
+    return lax.rem(*operands("fmod", x, y))
+
+
+def pow(x, y):
+    x, y = dt.python_scalar(x), dt.python_scalar(y)
+    if not is_array(y) and isinstance(y, (int, float)) and is_array(x):
+        if y == 2:
+            return mul(x, x)
+        if isinstance(y, int) and not x.dtype.is_float:
+            return lax.pow(*operands("pow", x, y))
+    return lax.pow(*float_operands("pow", x, y) if not _int_pow(x, y) else operands("pow", x, y))
+
+
+def _int_pow(x, y):
+    dts = [v.dtype for v in (x, y) if is_array(v)]
+    return all(not d.is_float for d in dts) and not any(isinstance(v, float) for v in (x, y))
+
+
+def _logical(name, prim):
+    def f(x, y):
+        x, y = operands(name, x, y)
+        if x.dtype.is_float:
+            raise DTypeError(f"{name}: expected bool or integer operands, got {describe([x.aval, y.aval])}")
+        return prim(x, y)
+
+    f.__name__ = name
+    return f
+
+
+logical_and = _logical("logical_and", lax.and_)
+
+
+logical_or = _logical("logical_or", lax.or_)
+
+
+logical_xor = _logical("logical_xor", lax.xor)
+
+
+def logical_not(x):
+    x = as_array(x)
+    if x.dtype.is_float:
+        raise DTypeError(f"logical_not: expected a bool or integer operand, got {x.aval.str_short()}")
+    return lax.not_(x)
+
+
+def _unary_float(prim):
+    def f(x):
+        x = as_array(x)
+        if not x.dtype.is_float:
+            x = astype(x, dt.default_float)
+        return prim(x)
+
+    f.__name__ = prim.__name__ if hasattr(prim, "__name__") else "op"
+    return f
+
+
+exp, log, sin, cos, tan, tanh = map(_unary_float, (lax.exp, lax.log, lax.sin, lax.cos, lax.tan, lax.tanh))
+
+
+sqrt, rsqrt, expm1, log1p, sigmoid = map(_unary_float, (lax.sqrt, lax.rsqrt, lax.expm1, lax.log1p, lax.logistic))
+
+
+erf = _unary_float(lax.erf)
+
+
+def neg(x):
+    return lax.neg(as_array(x))
+
+
+def abs(x):
+    return lax.abs(as_array(x))
+
+
+def sign(x):
+    return lax.sign(as_array(x))
+
+
+def _rounding(prim):
+    def f(x):
+        x = as_array(x)
+        return x if not x.dtype.is_float else prim(x)
+
+    return f
+
+
+floor, ceil, round = _rounding(lax.floor), _rounding(lax.ceil), _rounding(lax.round)
+
+
+def clamp(x, min=None, max=None):
+    x = as_array(x)
+    if min is not None:
+        x = maximum(x, min)
+    if max is not None:
+        x = minimum(x, max)
+    return x
+
+
+def where(cond, x, y):
+    cond = as_array(cond)
+    if not cond.dtype.is_bool:
+        cond = astype(cond, dt.bool_)
+    x, y = operands("where", x, y)
+    shape = broadcast_shapes(cond.shape, x.shape, op="where")
+    return lax.select(broadcast_to(cond, shape), broadcast_to(x, shape), broadcast_to(y, shape))
+
+
+def stop_gradient(x):
+    x = as_array(x)
+    return lax.stop_gradient(x) if x.dtype.is_float else x

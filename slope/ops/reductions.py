@@ -1,0 +1,252 @@
+"""Reductions and scans along dims: sum/mean/var/std/prod, amax/amin, max/min with indices, argmax,
+logsumexp, cumulative ops, sort/argsort/topk (PyTorch names and return types)."""
+from __future__ import annotations
+
+import builtins
+import collections as _collections
+import math
+
+import numpy as np
+
+from slope import lax
+from slope.core import dtypes as dt
+from slope.errors import ShapeError
+from slope.ops.promotion import as_array, astype, is_array, normalize_axes, normalize_dim
+from slope.ops.arithmetic import add, div, exp, log, maximum, minimum, mul, sqrt, stop_gradient, sub
+from slope.ops.shape import narrow, reshape, squeeze, unsqueeze
+
+_py_max, _py_sum = builtins.max, builtins.sum
+
+__all__ = [
+    "sum", "amax", "amin", "prod", "mean", "var", "std", "logsumexp", "argmax", "argmin", "max", "min",
+    "topk", "cumsum", "cumprod", "cummax", "cummin", "sort", "argsort",
+]
+
+
+def _reduce(prim, op):
+    def f(x, dim=None, keepdim=False):
+        x = as_array(x)
+        axes = normalize_axes(op, dim, x.ndim)
+        if x.dtype.is_bool and op in ("sum", "prod"):
+            x = astype(x, dt.int32)
+        y = prim(x, axes=axes) if axes else x
+        if keepdim:
+            y = reshape(y, *[1 if i in axes else s for i, s in enumerate(x.shape)])
+        return y
+
+    f.__name__ = op
+    return f
+
+
+sum = _reduce(lax.reduce_sum, "sum")
+
+
+amax = _reduce(lax.reduce_max, "amax")
+
+
+amin = _reduce(lax.reduce_min, "amin")
+
+
+prod = _reduce(lax.reduce_prod, "prod")
+
+
+def mean(x, dim=None, keepdim=False):
+    x = as_array(x)
+    if not x.dtype.is_float:
+        x = astype(x, dt.default_float)
+    n = math.prod(x.shape[a] for a in normalize_axes("mean", dim, x.ndim))
+    return div(sum(x, dim, keepdim), n)
+
+
+def var(x, dim=None, keepdim=False, correction=1):
+    x = as_array(x)
+    if not x.dtype.is_float:
+        x = astype(x, dt.default_float)
+    n = math.prod(x.shape[a] for a in normalize_axes("var", dim, x.ndim))
+    centered = sub(x, mean(x, dim, keepdim=True))
+    return div(sum(mul(centered, centered), dim, keepdim), _py_max(n - correction, 0))
+
+
+def std(x, dim=None, keepdim=False, correction=1):
+    return sqrt(var(x, dim, keepdim, correction))
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    x = as_array(x)
+    m = stop_gradient(amax(x, dim, keepdim=True))
+    y = add(log(sum(exp(sub(x, m)), dim, keepdim=True)), m)
+    return y if keepdim else squeeze(y, normalize_axes("logsumexp", dim, x.ndim)) if x.ndim else y
+
+
+_Sorted = _collections.namedtuple("sort", ["values", "indices"])
+
+
+def _arg_reduce(prim, name):
+    def f(x, dim=None, keepdim=False):
+        x = as_array(x)
+        if dim is None:  # over all elements (row-major), like torch
+            flat = reshape(x, x.size) if x.ndim != 1 else x
+            out = prim(flat, axis=0, index_dtype=dt.default_int)
+            return reshape(out, *([1] * x.ndim)) if keepdim else out
+        if x.ndim == 0:
+            normalize_dim(name, dim, 0)
+            return lax.full(shape=(), value=0, dtype=dt.default_int)
+        d = normalize_dim(name, dim, x.ndim)
+        out = prim(x, axis=d, index_dtype=dt.default_int)
+        return unsqueeze(out, d) if keepdim else out
+
+    f.__name__ = name
+    f.__doc__ = f"Index of the first {name[3:]}imum along dim (over all elements when dim is None); NaN wins."
+    return f
+
+
+argmax = _arg_reduce(lax.argmax, "argmax")
+
+
+argmin = _arg_reduce(lax.argmin, "argmin")
+
+
+def _extreme(name, values_of, index_of, elementwise):
+    """torch.max / torch.min: the extreme of all elements; with an int dim, the named pair
+    (values, indices) along it; with a tensor as second argument, the elementwise extreme."""
+    pair = _collections.namedtuple(name, ["values", "indices"])
+
+    def f(x, dim=None, keepdim=False):
+        if is_array(dim) or isinstance(dim, np.ndarray):
+            return elementwise(x, dim)
+        x = as_array(x)
+        if dim is None:
+            return values_of(x)
+        if not (isinstance(dim, (int, np.integer)) and not isinstance(dim, bool)):
+            raise ShapeError(f"{name}: dim must be an int (the result is (values, indices) along it), got {dim!r}; "
+                             f"a{name} reduces over several dims")
+        keys = astype(x, dt.int32) if x.dtype.is_bool else x
+        return pair(values_of(x, dim, keepdim), index_of(keys, dim, keepdim))
+
+    f.__name__ = name
+    f.__doc__ = (f"{name}(x): the {name}imum of all elements; {name}(x, dim, keepdim=False): (values, indices) "
+                 f"along dim, the index of the first {name}imum (NaN wins); {name}(x, other): elementwise.")
+    return f
+
+
+max = _extreme("max", amax, argmax, maximum)
+
+
+min = _extreme("min", amin, argmin, minimum)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    """(values, indices) of the k largest (or smallest) elements along dim, in sorted order; ties keep
+    the earlier index first, NaN counts as the largest (torch.topk)."""
+    x = as_array(x)
+    d = normalize_dim("topk", dim, _py_max(x.ndim, 1))
+    n = x.shape[d] if x.ndim else 1
+    if not (isinstance(k, (int, np.integer)) and 0 <= k <= n):
+        raise ShapeError(f"topk: k must be an int in [0, {n}] for {x.aval.str_short()} along dim {dim}, got {k!r}")
+    values, indices = sort(x, d, descending=largest) if x.ndim else sort(x)
+    if x.ndim:
+        values, indices = narrow(values, d, 0, k), narrow(indices, d, 0, k)
+    return _TopK(values, indices)
+
+
+_TopK = _collections.namedtuple("topk", ["values", "indices"])
+
+
+def _scan_op(prim, name, int_result):
+    def f(x, dim, reverse=False):
+        x = as_array(x)
+        if x.dtype.is_bool and int_result:
+            x = astype(x, dt.default_int)
+        if x.ndim == 0:
+            normalize_dim(name, dim, 0)
+            return x
+        d = normalize_dim(name, dim, x.ndim)
+        return prim(x, axis=d, reverse=reverse)
+
+    f.__name__ = name
+    f.__doc__ = f"Inclusive running {name[3:]} along dim (reverse=True scans from the end)."
+    return f
+
+
+cumsum = _scan_op(lax.cumsum, "cumsum", True)
+
+
+cumprod = _scan_op(lax.cumprod, "cumprod", True)
+
+
+_cummax_values = _scan_op(lax.cummax, "cummax", False)
+
+
+_cummin_values = _scan_op(lax.cummin, "cummin", False)
+
+
+_CumMax = _collections.namedtuple("cummax", ["values", "indices"])
+
+
+_CumMin = _collections.namedtuple("cummin", ["values", "indices"])
+
+
+def _cum_extreme(name, values_fn, result):
+    def f(x, dim, reverse=False):
+        x = as_array(x)
+        values = values_fn(x, dim, reverse)
+        if x.ndim == 0:
+            return result(values, lax.full(shape=(), value=0, dtype=dt.default_int))
+        d = normalize_dim(name, dim, x.ndim)
+        shape, n = tuple(x.shape), x.shape[d]
+        idx = lax.iota(shape=shape, dimension=d, dtype=dt.default_int)
+        holds = lax.eq(x, values)
+        if x.dtype.is_float:  # a NaN takes over the running extreme: the latest NaN holds it
+            holds = lax.or_(holds, lax.ne(x, x))
+        if reverse:  # nearest holder at or after each position
+            pos = lax.cummin(lax.select(holds, idx, lax.full(shape=shape, value=n - 1, dtype=dt.default_int)),
+                             axis=d, reverse=True)
+        else:  # nearest holder at or before each position
+            pos = lax.cummax(lax.select(holds, idx, lax.full(shape=shape, value=0, dtype=dt.default_int)), axis=d)
+        return result(values, pos)
+
+    f.__name__ = name
+    f.__doc__ = (f"(values, indices) of the inclusive running {name[3:]} along dim (torch.{name}): on ties the index "
+                 f"is the latest one (in scan order), a NaN takes over from every number; reverse=True scans "
+                 f"from the end. The values are differentiable (the tangent of the element at `indices`).")
+    return f
+
+
+cummax = _cum_extreme("cummax", _cummax_values, _CumMax)
+
+
+cummin = _cum_extreme("cummin", _cummin_values, _CumMin)
+
+
+def _sort_keys(x, descending):
+    """Keys (and num_keys) that sort x in the requested order with one ascending stable sort."""
+    if not descending:
+        return [x]
+    if x.dtype.is_float:  # NaN first (torch treats NaN as the largest), then by -x
+        return [lax.eq(x, x), lax.neg(x)]
+    return [lax.not_(x)]  # bitwise not reverses the order of every integer type without overflow
+
+
+def sort(x, dim=-1, descending=False):
+    """(values, indices) of a stable sort along dim; NaN sorts as the largest value (last, or first if descending)."""
+    x = as_array(x)
+    if x.ndim == 0:
+        normalize_dim("sort", dim, 0)
+        return _Sorted(x, lax.full(shape=(), value=0, dtype=dt.default_int))
+    d = normalize_dim("sort", dim, x.ndim)
+    keys = _sort_keys(x, descending)
+    idx = lax.iota(shape=tuple(x.shape), dimension=d, dtype=dt.default_int)
+    outs = lax.sort(*keys, x, idx, dimension=d, num_keys=len(keys))
+    return _Sorted(outs[-2], outs[-1])
+
+
+def argsort(x, dim=-1, descending=False):
+    """Indices of a stable sort along dim (see sort)."""
+    x = as_array(x)
+    if x.ndim == 0:
+        normalize_dim("argsort", dim, 0)
+        return lax.full(shape=(), value=0, dtype=dt.default_int)
+    d = normalize_dim("argsort", dim, x.ndim)
+    if not descending:
+        return lax.argsort(x, dimension=d, index_dtype=dt.default_int)
+    return sort(x, d, descending=True).indices
