@@ -3,8 +3,11 @@
 A. A product of broadcasts (an outer-product dot_general, an expand then multiply) summed over two or
    more axes: IREE turns the fused multiply + add-reduction into a vector.contract it cannot build
    ("'vector.contract' op invalid accumulator/result vector shape"). slope sums one axis at a time.
+B. A conv whose windows leave part of the input (or of the high padding) unread, with one output
+   position: "'linalg.generic' op inferred input/output operand ... shape", even eagerly. slope cuts
+   the unread tail off first.
 
-docs/stablehlo-notes.md §0 (pitfall 17) lists it; §7 has the minimal StableHLO.
+docs/stablehlo-notes.md §0 (pitfalls 17-18) lists them; §7 and §12 have the minimal StableHLO.
 Each class is one program bilinear in (left args, right args), run in float32 and float64: eagerly,
 then in ONE slope.jit module: value, grad, vmap (all args batched; left args only) and grad of grad.
 The data are small integers, so every sum is exact and NumPy (float64) is the truth.
@@ -17,6 +20,7 @@ import pytest
 
 import slope
 from slope import lax
+from slope.reference import conv as conv_ref
 from testutil import assert_close
 
 DTYPES = [np.float32, np.float64]
@@ -125,3 +129,33 @@ def test_multi_axis_sums_are_lowered_one_axis_at_a_time():
     avals = [slope.Aval((2, 3, 4), slope.float32)]
     text = lower_primitive(spec, avals, spec.abstract_eval(*avals, axes=(0, 2)), {"axes": (0, 2)})
     assert text.count('"stablehlo.reduce"') == 2 and "dimensions = array<i64: 2>" in text
+
+
+# ---------------------------------------------------------------- B: conv windows that leave an input tail unread
+
+_CONVS = [  # (lhs, rhs, strides, padding, lhs_dilation, rhs_dilation, groups): one output position, a tail unread
+    ((2, 1, 4), (2, 1, 3), (2,), ((0, 0),), (1,), (1,), 1),  # length 4, kernel 3, stride 2: element 3 unread
+    ((2, 2, 5, 4), (3, 2, 3, 2), (3, 2), ((0, 0), (1, 0)), (1, 1), (1, 1), 1),  # 2-d: rows 3-4 unread (out 1x2)
+    ((1, 2, 6), (2, 1, 2), (4,), ((0, 0),), (1,), (2,), 2),  # dilated kernel spans 3 of 6, feature groups
+    ((1, 2, 3), (2, 2, 6), (3,), ((1, 2),), (2,), (1,), 1),  # dilated input; the unread tail is high padding
+]
+
+
+def _conv_params(case):
+    _, _, s, p, ld, rd, g = case
+    return dict(window_strides=s, padding=p, lhs_dilation=ld, rhs_dilation=rd, feature_group_count=g)
+
+
+def _convs(*xs):
+    n = len(_CONVS)
+    return tuple(lax.conv(x, w, **_conv_params(c)) for x, w, c in zip(xs[:n], xs[n:], _CONVS))
+
+
+def _convs_np(*xs):
+    n = len(_CONVS)
+    return tuple(conv_ref(x, w, **_conv_params(c)) for x, w, c in zip(xs[:n], xs[n:], _CONVS))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv_with_an_unread_input_tail(dtype, rng):
+    check_bilinear(_convs, _convs_np, [c[0] for c in _CONVS], [c[1] for c in _CONVS], dtype, rng)
