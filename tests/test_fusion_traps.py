@@ -6,8 +6,11 @@ A. A product of broadcasts (an outer-product dot_general, an expand then multipl
 B. A conv whose windows leave part of the input (or of the high padding) unread, with one output
    position: "'linalg.generic' op inferred input/output operand ... shape", even eagerly. slope cuts
    the unread tail off first.
+C. A gather of a slice strided along its last dim (x[..., ::2], or a strided slice of an interior pad),
+   directly or through a transpose: "LLVM Translation failed for operation:
+   builtin.unrealized_conversion_cast". slope fences every gather operand with an optimization_barrier.
 
-docs/stablehlo-notes.md §0 (pitfalls 17-18) lists them; §7 and §12 have the minimal StableHLO.
+docs/stablehlo-notes.md §0 (pitfalls 17-19) lists them; §7, §12 and §13 have the minimal StableHLO.
 Each class is one program bilinear in (left args, right args), run in float32 and float64: eagerly,
 then in ONE slope.jit module: value, grad, vmap (all args batched; left args only) and grad of grad.
 The data are small integers, so every sum is exact and NumPy (float64) is the truth.
@@ -159,3 +162,29 @@ def _convs_np(*xs):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_conv_with_an_unread_input_tail(dtype, rng):
     check_bilinear(_convs, _convs_np, [c[0] for c in _CONVS], [c[1] for c in _CONVS], dtype, rng)
+
+
+# ---------------------------------------------------------------- C: gathers of strided slices
+
+_ROWS = np.array([1, 0])
+_IDX = np.array([[2], [0], [1], [2]], np.int32)
+
+
+def _gathers(x, z, y1, y2, y3, y4):
+    zero = lax.full(shape=(), value=0, dtype=x.dtype)
+    interior = lax.pad(x, zero, low=(0, 0, 0), high=(0, 0, 0), interior=(0, 0, 2))[:, :, ::2]  # [3,4,7]
+    return (x[:, :, ::2][_ROWS] * y1, lax.gather(x[:, :, ::2], slope.tensor(_IDX)) * y2,
+            z[::2].index_select(1, slope.tensor(_ROWS.astype(np.int32))) * y3,
+            lax.gather(interior, slope.tensor(_IDX)) * y4)
+
+
+def _gathers_np(x, z, y1, y2, y3, y4):
+    padded = np.zeros((3, 4, 13), x.dtype)
+    padded[:, :, ::3] = x
+    return (x[:, :, ::2][_ROWS] * y1, x[:, :, ::2][_IDX[:, 0]] * y2, z[::2][:, _ROWS] * y3,
+            padded[:, :, ::2][_IDX[:, 0]] * y4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gather_of_a_strided_slice(dtype, rng):
+    check_bilinear(_gathers, _gathers_np, [(3, 4, 5), (6, 4)], [(2, 4, 3), (4, 4, 3), (3, 2), (4, 4, 7)], dtype, rng)
