@@ -155,6 +155,17 @@ def _lower_im2col(ctx, args, in_avals, out_avals, *, window_strides, padding, lh
     return [ctx.generic("stablehlo.reshape", [r], [r_aval], [out])]
 
 
+def _read_part(lhs_sp, k_sp, out_sp, window_strides, padding, lhs_dilation, rhs_dilation):
+    """Per spatial dim: how many input elements some window reads, and the padding that the windows read."""
+    keep, pads = [], []
+    for n, k, m, s, (lo, _), ld, rd in zip(lhs_sp, k_sp, out_sp, window_strides, padding, lhs_dilation, rhs_dilation):
+        end = (m - 1) * s + _dilate(k, rd) - lo  # one past the last position read, in the dilated input
+        c = min(n, max(0, -(-end // ld)))
+        keep.append(c)
+        pads.append((lo, end - _dilate(c, ld)))
+    return tuple(keep), tuple(pads)
+
+
 def _conv_lower(ctx, args, in_avals, out_avals, *, window_strides, padding, lhs_dilation, rhs_dilation,
                 feature_group_count):
     from slope.backends.iree.lowering import dense_attr
@@ -162,6 +173,18 @@ def _conv_lower(ctx, args, in_avals, out_avals, *, window_strides, padding, lhs_
     out = out_avals[0]
     if out.size == 0 or in_avals[0].size == 0 or in_avals[1].size == 0:
         return [ctx.constant(0, out)]  # empty sums (and empty outputs) are zeros
+    keep, pads = _read_part(in_avals[0].shape[2:], in_avals[1].shape[2:], out.shape[2:], window_strides, padding,
+                            lhs_dilation, rhs_dilation)
+    if keep != tuple(in_avals[0].shape[2:]) or pads != tuple(map(tuple, padding)):
+        # Cut off the input (and high padding) no window reads: IREE 3.13 rejects a convolution with one
+        # output position and an unread tail ("'linalg.generic' op inferred input/output operand #1 has
+        # shape's dimension #0 to be 4, but found 3"; docs/stablehlo-notes.md §0, pitfall 18).
+        def read_part(x, w):
+            x = L().slice(x, start_indices=(0,) * x.ndim, limit_indices=tuple(x.shape[:2]) + keep)
+            return [_conv(x, w, window_strides=window_strides, padding=pads, lhs_dilation=lhs_dilation,
+                          rhs_dilation=rhs_dilation, feature_group_count=feature_group_count)]
+
+        return ctx.lower_fn(read_part, args, in_avals)
     if _use_im2col(*in_avals, out):
         return _lower_im2col(ctx, args, in_avals, out_avals, window_strides=window_strides, padding=padding,
                              lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,

@@ -45,10 +45,24 @@ _BODY_OP = {"reduce_sum": "stablehlo.add", "reduce_max": "stablehlo.maximum", "r
             "reduce_prod": "stablehlo.multiply"}
 
 
+def _one_axis_at_a_time(name, axes):
+    def reduce(x):
+        for a in sorted(axes, reverse=True):  # the innermost first; the axes before it keep their numbers
+            x = getattr(L(), name)(x, axes=(a,))
+        return [x]
+
+    return reduce
+
+
 def _reduce_lower(name):
     def lower(ctx, args, in_avals, out_avals, *, axes):
         from slope.backends.iree.lowering import dense_attr, mlir_type
 
+        if name == "reduce_sum" and len(axes) > 1:
+            # IREE 3.13 fuses a product of broadcasts (an outer product, expand then multiply) into a sum
+            # over 2+ axes as a vector.contract it cannot build (docs/stablehlo-notes.md §0, pitfall 17);
+            # sums over one axis compile, and chained ones ran 1.2-4x faster than one multi-axis reduce.
+            return ctx.lower_fn(_one_axis_at_a_time(name, axes), args, in_avals)
         scalar = Aval((), in_avals[0].dtype)
         init = ctx.constant(_init_value(name, scalar.dtype), scalar)
         t = mlir_type(scalar)

@@ -91,6 +91,21 @@ class LoweringContext:
     def constant(self, value, aval: Aval) -> str:
         return self.op(f"stablehlo.constant dense<{scalar_literal(value, aval.dtype)}> : {mlir_type(aval)}", aval)
 
+    def barrier(self, x: str, aval: Aval) -> str:
+        """x behind an optimization_barrier: IREE neither folds it nor fuses its producer into x's users."""
+        return self.generic("stablehlo.optimization_barrier", [x], [aval], [aval])
+
+    def lower_fn(self, fn, args, in_avals) -> list[str]:
+        """Emit the slope function fn(*tensors) -> list of tensors, traced on in_avals, with inputs `args`.
+
+        For a lowering that is "this other program": the program's primitives are lowered by their own
+        lowerings (so fn must not lead back to the same case of the lowering that calls it)."""
+        from slope.transforms.staging import make_program
+
+        program, consts = make_program(fn, list(in_avals), getattr(fn, "__name__", "lowering"))
+        assert not consts, "a lowering function may not capture tensors"
+        return lower_program_body(self, program, args)
+
     def fresh_copy(self, x: str, aval: Aval) -> str:
         """A copy of x in a buffer of its own, for ops that IREE runs in place on their operand.
 
@@ -99,7 +114,7 @@ class LoweringContext:
         `true` (fenced by optimization_barrier, so it cannot be folded) makes a real copy.
         """
         pred0 = Aval((), "bool")
-        true = self.generic("stablehlo.optimization_barrier", [self.constant(True, pred0)], [pred0], [pred0])
+        true = self.barrier(self.constant(True, pred0), pred0)
         pred = self.generic("stablehlo.broadcast_in_dim", [true], [pred0], [Aval(aval.shape, "bool")],
                             "broadcast_dimensions = array<i64>")
         return self.select(pred, x, self.constant(0, aval), aval)
