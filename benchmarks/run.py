@@ -377,10 +377,11 @@ def main():
         for label, cold, warm, summary in bench_suites():
             rows.append((f"`{label}`, cold cache ({summary})", fmt_t(cold), "", "", "", "", ""))
             rows.append((f"`{label}`, warm cache", fmt_t(warm), "", "", "", "", ""))
-    from slope.backends.iree import runtime
+    from slope.backends.iree import runtime, scheduling
 
     print(f"slope benchmarks: {'jax ' + jax.__version__ if jax else 'no jax'}, numpy {np.__version__}, "
           f"python {platform.python_version()}, {os.cpu_count()} CPUs, IREE driver {runtime.DRIVER}, "
+          f"caller scheduling {scheduling.CALLER_SCHED} (SLOPE_IREE_CALLER_SCHED), "
           f"1-min load average at start {load}\n")
     print("| benchmark | slope | JAX | NumPy | slope/JAX | slope/NumPy | target |")
     print("|---|---|---|---|---|---|---|")

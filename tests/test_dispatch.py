@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import slope
-from slope.backends.iree import runtime
+from slope.backends.iree import runtime, scheduling
 
 
 def test_jit_fast_path_same_results_and_structure():
@@ -157,7 +157,7 @@ def test_caller_waits_as_batch_and_gets_its_policy_back():
             raise RuntimeError("boom")
         return "ok"
 
-    call = runtime._CallerWaitsAsBatch(invoke)
+    call = scheduling.CallerWaitsAsBatch(invoke)
     if _policy() != os.SCHED_OTHER:
         pytest.skip("the test runs in a thread that is not SCHED_OTHER")
     assert call("f", None, None) == "ok"
@@ -179,7 +179,7 @@ def test_caller_policy_that_cannot_be_set_still_runs_the_call(monkeypatch):
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(os, "sched_setscheduler", refuse)
-    call = runtime._CallerWaitsAsBatch(lambda fn, args, rets: fn)
+    call = scheduling.CallerWaitsAsBatch(lambda fn, args, rets: fn)
     assert call("ran", None, None) == "ran"
 
 
@@ -192,6 +192,18 @@ def test_local_task_calls_leave_the_callers_policy_as_it_was():
     exe = next(iter(mm._cache.values()))[0]._executable.use_driver("local-task")
     before = _policy()
     np.testing.assert_allclose(mm(x, x).numpy(), a @ a, rtol=1e-5)
-    if runtime.CALLER_SCHED == "batch":
-        assert isinstance(exe._invoke, runtime._CallerWaitsAsBatch)
+    assert isinstance(exe._invoke, scheduling.CallerWaitsAsBatch) == (scheduling.CALLER_SCHED == "batch")
     assert _policy() == before
+
+
+def test_caller_scheduling_is_opt_in(monkeypatch):
+    """A library must not change its caller's scheduling policy unless asked (SLOPE_IREE_CALLER_SCHED=batch)."""
+    class Context:
+        invoke = staticmethod(lambda fn, args, rets: fn)
+
+    monkeypatch.setattr(scheduling, "CALLER_SCHED", "os")
+    assert scheduling.invoker("local-task", Context) is Context.invoke
+    monkeypatch.setattr(scheduling, "CALLER_SCHED", "batch")
+    assert scheduling.invoker("local-sync", Context) is Context.invoke
+    if _LINUX_SCHED:
+        assert isinstance(scheduling.invoker("local-task", Context), scheduling.CallerWaitsAsBatch)

@@ -18,8 +18,8 @@ Modules linked with the system linker (float64 ones, see compile.F64_FLAGS) are 
 runtime through a temporary file named $TMPDIR/iree_dylib_XXXXXX that it never deletes (IREE
 #5855); their contexts are made with TMPDIR pointing to a private folder that is emptied at once.
 
-While a thread waits on a local-task call it runs under the SCHED_BATCH policy (Linux; see
-_CallerWaitsAsBatch; SLOPE_IREE_CALLER_SCHED=os leaves the thread's policy alone).
+With SLOPE_IREE_CALLER_SCHED=batch (opt-in) a thread waiting on a local-task call runs under
+the SCHED_BATCH policy (Linux; see scheduling.py for why and what it measured).
 
 Both devices use IREE's caching allocator (bounded: buffers up to 64 MiB, 256 MiB retained),
 so a 4 MB result reuses freed memory instead of page-faulting fresh pages (1M-element `x*2`:
@@ -35,6 +35,7 @@ import time
 import numpy as np
 import iree.runtime as rt
 
+from slope.backends.iree.scheduling import invoker
 from slope.errors import BackendError, DTypeError, ShapeError
 
 try:  # devices are kept alive until exit (see _make_device); silence nanobind's report of that
@@ -47,9 +48,6 @@ except Exception:  # pragma: no cover - other runtime builds
 DRIVER = os.environ.get("SLOPE_IREE_DRIVER", "auto")
 if DRIVER not in ("auto", "local-sync", "local-task"):
     raise BackendError(f"SLOPE_IREE_DRIVER must be auto, local-sync or local-task, got {DRIVER!r}")
-CALLER_SCHED = os.environ.get("SLOPE_IREE_CALLER_SCHED", "batch")
-if CALLER_SCHED not in ("batch", "os"):
-    raise BackendError(f"SLOPE_IREE_CALLER_SCHED must be batch or os, got {CALLER_SCHED!r}")
 ALLOCATOR = os.environ.get("SLOPE_IREE_ALLOCATOR", "caching:device_local=64mib;256mib;64")
 AUTO_THRESHOLD_S = 200e-6  # programs faster than this on local-sync never try local-task
 _PROBE_CALLS = 5  # timed calls per device in the first probe
@@ -91,54 +89,6 @@ def _hal_module(driver: str):
                 _devices[driver] = _make_device(driver)
                 mod = _hal_modules[driver] = rt.create_hal_module(instance, _devices[driver])
     return mod
-
-
-_SCHED_PARAM = os.sched_param(0) if hasattr(os, "sched_param") else None
-
-
-class _CallerWaitsAsBatch:
-    """Wraps a local-task context's invoke: the calling thread waits under SCHED_BATCH (Linux).
-
-    IREE's wait for a call's result ends in a spin: the woken caller waits, with `pause` in a loop,
-    until the worker that signalled the result has finished its callback. A waking SCHED_OTHER
-    thread may preempt that very worker when it lands on the worker's core; the caller then spins
-    until its time slice ends (3-5 ms) while the worker cannot finish. Measured on 2 cores: ~10%
-    of MLP-step calls stalled so (1200 calls: mean 570 us, median 354 us), and 1024^3 matmuls took
-    16-17 ms instead of 10. A SCHED_BATCH thread has the same weight (nice) as before but does not
-    preempt on wake-up, so the worker finishes first: no stalls (MLP step mean 360-390 us, matmul
-    10.3-11.6 ms), also with another process keeping one core busy (mean 420 us vs 880 us). The
-    policy is switched for the call only (~1.5 us of system calls on calls of >= 200 us) and only
-    from SCHED_OTHER; Linux lets any thread switch between the two (SCHED_IDLE, which also removes
-    the stalls, cannot be left without privileges and starves the caller under load)."""
-
-    __slots__ = ("invoke",)
-
-    def __init__(self, invoke):
-        self.invoke = invoke
-
-    def __call__(self, fn, args, rets):
-        try:
-            switched = os.sched_getscheduler(0) == os.SCHED_OTHER
-            if switched:
-                os.sched_setscheduler(0, os.SCHED_BATCH, _SCHED_PARAM)
-        except OSError:  # e.g. a seccomp profile that forbids it: just run the call
-            switched = False
-        if not switched:
-            return self.invoke(fn, args, rets)
-        try:
-            return self.invoke(fn, args, rets)
-        finally:
-            try:
-                os.sched_setscheduler(0, os.SCHED_OTHER, _SCHED_PARAM)
-            except OSError:  # pragma: no cover - allowed a moment ago
-                pass
-
-
-def _invoker(driver: str, context):
-    """The function that runs a program on `driver` through `context`."""
-    if driver != "local-task" or CALLER_SCHED == "os" or not hasattr(os, "SCHED_BATCH"):
-        return context.invoke
-    return _CallerWaitsAsBatch(context.invoke)
 
 
 _DEFAULT = next(iter(_hal_modules))
@@ -225,10 +175,10 @@ class LoadedModule:
         return ctx
 
     def invoker(self, driver):
-        """`invoke(function, args, rets)` on `driver` (see _invoker)."""
+        """`invoke(function, args, rets)` on `driver` (see scheduling.invoker)."""
         inv = self.invokers.get(driver)
         if inv is None:
-            inv = self.invokers[driver] = _invoker(driver, self.context(driver))
+            inv = self.invokers[driver] = invoker(driver, self.context(driver))
         return inv
 
 
@@ -340,7 +290,7 @@ class _DriverChoice:
     calls when the first burst waited that long); the choice follows the machine, e.g. when
     another process takes a core and the thread pool stops paying off. Medians, not means: on 2
     cores a local-task call now and then loses a scheduler time slice (~4 ms; rare since the caller
-    waits under SCHED_BATCH, see _CallerWaitsAsBatch) and must not flip the choice. Calls
+    waits under SCHED_BATCH, see scheduling.py) and must not flip the choice. Calls
     alternating between the devices would be no fairer: local-task right after local-sync is
     slower than in a run.
     Results do not depend on the device: both run the same code over the same dispatch grid."""
