@@ -1,7 +1,11 @@
 """The dtypes slope knows, with their NumPy and MLIR spellings and promotion rules."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from slope.errors import DTypeError
 
 try:  # bfloat16 lives in ml_dtypes, which the IREE runtime already depends on
     import ml_dtypes
@@ -73,8 +77,6 @@ def dtype(x) -> DType:
         return _BY_NP[npd]
     if npd == np.dtype(np.float64):  # pragma: no cover - covered by table
         return float64
-    from slope.errors import DTypeError
-
     raise DTypeError(f"slope does not support dtype {x!r}; supported: {', '.join(_BY_NAME)}")
 
 
@@ -122,8 +124,6 @@ def python_scalar(value):
 def scalar_misfit(value, dtype: DType) -> str | None:
     """Why the Python scalar `value` cannot be held by `dtype` (None if it can). Floats out of a
     float dtype's range become +-inf, as in NumPy and PyTorch; integers must fit integer dtypes."""
-    import math
-
     text = str(value) if len(str(value)) <= 30 else f"{str(value)[:12]}... ({len(str(value))} digits)"
     if dtype.is_int and isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return f"cannot fill {dtype.name} with {value}"
@@ -147,6 +147,4 @@ def scalar_dtype(value, other: DType) -> DType:
         return default_int if other.is_bool else other
     if isinstance(value, float):
         return other if other.is_float else default_float
-    from slope.errors import DTypeError
-
     raise DTypeError(f"cannot use {type(value).__name__} {value!r} as a tensor operand")

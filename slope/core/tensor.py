@@ -6,6 +6,23 @@ import numpy as np
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.methods import TensorMethods
+from slope.errors import BackendError, DTypeError, ShapeError
+
+# The backend that holds tensor data: an object with to_device(np.ndarray) -> buffer and
+# to_host(buffer, aval) -> np.ndarray, installed by slope.backends.iree (see set_device).
+_device = None
+
+
+def set_device(device):
+    """Install the backend that stores tensor data (core knows only this interface)."""
+    global _device
+    _device = device
+
+
+def device():
+    if _device is None:
+        raise BackendError("no backend is installed: import slope (which installs the IREE backend)")
+    return _device
 
 
 class Tensor(TensorMethods):
@@ -20,9 +37,7 @@ class Tensor(TensorMethods):
 
     def numpy(self) -> np.ndarray:
         """A fresh NumPy copy of the data."""
-        from slope.backends.iree import runtime
-
-        return runtime.to_host(self._buf, self.aval)
+        return device().to_host(self._buf, self.aval)
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
@@ -30,8 +45,6 @@ class Tensor(TensorMethods):
 
     def item(self):
         if self.aval.size != 1:
-            from slope.errors import ShapeError
-
             raise ShapeError(f"item(): tensor of shape {self.aval.shape} has {self.aval.size} elements, not 1")
         return self.numpy().reshape(()).item()
 
@@ -71,8 +84,6 @@ class Tensor(TensorMethods):
         if not spec:
             return repr(self)
         if self.aval.ndim:
-            from slope.errors import ShapeError
-
             raise ShapeError(f"format: {spec!r} needs a 0-d tensor, got shape {self.aval.shape} "
                              "(only 0-d tensors format as numbers; use .item() or .numpy())")
         return format(self.item(), spec)
@@ -83,8 +94,6 @@ class Tensor(TensorMethods):
 
 def tensor(data, dtype=None) -> Tensor:
     """Make a Tensor from nested lists, scalars, NumPy arrays or Tensors (copies to the device)."""
-    from slope.backends.iree import runtime
-
     if isinstance(data, Tensor):
         return data if dtype is None or dt.dtype(dtype) is data.dtype else data.astype(dtype)
     if dtype is None:
@@ -96,26 +105,14 @@ def tensor(data, dtype=None) -> Tensor:
             if d is dt.int64:  # Python ints default to int32 unless they do not fit
                 d = dt.int32 if np.all(np.abs(arr) < 2**31) else dt.int64
             if d is None:
-                from slope.errors import DTypeError
-
                 raise DTypeError(f"cannot make a tensor from {type(data).__name__} with dtype {arr.dtype}")
     else:
         d = dt.dtype(dtype)
     arr = np.array(data, dtype=d.np, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
-    return Tensor(runtime.to_device(arr), Aval(arr.shape, d))
+    return Tensor(device().to_device(arr), Aval(arr.shape, d))
 
 
 def as_tensor(x) -> Tensor:
-    """Operands of primitives: Tensors pass through, scalars/arrays are copied to the device."""
-    if isinstance(x, Tensor):
-        return x
-    from slope.core.trace import Tracer
-
-    if isinstance(x, Tracer):
-        return x
-    return tensor(x)
-
-
-from slope.core import fastpath as _fastpath  # noqa: E402
-
-_fastpath.install(Tensor)  # direct-to-executable operators when no transformation is staging
+    """Operands of primitives: Tensors pass through, scalars/arrays are copied to the device
+    (callers pass tracers through before asking)."""
+    return x if isinstance(x, Tensor) else tensor(x)

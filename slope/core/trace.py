@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from slope.core.aval import Aval
 from slope.core.methods import TensorMethods
+from slope.core.tensor import as_tensor
 from slope.errors import TracerError, describe
 
 
@@ -128,8 +129,6 @@ def get_aval(x) -> Aval:
     aval = getattr(x, "aval", None)
     if aval is not None:
         return aval
-    from slope.core.tensor import as_tensor
-
     return as_tensor(x).aval
 
 
@@ -147,8 +146,6 @@ def find_top_trace(args) -> Trace:
 
 def full_raise(trace: Trace, val):
     if not isinstance(val, Tracer):
-        from slope.core.tensor import as_tensor
-
         return trace.pure(as_tensor(val))
     level = trace.main.level
     main = val._trace.main

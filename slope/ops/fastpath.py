@@ -21,22 +21,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from slope.core import jitlog, trace as _trace
+from slope.backends.iree import runtime as _runtime
+from slope.backends.iree.compile import compile_module
+from slope.backends.iree.lowering import lower_program
+from slope.core import dtypes as dt, jitlog, trace as _trace
 from slope.core.aval import Aval
 from slope.core.dtypes import python_scalar
 from slope.core.methods import TensorMethods
+from slope.core.program import Eqn, Program, Var, print_program
+from slope.ops.promotion import broadcast_shapes
+from slope.primitives import REGISTRY
 
 _SCALARS = (bool, int, float)
 _MAX_SCALARS = 1024  # cached 0-d buffers per (executable); values beyond that are made per call
 _INELIGIBLE = False
 
 Tensor = None  # set by install()
-_runtime = None
 
 
 def _spec(name):
-    from slope.primitives import REGISTRY
-
     return REGISTRY[name]
 
 
@@ -53,11 +56,6 @@ def _broadcast_exe(spec, aval, other_aval, reflected, kind):
     """main(x: aval, y: other_aval) = spec(broadcast(x), broadcast(y)) with NumPy broadcasting,
     exactly the broadcast_in_dim ops.broadcast_to would bind (operands swapped when reflected);
     `y` 0-d is the `x op scalar` case. Lowered as that Program, so LOG_JIT prints it as slope IR."""
-    from slope.backends.iree.compile import compile_module
-    from slope.backends.iree.lowering import lower_program
-    from slope.core.program import Eqn, Program, Var, print_program
-    from slope.ops import broadcast_shapes
-
     shape = broadcast_shapes(aval.shape, other_aval.shape)
     ins = [Var(aval), Var(other_aval)]
     eqns, operands = [], []
@@ -78,8 +76,6 @@ def _broadcast_exe(spec, aval, other_aval, reflected, kind):
 
 
 def _weak_dtype_kept(value, dtype) -> bool:
-    from slope.core import dtypes as dt
-
     return dt.scalar_dtype(value, dtype) is dtype
 
 
@@ -208,10 +204,8 @@ UNARY = {
 
 def install(tensor_cls):
     """Give the concrete Tensor class the fast operators (Tracers keep the general ones)."""
-    global Tensor, _runtime
-    from slope.backends.iree import runtime
-
-    Tensor, _runtime = tensor_cls, runtime
+    global Tensor
+    Tensor = tensor_cls
     for dunder, (prim, reflected, float_only) in BINARY.items():
         setattr(tensor_cls, dunder, _make_binary(dunder, prim, reflected, float_only))
     for name, (prim, float_only) in UNARY.items():
