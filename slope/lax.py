@@ -9,9 +9,3 @@ from slope.primitives import REGISTRY
 
 for _name, _spec in REGISTRY.items():
     globals()[_name + "_" if keyword.iskeyword(_name) else _name] = _spec.bind
-
-
-def refresh():
-    """Expose primitives registered after import (e.g. test-only specs)."""
-    for name, spec in REGISTRY.items():
-        globals()[name + "_" if keyword.iskeyword(name) else name] = spec.bind

@@ -80,10 +80,6 @@ def dtype(x) -> DType:
     raise DTypeError(f"slope does not support dtype {x!r}; supported: {', '.join(_BY_NAME)}")
 
 
-def from_numpy(npd) -> DType:
-    return dtype(npd)
-
-
 def smallest_normal(npd) -> float:
     """The smallest positive normal number of a floating-point NumPy dtype (bfloat16 included)."""
     npd = np.dtype(npd)

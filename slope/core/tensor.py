@@ -3,26 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from slope.core import dtypes as dt
+from slope.core import backend, dtypes as dt
 from slope.core.aval import Aval
 from slope.core.methods import TensorMethods
-from slope.errors import BackendError, DTypeError, ShapeError
-
-# The backend that holds tensor data: an object with to_device(np.ndarray) -> buffer and
-# to_host(buffer, aval) -> np.ndarray, installed by slope.backends.iree (see set_device).
-_device = None
-
-
-def set_device(device):
-    """Install the backend that stores tensor data (core knows only this interface)."""
-    global _device
-    _device = device
-
-
-def device():
-    if _device is None:
-        raise BackendError("no backend is installed: import slope (which installs the IREE backend)")
-    return _device
+from slope.errors import DTypeError, ShapeError
 
 
 class Tensor(TensorMethods):
@@ -37,7 +21,7 @@ class Tensor(TensorMethods):
 
     def numpy(self) -> np.ndarray:
         """A fresh NumPy copy of the data."""
-        return device().to_host(self._buf, self.aval)
+        return backend.get().to_host(self._buf, self.aval)
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
@@ -109,7 +93,7 @@ def tensor(data, dtype=None) -> Tensor:
     else:
         d = dt.dtype(dtype)
     arr = np.array(data, dtype=d.np, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
-    return Tensor(device().to_device(arr), Aval(arr.shape, d))
+    return Tensor(backend.get().to_device(arr), Aval(arr.shape, d))
 
 
 def as_tensor(x) -> Tensor:

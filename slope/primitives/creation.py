@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from slope import reference as ref
-from slope.core import dtypes as dt, jitlog
+from slope.core import backend, dtypes as dt, jitlog
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
 from slope.primitives.spec import ErrorInput, Spec, register
@@ -115,12 +115,11 @@ def _full_impl(*, shape, value, dtype):
         import numpy as np
 
         _full_rule(shape=shape, value=value, dtype=dtype)  # the same errors as when staged
-        from slope.backends.iree import runtime
         from slope.core.tensor import Tensor
 
         with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as in the compiled constant
             arr = np.full(shape, value, dtype=dtype.np)
-        t = Tensor(runtime.to_device(arr), Aval(shape, dtype))
+        t = Tensor(backend.get().to_device(arr), Aval(shape, dtype))
         if jitlog.enabled():
             jitlog.host(f"full(shape={shape}, value={value!r}, dtype={dtype.name})", [t.aval],
                         "NumPy on the host, no IREE program")

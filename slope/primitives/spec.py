@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from slope.core import trace as _trace
+from slope.core import backend, trace as _trace
+from slope.core.program import Eqn, Program, Var, format_param
 from slope.core.tensor import Tensor
 
 RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "lower", "sample", "error_inputs")
@@ -66,20 +67,14 @@ class Spec:
         return [Tensor(b, a) for b, a in zip(bufs, exe.out_avals)]
 
     def _compile_eager(self, in_avals, params):
-        from slope.backends.iree.compile import compile_module
-        from slope.backends.iree.lowering import lower_primitive
-        from slope.core.program import Eqn, Program, Var, print_program
-
+        """The executable of this primitive alone on these avals (a one-equation Program)."""
         out_avals = self.abstract_eval(*in_avals, **params)
-        text = lower_primitive(self, list(in_avals), out_avals, params)
         ins, outs = [Var(a) for a in in_avals], [Var(a) for a in out_avals]
-        ir = print_program(Program(ins, [Eqn(self, ins, params, outs)], outs, self.name))
-        return compile_module(text, self.name + _params_text(params), in_avals, out_avals, ir)
+        program = Program(ins, [Eqn(self, ins, params, outs)], outs, self.name)
+        return backend.get().compile(program, self.name + _params_text(params))
 
 
 def _params_text(params) -> str:
-    from slope.core.program import format_param
-
     return f"({', '.join(f'{k}={format_param(v)}' for k, v in params.items())})" if params else ""
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 
+from slope import lax
 from slope.core.pytree import TreeDef, tree_flatten, tree_unflatten
 from slope.core.tensor import Tensor, as_tensor
 from slope.core.trace import Tracer, get_aval
@@ -169,8 +170,6 @@ def value_and_grad(f, argnums=0, has_aux=False):
 
 
 def _ones_like(x):
-    from slope import lax
-
     return lax.full(shape=tuple(x.shape), value=1, dtype=x.dtype)
 
 
@@ -281,32 +280,28 @@ def _of_one_arg(name, f, args, argnums):
 
 def jacfwd(f, argnums=0):
     """Jacobian by forward mode: shape out.shape + x.shape."""
-    from slope import ops
-
     def jac(*args):
         x, f_x = _of_one_arg("jacfwd", f, args, argnums)
         n = x.size
-        basis = ops.reshape(_eye(n, x.dtype), n, *x.shape)
+        basis = lax.reshape(_eye(n, x.dtype), shape=(n, *x.shape))
         pushfwd = lambda t: jvp(f_x, (x,), (t,))[1]  # noqa: E731
         cols = vmap(pushfwd, out_axes=-1)(basis)  # out.shape + (n,)
-        return ops.reshape(cols, *cols.shape[:-1], *x.shape)
+        return lax.reshape(cols, shape=(*cols.shape[:-1], *x.shape))
 
     return jac
 
 
 def jacrev(f, argnums=0):
     """Jacobian by reverse mode: shape out.shape + x.shape."""
-    from slope import ops
-
     def jac(*args):
         x, f_x = _of_one_arg("jacrev", f, args, argnums)
         y, f_vjp = vjp(f_x, x)
         if not isinstance(y, (Tensor, Tracer)):
             raise TransformError("jacrev: f must return a single tensor")
         m = y.size
-        basis = ops.reshape(_eye(m, y.dtype), m, *y.shape)
+        basis = lax.reshape(_eye(m, y.dtype), shape=(m, *y.shape))
         rows = vmap(lambda ct: f_vjp(ct)[0])(basis)  # (m,) + x.shape
-        return ops.reshape(rows, *y.shape, *x.shape)
+        return lax.reshape(rows, shape=(*y.shape, *x.shape))
 
     return jac
 
@@ -317,8 +312,6 @@ def hessian(f, argnums=0):
 
 
 def _eye(n, dtype):
-    from slope import lax
-
     r = lax.iota(shape=(n, n), dimension=0, dtype=_i32())
     c = lax.iota(shape=(n, n), dimension=1, dtype=_i32())
     return lax.convert(lax.eq(r, c), dtype=dtype)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import inspect
 
+from slope.core import backend
 from slope.core.aval import Aval
 from slope.core.program import Program, eval_program, print_program
 from slope.core.pytree import LEAF, TreeDef, tree_flatten, tree_unflatten
@@ -22,15 +23,10 @@ from slope.transforms.staging import make_program
 
 
 def compile_program(program: Program):
-    """The IREE executable for a program (compiled once; cached on the program and on disk)."""
-    exe = program._executable
-    if exe is None:
-        from slope.backends.iree.compile import compile_module
-        from slope.backends.iree.lowering import lower_program
-
-        exe = program._executable = compile_module(lower_program(program), f"jit({program.name})", program.in_avals,
-                                                   program.out_avals, print_program(program))
-    return exe
+    """The backend's executable for a program (compiled once; cached on the program and on disk)."""
+    if program._executable is None:
+        program._executable = backend.get().compile(program, f"jit({program.name})")
+    return program._executable
 
 
 def _jit_call_rule(*avals, program):
@@ -149,9 +145,7 @@ class Lowered:
 
     @property
     def code(self) -> str:
-        from slope.backends.iree.lowering import lower_program
-
-        return lower_program(self._program)
+        return backend.get().text(self._program)
 
     def compile(self):
         return compile_program(self._program)

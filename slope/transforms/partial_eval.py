@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import weakref
 
-from slope.core.program import Eqn, Program, Var, typecheck
+from slope.core.program import Eqn, Program, Var
 from slope.core.trace import Trace, Tracer, full_lower, full_raise, get_aval, new_main
 
 

@@ -1,8 +1,27 @@
 """IREE backend: StableHLO text emission, compilation with a disk cache, and the runtime.
 
-Importing it installs the runtime as the store of tensor data (core.tensor.set_device)."""
+Importing it installs IREEBackend as slope's backend (slope.core.backend)."""
 # Loaded with slope (not on the first compile) so a disk-cache hit costs only the hit itself.
-from slope.backends.iree import compile, runtime  # noqa: F401
-from slope.core import tensor as _tensor
+from slope.backends.iree import compile, lowering, runtime
+from slope.core import backend as _backend
+from slope.core.program import print_program
 
-_tensor.set_device(runtime)
+
+class IREEBackend:
+    """slope.core.backend's interface on IREE: data in HAL buffers, programs as StableHLO modules."""
+
+    to_device = staticmethod(runtime.to_device)
+    to_host = staticmethod(runtime.to_host)
+
+    @staticmethod
+    def text(program) -> str:
+        return lowering.lower_program(program)
+
+    @staticmethod
+    def compile(program, name: str):
+        """The executable of a Program, compiled once (memory and disk caches; LOG_JIT prints it)."""
+        return compile.compile_module(lowering.lower_program(program), name, program.in_avals, program.out_avals,
+                                      print_program(program))
+
+
+_backend.install(IREEBackend)

@@ -330,21 +330,3 @@ def _compile_batch(batch):
         ref = _paths(key)[1]
         if ref:
             _write_disk(ref, f"{shared_key} main_{i}\n".encode())
-
-
-def precompile_eager(items, max_workers: int | None = None) -> None:
-    """Compile eager executables for (spec, in_avals, params) triples in parallel, so the first
-    eager call of each finds it cached (useful to warm up a test suite or a script)."""
-    from slope.backends.iree.lowering import lower_primitive
-
-    todo, jobs = [], []
-    for spec, in_avals, params in items:
-        in_avals = tuple(in_avals)
-        key = (in_avals, tuple(params.items()))
-        if key in spec._eager_cache:
-            continue
-        out_avals = spec.abstract_eval(*in_avals, **params)
-        todo.append((spec, key))
-        jobs.append((lower_primitive(spec, list(in_avals), out_avals, params), spec.name, in_avals, out_avals))
-    for (spec, key), exe in zip(todo, compile_many(jobs, max_workers)):
-        spec._eager_cache[key] = exe

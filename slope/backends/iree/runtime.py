@@ -36,7 +36,7 @@ import numpy as np
 import iree.runtime as rt
 
 from slope.backends.iree.scheduling import invoker
-from slope.errors import BackendError, DTypeError, ShapeError
+from slope.errors import BackendError
 
 try:  # devices are kept alive until exit (see _make_device); silence nanobind's report of that
     from iree._runtime_libs import _runtime as _native
@@ -210,14 +210,6 @@ class Executable:
         self._choice = None
         self.driver, self._invoke = driver, self.loaded.invoker(driver)
         return self
-
-    def check_inputs(self, avals):
-        if len(avals) != len(self.in_avals):
-            raise ShapeError(f"{self.name}: expected {len(self.in_avals)} inputs, got {len(avals)}")
-        for i, (got, want) in enumerate(zip(avals, self.in_avals)):
-            if got != want:
-                err = DTypeError if got.shape == want.shape else ShapeError
-                raise err(f"{self.name}: input {i} must be {want.str_short()}, got {got.str_short()}")
 
     def __call__(self, bufs):
         """Run on device buffer refs; returns a list of refs (inputs must already be checked)."""
