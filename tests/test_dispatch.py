@@ -207,3 +207,32 @@ def test_caller_scheduling_is_opt_in(monkeypatch):
     assert scheduling.invoker("local-sync", Context) is Context.invoke
     if _LINUX_SCHED:
         assert isinstance(scheduling.invoker("local-task", Context), scheduling.CallerWaitsAsBatch)
+
+
+def test_eager_elementwise_ops_are_their_route_compiled_once():
+    """ops.mul(x, 2) on concrete tensors runs its whole route (promotion, broadcasting, primitive)
+    as one cached module: same values, dtypes and errors as NumPy/the route, one compile per
+    operand types (not per scalar value), and scalar buffers cached without mixing 0.0 and -0.0."""
+    from slope.backends.iree import compile as C
+
+    a = np.array([[1.5, -2.0, 0.0]], np.float32)
+    x, xi, xb = slope.tensor(a), slope.tensor([[1, -2, 3]]), slope.tensor([True, False, True])
+    np.testing.assert_array_equal((x * 2).numpy(), a * 2)
+    before = C.stats["compiles"] + C.stats["disk_hits"]
+    for v in (3.0, 0.25, np.float32(7.0), 1e30):
+        np.testing.assert_array_equal((x * v).numpy(), a * np.float32(v))
+    assert C.stats["compiles"] + C.stats["disk_hits"] == before  # one module for every value
+    assert np.signbit((x[0, 2:] * -0.0).numpy()).all() and not np.signbit((x[0, 2:] * 0.0).numpy()).any()
+    assert np.isnan((x * float("nan")).numpy()).all()
+    cases = [(lambda: 2 - x, 2 - a), (lambda: x / 4, a / 4), (lambda: xi / 2, np.array([[0.5, -1.0, 1.5]], np.float32)),
+             (lambda: xi * 0.5, np.array([[0.5, -1.0, 1.5]], np.float32)), (lambda: xb + xb, np.array([True, False, True])),
+             (lambda: xb * 2, np.array([2, 0, 2], np.int32)), (lambda: x + slope.ones(2, 1), a + np.ones((2, 1), np.float32)),
+             (lambda: x > 0, a > 0), (lambda: xi.exp(), np.exp(np.array([[1, -2, 3]], np.float32))), (lambda: -xi, -np.array([[1, -2, 3]], np.int32))]
+    for f, expected in cases:
+        got = f().numpy()
+        assert got.dtype == expected.dtype, (got.dtype, expected.dtype)
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    with pytest.raises(slope.ShapeError, match="add: cannot broadcast"):
+        x + slope.ones(2)
+    with pytest.raises(slope.DTypeError, match="mul: scalar operand 1099511627776 is out of range for int32"):
+        xi * 2**40

@@ -78,7 +78,7 @@ def test_log_jit_block_is_the_one_liner_and_names_every_program():
     out = open(README).read()[shown[0]:shown[1]]
     headers = [line for line in out.splitlines() if line.startswith("[LOG_JIT]")]
     assert headers[0].startswith("[LOG_JIT] host full(shape=(3,), value=1, dtype=float32) -> [3, f32]")
-    assert headers[1].startswith("[LOG_JIT] program mul_scalar: [3, f32], [f32] -> [3, f32]  (")
+    assert headers[1].startswith("[LOG_JIT] program mul: [3, f32], [f32] -> [3, f32]  (")
     assert headers[2].startswith("[LOG_JIT] host scalar 2 -> [f32]")
     assert "stablehlo.multiply" in out and out.strip().endswith("tensor([2., 2., 2.])")
 

@@ -10,11 +10,9 @@ from slope.ops.indexing import *  # noqa: F401,F403
 from slope.ops.functional import *  # noqa: F401,F403
 from slope.ops.creation import *  # noqa: F401,F403
 
-from slope.core.tensor import Tensor as _Tensor
-from slope.ops import fastpath as _fastpath, methods as _methods
+from slope.ops import methods as _methods
 
 _methods.attach()  # Tensor and Tracer methods and operators forward to the functions above
-_fastpath.install(_Tensor)  # concrete Tensors' operators go straight to cached executables
 
 __all__ = [name for family in (promotion, arithmetic, shape, reductions, linalg, indexing, functional, creation)
            for name in family.__all__]

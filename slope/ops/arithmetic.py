@@ -5,6 +5,7 @@ from __future__ import annotations
 from slope import lax
 from slope.core import dtypes as dt
 from slope.errors import DTypeError, describe
+from slope.ops import eager
 from slope.ops.promotion import (
     as_array, astype, broadcast_shapes, broadcast_to, float_operands, is_array, operands, zeros_of,
 )
@@ -26,8 +27,7 @@ def _binary(op, name=None, on_bool=None):
         x, y = operands(name, x, y)
         return (on_bool or op)(x, y) if x.dtype.is_bool else op(x, y)
 
-    f.__name__ = name
-    return f
+    return eager.binary(f, name)
 
 
 def _no_bool_sub(x, y):
@@ -74,6 +74,9 @@ atan2 = lambda y, x: lax.atan2(*float_operands("atan2", y, x))  # noqa: E731
 def div(x, y):
     """True division (integers are promoted to float, like PyTorch)."""
     return lax.div(*float_operands("div", x, y))
+
+
+div = eager.binary(div, "div")
 
 
 def floor_divide(x, y):
@@ -147,8 +150,7 @@ def _unary_float(prim):
             x = astype(x, dt.default_float)
         return prim(x)
 
-    f.__name__ = prim.__name__ if hasattr(prim, "__name__") else "op"
-    return f
+    return eager.unary(f, prim.__self__.name)  # prim is a spec's bound `bind`
 
 
 exp, log, sin, cos, tan, tanh = map(_unary_float, (lax.exp, lax.log, lax.sin, lax.cos, lax.tan, lax.tanh))
@@ -166,6 +168,9 @@ def neg(x):
 
 def abs(x):
     return lax.abs(as_array(x))
+
+
+neg, abs = eager.unary(neg, "neg"), eager.unary(abs, "abs")
 
 
 def sign(x):
