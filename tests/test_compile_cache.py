@@ -1,5 +1,5 @@
 """The compile cache: module text is a pure function of the program (it is the cache key),
-compile_many's shared modules, the `.ref` disk entries, and collecting()'s dry runs."""
+compile_many's shared modules, the `.ref` disk entries, and slope.testing.dryrun's collecting()."""
 import os
 import subprocess
 import sys
@@ -12,6 +12,7 @@ from slope.backends.iree import compile as C
 from slope.backends.iree.lowering import lower_primitive
 from slope.core.aval import Aval
 from slope.primitives import REGISTRY
+from slope.testing import dryrun
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -98,8 +99,8 @@ def test_a_corrupt_ref_entry_is_a_miss(fresh_cache):
 def test_collecting_notes_misses_and_compiles_nothing(fresh_cache):
     before = C.stats["compiles"]
     x = slope.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
-    with C.collecting() as jobs:
-        with pytest.raises(C.Deferred):
+    with dryrun.collecting() as jobs:
+        with pytest.raises(dryrun.Deferred):
             slope.jit(lambda a: (a * 3.0).tanh())(x)
     assert C.stats["compiles"] == before and len(jobs) == 1
     C.compile_many(jobs)

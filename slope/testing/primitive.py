@@ -17,7 +17,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from slope.testing import strategies
+from slope.backends.iree import compile as iree_compile
+from slope.testing import dryrun, strategies
 from slope.testing.checks import CHECK_FUNCTIONS, CHECKS, DERIVATIVE_CHECKS, NEEDS, NotApplicable, get_spec
 
 COLUMNS = CHECKS + ("float64",)
@@ -131,11 +132,9 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     Example plus a one-line repro (for a registered primitive).
 
     dry_run: draw the same examples but compile and run nothing: every module a check asks for is
-    noted by an enclosing `compile.collecting()` block (see prefetch); errors are ignored.
+    noted by an enclosing `dryrun.collecting()` block (see prefetch); errors are ignored.
     """
     from hypothesis import given, note
-
-    from slope.backends.iree.compile import Deferred
 
     spec = get_spec(spec)
     fn = CHECK_FUNCTIONS[check]
@@ -167,7 +166,7 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
             from hypothesis import reject
 
             reject()
-        except Deferred:
+        except dryrun.Deferred:
             pass
         except Exception:
             if not dry_run:
@@ -184,16 +183,14 @@ def prefetch(spec, runs, profile: str | None = None) -> int:
     real run then finds them all cached. Only derandomized profiles draw the same examples twice
     (others would only waste the compiles), so it does nothing for them. Returns the number of
     modules compiled."""
-    from slope.backends.iree.compile import collecting, compile_many
-
     if not strategies.settings_for(profile).derandomize:
         return 0
-    with collecting() as jobs:
+    with dryrun.collecting() as jobs:
         for check, dtype in runs:
             run_check(spec, check, dtype, profile, dry_run=True)
     if jobs:
         try:
-            compile_many(jobs)
+            iree_compile.compile_many(jobs)
         except Exception:  # noqa: BLE001 - the real run meets the error in its context
             pass
     return len(jobs)

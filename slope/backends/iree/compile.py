@@ -8,11 +8,10 @@ The disk-cache hit path never imports `iree.compiler` (importing it costs ~20 ms
 is identified for the cache key by its `version.py` (version + git revision), read from disk.
 Compiles run `iree-compile` in a subprocess. `compile_many` compiles many programs as the
 functions of one module (most of the 0.3 s is per-module cost) and overlaps such batches on
-threads; `collecting()` dry-runs code to find out which programs it will need.
+threads (slope.testing.prefetch dry-runs checks to find out which programs they will need).
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -171,29 +170,6 @@ def _compile_and_store(text: str, name: str, flags, key: str) -> bytes:
     return vmfb
 
 
-class Deferred(BaseException):
-    """Raised by compile_module inside `collecting()`: the module was noted, not compiled or run.
-    A BaseException, so that no `except Exception` on the way up mistakes it for a failure."""
-
-
-_collector = threading.local()
-
-
-@contextlib.contextmanager
-def collecting():
-    """Within this block compile_module compiles nothing: it appends each module that is not yet
-    cached to the yielded list (as a compile_many job) and raises Deferred, which aborts the call
-    that wanted it. A caller can dry-run code that compiles, then compile what it needs in one
-    batch (compile_many), then run it for real."""
-    jobs: list = []
-    outer = getattr(_collector, "jobs", None)
-    _collector.jobs = jobs
-    try:
-        yield jobs
-    finally:
-        _collector.jobs = outer
-
-
 def _paths(key):
     d = cache_dir()
     if not d:
@@ -248,16 +224,17 @@ def _from_shared(ref, name, in_avals, out_avals, text, system_linked):
         return None  # stale or corrupt entry: a miss
 
 
+def cached(text: str) -> bool:
+    """Whether the module is in the memory or disk cache (compile_module would not compile it)."""
+    key = _key(text, flags_for(text))
+    return key in _memory or any(p and os.path.exists(p) for p in _paths(key))
+
+
 def compile_module(text: str, name: str, in_avals, out_avals, ir: str = "") -> Executable:
     """Compile (or fetch from cache) a module whose entry point is @main. `name` (with params) and
     `ir` (the program as slope IR) say what it is, for errors and for LOG_JIT."""
     flags = flags_for(text)
     key = _key(text, flags)
-    jobs = getattr(_collector, "jobs", None)
-    if jobs is not None:  # a dry run (see collecting)
-        if key not in _memory and not any(p and os.path.exists(p) for p in _paths(key)):
-            jobs.append((text, name, in_avals, out_avals))
-        raise Deferred(name)
     exe, source = _cached(text, name, in_avals, out_avals, flags, key)
     if exe is None:
         start = time.perf_counter()

@@ -1,0 +1,43 @@
+"""Dry runs: run code that compiles, note the programs it would compile, compile nothing.
+
+A conformance cell draws its (derandomized) examples twice: first under `collecting()`, where
+the installed backend is wrapped so that every compile request notes its module (if not cached
+yet) and aborts the call with Deferred; then, after compile_many has built all the noted modules
+as the functions of a few shared IREE modules, for real, finding everything cached."""
+from __future__ import annotations
+
+import contextlib
+
+from slope.backends.iree import compile as iree_compile
+from slope.core import backend
+
+
+class Deferred(BaseException):
+    """Raised by a compile request inside `collecting()`: noted, not compiled or run. A
+    BaseException, so that no `except Exception` on the way up mistakes it for a failure."""
+
+
+class _Noting:
+    """The installed backend, but compile() notes the program and raises Deferred."""
+
+    def __init__(self, real, jobs):
+        self.real, self.jobs = real, jobs
+        self.to_device, self.to_host, self.text = real.to_device, real.to_host, real.text
+
+    def compile(self, program, name):
+        text = self.real.text(program)
+        if not iree_compile.cached(text):
+            self.jobs.append((text, name, program.in_avals, program.out_avals))
+        raise Deferred(name)
+
+
+@contextlib.contextmanager
+def collecting():
+    """Within this block nothing compiles or runs: yields the list of compile_many jobs noted."""
+    jobs: list = []
+    real = backend.get()
+    backend.install(_Noting(real, jobs))
+    try:
+        yield jobs
+    finally:
+        backend.install(real)
