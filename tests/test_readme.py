@@ -111,9 +111,9 @@ if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
 
 
 def test_primitive_table_in_readme_is_generated_from_the_registry():
-    """README's Primitives block == slope.primitives.table.markdown_table(): regenerate it with
-    `python -m slope.primitives.table --write` after changing a spec's doc or dtypes."""
-    from slope.primitives.table import markdown_table, readme_block
+    """README's Primitives block == slope.testing.table.markdown_table(): regenerate it with
+    `python -m slope.testing.table --write` after changing a spec's doc or dtypes."""
+    from slope.testing.table import markdown_table, readme_block
 
     text = open(os.path.join(ROOT, "README.md")).read()
     assert readme_block(text) == markdown_table()
@@ -121,7 +121,7 @@ def test_primitive_table_in_readme_is_generated_from_the_registry():
 
 def test_every_primitive_is_in_the_table_with_a_one_line_doc():
     from slope.primitives import REGISTRY
-    from slope.primitives.table import rows
+    from slope.testing.table import rows
 
     listed = [name for name, _, _ in rows()]
     assert listed == sorted(REGISTRY) and len(listed) >= 76
@@ -132,7 +132,7 @@ def test_every_primitive_is_in_the_table_with_a_one_line_doc():
 
 def test_table_escapes_pipes_and_the_block_can_be_replaced():
     from slope.primitives.spec import Spec
-    from slope.primitives.table import END, START, markdown_table, readme_block, replace_block
+    from slope.testing.table import END, START, markdown_table, readme_block, replace_block
 
     fake = {"b": Spec("b", None, None, dtypes=("int32",), doc="|x|  two\nlines"), "a": Spec("a", None, None, doc="x")}
     table = markdown_table(fake)

@@ -4,7 +4,6 @@ The Hypothesis profile comes from SLOPE_PROFILE (dev | ci | thorough; default ci
 the session tests/conftest.py prints the matrix (and writes it to $SLOPE_MATRIX if set), so a CI log
 shows which cells pass, fail or are exempt; any failing cell fails the run: this is the CI gate.
 """
-
 from slope.testing import load_profile
 
 PROFILE = load_profile()

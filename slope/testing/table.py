@@ -1,7 +1,7 @@
 """The README's primitive table, generated from the registry so the two cannot drift.
 
-    python -m slope.primitives.table            # print the markdown table
-    python -m slope.primitives.table --write    # replace the block between the README markers
+    python -m slope.testing.table            # print the markdown table
+    python -m slope.testing.table --write    # replace the block between the README markers
 
 tests/test_readme.py checks that README.md holds exactly `markdown_table()` between
 `<!-- primitives:start -->` and `<!-- primitives:end -->`.
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
+
+import slope  # noqa: F401  (registers every primitive, jit_call included)
+from slope.primitives import REGISTRY
 
 START, END = "<!-- primitives:start -->", "<!-- primitives:end -->"
 _SHORT = {"float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16", "int8": "i8", "int16": "i16",
@@ -24,8 +27,7 @@ def _cell(text: str) -> str:
 def rows(registry=None) -> list[tuple[str, str, str]]:
     """(name, dtypes, meaning) for every registered primitive, sorted by name."""
     if registry is None:
-        import slope  # noqa: F401  (registers every primitive, jit_call included)
-        from slope.primitives import REGISTRY as registry
+        registry = REGISTRY
     out = []
     for name in sorted(registry):
         spec = registry[name]
