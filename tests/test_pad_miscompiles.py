@@ -1,4 +1,4 @@
-"""Pads that IREE 3.13 miscompiles or rejects (docs/stablehlo-notes.md §0 pitfalls 17-18, §9): each
+"""Pads that IREE 3.13 miscompiles or rejects (docs/stablehlo-notes.md pitfalls 17-18, §19): each
 program runs eagerly and under slope.jit, with grad, vmap and grad-of-grad, in float32 and float64,
 against NumPy and the math.
 
