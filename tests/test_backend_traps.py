@@ -9,6 +9,7 @@
 * compare on signless i32 ignores UNSIGNED: uint32 ops must use unsigned semantics (the PRNG needs them).
 * IREE's CPU code flushes subnormal floats to zero (as XLA:CPU, so JAX on CPU, does): slope documents
   it, and the samplers draw no subnormal values since the NumPy oracle keeps them.
+* Chained pads and pads after a sort (miscompiled or rejected): tests/test_pad_miscompiles.py.
 Every case runs eagerly (one op compiled alone) and under slope.jit, and is compared with NumPy.
 """
 import numpy as np

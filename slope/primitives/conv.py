@@ -108,11 +108,8 @@ def _lower_im2col(ctx, args, in_avals, out_avals, *, window_strides, padding, lh
                      f"permutation = {dense_attr((0, *range(2, 2 + nsp), 1))}")
     padded = tuple(_dilate(m, ld) + lo + hi for m, ld, (lo, hi) in zip(x.shape[2:], lhs_dilation, padding))
     xp_aval = A(n, *padded, c)
-    zero = ctx.constant(0, A())
-    xp = ctx.generic("stablehlo.pad", [xt, zero], [xt_aval, A()], [xp_aval],
-                     f"edge_padding_low = {dense_attr((0, *(lo for lo, _ in padding), 0))}, "
-                     f"edge_padding_high = {dense_attr((0, *(hi for _, hi in padding), 0))}, "
-                     f"interior_padding = {dense_attr((0, *(ld - 1 for ld in lhs_dilation), 0))}")
+    xp = ctx.pad(xt, ctx.constant(0, A()), xt_aval, xp_aval, (0, *(lo for lo, _ in padding), 0),
+                 (0, *(hi for _, hi in padding), 0), (0, *(ld - 1 for ld in lhs_dilation), 0))
 
     def piece(starts, sizes, steps, piece1_shape):
         limits = [st + (m - 1) * s + 1 for st, m, s in zip(starts, sizes, steps)]

@@ -130,7 +130,7 @@ def _emit_gather(ctx, operand, op_aval, idx, idx_aval, out_aval):
     # The barrier keeps IREE 3.13 from fusing a slice strided along its last dim into the gather, which
     # fails in LLVM translation (builtin.unrealized_conversion_cast; docs/stablehlo-notes.md §0,
     # pitfall 19). IREE did not fuse an elementwise producer into a gather either: it costs nothing.
-    operand = ctx.barrier(operand, op_aval)
+    operand = ctx.barrier([operand], [op_aval])[0]
     nb, k, r = idx_aval.ndim - 1, idx_aval.shape[-1], op_aval.ndim
     fields = []
     if r > k:
@@ -400,10 +400,7 @@ def _scatter_lower(combiner):
         idx = ctx.select(_bcast(ctx, ok, b, ia.shape, range(nb)), idx, sentinel, ia)
         grown = Aval((oa.shape[0] + 1, *oa.shape[1:]), oa.dtype)
         zero = Aval((), oa.dtype)
-        padded = ctx.generic("stablehlo.pad", [op, ctx.constant(0, zero)], [oa, zero], [grown],
-                             f"edge_padding_low = {_dense([0] * oa.ndim)}, "
-                             f"edge_padding_high = {_dense([1] + [0] * (oa.ndim - 1))}, "
-                             f"interior_padding = {_dense([0] * oa.ndim)}")
+        padded = ctx.pad(op, ctx.constant(0, zero), oa, grown, [0] * oa.ndim, [1] + [0] * (oa.ndim - 1), [0] * oa.ndim)
         out = _emit_scatter(ctx, padded, grown, idx, ia, upd, ua, combiner)
         return [ctx.generic("stablehlo.slice", [out], [grown], [oa], f"start_indices = {_dense([0] * oa.ndim)}, "
                             f"limit_indices = {_dense(oa.shape)}, strides = {_dense([1] * oa.ndim)}")]

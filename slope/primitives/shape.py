@@ -306,9 +306,7 @@ def _pad_rule(x, padding_value, *, low, high, interior):
 
 
 def _pad_lower(ctx, args, in_avals, out_avals, *, low, high, interior):
-    return [ctx.generic("stablehlo.pad", args, in_avals, out_avals,
-                        f"edge_padding_low = {_arr(low)}, edge_padding_high = {_arr(high)}, "
-                        f"interior_padding = {_arr(interior)}")]
+    return [ctx.pad(*args, in_avals[0], out_avals[0], low, high, interior)]
 
 
 def _pad_transpose(cts, x, padding_value, *, low, high, interior):

@@ -66,9 +66,12 @@ def emit_stable_sort(ctx, args, in_avals, dimension, num_keys, index_dtype=dt.in
     # on global resources"). So: an optimization_barrier (stops the hoisting), then a reverse (a fresh
     # buffer; it cannot be folded away) with the original positions as the tie-break operand. The
     # comparator is a total order, so sorting the reversed data gives exactly the same result.
+    # (3) A consumer that writes the sorted values into a bigger buffer (a pad: IREE makes it an
+    # insert_slice) was fused into the sort's dispatch, which codegen rejects ("write affecting
+    # operations on global resources are restricted to workgroup distributed contexts"): the
+    # results go through a barrier too (docs/stablehlo-notes.md pitfall 21).
     iota = ctx.generic("stablehlo.iota", [], [], [iota_aval], f"iota_dimension = {dimension} : i64")
-    fenced = ctx.generic("stablehlo.optimization_barrier", list(args) + [iota], list(in_avals) + [iota_aval],
-                         list(in_avals) + [iota_aval])
+    fenced = ctx.barrier(list(args) + [iota], list(in_avals) + [iota_aval])
     rev = f"dimensions = {dense_attr([dimension])}"
     copies = [_reverse(ctx, a, av, rev) for a, av in zip(fenced, in_avals)]
     pos = ctx.binary("stablehlo.subtract", ctx.constant(shape[dimension] - 1, iota_aval), fenced[-1], iota_aval)
@@ -86,7 +89,7 @@ def emit_stable_sort(ctx, args, in_avals, dimension, num_keys, index_dtype=dt.in
         before = r.binary("stablehlo.or", lt, r.binary("stablehlo.and", eq, before, _bool()), _bool())
     region = region_text(r, block, [(before, _bool())])
     outs = ctx.generic("stablehlo.sort", operands, avals, avals, f"dimension = {dimension} : i64, is_stable = true", region)
-    return outs if isinstance(outs, list) else [outs]
+    return ctx.barrier(outs if isinstance(outs, list) else [outs], avals)
 
 
 def _sort_lower(ctx, args, in_avals, out_avals, *, dimension, num_keys=1):

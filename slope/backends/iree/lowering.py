@@ -91,9 +91,27 @@ class LoweringContext:
     def constant(self, value, aval: Aval) -> str:
         return self.op(f"stablehlo.constant dense<{scalar_literal(value, aval.dtype)}> : {mlir_type(aval)}", aval)
 
-    def barrier(self, x: str, aval: Aval) -> str:
-        """x behind an optimization_barrier: IREE neither folds it nor fuses its producer into x's users."""
-        return self.generic("stablehlo.optimization_barrier", [x], [aval], [aval])
+    def barrier(self, xs, avals) -> list[str]:
+        """xs through one stablehlo.optimization_barrier: nothing is free at run time, but IREE can
+        neither fold an op into one on the other side nor fuse the two into one dispatch."""
+        out = self.generic("stablehlo.optimization_barrier", list(xs), list(avals), list(avals))
+        return out if isinstance(out, list) else [out]
+
+    def pad(self, x: str, value: str, aval: Aval, out_aval: Aval, low, high, interior) -> str:
+        """stablehlo.pad with its result fenced (docs/stablehlo-notes.md §19, pitfalls 20-21).
+
+        IREE 3.13 turns a pad into `fill + insert_slice` (strided for interior padding) and then
+        (1) merges two such pads in a row with one padding value, dropping a stride: MLIR's
+        FoldInsertPadIntoFill and IREE's FoldSuccessiveTensorInsertSliceOps; wrong values.
+        (2) fuses two in a row with different padding values into the dispatch of the value they
+        pad, which codegen rejects ("write affecting operations on global resources are restricted
+        to workgroup distributed contexts"). A barrier on every pad's result keeps each pad apart
+        from the next; the padded tensor is materialized anyway, so it costs no dispatch or copy.
+        """
+        attrs = (f"edge_padding_low = {dense_attr(low)}, edge_padding_high = {dense_attr(high)}, "
+                 f"interior_padding = {dense_attr(interior)}")
+        y = self.generic("stablehlo.pad", [x, value], [aval, Aval((), aval.dtype)], [out_aval], attrs)
+        return self.barrier([y], [out_aval])[0]
 
     def lower_fn(self, fn, args, in_avals) -> list[str]:
         """Emit the slope function fn(*tensors) -> list of tensors, traced on in_avals, with inputs `args`.
@@ -114,7 +132,7 @@ class LoweringContext:
         `true` (fenced by optimization_barrier, so it cannot be folded) makes a real copy.
         """
         pred0 = Aval((), "bool")
-        true = self.barrier(self.constant(True, pred0), pred0)
+        true = self.barrier([self.constant(True, pred0)], [pred0])[0]
         pred = self.generic("stablehlo.broadcast_in_dim", [true], [pred0], [Aval(aval.shape, "bool")],
                             "broadcast_dimensions = array<i64>")
         return self.select(pred, x, self.constant(0, aval), aval)
