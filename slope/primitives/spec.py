@@ -66,12 +66,14 @@ class Spec:
             return [Tensor(bufs[0], exe.out_avals[0])]
         return [Tensor(b, a) for b, a in zip(bufs, exe.out_avals)]
 
-    def _compile_eager(self, in_avals, params):
-        """The executable of this primitive alone on these avals (a one-equation Program)."""
+    def eager_program(self, in_avals, params):
+        """(Program, name): this primitive alone on these avals, as eager evaluation compiles it."""
         out_avals = self.abstract_eval(*in_avals, **params)
         ins, outs = [Var(a) for a in in_avals], [Var(a) for a in out_avals]
-        program = Program(ins, [Eqn(self, ins, params, outs)], outs, self.name)
-        return backend.get().compile(program, self.name + _params_text(params))
+        return Program(ins, [Eqn(self, ins, params, outs)], outs, self.name), self.name + _params_text(params)
+
+    def _compile_eager(self, in_avals, params):
+        return backend.get().compile(*self.eager_program(in_avals, params))
 
 
 def _params_text(params) -> str:

@@ -1,4 +1,5 @@
-"""Dry runs: run code that compiles, note the programs it would compile, compile nothing.
+"""Compiling ahead in shared modules: dry runs that note the programs code would compile, and
+the eager executables of a staged program's equations.
 
 A conformance cell draws its (derandomized) examples twice: first under `collecting()`, where
 the installed backend is wrapped so that every compile request notes its module (if not cached
@@ -41,3 +42,14 @@ def collecting():
         yield jobs
     finally:
         backend.install(real)
+
+
+def precompile_eager(eqns) -> None:
+    """Compile, a few dozen per IREE module, the executables that evaluating these equations
+    eagerly will ask for (e.g. the eqns of `slope.jit(f).lower(...).program` before running f
+    eagerly, which would otherwise compile one module per op)."""
+    jobs = []
+    for e in eqns:
+        program, name = e.spec.eager_program([v.aval for v in e.inputs], e.params)
+        jobs.append((backend.get().text(program), name, program.in_avals, program.out_avals))
+    iree_compile.compile_many(jobs)
