@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from iree.compiler import ir
 
 import slope
-from slope.backends.iree.lowering import scalar_literal
+from slope.backends.iree.emitter import scalar_literal
 from slope.core import dtypes as dt
 
 _CTX = ir.Context()

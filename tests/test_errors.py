@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import slope
+from slope.backends.iree.emitter import LOWERINGS
 from slope.primitives.spec import Spec
 
 
@@ -69,10 +70,15 @@ def test_vmap_errors():
 
 
 def test_backend_failure_is_wrapped_with_program():
-    bad = Spec(name="bad_op", abstract_eval=lambda x: [x],
-               lower=lambda ctx, args, ia, oa: [ctx.generic("stablehlo.no_such_op", args, ia, oa)])
+    bad = Spec(name="bad_op", abstract_eval=lambda x: [x])
+    LOWERINGS["bad_op"] = lambda ctx, args, ia, oa: [ctx.generic("stablehlo.no_such_op", args, ia, oa)]
     with pytest.raises(slope.BackendError, match=r"(?s)IREE failed to compile bad_op.*stablehlo.no_such_op"):
         bad.bind(slope.ones(2))
+
+
+def test_primitive_without_lowering_is_a_backend_error():
+    with pytest.raises(slope.BackendError, match="no StableHLO lowering is registered for the primitive unlowered_op"):
+        Spec(name="unlowered_op", abstract_eval=lambda x: [x]).bind(slope.ones(2))
 
 
 def test_unsupported_dtype_and_operand():

@@ -297,7 +297,7 @@ def test_cummax_tangent_goes_to_latest_holder():
 
 def test_cumsum_transpose_is_reverse_cumsum():
     spec = REGISTRY["cumsum"]
-    from slope.transforms.transpose import UndefPrimal
+    from slope.core.program import UndefPrimal
 
     ct = slope.tensor(np.array([1.0, 2.0, 3.0]))
     (out,) = spec.transpose([ct], UndefPrimal(ct.aval), axis=0, reverse=False)
@@ -399,7 +399,7 @@ def test_sort_derivatives(dtype, rng):
 
 def test_sort_transpose_rejects_keys():
     from slope.errors import TransformError
-    from slope.transforms.transpose import UndefPrimal
+    from slope.core.program import UndefPrimal
 
     ct = slope.ones(3)
     with pytest.raises(TransformError, match="sort: not linear in its keys"):
@@ -453,7 +453,7 @@ def test_conv_float32_grad_matches_float64_fd(rng):
 @pytest.fixture
 def im2col_everywhere(monkeypatch):
     """Lower every conv through the im2col path (small test convs normally use stablehlo.convolution)."""
-    import slope.primitives.conv as conv_module
+    import slope.backends.iree.lowerings.conv as conv_module
 
     monkeypatch.setattr(conv_module, "IM2COL_MIN_MACS", 0)
     monkeypatch.setattr(conv_module, "IM2COL_MAX_PIECES", 10**6)
@@ -489,7 +489,7 @@ def test_conv_im2col_lowering(case, rng, im2col_everywhere):
 
 
 def test_conv_big_enough_for_im2col_by_default(rng):
-    from slope.primitives.conv import _use_im2col
+    from slope.backends.iree.lowerings.conv import _use_im2col
 
     x = rng.standard_normal((4, 8, 16, 16)).astype(np.float32)
     w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)

@@ -25,6 +25,22 @@ class Eqn:
         self.spec, self.inputs, self.params, self.outs = spec, list(inputs), dict(params), list(outs)
 
 
+class UndefPrimal:
+    """Stands for a linear input of a transpose rule: only its aval is known."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval):
+        self.aval = aval
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+
+    def __repr__(self):
+        return f"UndefPrimal({self.aval})"
+
+
 class Program:
     """in_vars -> eqns -> outs. Hashed by identity; printed as slope IR."""
 

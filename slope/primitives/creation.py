@@ -8,7 +8,6 @@ from slope.core import backend, dtypes as dt, jitlog
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
 from slope.primitives.spec import ErrorInput, Spec, register
-from slope.backends.iree.lowering import mlir_type, scalar_literal
 
 
 def _check_shape(name, shape):
@@ -24,10 +23,6 @@ def _full_rule(*, shape, value, dtype):
     if problem:
         raise DTypeError(f"full: {problem}")
     return [Aval(shape, dtype)]
-
-
-def _full_lower(ctx, args, in_avals, out_avals, *, shape, value, dtype):
-    return [ctx.op(f"stablehlo.constant dense<{scalar_literal(value, dtype)}> : {mlir_type(out_avals[0])}", out_avals[0])]
 
 
 def _no_operand_vmap(spec):
@@ -64,7 +59,6 @@ _no_inputs = {"transpose": "has no operands", "grad": "has no operands", "jvp": 
 full = register(Spec(
     name="full",
     abstract_eval=_full_rule,
-    lower=_full_lower,
     reference=ref.full,
     jvp=lambda primals, tangents, **p: ([full.bind(**p)], [full.bind(**{**p, "value": 0})]),
     sample=_creation_sample("full"),
@@ -89,8 +83,6 @@ def _iota_rule(*, shape, dimension, dtype):
 iota = register(Spec(
     name="iota",
     abstract_eval=_iota_rule,
-    lower=lambda ctx, args, ia, oa, *, shape, dimension, dtype: [
-        ctx.generic("stablehlo.iota", [], [], oa, f"iota_dimension = {dimension} : i64")],
     reference=ref.iota,
     jvp=lambda primals, tangents, **p: ([iota.bind(**p)], [full.bind(shape=p["shape"], value=0, dtype=p["dtype"])]),
     sample=_creation_sample("iota"),

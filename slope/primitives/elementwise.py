@@ -17,6 +17,7 @@ import numpy as np
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
+from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import check_same, vmap_elementwise, zeros_like
@@ -35,8 +36,6 @@ def _c(x, v):
 
 
 def _is_undef(x):
-    from slope.transforms.transpose import UndefPrimal
-
     return isinstance(x, UndefPrimal)
 
 
@@ -67,15 +66,8 @@ def _shape_rule(name, kind, out_dtype=None):
     return rule
 
 
-def _lower_simple(op):
-    def lower(ctx, args, in_avals, out_avals):
-        return [ctx.generic(op, args, in_avals, out_avals)]
-
-    return lower
-
-
-def _register_elementwise(name, op, arity, kind, deriv, *, linear=None, out_dtype=None, sample=None,
-                          dtypes=FLOAT, ref_name=None, lower=None, doc="", exempt=None, on_derivative_kink=None):
+def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=None, sample=None,
+                          dtypes=FLOAT, ref_name=None, doc="", exempt=None, on_derivative_kink=None):
     """Make and register the Spec of an elementwise primitive from a table row."""
     ref_fn = getattr(ref, ref_name or name)
 
@@ -89,7 +81,6 @@ def _register_elementwise(name, op, arity, kind, deriv, *, linear=None, out_dtyp
     spec = Spec(
         name=name,
         abstract_eval=_shape_rule(name, kind, out_dtype),
-        lower=lower or _lower_simple(op),
         reference=ref_fn,
         jvp=jvp,
         transpose=linear,
@@ -140,97 +131,46 @@ def _default_errors(name, arity, kind, dtypes):
     return errors
 
 
-# ---------------------------------------------------------------- lowerings that work around IREE
-def _lower_accurate_small_x(op, kind):
-    """f64 expm1/log1p are computed naively by IREE 3.13 (expm1(1e-20) = 0): use Kahan's/Goldberg's
-    rewrites there (docs/stablehlo-notes.md §2). Other dtypes use the op directly."""
-
-    def lower(ctx, args, in_avals, out_avals):
-        a = in_avals[0]
-        if a.dtype.bits != 64:
-            return [ctx.unary(op, args[0], a)]
-        x, one = args[0], ctx.constant(1, a)
-        if kind == "expm1":
-            u = ctx.unary("stablehlo.exponential", x, a)
-            um1 = ctx.binary("stablehlo.subtract", u, one, a)
-            small = ctx.binary("stablehlo.multiply", um1, ctx.binary("stablehlo.divide", x, ctx.unary("stablehlo.log", u, a), a), a)
-            big_result = um1
-        else:
-            u = ctx.binary("stablehlo.add", x, one, a)
-            um1 = ctx.binary("stablehlo.subtract", u, one, a)
-            big_result = ctx.unary("stablehlo.log", u, a)
-            small = ctx.binary("stablehlo.multiply", big_result, ctx.binary("stablehlo.divide", x, um1, a), a)
-        big = ctx.compare("GT", ctx.unary("stablehlo.abs", x, a), one, a)
-        r = ctx.select(big, big_result, small, a)
-        return [ctx.select(ctx.compare("EQ", u, one, a), x, r, a)]
-
-    return lower
-
-
-def _pow_lower(ctx, args, in_avals, out_avals):
-    """IREE's float power is NaN for every negative base and wrong for 0**0, 1**nan, (-1)**inf:
-    compute |x|**y and fix sign and special cases as IEEE pow does (docs/stablehlo-notes.md §5)."""
-    a = in_avals[0]
-    x, y = args
-    if not a.dtype.is_float:
-        return [ctx.binary("stablehlo.power", x, y, a)]
-    zero, one, two = ctx.constant(0, a), ctx.constant(1, a), ctx.constant(2, a)
-    inf, nan = ctx.constant(float("inf"), a), ctx.constant(float("nan"), a)
-    ax, ay = ctx.unary("stablehlo.abs", x, a), ctx.unary("stablehlo.abs", y, a)
-    r = ctx.binary("stablehlo.power", ax, y, a)
-    is_int = ctx.compare("EQ", ctx.unary("stablehlo.floor", y, a), y, a)
-    is_odd = ctx.binary("stablehlo.and", is_int, ctx.compare("NE", ctx.binary("stablehlo.remainder", y, two, a), zero, a),
-                        Aval(a.shape, dt.bool_))
-    signed = ctx.select(is_odd, ctx.unary("stablehlo.negate", r, a), r, a)
-    neg_base = ctx.select(is_int, signed, nan, a)
-    res = ctx.select(ctx.compare("LT", x, zero, a), neg_base, r, a)
-    b = Aval(a.shape, dt.bool_)
-    minus1_inf = ctx.binary("stablehlo.and", ctx.compare("EQ", ax, one, a), ctx.compare("EQ", ay, inf, a), b)
-    trivial = ctx.binary("stablehlo.or", ctx.binary("stablehlo.or", ctx.compare("EQ", y, zero, a),
-                                                    ctx.compare("EQ", x, one, a), b), minus1_inf, b)
-    return [ctx.select(trivial, one, res, a)]
-
-
 # ---------------------------------------------------------------- unary math
 _pos = dict(sample=S.elementwise(1, 0.2, 4.0))
 _UNARY = [
-    # name, stablehlo op, derivative(x, y, t) -> tangent, extra
-    ("neg", "stablehlo.negate", lambda x, y, t: L().neg(t), dict(kind="numeric", dtypes=FLOAT + SIGNED,
+    # name, derivative(x, y, t) -> tangent, extra
+    ("neg", lambda x, y, t: L().neg(t), dict(kind="numeric", dtypes=FLOAT + SIGNED,
                                                               linear=lambda cts, x: [L().neg(cts[0])], doc="-x (integers wrap: -INT_MIN = INT_MIN)")),
-    ("exp", "stablehlo.exponential", lambda x, y, t: L().mul(t, y), dict(doc="e**x (f32 results below 1.2e-38 flush to 0 on IREE)")),
-    ("log", "stablehlo.log", lambda x, y, t: L().div(t, x), dict(**_pos, doc="natural logarithm: log(0) = -inf, log(x < 0) = NaN")),
-    ("sin", "stablehlo.sine", lambda x, y, t: L().mul(t, L().cos(x)), dict(doc="sine (radians)")),
-    ("cos", "stablehlo.cosine", lambda x, y, t: L().neg(L().mul(t, L().sin(x))), dict(doc="cosine (radians)")),
-    ("tan", "stablehlo.tan", lambda x, y, t: L().mul(t, L().add(_c(y, 1), L().mul(y, y))),
+    ("exp", lambda x, y, t: L().mul(t, y), dict(doc="e**x (f32 results below 1.2e-38 flush to 0 on IREE)")),
+    ("log", lambda x, y, t: L().div(t, x), dict(**_pos, doc="natural logarithm: log(0) = -inf, log(x < 0) = NaN")),
+    ("sin", lambda x, y, t: L().mul(t, L().cos(x)), dict(doc="sine (radians)")),
+    ("cos", lambda x, y, t: L().neg(L().mul(t, L().sin(x))), dict(doc="cosine (radians)")),
+    ("tan", lambda x, y, t: L().mul(t, L().add(_c(y, 1), L().mul(y, y))),
      dict(sample=S.elementwise(1, -1.2, 1.2), doc="tangent (radians)")),
-    ("tanh", "stablehlo.tanh", lambda x, y, t: L().mul(t, L().sub(_c(y, 1), L().mul(y, y))), dict(doc="hyperbolic tangent")),
-    ("logistic", "stablehlo.logistic", lambda x, y, t: L().mul(t, L().mul(y, L().sub(_c(y, 1), y))),
+    ("tanh", lambda x, y, t: L().mul(t, L().sub(_c(y, 1), L().mul(y, y))), dict(doc="hyperbolic tangent")),
+    ("logistic", lambda x, y, t: L().mul(t, L().mul(y, L().sub(_c(y, 1), y))),
      dict(doc="sigmoid 1 / (1 + e**-x)")),
-    ("sqrt", "stablehlo.sqrt", lambda x, y, t: L().div(t, L().mul(_c(y, 2), y)), dict(**_pos, doc="square root: sqrt(-0) = -0, sqrt(x < 0) = NaN")),
-    ("rsqrt", "stablehlo.rsqrt", lambda x, y, t: L().mul(t, L().div(L().mul(_c(y, -0.5), y), x)),
+    ("sqrt", lambda x, y, t: L().div(t, L().mul(_c(y, 2), y)), dict(**_pos, doc="square root: sqrt(-0) = -0, sqrt(x < 0) = NaN")),
+    ("rsqrt", lambda x, y, t: L().mul(t, L().div(L().mul(_c(y, -0.5), y), x)),
      dict(**_pos, doc="1 / sqrt(x): rsqrt(0) = inf, rsqrt(x < 0) = NaN")),
-    ("abs", "stablehlo.abs", lambda x, y, t: L().select(L().ge(x, _c(x, 0)), t, L().neg(t)),
+    ("abs", lambda x, y, t: L().select(L().ge(x, _c(x, 0)), t, L().neg(t)),
      dict(kind="signed", dtypes=FLOAT + SIGNED, sample=S.elementwise(1, fix=S.away_from_zero, int_range=(-20, 20)),
           doc="|x| (abs(INT_MIN) = INT_MIN); derivative sign(x) except abs'(+-0) = 1, as JAX")),
-    ("sign", "stablehlo.sign", None, dict(kind="signed", dtypes=FLOAT + SIGNED, doc="-1, 0 or 1 (sign(-0.0) = -0.0, NaN stays NaN); zero derivative")),
-    ("floor", "stablehlo.floor", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward -inf; zero derivative (also at the jumps)")),
-    ("ceil", "stablehlo.ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward +inf; zero derivative (also at the jumps)")),
-    ("round", "stablehlo.round_nearest_even", None,
+    ("sign", None, dict(kind="signed", dtypes=FLOAT + SIGNED, doc="-1, 0 or 1 (sign(-0.0) = -0.0, NaN stays NaN); zero derivative")),
+    ("floor", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward -inf; zero derivative (also at the jumps)")),
+    ("ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward +inf; zero derivative (also at the jumps)")),
+    ("round", None,
      dict(sample=S.elementwise(1, fix=lambda v: S.away_from_integers(v - 0.5) + 0.0), doc="round to nearest, ties to even (2.5 -> 2, -0.5 -> -0); zero derivative")),
-    ("expm1", "stablehlo.exponential_minus_one", lambda x, y, t: L().mul(t, L().add(y, _c(y, 1))),
-     dict(lower=_lower_accurate_small_x("stablehlo.exponential_minus_one", "expm1"), doc="e**x - 1, accurate for tiny x (f64 via Kahan's rewrite: IREE's is naive)")),
-    ("log1p", "stablehlo.log_plus_one", lambda x, y, t: L().div(t, L().add(x, _c(x, 1))),
-     dict(sample=S.elementwise(1, -0.8, 4.0), lower=_lower_accurate_small_x("stablehlo.log_plus_one", "log1p"),
+    ("expm1", lambda x, y, t: L().mul(t, L().add(y, _c(y, 1))),
+     dict(doc="e**x - 1, accurate for tiny x (f64 via Kahan's rewrite: IREE's is naive)")),
+    ("log1p", lambda x, y, t: L().div(t, L().add(x, _c(x, 1))),
+     dict(sample=S.elementwise(1, -0.8, 4.0),
           doc="log(1 + x), accurate for tiny x (f64 via Goldberg's rewrite: IREE's is naive)")),
-    ("erf", "chlo.erf", lambda x, y, t: L().mul(t, L().mul(_c(x, 2 / np.sqrt(np.pi)), L().exp(L().neg(L().mul(x, x))))),
+    ("erf", lambda x, y, t: L().mul(t, L().mul(_c(x, 2 / np.sqrt(np.pi)), L().exp(L().neg(L().mul(x, x))))),
      dict(doc="error function 2/sqrt(pi) * integral from 0 to x of e**-t**2 dt")),
-    ("not", "stablehlo.not", None, dict(kind="intbool", dtypes=BITS, ref_name="not_",
+    ("not", None, dict(kind="intbool", dtypes=BITS, ref_name="not_",
                                         doc="logical not (bool) / bitwise not (integers)")),
 ]
-for _name, _op, _deriv, _extra in _UNARY:
+for _name, _deriv, _extra in _UNARY:
     _extra = dict(_extra)
     _kind = _extra.pop("kind", "float")
-    _register_elementwise(_name, _op, 1, _kind, _deriv, **_extra)
+    _register_elementwise(_name, 1, _kind, _deriv, **_extra)
 
 
 # ---------------------------------------------------------------- binary arithmetic
@@ -334,54 +274,47 @@ def _pow_sample(draw, dtype):
 
 
 _BINARY = [
-    ("add", "stablehlo.add", lambda x, y, o, tx, ty: L().add(tx, ty),
+    ("add", lambda x, y, o, tx, ty: L().add(tx, ty),
      dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], cts[0]], doc="x + y (integers wrap)")),
-    ("sub", "stablehlo.subtract", lambda x, y, o, tx, ty: L().sub(tx, ty),
+    ("sub", lambda x, y, o, tx, ty: L().sub(tx, ty),
      dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], L().neg(cts[0])], doc="x - y (integers wrap)")),
-    ("mul", "stablehlo.multiply", lambda x, y, o, tx, ty: L().add(L().mul(tx, y), L().mul(x, ty)),
+    ("mul", lambda x, y, o, tx, ty: L().add(L().mul(tx, y), L().mul(x, ty)),
      dict(kind="numeric", dtypes=NUMS, linear=_mul_transpose, doc="x * y (integers wrap)")),
-    ("div", "stablehlo.divide", lambda x, y, o, tx, ty: L().div(L().sub(tx, L().mul(ty, o)), y),
+    ("div", lambda x, y, o, tx, ty: L().div(L().sub(tx, L().mul(ty, o)), y),
      dict(kind="numeric", dtypes=NUMS, linear=_div_transpose, sample=_div_sample,
           doc="x / y; integers truncate toward zero, x / 0 = -1 (all bits set), INT_MIN / -1 = INT_MIN")),
-    ("pow", "stablehlo.power", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + SIGNED, sample=_pow_sample, lower=_pow_lower,
+    ("pow", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + SIGNED, sample=_pow_sample,
                                                 doc="x ** y as IEEE pow (0**0 = 1, negative base needs an integer exponent); d/dy = 0 where x <= 0")),
-    ("maximum", "stablehlo.maximum", _max_deriv,
+    ("maximum", _max_deriv,
      dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, on_derivative_kink=_has_ties,
           doc="elementwise max, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
-    ("minimum", "stablehlo.minimum", _max_deriv,
+    ("minimum", _max_deriv,
      dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, on_derivative_kink=_has_ties,
           doc="elementwise min, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
-    ("rem", "stablehlo.remainder", _rem_deriv,
+    ("rem", _rem_deriv,
      dict(kind="numeric", dtypes=NUMS, sample=_rem_sample, doc="C fmod: x - y * trunc(x / y), sign of x; integers: x % 0 = x")),
-    ("atan2", "stablehlo.atan2", _atan2_deriv,
+    ("atan2", _atan2_deriv,
      dict(sample=S.elementwise(2, fixes=[S.away_from_zero, S.away_from_zero]), doc="atan2(y=x0, x=x1): the angle of the point (x1, x0) in [-pi, pi]")),
 ]
-for _name, _op, _deriv, _extra in _BINARY:
+for _name, _deriv, _extra in _BINARY:
     _extra = dict(_extra)
     _kind = _extra.pop("kind", "float")
-    _register_elementwise(_name, _op, 2, _kind, _deriv, **_extra)
+    _register_elementwise(_name, 2, _kind, _deriv, **_extra)
 
 # Derivative rules above take (x, y, out, tx, ty); unary ones (x, y, t). _register_elementwise calls
 # deriv(*primals, out, *tangents), which matches both.
 
 
 # ---------------------------------------------------------------- comparisons and bitwise
-def _compare_lower(direction):
-    def lower(ctx, args, in_avals, out_avals):
-        return [ctx.compare(direction, args[0], args[1], in_avals[0])]
-
-    return lower
-
-
 _SYMBOL = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-for _name, _dir in [("eq", "EQ"), ("ne", "NE"), ("lt", "LT"), ("le", "LE"), ("gt", "GT"), ("ge", "GE")]:
-    _register_elementwise(_name, None, 2, "any", None, out_dtype=dt.bool_, lower=_compare_lower(_dir),
+for _name in ["eq", "ne", "lt", "le", "gt", "ge"]:
+    _register_elementwise(_name, 2, "any", None, out_dtype=dt.bool_,
                           dtypes=NUMS + ("bool",), sample=_ties_sample if _name != "eq" else None,
                           doc=f"x {_SYMBOL[_name]} y elementwise, bool result (floats: NaN compares unequal, -0.0 == 0.0; "
                               f"uint32 compares unsigned)")
 
-for _name, _op, _r in [("and", "stablehlo.and", "and_"), ("or", "stablehlo.or", "or_"), ("xor", "stablehlo.xor", "xor")]:
-    _register_elementwise(_name, _op, 2, "intbool", None, dtypes=BITS, ref_name=_r,
+for _name, _r in [("and", "and_"), ("or", "or_"), ("xor", "xor")]:
+    _register_elementwise(_name, 2, "intbool", None, dtypes=BITS, ref_name=_r,
                           doc=f"logical {_name} (bool) / bitwise {_name} (integers)")
 
 
@@ -399,9 +332,8 @@ _SHIFT_DOC = {
     "shift_right_arithmetic": "x >> y filling with the sign bit (of the bits, also for uint32); amounts >= the bit "
                               "width (or negative) give all sign bits",
 }
-for _name, _op in [("shift_left", "stablehlo.shift_left"), ("shift_right_logical", "stablehlo.shift_right_logical"),
-                   ("shift_right_arithmetic", "stablehlo.shift_right_arithmetic")]:
-    _register_elementwise(_name, _op, 2, "int", None, dtypes=SIGNED + ("uint32",), sample=_shift_sample,
+for _name in ["shift_left", "shift_right_logical", "shift_right_arithmetic"]:
+    _register_elementwise(_name, 2, "int", None, dtypes=SIGNED + ("uint32",), sample=_shift_sample,
                           doc=_SHIFT_DOC[_name])
 
 
@@ -440,7 +372,6 @@ def _bad(args, match, error=DTypeError, **params):
 select = Spec(
     name="select",
     abstract_eval=_select_rule,
-    lower=_lower_simple("stablehlo.select"),
     reference=ref.select,
     jvp=_select_jvp,
     transpose=_select_transpose,
@@ -489,7 +420,6 @@ def _clamp_sample(draw, dtype):
 clamp = Spec(
     name="clamp",
     abstract_eval=_clamp_rule,
-    lower=_lower_simple("stablehlo.clamp"),
     reference=ref.clamp,
     jvp=_clamp_jvp,
     sample=_clamp_sample,
@@ -526,27 +456,6 @@ def _convert_transpose(cts, x, *, dtype):
     return [L().convert(cts[0], dtype=x.aval.dtype)]
 
 
-def _convert_lower(ctx, args, in_avals, out_avals, *, dtype):
-    src = in_avals[0].dtype
-    if dtype.is_bool and not src.is_bool:  # StableHLO convert to i1 truncates; slope means x != 0
-        zero = ctx.constant(0, in_avals[0])
-        return _compare_lower("NE")(ctx, [args[0], zero], [in_avals[0], in_avals[0]], out_avals)
-    out = ctx.generic("stablehlo.convert", args, in_avals, out_avals)
-    if src.is_float and dtype.is_int:
-        # IREE gives INT_MIN (signed) or 0xFF..F (unsigned) for NaN, inf and out-of-range values:
-        # saturate like XLA and the reference instead (NaN -> 0). A threshold rounded into the source
-        # float type splits the values exactly where float64 does (no float lies strictly between).
-        a, o = in_avals[0], out_avals[0]
-        info = np.iinfo(dtype.np)
-        x = args[0]
-        hi = ctx.compare("GE", x, ctx.constant(float(info.max), a), a)
-        lo = ctx.compare("LE", x, ctx.constant(float(info.min), a), a)
-        out = ctx.select(hi, ctx.constant(int(info.max), o), out, o)
-        out = ctx.select(lo, ctx.constant(int(info.min), o), out, o)
-        out = ctx.select(ctx.compare("NE", x, x, a), ctx.constant(0, o), out, o)
-    return [out]
-
-
 _CONVERT_TARGETS = [dt.float32, dt.float64, dt.int32, dt.int64, dt.uint32, dt.bool_]
 
 
@@ -577,7 +486,6 @@ def _vmap_unary_params(spec):
 convert = register(Spec(
     name="convert",
     abstract_eval=_convert_rule,
-    lower=_convert_lower,
     reference=ref.convert,
     jvp=_convert_jvp,
     transpose=_convert_transpose,
@@ -605,7 +513,6 @@ def _bitcast_sample(draw, dtype):
 bitcast = register(Spec(
     name="bitcast",
     abstract_eval=_bitcast_rule,
-    lower=lambda ctx, args, ia, oa, *, dtype: [ctx.generic("stablehlo.bitcast_convert", args, ia, oa)],
     reference=ref.bitcast,
     jvp=lambda primals, tangents, *, dtype: ([L().bitcast(primals[0], dtype=dtype)],
                                              [zeros_like(L().bitcast(primals[0], dtype=dtype))]),
@@ -620,7 +527,6 @@ bitcast.vmap = _vmap_unary_params(bitcast)
 stop_gradient = register(Spec(
     name="stop_gradient",
     abstract_eval=lambda x: [x],
-    lower=lambda ctx, args, ia, oa: list(args),
     reference=ref.stop_gradient,
     jvp=lambda primals, tangents: ([L().stop_gradient(primals[0])], [zeros_like(primals[0])]),
     dtypes=FLOAT + INTS + ("bool",),

@@ -31,9 +31,10 @@ import numpy as np
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
+from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
-from slope.primitives.rules import moveaxis, zeros_aval
+from slope.primitives.rules import moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
 
 
@@ -44,8 +45,6 @@ def L():
 
 
 def _undef(x):
-    from slope.transforms.transpose import UndefPrimal
-
     return isinstance(x, UndefPrimal)
 
 
@@ -55,106 +54,7 @@ def _shape_of(x):
 
 DATA = ("float32", "float64", "int32", "uint32", "bool")  # data movement: any dtype
 ADD = ("float32", "float64", "int32", "uint32")  # scatter_add adds: no bool
-_INDEX_CAP = 2**31 - 1  # larger (unsigned) indices are out of range for every dim: cap them before converting
-
-# ================================================================ lowering helpers
-
-
-def _attr_list(vals):
-    return "[" + ", ".join(str(int(v)) for v in vals) + "]"
-
-
-def _dense(vals):
-    from slope.backends.iree.lowering import dense_attr
-
-    return dense_attr(list(vals))
-
-
-def _const_vec(ctx, vals, dtype):
-    from slope.backends.iree.lowering import mlir_type
-
-    a = Aval((len(vals),), dtype)
-    return ctx.op(f"stablehlo.constant dense<[{', '.join(str(int(v)) for v in vals)}]> : {mlir_type(a)}", a), a
-
-
-def _bcast(ctx, x, x_aval, shape, dims):
-    return ctx.generic("stablehlo.broadcast_in_dim", [x], [x_aval], [Aval(shape, x_aval.dtype)],
-                       f"broadcast_dimensions = {_dense(dims)}")
-
-
-def _columns(ctx, vals, aval):
-    """A tensor of aval's shape (..., k) whose column j holds vals[j]."""
-    vec, va = _const_vec(ctx, vals, aval.dtype)
-    return _bcast(ctx, vec, va, aval.shape, [aval.ndim - 1])
-
-
-def _region(ctx, op, scalar):
-    """A reduce/scatter body `(x, y) -> op(x, y)`; op None returns y (replace)."""
-    from slope.backends.iree.lowering import mlir_type
-
-    t = mlir_type(scalar)
-    x, y, r = ctx.fresh(), ctx.fresh(), ctx.fresh()
-    if op is None:
-        body = f'"stablehlo.return"({y}) : ({t}) -> ()'
-    else:
-        body = f'{r} = "{op}"({x}, {y}) : ({t}, {t}) -> {t}\n        "stablehlo.return"({r}) : ({t}) -> ()'
-    return f"{{\n      ^bb0({x}: {t}, {y}: {t}):\n        {body}\n    }}"
-
-
-def _lower_signed(ctx, idx, aval):
-    """i32/i64 indices that agree with idx on every index that can be in range."""
-    d = aval.dtype
-    if d is dt.int32 or d is dt.int64:
-        return idx, aval
-    if d.is_unsigned and d.bits >= 32:
-        idx = ctx.binary("stablehlo.minimum", idx, ctx.constant(_INDEX_CAP, aval), aval)
-    out = Aval(aval.shape, dt.int64 if d.bits == 64 else dt.int32)
-    return ctx.generic("stablehlo.convert", [idx], [aval], [out]), out
-
-
-def _lower_clamp(ctx, idx, aval, dims):
-    hi = _columns(ctx, [max(n - 1, 0) for n in dims], aval)
-    return ctx.generic("stablehlo.clamp", [ctx.constant(0, aval), idx, hi], [aval] * 3, [aval])
-
-
-def _lower_in_bounds(ctx, idx, aval, dims):
-    """bool B: every index of the row lies in [0, dims[j])."""
-    b, sb = Aval(aval.shape, dt.bool_), Aval((), dt.bool_)
-    ok = ctx.binary("stablehlo.and", ctx.compare("GE", idx, ctx.constant(0, aval), aval),
-                    ctx.compare("LT", idx, _columns(ctx, dims, aval), aval), b)
-    return ctx.generic("stablehlo.reduce", [ok, ctx.constant(True, sb)], [b, sb], [Aval(aval.shape[:-1], dt.bool_)],
-                       f"dimensions = {_dense([aval.ndim - 1])}", _region(ctx, "stablehlo.and", sb))
-
-
-def _emit_gather(ctx, operand, op_aval, idx, idx_aval, out_aval):
-    # The barrier keeps IREE 3.13 from fusing a slice strided along its last dim into the gather, which
-    # fails in LLVM translation (builtin.unrealized_conversion_cast; docs/stablehlo-notes.md §0,
-    # pitfall 19). IREE did not fuse an elementwise producer into a gather either: it costs nothing.
-    operand = ctx.barrier([operand], [op_aval])[0]
-    nb, k, r = idx_aval.ndim - 1, idx_aval.shape[-1], op_aval.ndim
-    fields = []
-    if r > k:
-        fields.append(f"offset_dims = {_attr_list(range(nb, nb + r - k))}")
-    fields += [f"collapsed_slice_dims = {_attr_list(range(k))}", f"start_index_map = {_attr_list(range(k))}",
-               f"index_vector_dim = {nb}"]
-    sizes = [1] * k + list(op_aval.shape[k:])
-    return ctx.generic("stablehlo.gather", [operand, idx], [op_aval, idx_aval], [out_aval],
-                       f"dimension_numbers = #stablehlo.gather<{', '.join(fields)}>, slice_sizes = {_dense(sizes)}, "
-                       f"indices_are_sorted = false")
-
-
-def _emit_scatter(ctx, operand, op_aval, idx, idx_aval, upd, upd_aval, combiner):
-    nb, k, r = idx_aval.ndim - 1, idx_aval.shape[-1], op_aval.ndim
-    fields = []
-    if r > k:
-        fields.append(f"update_window_dims = {_attr_list(range(nb, nb + r - k))}")
-    fields += [f"inserted_window_dims = {_attr_list(range(k))}", f"scatter_dims_to_operand_dims = {_attr_list(range(k))}",
-               f"index_vector_dim = {nb}"]
-    return ctx.generic("stablehlo.scatter", [operand, idx, upd], [op_aval, idx_aval, upd_aval], [op_aval],
-                       f"scatter_dimension_numbers = #stablehlo.scatter<{', '.join(fields)}>, "
-                       f"indices_are_sorted = false, unique_indices = false",
-                       _region(ctx, combiner, Aval((), op_aval.dtype)))
-
+INDEX_CAP = 2**31 - 1  # larger (unsigned) indices are out of range for every dim: cap them before converting
 
 # ================================================================ slope-level index helpers (used by the rules)
 
@@ -166,7 +66,7 @@ def _signed(idx):
     if d is dt.int32 or d is dt.int64:
         return idx
     if d.is_unsigned and d.bits >= 32:
-        idx = l.minimum(idx, l.full(shape=tuple(idx.shape), value=_INDEX_CAP, dtype=d))
+        idx = l.minimum(idx, l.full(shape=tuple(idx.shape), value=INDEX_CAP, dtype=d))
     return l.convert(idx, dtype=dt.int64 if d.bits == 64 else dt.int32)
 
 
@@ -273,19 +173,6 @@ def _gather_rule(operand, indices):
     return [Aval(batch + tuple(operand.shape[k:]), operand.dtype)]
 
 
-def _gather_lower(ctx, args, in_avals, out_avals):
-    (op, idx), (oa, ia), (out,) = args, in_avals, out_avals
-    k, nb = ia.shape[-1], ia.ndim - 1
-    if out.size == 0:
-        return [ctx.constant(0, out)]
-    if k == 0:
-        return [ctx.generic("stablehlo.broadcast_in_dim", [op], [oa], [out],
-                            f"broadcast_dimensions = {_dense(range(nb, nb + oa.ndim))}")]
-    idx, ia = _lower_signed(ctx, idx, ia)
-    idx = _lower_clamp(ctx, idx, ia, oa.shape[:k])
-    return [_emit_gather(ctx, op, oa, idx, ia, out)]
-
-
 def _gather_jvp(primals, tangents):
     (x, idx), (tx, _) = primals, tangents
     return [L().gather(x, idx)], [L().gather(tx, idx)]
@@ -326,7 +213,6 @@ def _gather_sample(draw, dtype):
 gather = register(Spec(
     name="gather",
     abstract_eval=_gather_rule,
-    lower=_gather_lower,
     reference=ref.gather,
     jvp=_gather_jvp,
     transpose=_gather_transpose,
@@ -362,50 +248,6 @@ def _scatter_rule(name):
         return [operand]
 
     return rule
-
-
-def _scatter_lower(combiner):
-    def lower(ctx, args, in_avals, out_avals):
-        (op, idx, upd), (oa, ia, ua) = args, in_avals
-        k, nb = ia.shape[-1], ia.ndim - 1
-        rows = math.prod(ia.shape[:-1])
-        if rows == 0 or ua.size == 0 or any(n == 0 for n in oa.shape[:k]):
-            return [op]  # nothing is written (rows into an empty dim are all out of range)
-        if k == 0:  # every row writes the whole operand
-            if combiner is not None:
-                s = ctx.generic("stablehlo.reduce", [upd, ctx.constant(0, Aval((), oa.dtype))], [ua, Aval((), oa.dtype)],
-                                [oa], f"dimensions = {_dense(range(nb))}", _region(ctx, combiner, Aval((), oa.dtype)))
-                return [ctx.binary(combiner, op, s, oa)]
-            flat = Aval((rows, *oa.shape), oa.dtype)
-            u = ctx.generic("stablehlo.reshape", [upd], [ua], [flat])
-            last = Aval((1, *oa.shape), oa.dtype)
-            u = ctx.generic("stablehlo.slice", [u], [flat], [last], f"start_indices = {_dense([rows - 1] + [0] * oa.ndim)}, "
-                            f"limit_indices = {_dense(flat.shape)}, strides = {_dense([1] * flat.ndim)}")
-            return [ctx.generic("stablehlo.reshape", [u], [last], [oa])]
-        idx, ia = _lower_signed(ctx, idx, ia)
-        batch = ia.shape[:-1]
-        ok = _lower_in_bounds(ctx, idx, ia, oa.shape[:k])
-        idx = _lower_clamp(ctx, idx, ia, oa.shape[:k])
-        b = Aval(batch, dt.bool_)
-        if combiner is None:  # replace: only the last row writing each place may write
-            ids_aval = Aval(batch, dt.int32)
-            ids = ctx.generic("stablehlo.iota", [], [], [Aval((rows,), dt.int32)], "iota_dimension = 0 : i64")
-            ids = ctx.generic("stablehlo.reshape", [ids], [Aval((rows,), dt.int32)], [ids_aval])
-            ids_ok = ctx.select(ok, ids, ctx.constant(-1, ids_aval), ids_aval)
-            places = Aval(oa.shape[:k], dt.int32)
-            last = _emit_scatter(ctx, ctx.constant(-1, places), places, idx, ia, ids_ok, ids_aval, "stablehlo.maximum")
-            won = ctx.compare("EQ", _emit_gather(ctx, last, places, idx, ia, ids_aval), ids, ids_aval)
-            ok = ctx.binary("stablehlo.and", ok, won, b)
-        sentinel = _columns(ctx, [oa.shape[0]] + [0] * (k - 1), ia)
-        idx = ctx.select(_bcast(ctx, ok, b, ia.shape, range(nb)), idx, sentinel, ia)
-        grown = Aval((oa.shape[0] + 1, *oa.shape[1:]), oa.dtype)
-        zero = Aval((), oa.dtype)
-        padded = ctx.pad(op, ctx.constant(0, zero), oa, grown, [0] * oa.ndim, [1] + [0] * (oa.ndim - 1), [0] * oa.ndim)
-        out = _emit_scatter(ctx, padded, grown, idx, ia, upd, ua, combiner)
-        return [ctx.generic("stablehlo.slice", [out], [grown], [oa], f"start_indices = {_dense([0] * oa.ndim)}, "
-                            f"limit_indices = {_dense(oa.shape)}, strides = {_dense([1] * oa.ndim)}")]
-
-    return lower
 
 
 def _scatter_jvp(name):
@@ -486,7 +328,6 @@ def _scatter_errors(name):
 scatter_add = register(Spec(
     name="scatter_add",
     abstract_eval=_scatter_rule("scatter_add"),
-    lower=_scatter_lower("stablehlo.add"),
     reference=ref.scatter_add,
     jvp=_scatter_jvp("scatter_add"),
     transpose=_scatter_add_transpose,
@@ -501,7 +342,6 @@ scatter_add = register(Spec(
 scatter = register(Spec(
     name="scatter",
     abstract_eval=_scatter_rule("scatter"),
-    lower=_scatter_lower(None),
     reference=ref.scatter,
     jvp=_scatter_jvp("scatter"),
     transpose=_scatter_transpose,
@@ -533,15 +373,6 @@ def _ds_rule(operand, *starts, slice_sizes):
     if len(slice_sizes) != operand.ndim or any(not 0 <= z <= n for z, n in zip(slice_sizes, operand.shape)):
         raise ShapeError(f"{where}: needs 0 <= slice_sizes[i] <= operand.shape[i] for every dim")
     return [Aval(tuple(slice_sizes), operand.dtype)]
-
-
-def _ds_lower(ctx, args, in_avals, out_avals, *, slice_sizes):
-    oa, out = in_avals[0], out_avals[0]
-    if out.size == 0:
-        return [ctx.constant(0, out)]
-    if oa.shape == out.shape:  # every start clamps to 0
-        return [args[0]]
-    return [ctx.generic("stablehlo.dynamic_slice", args, in_avals, out_avals, f"slice_sizes = {_dense(slice_sizes)}")]
 
 
 def _ds_jvp(primals, tangents, *, slice_sizes):
@@ -609,7 +440,6 @@ def _ds_sample(draw, dtype):
 dynamic_slice = register(Spec(
     name="dynamic_slice",
     abstract_eval=_ds_rule,
-    lower=_ds_lower,
     reference=ref.dynamic_slice,
     jvp=_ds_jvp,
     transpose=_ds_transpose,
@@ -641,16 +471,6 @@ def _dus_rule(operand, update, *starts):
         raise ShapeError(f"{where}: update must have the operand's rank and fit inside it")
     _check_starts(where, operand, starts)
     return [operand]
-
-
-def _dus_lower(ctx, args, in_avals, out_avals):
-    oa, ua = in_avals[0], in_avals[1]
-    if ua.size == 0:
-        return [args[0]]
-    if ua.shape == oa.shape:  # every start clamps to 0
-        return [args[1]]
-    operand = ctx.fresh_copy(args[0], oa)  # IREE would otherwise update the caller's buffer in place
-    return [ctx.generic("stablehlo.dynamic_update_slice", [operand, *args[1:]], in_avals, out_avals)]
 
 
 def _dus_jvp(primals, tangents):
@@ -697,15 +517,26 @@ def _dus_sample(draw, dtype):
     return [S.draw_array(draw, shape, dtype), S.draw_array(draw, u_shape, dtype), *_draw_starts(draw, shape)], {}
 
 
+def _dus_edge_cases(dtype):
+    """Partial updates (one inside, one whose starts are clamped back into range): the cases where an
+    in-place lowering would write into the caller's operand."""
+    def data(shape, offset):
+        return (np.arange(int(np.prod(shape))).reshape(shape) % 7 + offset).astype(dtype.np)
+
+    i = np.int32
+    return [([data((4, 3), 1), data((2, 2), 3), i(1), i(1)], {}),
+            ([data((5,), 1), data((2,), 4), i(4)], {})]
+
+
 dynamic_update_slice = register(Spec(
     name="dynamic_update_slice",
     abstract_eval=_dus_rule,
-    lower=_dus_lower,
     reference=ref.dynamic_update_slice,
     jvp=_dus_jvp,
     transpose=_dus_transpose,
     vmap=_dus_vmap,
     sample=_dus_sample,
+    edge_cases=_dus_edge_cases,
     dtypes=DATA,
     exempt={"transpose_indices": "linear in operand and update only; the integer start indices choose the window"},
     error_inputs=lambda: [

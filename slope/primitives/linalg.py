@@ -5,6 +5,7 @@ import numpy as np
 
 from slope import reference as ref
 from slope.core.aval import Aval
+from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis
@@ -42,17 +43,6 @@ def _dot_rule(x, y, *, contracting_dims, batch_dims, preferred_dtype=None):
     return [Aval(shape, x.dtype)]
 
 
-def _dot_lower(ctx, args, in_avals, out_avals, *, contracting_dims, batch_dims, preferred_dtype=None):
-    (xc, yc), (xb, yb) = contracting_dims, batch_dims
-    fields = []
-    for key, v in [("lhs_batching_dimensions", xb), ("rhs_batching_dimensions", yb),
-                   ("lhs_contracting_dimensions", xc), ("rhs_contracting_dimensions", yc)]:
-        if v:
-            fields.append(f"{key} = [{', '.join(map(str, v))}]")
-    return [ctx.generic("stablehlo.dot_general", args, in_avals, out_avals,
-                        f"dot_dimension_numbers = #stablehlo.dot<{', '.join(fields)}>")]
-
-
 def _dot(x, y, c, b):
     return L().dot_general(x, y, contracting_dims=c, batch_dims=b)
 
@@ -77,8 +67,6 @@ def _ct_operand(ct, other, mine_ndim, mine, theirs, out_free_offset_other):
 
 
 def _dot_transpose(cts, x, y, *, contracting_dims, batch_dims, preferred_dtype=None):
-    from slope.transforms.transpose import UndefPrimal
-
     ct = cts[0]
     (xc, yc), (xb, yb) = contracting_dims, batch_dims
     xn = x.aval.ndim if isinstance(x, UndefPrimal) else x.ndim
@@ -125,7 +113,6 @@ def _dot_sample(draw, dtype):
 dot_general = register(Spec(
     name="dot_general",
     abstract_eval=_dot_rule,
-    lower=_dot_lower,
     reference=ref.dot_general,
     jvp=_dot_jvp,
     transpose=_dot_transpose,

@@ -27,53 +27,6 @@ def _reduce_rule(name):
     return rule
 
 
-def _init_value(name, dtype):
-    if name == "reduce_sum":
-        return 0
-    if name == "reduce_prod":
-        return 1
-    big = name == "reduce_min"
-    if dtype.is_float:
-        return float("inf") if big else float("-inf")
-    if dtype.is_bool:
-        return big
-    info = np.iinfo(dtype.np)
-    return int(info.max) if big else int(info.min)
-
-
-_BODY_OP = {"reduce_sum": "stablehlo.add", "reduce_max": "stablehlo.maximum", "reduce_min": "stablehlo.minimum",
-            "reduce_prod": "stablehlo.multiply"}
-
-
-def _one_axis_at_a_time(name, axes):
-    def reduce(x):
-        for a in sorted(axes, reverse=True):  # the innermost first; the axes before it keep their numbers
-            x = getattr(L(), name)(x, axes=(a,))
-        return [x]
-
-    return reduce
-
-
-def _reduce_lower(name):
-    def lower(ctx, args, in_avals, out_avals, *, axes):
-        from slope.backends.iree.lowering import dense_attr, mlir_type
-
-        if name == "reduce_sum" and len(axes) > 1:
-            # IREE 3.13 fuses a product of broadcasts (an outer product, expand then multiply) into a sum
-            # over 2+ axes as a vector.contract it cannot build (docs/stablehlo-notes.md §0, pitfall 17);
-            # sums over one axis compile, and chained ones ran 1.2-4x faster than one multi-axis reduce.
-            return ctx.lower_fn(_one_axis_at_a_time(name, axes), args, in_avals)
-        scalar = Aval((), in_avals[0].dtype)
-        init = ctx.constant(_init_value(name, scalar.dtype), scalar)
-        t = mlir_type(scalar)
-        region = (f'{{\n      ^bb0(%a: {t}, %b: {t}):\n        %r = "{_BODY_OP[name]}"(%a, %b) : ({t}, {t}) -> {t}\n'
-                  f'        "stablehlo.return"(%r) : ({t}) -> ()\n    }}')
-        return [ctx.generic("stablehlo.reduce", [args[0], init], [in_avals[0], scalar], out_avals,
-                            f"dimensions = {dense_attr(sorted(axes))}", region)]
-
-    return lower
-
-
 def _kept_dims(ndim, axes):
     return tuple(i for i in range(ndim) if i not in axes)
 
@@ -160,7 +113,6 @@ def _make(name, jvp, doc, transpose=None, sample=None, exempt=None, dtypes=NUMER
     spec = register(Spec(
         name=name,
         abstract_eval=_reduce_rule(name),
-        lower=_reduce_lower(name),
         reference=getattr(ref, name),
         jvp=jvp,
         transpose=transpose,

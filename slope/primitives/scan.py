@@ -13,8 +13,6 @@ send the tangent of the element that currently holds the running extreme (the la
 """
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from slope import reference as ref
@@ -30,65 +28,6 @@ def L():
     from slope import lax
 
     return lax
-
-
-# ---------------------------------------------------------------- lowering helpers shared with sort.py
-
-def region_builder(parent):
-    """A LoweringContext for the body of a reduce/sort/reduce_window region inside `parent`.
-
-    Its SSA names carry a prefix taken from the parent's name counter, so they never clash with the
-    enclosing function's names and the module text is the same in every process (it is the
-    compile cache's key).
-    """
-    from slope.backends.iree.lowering import LoweringContext
-
-    ctx = LoweringContext()
-    prefix = parent.fresh().replace("%v", "%r", 1) + "_"
-    counter = itertools.count(1)
-    ctx.fresh = lambda: f"{prefix}{next(counter)}"
-    return ctx
-
-
-def region_text(ctx, block_args, results):
-    """`{ ^bb0(args): <ctx lines> stablehlo.return results }` for ctx.generic's `regions` argument.
-
-    block_args: list of (name, scalar Aval); results: list of (name, scalar Aval).
-    """
-    from slope.backends.iree.lowering import mlir_type
-
-    head = ", ".join(f"{n}: {mlir_type(a)}" for n, a in block_args)
-    ret = (f'"stablehlo.return"({", ".join(n for n, _ in results)}) : '
-           f'({", ".join(mlir_type(a) for _, a in results)}) -> ()')
-    body = "\n".join("    " + ln for ln in ctx.lines)
-    return f"{{\n  ^bb0({head}):\n{body}\n        {ret}\n    }}"
-
-
-def extreme_init(dtype, want_max):
-    """Identity element of max (want_max) or min for dtype."""
-    if dtype.is_float:
-        return float("-inf") if want_max else float("inf")
-    if dtype.is_bool:
-        return not want_max
-    info = np.iinfo(dtype.np)
-    return int(info.min) if want_max else int(info.max)
-
-
-def _bool(shape=()):
-    return Aval(shape, dt.bool_)
-
-
-def nan_aware_better(r, a, b, aval, direction):
-    """(a strictly better than b, a and b equal) with NaN counting as better than every number."""
-    better = r.compare(direction, a, b, aval)
-    same = r.compare("EQ", a, b, aval)
-    if not aval.dtype.is_float:
-        return better, same
-    a_nan, b_nan = r.compare("NE", a, a, aval), r.compare("NE", b, b, aval)
-    b_num = r.unary("stablehlo.not", b_nan, _bool())
-    better = r.binary("stablehlo.or", better, r.binary("stablehlo.and", a_nan, b_num, _bool()), _bool())
-    same = r.binary("stablehlo.or", same, r.binary("stablehlo.and", a_nan, b_nan, _bool()), _bool())
-    return better, same
 
 
 def _dtype_param(name, what, value):
@@ -124,38 +63,6 @@ def _arg_rule(name):
         return [Aval(tuple(d for i, d in enumerate(x.shape) if i != axis), index_dtype)]
 
     return rule
-
-
-def _arg_lower(name):
-    want_max = name == "argmax"
-
-    def lower(ctx, args, in_avals, out_avals, *, axis, index_dtype):
-        from slope.backends.iree.lowering import dense_attr
-
-        x = in_avals[0]
-        vs, is_ = Aval((), x.dtype), Aval((), index_dtype)
-        iota_aval = Aval(x.shape, index_dtype)
-        iota = ctx.generic("stablehlo.iota", [], [], [iota_aval], f"iota_dimension = {axis} : i64")
-        vinit = ctx.constant(extreme_init(x.dtype, want_max), vs)
-        iinit = ctx.constant(int(np.iinfo(index_dtype.np).max), is_)
-        r = region_builder(ctx)
-        av, ai, bv, bi = "%av", "%ai", "%bv", "%bi"
-        better, same = nan_aware_better(r, av, bv, vs, "GT" if want_max else "LT")
-        tie = r.binary("stablehlo.and", same, r.compare("LT", ai, bi, is_), _bool())
-        pick = r.binary("stablehlo.or", better, tie, _bool())
-        v = r.select(pick, av, bv, vs)
-        i = r.select(pick, ai, bi, is_)
-        region = region_text(r, [(av, vs), (ai, is_), (bv, vs), (bi, is_)], [(v, vs), (i, is_)])
-        out_v = Aval(out_avals[0].shape, x.dtype)
-        outs = ctx.generic("stablehlo.reduce", [args[0], iota, vinit, iinit], [x, iota_aval, vs, is_],
-                           [out_v, out_avals[0]], f"dimensions = {dense_attr([axis])}", region)
-        # IREE 3.x fails to compile a 2-result reduce whose index result feeds a fused consumer
-        # (e.g. the transpose vmap adds: "linalg.yield expected 2 values"); the barrier keeps
-        # the reduce in a dispatch of its own.
-        outs = ctx.generic("stablehlo.optimization_barrier", outs, [out_v, out_avals[0]], [out_v, out_avals[0]])
-        return [outs[1]]
-
-    return lower
 
 
 def _arg_vmap(name):
@@ -204,7 +111,6 @@ def _make_arg(name, doc):
     return register(Spec(
         name=name,
         abstract_eval=_arg_rule(name),
-        lower=_arg_lower(name),
         reference=getattr(ref, name),
         jvp=_arg_jvp(name),
         vmap=_arg_vmap(name),
@@ -222,18 +128,6 @@ argmin = _make_arg("argmin", "index of the first minimum along axis (NaN counts 
 
 # ---------------------------------------------------------------- cumulative scans
 
-_SCAN_OP = {"cumsum": "stablehlo.add", "cumprod": "stablehlo.multiply",
-            "cummax": "stablehlo.maximum", "cummin": "stablehlo.minimum"}
-
-
-def _scan_init(name, dtype):
-    if name == "cumsum":
-        return 0
-    if name == "cumprod":
-        return 1
-    return extreme_init(dtype, name == "cummax")
-
-
 def _scan_rule(name):
     def rule(x, *, axis, reverse=False):
         _check_axis(name, x, axis)
@@ -244,46 +138,6 @@ def _scan_rule(name):
         return [x]
 
     return rule
-
-
-def _scan_lower(name):
-    def lower(ctx, args, in_avals, out_avals, *, axis, reverse=False):
-        from slope.backends.iree.lowering import dense_attr
-
-        x = in_avals[0]
-        n = x.shape[axis]
-        if x.size == 0 or n == 1:
-            return [args[0]]
-        if x.dtype.is_unsigned:  # IREE cannot legalize a ui32 reduce_window: scan the signed twin
-            return [_unsigned_via_signed(ctx, args[0], x, lambda v, a: lower(ctx, [v], [a], [a], axis=axis, reverse=reverse)[0],
-                                         flip_order=name in ("cummax", "cummin"))]
-        s = Aval((), x.dtype)
-        init = ctx.constant(_scan_init(name, x.dtype), s)
-        r = region_builder(ctx)
-        out = r.binary(_SCAN_OP[name], "%a", "%b", s)
-        region = region_text(r, [("%a", s), ("%b", s)], [(out, s)])
-        window = [n if i == axis else 1 for i in range(x.ndim)]
-        pad = [((0, n - 1) if reverse else (n - 1, 0)) if i == axis else (0, 0) for i in range(x.ndim)]
-        pad_text = "[" + ", ".join(f"[{lo}, {hi}]" for lo, hi in pad) + "]"
-        attrs = (f"window_dimensions = {dense_attr(window)}, window_strides = {dense_attr([1] * x.ndim)}, "
-                 f"padding = dense<{pad_text}> : tensor<{x.ndim}x2xi64>")
-        return [ctx.generic("stablehlo.reduce_window", [args[0], init], [x, s], out_avals, attrs, region)]
-
-    return lower
-
-
-def _unsigned_via_signed(ctx, x, aval, fn, flip_order):
-    """fn applied to the bits of unsigned x as the same-width signed type; for order-based ops the sign bit
-    is flipped first (x ^ 0x80..0 maps unsigned order onto signed order) and back afterwards."""
-    signed = Aval(aval.shape, {8: dt.int8, 16: dt.int16, 32: dt.int32, 64: dt.int64}[aval.dtype.bits])
-    y = ctx.generic("stablehlo.bitcast_convert", [x], [aval], [signed])
-    if flip_order:
-        top = ctx.constant(-(1 << (aval.dtype.bits - 1)), signed)
-        y = ctx.binary("stablehlo.xor", y, top, signed)
-    y = fn(y, signed)
-    if flip_order:
-        y = ctx.binary("stablehlo.xor", y, top, signed)
-    return ctx.generic("stablehlo.bitcast_convert", [y], [signed], [aval])
 
 
 def _scan_vmap(name):
@@ -415,7 +269,6 @@ def _make_scan(name, jvp, doc, transpose=None, sample=None):
     return register(Spec(
         name=name,
         abstract_eval=_scan_rule(name),
-        lower=_scan_lower(name),
         reference=getattr(ref, name),
         jvp=jvp,
         transpose=transpose,

@@ -8,6 +8,7 @@ import numpy as np
 
 from slope import reference as ref
 from slope.core.aval import Aval
+from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, moveaxis
@@ -18,19 +19,6 @@ def L():
     from slope import lax
 
     return lax
-
-
-def _lower_simple(op, attrs=lambda **p: ""):
-    def lower(ctx, args, in_avals, out_avals, **params):
-        return [ctx.generic(op, args, in_avals, out_avals, attrs(**params))]
-
-    return lower
-
-
-def _arr(vals):
-    from slope.backends.iree.lowering import dense_attr
-
-    return dense_attr(vals)
 
 
 def _linear_jvp(spec):
@@ -65,7 +53,6 @@ def _reshape_sample(draw, dtype):
 reshape = register(Spec(
     name="reshape",
     abstract_eval=_reshape_rule,
-    lower=_lower_simple("stablehlo.reshape"),
     reference=ref.reshape,
     transpose=lambda cts, x, *, shape: [L().reshape(cts[0], shape=x.aval.shape)],
     vmap=_reshape_vmap,
@@ -114,8 +101,6 @@ def _bid_sample(draw, dtype):
 broadcast_in_dim = register(Spec(
     name="broadcast_in_dim",
     abstract_eval=_bid_rule,
-    lower=_lower_simple("stablehlo.broadcast_in_dim", lambda shape, broadcast_dimensions:
-                        f"broadcast_dimensions = {_arr(broadcast_dimensions)}"),
     reference=ref.broadcast_in_dim,
     transpose=_bid_transpose,
     vmap=_bid_vmap,
@@ -150,7 +135,6 @@ def _transpose_sample(draw, dtype):
 transpose = register(Spec(
     name="transpose",
     abstract_eval=_transpose_rule,
-    lower=_lower_simple("stablehlo.transpose", lambda perm: f"permutation = {_arr(perm)}"),
     reference=ref.transpose,
     transpose=lambda cts, x, *, perm: [L().transpose(cts[0], perm=tuple(int(i) for i in np.argsort(perm)))],
     vmap=_transpose_vmap,
@@ -198,12 +182,6 @@ def _insert(seq, pos, val):
     return tuple(seq)
 
 
-def _signed_twin(dtype):
-    from slope.core import dtypes as dt
-
-    return {8: dt.int8, 16: dt.int16, 32: dt.int32, 64: dt.int64}[dtype.bits]
-
-
 # ---------------------------------------------------------------- slice
 
 
@@ -224,15 +202,6 @@ def _slice_rule(x, *, start_indices, limit_indices, strides=None):
             raise ShapeError(f"{where}: strides must be >= 1")
         shape.append(-(-(b - a) // s))
     return [Aval(shape, x.dtype)]
-
-
-def _slice_lower(ctx, args, in_avals, out_avals, *, start_indices, limit_indices, strides=None):
-    st = _slice_strides(len(start_indices), strides)
-    if in_avals[0].shape == out_avals[0].shape and all(s == 1 for s in st):
-        return [args[0]]
-    return [ctx.generic("stablehlo.slice", args, in_avals, out_avals,
-                        f"start_indices = {_arr(start_indices)}, limit_indices = {_arr(limit_indices)}, "
-                        f"strides = {_arr(st)}")]
 
 
 def _slice_transpose(cts, x, *, start_indices, limit_indices, strides=None):
@@ -269,7 +238,6 @@ def _slice_sample(draw, dtype):
 slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.slice)
     name="slice",
     abstract_eval=_slice_rule,
-    lower=_slice_lower,
     reference=ref.slice,
     transpose=_slice_transpose,
     vmap=_slice_vmap,
@@ -305,15 +273,9 @@ def _pad_rule(x, padding_value, *, low, high, interior):
     return [Aval(shape, x.dtype)]
 
 
-def _pad_lower(ctx, args, in_avals, out_avals, *, low, high, interior):
-    return [ctx.pad(*args, in_avals[0], out_avals[0], low, high, interior)]
-
-
 def _pad_transpose(cts, x, padding_value, *, low, high, interior):
     """d/dx: undo the edges (negative edges re-grow as zeros), then take every (interior+1)-th element.
     d/dpadding_value: the sum of the cotangent over the padded positions."""
-    from slope.transforms.transpose import UndefPrimal
-
     ct = cts[0]
     l = L()
     shape = x.aval.shape if isinstance(x, UndefPrimal) else tuple(x.shape)
@@ -370,7 +332,6 @@ def _pad_sample(draw, dtype):
 pad = register(Spec(
     name="pad",
     abstract_eval=_pad_rule,
-    lower=_pad_lower,
     reference=ref.pad,
     transpose=_pad_transpose,
     vmap=_pad_vmap,
@@ -401,20 +362,6 @@ def _rev_rule(x, *, dimensions):
     return [x]
 
 
-def _rev_lower(ctx, args, in_avals, out_avals, *, dimensions):
-    a = in_avals[0]
-    if not dimensions or a.size == 0:
-        return [args[0]]
-    attrs = f"dimensions = {_arr(sorted(dimensions))}"
-    if not a.dtype.is_unsigned:
-        return [ctx.generic("stablehlo.reverse", args, in_avals, out_avals, attrs)]
-    # IREE 3.13 cannot legalize a reverse of unsigned ints: go through the signed twin
-    signed = Aval(a.shape, _signed_twin(a.dtype))
-    y = ctx.generic("stablehlo.bitcast_convert", args, [a], [signed])
-    y = ctx.generic("stablehlo.reverse", [y], [signed], [signed], attrs)
-    return [ctx.generic("stablehlo.bitcast_convert", [y], [signed], [a])]
-
-
 def _rev_sample(draw, dtype):
     shape = S.draw_shape(draw)
     dims = tuple(sorted(draw(S._st().sets(S._st().integers(0, max(len(shape) - 1, 0)), max_size=len(shape)))))
@@ -424,7 +371,6 @@ def _rev_sample(draw, dtype):
 rev = register(Spec(
     name="rev",
     abstract_eval=_rev_rule,
-    lower=_rev_lower,
     reference=ref.rev,
     transpose=lambda cts, x, *, dimensions: [L().rev(cts[0], dimensions=dimensions)],
     vmap=lambda axis_size, args, dims, *, dimensions: (
@@ -462,15 +408,7 @@ def _concat_rule(*xs, dimension):
     return [Aval(shape, xs[0].dtype)]
 
 
-def _concat_lower(ctx, args, in_avals, out_avals, *, dimension):
-    if len(args) == 1:
-        return [args[0]]
-    return [ctx.generic("stablehlo.concatenate", args, in_avals, out_avals, f"dimension = {dimension} : i64")]
-
-
 def _concat_transpose(cts, *xs, dimension):
-    from slope.transforms.transpose import UndefPrimal
-
     ct = cts[0]
     out, offset = [], 0
     for x in xs:
@@ -511,7 +449,6 @@ def _concat_sample(draw, dtype):
 concatenate = register(Spec(
     name="concatenate",
     abstract_eval=_concat_rule,
-    lower=_concat_lower,
     reference=ref.concatenate,
     transpose=_concat_transpose,
     vmap=_concat_vmap,
@@ -543,12 +480,6 @@ def _squeeze_rule(x, *, dimensions):
     return [Aval(tuple(n for i, n in enumerate(x.shape) if i not in dimensions), x.dtype)]
 
 
-def _reshape_lower(ctx, args, in_avals, out_avals, **params):
-    if in_avals[0].shape == out_avals[0].shape:
-        return [args[0]]
-    return [ctx.generic("stablehlo.reshape", args, in_avals, out_avals)]
-
-
 def _squeeze_vmap(axis_size, args, dims, *, dimensions):
     (x,), (d,) = args, dims
     new = tuple(sorted(i + (i >= d) for i in dimensions))
@@ -565,7 +496,6 @@ def _squeeze_sample(draw, dtype):
 squeeze = register(Spec(
     name="squeeze",
     abstract_eval=_squeeze_rule,
-    lower=_reshape_lower,
     reference=ref.squeeze,
     transpose=lambda cts, x, *, dimensions: [L().expand_dims(cts[0], dimensions=tuple(sorted(dimensions)))],
     vmap=_squeeze_vmap,
@@ -607,7 +537,6 @@ def _expand_dims_sample(draw, dtype):
 expand_dims = register(Spec(
     name="expand_dims",
     abstract_eval=_expand_dims_rule,
-    lower=_reshape_lower,
     reference=ref.expand_dims,
     transpose=lambda cts, x, *, dimensions: [L().squeeze(cts[0], dimensions=tuple(sorted(dimensions)))],
     vmap=_expand_dims_vmap,

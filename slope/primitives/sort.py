@@ -12,10 +12,11 @@ import numpy as np
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
+from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, TransformError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, zeros_like
-from slope.primitives.scan import _bool, _check_axis, _dtype_param, check_index_fits, region_builder, region_text
+from slope.primitives.scan import _check_axis, _dtype_param, check_index_fits
 from slope.primitives.spec import ErrorInput, Spec, register
 
 
@@ -23,87 +24,6 @@ def L():
     from slope import lax
 
     return lax
-
-
-# ---------------------------------------------------------------- lowering
-
-
-def _less_than(r, a, b, aval):
-    """(a sorts strictly before b, a and b tie) for one key; floats put NaN last."""
-    lt = r.compare("LT", a, b, aval)
-    eq = r.compare("EQ", a, b, aval)
-    if not aval.dtype.is_float:
-        return lt, eq
-    a_nan, b_nan = r.compare("NE", a, a, aval), r.compare("NE", b, b, aval)
-    a_num = r.unary("stablehlo.not", a_nan, _bool())
-    lt = r.binary("stablehlo.or", lt, r.binary("stablehlo.and", a_num, b_nan, _bool()), _bool())
-    eq = r.binary("stablehlo.or", eq, r.binary("stablehlo.and", a_nan, b_nan, _bool()), _bool())
-    return lt, eq
-
-
-def _reverse(ctx, x, aval, attrs):
-    """stablehlo.reverse; unsigned ints go through their signed twin (IREE cannot legalize a ui32 reverse)."""
-    if not aval.dtype.is_unsigned:
-        return ctx.generic("stablehlo.reverse", [x], [aval], [aval], attrs)
-    signed = Aval(aval.shape, {8: dt.int8, 16: dt.int16, 32: dt.int32, 64: dt.int64}[aval.dtype.bits])
-    y = ctx.generic("stablehlo.bitcast_convert", [x], [aval], [signed])
-    y = ctx.generic("stablehlo.reverse", [y], [signed], [signed], attrs)
-    return ctx.generic("stablehlo.bitcast_convert", [y], [signed], [aval])
-
-
-def emit_stable_sort(ctx, args, in_avals, dimension, num_keys, index_dtype=dt.int32):
-    """Sort args along dimension by the first num_keys (lexicographically), ties by position.
-
-    Returns the SSA names of the sorted operands followed by the permutation (index_dtype).
-    """
-    from slope.backends.iree.lowering import dense_attr
-
-    shape = in_avals[0].shape
-    iota_aval = Aval(shape, index_dtype)
-    # IREE 3.13 sorts in place in the operands' buffers. (1) For a function argument that buffer is the
-    # caller's: the input tensor comes back sorted. (2) An operand computed from constants only is
-    # hoisted into a global, and the in-place write then fails to compile ("write affecting operations
-    # on global resources"). So: an optimization_barrier (stops the hoisting), then a reverse (a fresh
-    # buffer; it cannot be folded away) with the original positions as the tie-break operand. The
-    # comparator is a total order, so sorting the reversed data gives exactly the same result.
-    # (3) A consumer that writes the sorted values into a bigger buffer (a pad: IREE makes it an
-    # insert_slice) was fused into the sort's dispatch, which codegen rejects ("write affecting
-    # operations on global resources are restricted to workgroup distributed contexts"): the
-    # results go through a barrier too (docs/stablehlo-notes.md pitfall 21).
-    iota = ctx.generic("stablehlo.iota", [], [], [iota_aval], f"iota_dimension = {dimension} : i64")
-    fenced = ctx.barrier(list(args) + [iota], list(in_avals) + [iota_aval])
-    rev = f"dimensions = {dense_attr([dimension])}"
-    copies = [_reverse(ctx, a, av, rev) for a, av in zip(fenced, in_avals)]
-    pos = ctx.binary("stablehlo.subtract", ctx.constant(shape[dimension] - 1, iota_aval), fenced[-1], iota_aval)
-    operands, avals = copies + [pos], list(in_avals) + [iota_aval]
-    scalars = [Aval((), a.dtype) for a in avals]
-    r = region_builder(ctx)
-    block = []
-    for k, s in enumerate(scalars):
-        block += [(f"%a{k}", s), (f"%b{k}", s)]
-    last = len(avals) - 1
-    # build from the innermost tie-break outwards: before = lt_k or (eq_k and before_{k+1})
-    before = r.compare("LT", f"%a{last}", f"%b{last}", scalars[last])
-    for k in reversed(range(num_keys)):
-        lt, eq = _less_than(r, f"%a{k}", f"%b{k}", scalars[k])
-        before = r.binary("stablehlo.or", lt, r.binary("stablehlo.and", eq, before, _bool()), _bool())
-    region = region_text(r, block, [(before, _bool())])
-    outs = ctx.generic("stablehlo.sort", operands, avals, avals, f"dimension = {dimension} : i64, is_stable = true", region)
-    return ctx.barrier(outs if isinstance(outs, list) else [outs], avals)
-
-
-def _sort_lower(ctx, args, in_avals, out_avals, *, dimension, num_keys=1):
-    n = in_avals[0].shape[dimension]
-    if n <= 1 or in_avals[0].size == 0:
-        return list(args)
-    return emit_stable_sort(ctx, args, in_avals, dimension, num_keys)[:-1]
-
-
-def _argsort_lower(ctx, args, in_avals, out_avals, *, dimension, index_dtype):
-    x = in_avals[0]
-    if x.shape[dimension] <= 1 or x.size == 0:
-        return [ctx.generic("stablehlo.iota", [], [], out_avals, f"iota_dimension = {dimension} : i64")]
-    return [emit_stable_sort(ctx, args, in_avals, dimension, 1, index_dtype)[-1]]
 
 
 # ---------------------------------------------------------------- sort
@@ -138,8 +58,6 @@ def _sort_jvp(primals, tangents, *, dimension, num_keys=1):
 
 def _sort_transpose(cts, *args, dimension, num_keys=1):
     """Linear in the non-key operands once the keys are known: undo the permutation by sorting on it."""
-    from slope.transforms.transpose import UndefPrimal
-
     keys = args[:num_keys]
     if any(isinstance(k, UndefPrimal) for k in keys):
         raise TransformError("sort: not linear in its keys (only the non-key operands can be transposed)")
@@ -199,7 +117,6 @@ def _sort_sample(draw, dtype):
 sort = register(Spec(
     name="sort",
     abstract_eval=_sort_rule,
-    lower=_sort_lower,
     reference=ref.sort,
     jvp=_sort_jvp,
     transpose=_sort_transpose,
@@ -256,7 +173,6 @@ def _argsort_sample(draw, dtype):
 argsort = register(Spec(
     name="argsort",
     abstract_eval=_argsort_rule,
-    lower=_argsort_lower,
     reference=ref.argsort,
     jvp=_argsort_jvp,
     vmap=_argsort_vmap,

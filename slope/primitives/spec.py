@@ -13,19 +13,21 @@ from slope.core import backend, trace as _trace
 from slope.core.program import Eqn, Program, Var, format_param
 from slope.core.tensor import Tensor
 
-RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "lower", "sample", "error_inputs")
+RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "sample", "error_inputs")
 
 
 @dataclass(eq=False)
 class Spec:
     name: str
     abstract_eval: Callable  # (*in_avals, **params) -> list[Aval]; raises slope errors on bad input
-    lower: Callable  # (ctx, arg_names, in_avals, out_avals, **params) -> list[ssa name]
     reference: Optional[Callable] = None  # NumPy oracle: (*np arrays, **params) -> array | tuple
     jvp: Optional[Callable] = None  # (primals, tangents, **params) -> (primal_outs, tangent_outs)
     transpose: Optional[Callable] = None  # (cts, *args with UndefPrimal for linear ones, **params) -> cts per arg
     vmap: Optional[Callable] = None  # (axis_size, args, dims, **params) -> (outs, out_dims)
     sample: Optional[Callable] = None  # (draw, dtype) -> (list of np args, params): valid inputs
+    # (dtype) -> [(list of np args, params)]: deterministic examples every check runs before the
+    # drawn ones, for cases a few random draws may miss (boundaries, partial updates, ties)
+    edge_cases: Optional[Callable] = None
     error_inputs: Optional[Callable] = None  # () -> list of ErrorInput
     multiple_results: bool = False
     dtypes: tuple = ("float32", "float64")  # dtypes the property suite exercises

@@ -17,8 +17,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from slope.backends.iree import compile as iree_compile
+from slope.core import dtypes as dt
 from slope.testing import dryrun, strategies
+from slope.testing.example import Example
 from slope.testing.checks import CHECK_FUNCTIONS, CHECKS, DERIVATIVE_CHECKS, NEEDS, NotApplicable, get_spec
 
 COLUMNS = CHECKS + ("float64",)
@@ -134,7 +138,7 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     dry_run: draw the same examples but compile and run nothing: every module a check asks for is
     noted by an enclosing `dryrun.collecting()` block (see prefetch); errors are ignored.
     """
-    from hypothesis import given, note
+    from hypothesis import example, given, note
 
     spec = get_spec(spec)
     fn = CHECK_FUNCTIONS[check]
@@ -172,6 +176,9 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
             if not dry_run:
                 raise
 
+    d = dt.dtype(dtype or spec.dtypes[0])
+    for args, params in spec.edge_cases(d) if spec.edge_cases else []:
+        conformance = example(ex=Example(d.name, [np.asarray(a) for a in args], dict(params)))(conformance)
     conformance()
 
 

@@ -10,7 +10,7 @@ import inspect
 
 from slope.core import backend
 from slope.core.aval import Aval
-from slope.core.program import Program, eval_program, print_program
+from slope.core.program import Program, UndefPrimal, eval_program, print_program
 from slope.core.pytree import LEAF, TreeDef, tree_flatten, tree_unflatten
 from slope.core import trace as _trace
 from slope.core.tensor import Tensor, as_tensor
@@ -97,7 +97,7 @@ def _jit_call_vmap(axis_size, args, dims, *, program):
 
 
 def _jit_call_transpose(cts, *args, program):
-    from slope.transforms.transpose import UndefPrimal, transpose_program
+    from slope.transforms.transpose import transpose_program
 
     undef = tuple(isinstance(a, UndefPrimal) for a in args)
     new_program, consts = transpose_program(program, undef)
@@ -109,16 +109,9 @@ def _jit_call_transpose(cts, *args, program):
     return [next(outs) if u else None for u in undef]
 
 
-def _jit_call_lower(ctx, args, in_avals, out_avals, *, program):
-    from slope.backends.iree.lowering import lower_program_body
-
-    return lower_program_body(ctx, program, args)
-
-
 jit_call = register(Spec(
     name="jit_call",
     abstract_eval=_jit_call_rule,
-    lower=_jit_call_lower,
     jvp=_jit_call_jvp,
     transpose=_jit_call_transpose,
     vmap=_jit_call_vmap,

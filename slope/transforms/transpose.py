@@ -1,26 +1,10 @@
 """Transposition: evaluate a linear Program backwards (cotangents in, cotangents out); vjp = linearize + this."""
 from __future__ import annotations
 
-from slope.core.program import Program, Var
+from slope.core.program import Program, UndefPrimal, Var
 from slope.core.trace import get_aval
 from slope.errors import TransformError
 from slope.primitives.rules import zeros_aval
-
-
-class UndefPrimal:
-    """Stands for a linear input of a transpose rule: only its aval is known."""
-
-    __slots__ = ("aval",)
-
-    def __init__(self, aval):
-        self.aval = aval
-
-    shape = property(lambda self: self.aval.shape)
-    dtype = property(lambda self: self.aval.dtype)
-    ndim = property(lambda self: self.aval.ndim)
-
-    def __repr__(self):
-        return f"UndefPrimal({self.aval})"
 
 
 def backward_pass(program: Program, args, cotangents):

@@ -4,10 +4,11 @@ import inspect
 import pytest
 
 from slope import reference
+from slope.backends.iree.emitter import LOWERINGS
 from slope.primitives import REGISTRY
 from slope.testing import COLUMNS, MissingRule, exemption
 
-RULES = ("abstract_eval", "lower", "reference", "jvp", "transpose", "vmap", "sample", "error_inputs")
+RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "sample", "error_inputs")
 # rules a primitive may lack by nature, given an exemption with a reason
 OPTIONAL = ("reference", "jvp", "transpose", "vmap", "sample", "error_inputs")
 NAMES = sorted(REGISTRY)
@@ -22,6 +23,11 @@ def test_every_rule_is_declared_or_exempted(name):
         assert rule in OPTIONAL, f"{name}: the {rule} rule is mandatory"
         reason = spec.exempt.get(rule) or (spec.exempt.get("grad") if rule == "jvp" else None)
         assert reason, f"{name}: no {rule} rule and no exemption for it (add spec.exempt[{rule!r}] = reason)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_primitive_has_a_stablehlo_lowering(name):
+    assert name in LOWERINGS, f"{name}: no lowering in slope/backends/iree/lowerings"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -5,14 +5,18 @@ import dataclasses
 import pytest
 
 from slope import lax
+from slope.backends.iree.emitter import LOWERINGS
 from slope.core.aval import Aval
 from slope.primitives import REGISTRY
 from slope.testing import Mismatch, check_primitive, run_check
 
 
-def broken(name, **changes):
-    """A copy of a registered spec (not registered itself) with some rules replaced."""
-    return dataclasses.replace(REGISTRY[name], name=f"broken_{name}", **changes)
+def broken(name, lowering=None, **changes):
+    """A copy of a registered spec (not registered itself) with some rules replaced, named after
+    them; its StableHLO lowering is the original's, or `lowering`."""
+    new_name = "_".join(["broken", name, *sorted(changes), *(["lowering"] if lowering else [])])
+    LOWERINGS[new_name] = lowering or LOWERINGS[name]
+    return dataclasses.replace(REGISTRY[name], name=new_name, **changes)
 
 
 def _wrong_sign_jvp(primals, tangents):
@@ -54,8 +58,8 @@ CASES = {
     "transpose that is not the adjoint": (None, ["vjp"]),
     "vmap with the wrong batch dim": (lambda: broken("rev", vmap=_rev_vmap_ignoring_batch), ["vmap"]),
     "shape rule off by one": (lambda: broken("exp", abstract_eval=_exp_shape_off_by_one), ["abstract_eval"]),
-    "lowering of another function": (lambda: broken("exp", lower=_exp_lowered_as_expm1), ["eager", "jit"]),
-    "lowering that writes into its operand": (lambda: broken("dynamic_update_slice", lower=_dus_lowered_in_place),
+    "lowering of another function": (lambda: broken("exp", lowering=_exp_lowered_as_expm1), ["eager", "jit"]),
+    "lowering that writes into its operand": (lambda: broken("dynamic_update_slice", lowering=_dus_lowered_in_place),
                                               ["eager", "jit"]),
 }
 

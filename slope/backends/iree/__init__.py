@@ -2,7 +2,7 @@
 
 Importing it installs IREEBackend as slope's backend (slope.core.backend)."""
 # Loaded with slope (not on the first compile) so a disk-cache hit costs only the hit itself.
-from slope.backends.iree import compile, lowering, runtime
+from slope.backends.iree import compile, lowering, lowerings, runtime  # noqa: F401  (lowerings: registers them)
 from slope.core import backend as _backend
 from slope.core.program import print_program
 

@@ -1,0 +1,72 @@
+"""Lowerings of the shape primitives (reshape/squeeze/expand_dims, broadcast_in_dim, transpose,
+slice, pad, rev, concatenate)."""
+from __future__ import annotations
+
+from slope.backends.iree.emitter import dense_attr, lowering
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
+from slope.primitives.shape import _slice_strides
+
+
+@lowering("broadcast_in_dim")
+def _broadcast_in_dim(ctx, args, in_avals, out_avals, *, shape, broadcast_dimensions):
+    return [ctx.generic("stablehlo.broadcast_in_dim", args, in_avals, out_avals,
+                        f"broadcast_dimensions = {dense_attr(broadcast_dimensions)}")]
+
+
+@lowering("reshape")
+def _reshape_op(ctx, args, in_avals, out_avals, *, shape):
+    return [ctx.generic("stablehlo.reshape", args, in_avals, out_avals)]
+
+
+@lowering("transpose")
+def _transpose(ctx, args, in_avals, out_avals, *, perm):
+    return [ctx.generic("stablehlo.transpose", args, in_avals, out_avals, f"permutation = {dense_attr(perm)}")]
+
+
+def _signed_twin(dtype):
+    return {8: dt.int8, 16: dt.int16, 32: dt.int32, 64: dt.int64}[dtype.bits]
+
+
+@lowering("slice")
+def _slice(ctx, args, in_avals, out_avals, *, start_indices, limit_indices, strides=None):
+    st = _slice_strides(len(start_indices), strides)
+    if in_avals[0].shape == out_avals[0].shape and all(s == 1 for s in st):
+        return [args[0]]
+    return [ctx.generic("stablehlo.slice", args, in_avals, out_avals,
+                        f"start_indices = {dense_attr(start_indices)}, limit_indices = {dense_attr(limit_indices)}, "
+                        f"strides = {dense_attr(st)}")]
+
+
+@lowering("pad")
+def _pad(ctx, args, in_avals, out_avals, *, low, high, interior):
+    return [ctx.pad(*args, in_avals[0], out_avals[0], low, high, interior)]
+
+
+@lowering("rev")
+def _rev(ctx, args, in_avals, out_avals, *, dimensions):
+    a = in_avals[0]
+    if not dimensions or a.size == 0:
+        return [args[0]]
+    attrs = f"dimensions = {dense_attr(sorted(dimensions))}"
+    if not a.dtype.is_unsigned:
+        return [ctx.generic("stablehlo.reverse", args, in_avals, out_avals, attrs)]
+    # IREE 3.13 cannot legalize a reverse of unsigned ints: go through the signed twin
+    signed = Aval(a.shape, _signed_twin(a.dtype))
+    y = ctx.generic("stablehlo.bitcast_convert", args, [a], [signed])
+    y = ctx.generic("stablehlo.reverse", [y], [signed], [signed], attrs)
+    return [ctx.generic("stablehlo.bitcast_convert", [y], [signed], [a])]
+
+
+@lowering("concatenate")
+def _concatenate(ctx, args, in_avals, out_avals, *, dimension):
+    if len(args) == 1:
+        return [args[0]]
+    return [ctx.generic("stablehlo.concatenate", args, in_avals, out_avals, f"dimension = {dimension} : i64")]
+
+
+@lowering("squeeze", "expand_dims")
+def _reshape(ctx, args, in_avals, out_avals, **params):
+    if in_avals[0].shape == out_avals[0].shape:
+        return [args[0]]
+    return [ctx.generic("stablehlo.reshape", args, in_avals, out_avals)]
