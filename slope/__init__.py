@@ -20,7 +20,7 @@ from slope import primitives  # noqa: F401  (registers every primitive spec)
 from slope.backends import iree as _iree  # noqa: F401  (installs the IREE runtime as the store of tensor data)
 from slope import lax  # noqa: F401
 from slope.transforms.jit import jit  # noqa: F401
-from slope.transforms import partial_eval as _partial_eval  # noqa: F401  (installs jit_call's pe rule)
+from slope.transforms import partial_eval as _partial_eval  # noqa: F401
 from slope.transforms.api import (  # noqa: F401
     grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp, vmap,
 )

@@ -7,6 +7,7 @@ from slope import reference as ref
 from slope.core import backend, dtypes as dt, jitlog
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
+from slope.primitives.rules import vmap_no_operands
 from slope.primitives.spec import ErrorInput, Spec, register
 
 
@@ -23,13 +24,6 @@ def _full_rule(*, shape, value, dtype):
     if problem:
         raise DTypeError(f"full: {problem}")
     return [Aval(shape, dtype)]
-
-
-def _no_operand_vmap(spec):
-    def rule(axis_size, args, dims, **params):
-        return [spec.bind(**params)], [None]
-
-    return rule
 
 
 def _creation_sample(kind):
@@ -58,6 +52,8 @@ _no_inputs = {"transpose": "has no operands", "grad": "has no operands", "jvp": 
 
 full = register(Spec(
     name="full",
+    vmap=vmap_no_operands("full"),
+    eager=lambda **params: _full_impl(**params),  # defined below
     abstract_eval=_full_rule,
     reference=ref.full,
     jvp=lambda primals, tangents, **p: ([full.bind(**p)], [full.bind(**{**p, "value": 0})]),
@@ -68,7 +64,6 @@ full = register(Spec(
                                       "full: shape must be non-negative")],
     doc="a tensor of `shape` filled with the Python scalar `value` (in range for the dtype); no operands",
 ))
-full.vmap = _no_operand_vmap(full)
 
 
 def _iota_rule(*, shape, dimension, dtype):
@@ -82,6 +77,7 @@ def _iota_rule(*, shape, dimension, dtype):
 
 iota = register(Spec(
     name="iota",
+    vmap=vmap_no_operands("iota"),
     abstract_eval=_iota_rule,
     reference=ref.iota,
     jvp=lambda primals, tangents, **p: ([iota.bind(**p)], [full.bind(shape=p["shape"], value=0, dtype=p["dtype"])]),
@@ -92,7 +88,6 @@ iota = register(Spec(
                                       "iota: dimension 1 out of range")],
     doc="arange: 0, 1, 2, ... along `dimension`, broadcast to `shape`; no operands",
 ))
-iota.vmap = _no_operand_vmap(iota)
 
 
 _small_constants: dict = {}
@@ -120,4 +115,3 @@ def _full_impl(*, shape, value, dtype):
     return [t]
 
 
-full.impl = _full_impl

@@ -20,8 +20,8 @@ from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
-from slope.primitives.rules import check_same, vmap_elementwise, zeros_like
-from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.rules import check_same, vmap_elementwise, vmap_same_dims, zeros_like
+from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register
 
 
 def _lax():
@@ -70,9 +70,14 @@ def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=No
                           dtypes=FLOAT, ref_name=None, doc="", exempt=None, on_derivative_kink=None):
     """Make and register the Spec of an elementwise primitive from a table row."""
     ref_fn = getattr(ref, ref_name or name)
+    exempt = dict(exempt or {})
+    if linear is None:
+        exempt.setdefault("transpose", "not linear in any operand")
+    if deriv is None:
+        exempt.setdefault("grad", "derivative is zero everywhere it exists (piecewise constant or non-float output)")
 
     def jvp(primals, tangents):
-        out = spec.bind(*primals)
+        out = REGISTRY[name].bind(*primals)
         if deriv is None:
             return [out], [zeros_like(out)]
         terms = deriv(*primals, out, *tangents)
@@ -84,19 +89,14 @@ def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=No
         reference=ref_fn,
         jvp=jvp,
         transpose=linear,
-        vmap=None,
+        vmap=vmap_elementwise(name),
         sample=sample or S.elementwise(arity),
         dtypes=dtypes,
         doc=doc,
-        exempt=dict(exempt or {}),
+        exempt=exempt,
         error_inputs=_default_errors(name, arity, kind, dtypes),
         on_derivative_kink=on_derivative_kink,
     )
-    spec.vmap = vmap_elementwise(spec)
-    if linear is None:
-        spec.exempt.setdefault("transpose", "not linear in any operand")
-    if deriv is None:
-        spec.exempt.setdefault("grad", "derivative is zero everywhere it exists (piecewise constant or non-float output)")
     return register(spec)
 
 
@@ -371,6 +371,7 @@ def _bad(args, match, error=DTypeError, **params):
 
 select = Spec(
     name="select",
+    vmap=vmap_elementwise("select"),
     abstract_eval=_select_rule,
     reference=ref.select,
     jvp=_select_jvp,
@@ -380,7 +381,6 @@ select = Spec(
     error_inputs=lambda: [_bad([np.ones(2, np.float32), np.ones(2, np.float32), np.ones(2, np.float32)], "select: predicate must be bool")],
     doc="where(pred, on_true, on_false) elementwise; the tangent of the chosen branch only (no NaN leaks from the other)",
 )
-select.vmap = vmap_elementwise(select)
 register(select)
 
 
@@ -419,6 +419,7 @@ def _clamp_sample(draw, dtype):
 
 clamp = Spec(
     name="clamp",
+    vmap=vmap_elementwise("clamp"),
     abstract_eval=_clamp_rule,
     reference=ref.clamp,
     jvp=_clamp_jvp,
@@ -433,7 +434,6 @@ clamp = Spec(
     ],
     doc="min(max(x, lo), hi) (same shapes); gradient to x strictly inside (lo, hi), to lo below, to hi above, none at the bounds",
 )
-clamp.vmap = vmap_elementwise(clamp)
 register(clamp)
 
 
@@ -476,15 +476,9 @@ def _convert_sample(draw, dtype):
     return [x], {"dtype": target}
 
 
-def _vmap_unary_params(spec):
-    def rule(axis_size, args, dims, **params):
-        return [spec.bind(*args, **params)], list(dims)
-
-    return rule
-
-
 convert = register(Spec(
     name="convert",
+    vmap=vmap_same_dims("convert"),
     abstract_eval=_convert_rule,
     reference=ref.convert,
     jvp=_convert_jvp,
@@ -495,7 +489,6 @@ convert = register(Spec(
                                dtype="float32")],
     doc="astype: float->int truncates toward zero and saturates (NaN -> 0), int->int wraps, to bool means != 0",
 ))
-convert.vmap = _vmap_unary_params(convert)
 
 
 def _bitcast_rule(x, *, dtype):
@@ -512,6 +505,7 @@ def _bitcast_sample(draw, dtype):
 
 bitcast = register(Spec(
     name="bitcast",
+    vmap=vmap_same_dims("bitcast"),
     abstract_eval=_bitcast_rule,
     reference=ref.bitcast,
     jvp=lambda primals, tangents, *, dtype: ([L().bitcast(primals[0], dtype=dtype)],
@@ -522,10 +516,10 @@ bitcast = register(Spec(
     error_inputs=lambda: [_bad([np.ones(2, np.float32)], "bitcast: .* needs equal bit widths", dtype=dt.float64)],
     doc="reinterpret the bits as another dtype of the same width (not bool); zero derivative",
 ))
-bitcast.vmap = _vmap_unary_params(bitcast)
 
 stop_gradient = register(Spec(
     name="stop_gradient",
+    vmap=vmap_same_dims("stop_gradient"),
     abstract_eval=lambda x: [x],
     reference=ref.stop_gradient,
     jvp=lambda primals, tangents: ([L().stop_gradient(primals[0])], [zeros_like(primals[0])]),
@@ -535,4 +529,3 @@ stop_gradient = register(Spec(
             "error_inputs": "every tensor is a valid input: there is no bad input to reject"},
     doc="identity whose derivative is zero (no tangent or cotangent passes through)",
 ))
-stop_gradient.vmap = _vmap_unary_params(stop_gradient)

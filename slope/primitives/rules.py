@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError, describe
+from slope.primitives.spec import REGISTRY
 
 
 def check_same(name, avals, same_dtype=True):
@@ -45,21 +46,46 @@ def bdim_at_front(x, d, size):
     return moveaxis(x, d, 0)
 
 
-def vmap_elementwise(spec):
-    """Batching rule for ops that act elementwise on equally shaped operands."""
+def vmap_elementwise(name):
+    """Batching rule for ops that act elementwise on equally shaped operands (the primitive `name`)."""
 
     def rule(axis_size, args, dims, **params):
+        spec = REGISTRY[name]
         batched = [d for d in dims if d is not None]
         if all(d == batched[0] for d in dims):
-            return _as_list(spec.bind(*args, **params)), [batched[0]] * _nout(spec)
+            return _as_list(spec.bind(*args, **params)), [batched[0]]
         args = [bdim_at_front(x, d, axis_size) for x, d in zip(args, dims)]
-        return _as_list(spec.bind(*args, **params)), [0] * _nout(spec)
+        return _as_list(spec.bind(*args, **params)), [0]
 
     return rule
 
 
-def _nout(spec):
-    return 1
+def linear_jvp(name):
+    """JVP of an op linear in all its operands: the op itself applied to the tangents."""
+
+    def jvp(primals, tangents, **params):
+        spec = REGISTRY[name]
+        return [spec.bind(*primals, **params)], [spec.bind(*tangents, **params)]
+
+    return jvp
+
+
+def vmap_same_dims(name):
+    """Batching rule for one-operand ops whose batch dim stays where it is (convert, bitcast ...)."""
+
+    def rule(axis_size, args, dims, **params):
+        return [REGISTRY[name].bind(*args, **params)], list(dims)
+
+    return rule
+
+
+def vmap_no_operands(name):
+    """Batching rule for operand-free ops (full, iota): the result is unbatched."""
+
+    def rule(axis_size, args, dims, **params):
+        return [REGISTRY[name].bind(**params)], [None]
+
+    return rule
 
 
 def _as_list(x):

@@ -11,7 +11,7 @@ from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
-from slope.primitives.rules import bdim_at_front, moveaxis
+from slope.primitives.rules import bdim_at_front, linear_jvp, moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
 
 
@@ -19,13 +19,6 @@ def L():
     from slope import lax
 
     return lax
-
-
-def _linear_jvp(spec):
-    def jvp(primals, tangents, **params):
-        return [spec.bind(*primals, **params)], [spec.bind(*tangents, **params)]
-
-    return jvp
 
 
 LINEAR = ("float32", "float64", "int32", "uint32", "bool")  # data movement: any dtype (uint32 for the PRNG)
@@ -52,6 +45,7 @@ def _reshape_sample(draw, dtype):
 
 reshape = register(Spec(
     name="reshape",
+    jvp=linear_jvp("reshape"),
     abstract_eval=_reshape_rule,
     reference=ref.reshape,
     transpose=lambda cts, x, *, shape: [L().reshape(cts[0], shape=x.aval.shape)],
@@ -61,7 +55,6 @@ reshape = register(Spec(
     error_inputs=lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"shape": (4,)}, ShapeError, "reshape: cannot reshape f32\\[2,3\\]")],
     doc="the same elements in row-major order with a new shape of equal size",
 ))
-reshape.jvp = _linear_jvp(reshape)
 
 # ---------------------------------------------------------------- broadcast_in_dim
 
@@ -100,6 +93,7 @@ def _bid_sample(draw, dtype):
 
 broadcast_in_dim = register(Spec(
     name="broadcast_in_dim",
+    jvp=linear_jvp("broadcast_in_dim"),
     abstract_eval=_bid_rule,
     reference=ref.broadcast_in_dim,
     transpose=_bid_transpose,
@@ -110,7 +104,6 @@ broadcast_in_dim = register(Spec(
                                      ShapeError, "broadcast_in_dim: cannot broadcast f32\\[2\\] to \\(3,\\)")],
     doc="expand: operand dim i becomes output dim broadcast_dimensions[i] (size 1 or equal)",
 ))
-broadcast_in_dim.jvp = _linear_jvp(broadcast_in_dim)
 
 # ---------------------------------------------------------------- transpose
 
@@ -134,6 +127,7 @@ def _transpose_sample(draw, dtype):
 
 transpose = register(Spec(
     name="transpose",
+    jvp=linear_jvp("transpose"),
     abstract_eval=_transpose_rule,
     reference=ref.transpose,
     transpose=lambda cts, x, *, perm: [L().transpose(cts[0], perm=tuple(int(i) for i in np.argsort(perm)))],
@@ -144,7 +138,6 @@ transpose = register(Spec(
                                      "transpose: perm \\(0, 0\\) is not a permutation")],
     doc="permute dims: out.shape[i] = x.shape[perm[i]]",
 ))
-transpose.jvp = _linear_jvp(transpose)
 
 
 # ================================================================ slice, pad, rev, concatenate, squeeze, expand_dims
@@ -237,6 +230,7 @@ def _slice_sample(draw, dtype):
 
 slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.slice)
     name="slice",
+    jvp=linear_jvp("slice"),
     abstract_eval=_slice_rule,
     reference=ref.slice,
     transpose=_slice_transpose,
@@ -253,7 +247,6 @@ slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.s
     ],
     doc="static strided slice x[start:limit:stride] per dim (0 <= start <= limit <= dim, stride >= 1)",
 ))
-slice.jvp = _linear_jvp(slice)
 
 # ---------------------------------------------------------------- pad
 
@@ -331,6 +324,7 @@ def _pad_sample(draw, dtype):
 
 pad = register(Spec(
     name="pad",
+    jvp=linear_jvp("pad"),
     abstract_eval=_pad_rule,
     reference=ref.pad,
     transpose=_pad_transpose,
@@ -349,7 +343,6 @@ pad = register(Spec(
     ],
     doc="pad with a 0-d value: interior padding between elements, then low/high edges (negative edges crop)",
 ))
-pad.jvp = lambda primals, tangents, **p: ([pad.bind(*primals, **p)], [pad.bind(*tangents, **p)])
 
 # ---------------------------------------------------------------- rev
 
@@ -370,6 +363,7 @@ def _rev_sample(draw, dtype):
 
 rev = register(Spec(
     name="rev",
+    jvp=linear_jvp("rev"),
     abstract_eval=_rev_rule,
     reference=ref.rev,
     transpose=lambda cts, x, *, dimensions: [L().rev(cts[0], dimensions=dimensions)],
@@ -384,7 +378,6 @@ rev = register(Spec(
     ],
     doc="flip: reverse the order of elements along each listed dimension",
 ))
-rev.jvp = _linear_jvp(rev)
 
 # ---------------------------------------------------------------- concatenate
 
@@ -448,6 +441,7 @@ def _concat_sample(draw, dtype):
 
 concatenate = register(Spec(
     name="concatenate",
+    jvp=linear_jvp("concatenate"),
     abstract_eval=_concat_rule,
     reference=ref.concatenate,
     transpose=_concat_transpose,
@@ -466,7 +460,6 @@ concatenate = register(Spec(
     ],
     doc="cat: join operands (one dtype, equal sizes off the dimension, empty ones allowed) along dimension",
 ))
-concatenate.jvp = _linear_jvp(concatenate)
 
 # ---------------------------------------------------------------- squeeze / expand_dims
 
@@ -495,6 +488,7 @@ def _squeeze_sample(draw, dtype):
 
 squeeze = register(Spec(
     name="squeeze",
+    jvp=linear_jvp("squeeze"),
     abstract_eval=_squeeze_rule,
     reference=ref.squeeze,
     transpose=lambda cts, x, *, dimensions: [L().expand_dims(cts[0], dimensions=tuple(sorted(dimensions)))],
@@ -508,7 +502,6 @@ squeeze = register(Spec(
     ],
     doc="remove the listed size-1 dims",
 ))
-squeeze.jvp = _linear_jvp(squeeze)
 
 
 def _expand_dims_rule(x, *, dimensions):
@@ -536,6 +529,7 @@ def _expand_dims_sample(draw, dtype):
 
 expand_dims = register(Spec(
     name="expand_dims",
+    jvp=linear_jvp("expand_dims"),
     abstract_eval=_expand_dims_rule,
     reference=ref.expand_dims,
     transpose=lambda cts, x, *, dimensions: [L().squeeze(cts[0], dimensions=tuple(sorted(dimensions)))],
@@ -549,4 +543,3 @@ expand_dims = register(Spec(
     ],
     doc="insert size-1 dims at the listed positions of the result",
 ))
-expand_dims.jvp = _linear_jvp(expand_dims)

@@ -16,7 +16,7 @@ from slope.core.tensor import Tensor
 RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "sample", "error_inputs")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, frozen=True)
 class Spec:
     name: str
     abstract_eval: Callable  # (*in_avals, **params) -> list[Aval]; raises slope errors on bad input
@@ -36,10 +36,13 @@ class Spec:
     # maximum's exact ties, which the sampler keeps on purpose for first-order checks); there the
     # Hessian does not exist, so second-order checks skip the example.
     on_derivative_kink: Optional[Callable] = None
+    # (**params, *tensors) -> list of Tensors: eager evaluation other than compiling the primitive
+    # alone (full fills a host array; jit_call runs its compiled Program)
+    eager: Optional[Callable] = None
     doc: str = ""
 
     def __post_init__(self):
-        self._eager_cache: dict = {}
+        object.__setattr__(self, "_eager_cache", {})  # (avals, params) -> executable: the one mutable part
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -58,6 +61,8 @@ class Spec:
 
     def impl(self, *tensors, **params):
         """Eager evaluation: compile this primitive alone once per (avals, params), run it on IREE."""
+        if self.eager is not None:
+            return self.eager(*tensors, **params)
         key = (tuple([t.aval for t in tensors]), tuple(params.items()) if params else ())
         exe = self._eager_cache.get(key)
         if exe is None:

@@ -116,12 +116,12 @@ jit_call = register(Spec(
     transpose=_jit_call_transpose,
     vmap=_jit_call_vmap,
     multiple_results=True,
+    eager=_jit_call_impl,
     exempt={"reference": "runs a Program of other primitives, each verified on its own",
             "sample": "its inputs are whole programs; covered by the transform tests",
             "error_inputs": "argument checking is tested through slope.jit"},
     doc="call a staged Program (what slope.jit produces)",
 ))
-jit_call.impl = _jit_call_impl
 
 # ---------------------------------------------------------------- the user-facing decorator
 

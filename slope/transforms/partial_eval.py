@@ -81,7 +81,7 @@ class PartialEvalTrace(Trace):
         if all(t.pval.is_known for t in tracers):
             outs = spec.bind(*[t.pval.const for t in tracers], **params)
             return outs if spec.multiple_results else [outs]
-        rule = getattr(spec, "partial_eval", None)
+        rule = PARTIAL_EVAL_RULES.get(spec.name)
         if rule is not None:
             return rule(self, tracers, **params)
         tracers_in = [self.instantiate_const(t) for t in tracers]
@@ -279,10 +279,6 @@ def _jit_call_partial_eval(trace, tracers, *, program):
     return [next(outs2) if u else full_raise(trace, next(outs1)) for u in out_unknowns]
 
 
-def install():
-    from slope.transforms.jit import jit_call
-
-    jit_call.partial_eval = _jit_call_partial_eval
-
-
-install()
+# Primitives whose partial evaluation is not "known inputs -> evaluate, else stage" (JAX's
+# custom_partial_eval_rules): jit_call splits its Program into a known and an unknown part.
+PARTIAL_EVAL_RULES = {"jit_call": _jit_call_partial_eval}

@@ -64,3 +64,14 @@ def test_linear_primitives_are_exactly_the_ones_with_transpose():
         spec = REGISTRY[name]
         if spec.transpose is not None:
             assert "transpose" not in spec.exempt, f"{name}: has a transpose rule and an exemption for it"
+
+
+def test_specs_are_immutable_once_made():
+    """Everything a check needs is declared when a spec is made; nothing patches it afterwards."""
+    import dataclasses
+
+    spec = REGISTRY["add"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.jvp = None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.exempt = {}
