@@ -12,6 +12,8 @@ primitives). Derivatives at non-differentiable points follow JAX (jax/_src/lax/l
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from slope import reference as ref
@@ -54,7 +56,7 @@ KIND_OK = {
 }
 
 
-def _shape_rule(name, kind, out_dtype=None):
+def _shape_rule(name, arity, kind, out_dtype=None):
     ok, what = KIND_OK[kind]
 
     def rule(*avals, **params):
@@ -63,6 +65,9 @@ def _shape_rule(name, kind, out_dtype=None):
             raise DTypeError(f"{name}: expected {what} dtype, got {describe(avals)}")
         return [Aval(avals[0].shape, out_dtype or avals[0].dtype)]
 
+    # the operands it takes, for signatures (slope/lax.pyi): x, or x and y
+    rule.__signature__ = inspect.Signature([inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY)
+                                            for n in ("x", "y")[:arity]])
     return rule
 
 
@@ -85,7 +90,7 @@ def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=No
 
     spec = Spec(
         name=name,
-        abstract_eval=_shape_rule(name, kind, out_dtype),
+        abstract_eval=_shape_rule(name, arity, kind, out_dtype),
         reference=ref_fn,
         jvp=jvp,
         transpose=linear,
