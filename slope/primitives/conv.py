@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from slope import lax
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
@@ -21,12 +22,6 @@ from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis, zeros_aval
 from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register
-
-
-def L():
-    from slope import lax
-
-    return lax
 
 
 def _dilate(n, d):
@@ -75,17 +70,16 @@ def _conv_rule(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
 
 
 def _conv(lhs, rhs, **params):
-    return L().conv(lhs, rhs, **params)
+    return lax.conv(lhs, rhs, **params)
 
 
 def _conv_jvp(primals, tangents, **params):
     (x, w), (tx, tw) = primals, tangents
-    return [_conv(x, w, **params)], [L().add(_conv(tx, w, **params), _conv(x, tw, **params))]
+    return [_conv(x, w, **params)], [lax.add(_conv(tx, w, **params), _conv(x, tw, **params))]
 
 
 def _flip(x, dims):
     """Reverse x along dims: the `rev` primitive when registered, else an exact exchange-matrix contraction."""
-    l = L()
     if not dims:
         return x
     if "rev" in REGISTRY:
@@ -93,22 +87,21 @@ def _flip(x, dims):
     for d in dims:
         n = x.shape[d]
         i32 = dt.int32
-        a, b = l.iota(shape=(n, n), dimension=0, dtype=i32), l.iota(shape=(n, n), dimension=1, dtype=i32)
-        anti = l.eq(l.add(a, b), l.full(shape=(n, n), value=n - 1, dtype=i32))
-        exchange = l.select(anti, l.full(shape=(n, n), value=1, dtype=x.dtype), l.full(shape=(n, n), value=0, dtype=x.dtype))
-        y = l.dot_general(x, exchange, contracting_dims=((d,), (0,)), batch_dims=((), ()))  # d moves last
+        a, b = lax.iota(shape=(n, n), dimension=0, dtype=i32), lax.iota(shape=(n, n), dimension=1, dtype=i32)
+        anti = lax.eq(lax.add(a, b), lax.full(shape=(n, n), value=n - 1, dtype=i32))
+        exchange = lax.select(anti, lax.full(shape=(n, n), value=1, dtype=x.dtype), lax.full(shape=(n, n), value=0, dtype=x.dtype))
+        y = lax.dot_general(x, exchange, contracting_dims=((d,), (0,)), batch_dims=((), ()))  # d moves last
         x = moveaxis(y, y.ndim - 1, d)
     return x
 
 
 def _regroup(x, g):
     """Swap a kernel's in/out features inside each of its g groups: (G*A, B, *K) -> (G*B, A, *K)."""
-    l = L()
     a, b = x.shape[0] // g, x.shape[1]
     k = tuple(x.shape[2:])
-    y = l.reshape(x, shape=(g, a, b) + k)
-    y = l.transpose(y, perm=(0, 2, 1) + tuple(range(3, 3 + len(k))))
-    return l.reshape(y, shape=(g * b, a) + k)
+    y = lax.reshape(x, shape=(g, a, b) + k)
+    y = lax.transpose(y, perm=(0, 2, 1) + tuple(range(3, 3 + len(k))))
+    return lax.reshape(y, shape=(g * b, a) + k)
 
 
 def _transpose_lhs(ct, w, lhs_aval, *, window_strides, padding, lhs_dilation, rhs_dilation, feature_group_count):
@@ -127,7 +120,6 @@ def _transpose_lhs(ct, w, lhs_aval, *, window_strides, padding, lhs_dilation, rh
 
 
 def _transpose_rhs(ct, x, rhs_aval, *, window_strides, padding, lhs_dilation, rhs_dilation, feature_group_count):
-    l = L()
     g = feature_group_count
     nsp = rhs_aval.ndim - 2
     in_sp, k_sp, out_sp = x.shape[2:], rhs_aval.shape[2:], ct.shape[2:]
@@ -137,16 +129,16 @@ def _transpose_rhs(ct, x, rhs_aval, *, window_strides, padding, lhs_dilation, rh
     i = c // g
     sp = tuple(range(3, 3 + nsp))
     # lhs' (I, G*N, *S): batch = I, features = (group, sample); rhs' (O, N, *S'): out feature o, in feature n
-    xs = l.reshape(x, shape=(n, g, i) + tuple(in_sp))
-    xs = l.reshape(l.transpose(xs, perm=(2, 1, 0) + sp), shape=(i, g * n) + tuple(in_sp))
-    cs = l.transpose(ct, perm=(1, 0) + tuple(range(2, 2 + nsp)))
+    xs = lax.reshape(x, shape=(n, g, i) + tuple(in_sp))
+    xs = lax.reshape(lax.transpose(xs, perm=(2, 1, 0) + sp), shape=(i, g * n) + tuple(in_sp))
+    cs = lax.transpose(ct, perm=(1, 0) + tuple(range(2, 2 + nsp)))
     pads = []
     for size, k, m, s, (lo, _), ld, rd in zip(in_sp, k_sp, out_sp, window_strides, padding, lhs_dilation, rhs_dilation):
         hi = _dilate(k, rd) - 1 + _dilate(m, s) - _dilate(size, ld) - lo
         pads.append((lo, hi))
     out = _conv(xs, cs, window_strides=tuple(rhs_dilation), padding=tuple(pads), lhs_dilation=tuple(lhs_dilation),
                 rhs_dilation=tuple(window_strides), feature_group_count=g)  # (I, O, *K)
-    return l.transpose(out, perm=(1, 0) + tuple(range(2, 2 + nsp)))
+    return lax.transpose(out, perm=(1, 0) + tuple(range(2, 2 + nsp)))
 
 
 def _conv_transpose(cts, lhs, rhs, **params):
@@ -162,33 +154,32 @@ def _conv_transpose(cts, lhs, rhs, **params):
 
 def _conv_vmap(axis_size, args, dims, **params):
     """Fold the vmapped axis into N (lhs only), into O (rhs only) or into the feature groups (both)."""
-    l = L()
     (x, w), (dx, dw) = args, dims
     b = axis_size
     g = params["feature_group_count"]
     if dw is None:
         x = moveaxis(x, dx, 0)
         n = x.shape[1]
-        out = _conv(l.reshape(x, shape=(b * n,) + tuple(x.shape[2:])), w, **params)
-        return [l.reshape(out, shape=(b, n) + tuple(out.shape[1:]))], [0]
+        out = _conv(lax.reshape(x, shape=(b * n,) + tuple(x.shape[2:])), w, **params)
+        return [lax.reshape(out, shape=(b, n) + tuple(out.shape[1:]))], [0]
     w = moveaxis(w, dw, 0)  # (B, O, I, *K)
     o, i, k = w.shape[1], w.shape[2], tuple(w.shape[3:])
     nk = len(k)
     if dx is None:  # kernels (G, B, O/G): each group's output features of every batch member together
-        wg = l.reshape(w, shape=(b, g, o // g, i) + k)
-        wg = l.transpose(wg, perm=(1, 0, 2, 3) + tuple(range(4, 4 + nk)))
-        out = _conv(x, l.reshape(wg, shape=(g * b * (o // g), i) + k), **params)  # (N, G*B*O/G, *S')
+        wg = lax.reshape(w, shape=(b, g, o // g, i) + k)
+        wg = lax.transpose(wg, perm=(1, 0, 2, 3) + tuple(range(4, 4 + nk)))
+        out = _conv(x, lax.reshape(wg, shape=(g * b * (o // g), i) + k), **params)  # (N, G*B*O/G, *S')
         n, sp = out.shape[0], tuple(out.shape[2:])
-        out = l.reshape(out, shape=(n, g, b, o // g) + sp)
-        out = l.transpose(out, perm=(0, 2, 1, 3) + tuple(range(4, 4 + len(sp))))
-        return [l.reshape(out, shape=(n, b, o) + sp)], [1]
+        out = lax.reshape(out, shape=(n, g, b, o // g) + sp)
+        out = lax.transpose(out, perm=(0, 2, 1, 3) + tuple(range(4, 4 + len(sp))))
+        return [lax.reshape(out, shape=(n, b, o) + sp)], [1]
     x = moveaxis(x, dx, 1)  # (N, B, C, *S): channel (b, g, i) = group b*G + g
     n, c = x.shape[0], x.shape[2]
-    xf = l.reshape(x, shape=(n, b * c) + tuple(x.shape[3:]))
-    wf = l.reshape(w, shape=(b * o, i) + k)
+    xf = lax.reshape(x, shape=(n, b * c) + tuple(x.shape[3:]))
+    wf = lax.reshape(w, shape=(b * o, i) + k)
     out = _conv(xf, wf, **{**params, "feature_group_count": b * g})  # (N, B*O, *S')
     sp = tuple(out.shape[2:])
-    return [l.reshape(out, shape=(n, b, o) + sp)], [1]
+    return [lax.reshape(out, shape=(n, b, o) + sp)], [1]
 
 
 # (lhs shape, rhs shape, strides, padding, lhs_dilation, rhs_dilation, groups)

@@ -16,6 +16,7 @@ import inspect
 
 import numpy as np
 
+from slope import lax
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
@@ -26,15 +27,9 @@ from slope.primitives.rules import check_same, vmap_elementwise, vmap_same_dims,
 from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register
 
 
-def _lax():
-    from slope import lax
-
-    return lax
-
-
 def _c(x, v):
     """A constant with x's shape and dtype (rules build their coefficients with it)."""
-    return _lax().full(shape=tuple(x.shape), value=v, dtype=x.dtype)
+    return lax.full(shape=tuple(x.shape), value=v, dtype=x.dtype)
 
 
 def _is_undef(x):
@@ -105,11 +100,6 @@ def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=No
     return register(spec)
 
 
-def L():
-    """Primitive-level ops, looked up late (the lax namespace is built after all specs register)."""
-    return _lax()
-
-
 def _short(np_dtype):
     return dt.dtype(np_dtype).short
 
@@ -140,21 +130,21 @@ def _default_errors(name, arity, kind, dtypes):
 _pos = dict(sample=S.elementwise(1, 0.2, 4.0))
 _UNARY = [
     # name, derivative(x, y, t) -> tangent, extra
-    ("neg", lambda x, y, t: L().neg(t), dict(kind="numeric", dtypes=FLOAT + SIGNED,
-                                                              linear=lambda cts, x: [L().neg(cts[0])], doc="-x (integers wrap: -INT_MIN = INT_MIN)")),
-    ("exp", lambda x, y, t: L().mul(t, y), dict(doc="e**x (f32 results below 1.2e-38 flush to 0 on IREE)")),
-    ("log", lambda x, y, t: L().div(t, x), dict(**_pos, doc="natural logarithm: log(0) = -inf, log(x < 0) = NaN")),
-    ("sin", lambda x, y, t: L().mul(t, L().cos(x)), dict(doc="sine (radians)")),
-    ("cos", lambda x, y, t: L().neg(L().mul(t, L().sin(x))), dict(doc="cosine (radians)")),
-    ("tan", lambda x, y, t: L().mul(t, L().add(_c(y, 1), L().mul(y, y))),
+    ("neg", lambda x, y, t: lax.neg(t), dict(kind="numeric", dtypes=FLOAT + SIGNED,
+                                                              linear=lambda cts, x: [lax.neg(cts[0])], doc="-x (integers wrap: -INT_MIN = INT_MIN)")),
+    ("exp", lambda x, y, t: lax.mul(t, y), dict(doc="e**x (f32 results below 1.2e-38 flush to 0 on IREE)")),
+    ("log", lambda x, y, t: lax.div(t, x), dict(**_pos, doc="natural logarithm: log(0) = -inf, log(x < 0) = NaN")),
+    ("sin", lambda x, y, t: lax.mul(t, lax.cos(x)), dict(doc="sine (radians)")),
+    ("cos", lambda x, y, t: lax.neg(lax.mul(t, lax.sin(x))), dict(doc="cosine (radians)")),
+    ("tan", lambda x, y, t: lax.mul(t, lax.add(_c(y, 1), lax.mul(y, y))),
      dict(sample=S.elementwise(1, -1.2, 1.2), doc="tangent (radians)")),
-    ("tanh", lambda x, y, t: L().mul(t, L().sub(_c(y, 1), L().mul(y, y))), dict(doc="hyperbolic tangent")),
-    ("logistic", lambda x, y, t: L().mul(t, L().mul(y, L().sub(_c(y, 1), y))),
+    ("tanh", lambda x, y, t: lax.mul(t, lax.sub(_c(y, 1), lax.mul(y, y))), dict(doc="hyperbolic tangent")),
+    ("logistic", lambda x, y, t: lax.mul(t, lax.mul(y, lax.sub(_c(y, 1), y))),
      dict(doc="sigmoid 1 / (1 + e**-x)")),
-    ("sqrt", lambda x, y, t: L().div(t, L().mul(_c(y, 2), y)), dict(**_pos, doc="square root: sqrt(-0) = -0, sqrt(x < 0) = NaN")),
-    ("rsqrt", lambda x, y, t: L().mul(t, L().div(L().mul(_c(y, -0.5), y), x)),
+    ("sqrt", lambda x, y, t: lax.div(t, lax.mul(_c(y, 2), y)), dict(**_pos, doc="square root: sqrt(-0) = -0, sqrt(x < 0) = NaN")),
+    ("rsqrt", lambda x, y, t: lax.mul(t, lax.div(lax.mul(_c(y, -0.5), y), x)),
      dict(**_pos, doc="1 / sqrt(x): rsqrt(0) = inf, rsqrt(x < 0) = NaN")),
-    ("abs", lambda x, y, t: L().select(L().ge(x, _c(x, 0)), t, L().neg(t)),
+    ("abs", lambda x, y, t: lax.select(lax.ge(x, _c(x, 0)), t, lax.neg(t)),
      dict(kind="signed", dtypes=FLOAT + SIGNED, sample=S.elementwise(1, fix=S.away_from_zero, int_range=(-20, 20)),
           doc="|x| (abs(INT_MIN) = INT_MIN); derivative sign(x) except abs'(+-0) = 1, as JAX")),
     ("sign", None, dict(kind="signed", dtypes=FLOAT + SIGNED, doc="-1, 0 or 1 (sign(-0.0) = -0.0, NaN stays NaN); zero derivative")),
@@ -162,12 +152,12 @@ _UNARY = [
     ("ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward +inf; zero derivative (also at the jumps)")),
     ("round", None,
      dict(sample=S.elementwise(1, fix=lambda v: S.away_from_integers(v - 0.5) + 0.0), doc="round to nearest, ties to even (2.5 -> 2, -0.5 -> -0); zero derivative")),
-    ("expm1", lambda x, y, t: L().mul(t, L().add(y, _c(y, 1))),
+    ("expm1", lambda x, y, t: lax.mul(t, lax.add(y, _c(y, 1))),
      dict(doc="e**x - 1, accurate for tiny x (f64 via Kahan's rewrite: IREE's is naive)")),
-    ("log1p", lambda x, y, t: L().div(t, L().add(x, _c(x, 1))),
+    ("log1p", lambda x, y, t: lax.div(t, lax.add(x, _c(x, 1))),
      dict(sample=S.elementwise(1, -0.8, 4.0),
           doc="log(1 + x), accurate for tiny x (f64 via Goldberg's rewrite: IREE's is naive)")),
-    ("erf", lambda x, y, t: L().mul(t, L().mul(_c(x, 2 / np.sqrt(np.pi)), L().exp(L().neg(L().mul(x, x))))),
+    ("erf", lambda x, y, t: lax.mul(t, lax.mul(_c(x, 2 / np.sqrt(np.pi)), lax.exp(lax.neg(lax.mul(x, x))))),
      dict(doc="error function 2/sqrt(pi) * integral from 0 to x of e**-t**2 dt")),
     ("not", None, dict(kind="intbool", dtypes=BITS, ref_name="not_",
                                         doc="logical not (bool) / bitwise not (integers)")),
@@ -181,24 +171,23 @@ for _name, _deriv, _extra in _UNARY:
 # ---------------------------------------------------------------- binary arithmetic
 def _mul_transpose(cts, x, y):
     ct = cts[0]
-    return [L().mul(ct, y) if _is_undef(x) else None, L().mul(x, ct) if _is_undef(y) else None]
+    return [lax.mul(ct, y) if _is_undef(x) else None, lax.mul(x, ct) if _is_undef(y) else None]
 
 
 def _div_transpose(cts, x, y):
     assert not _is_undef(y), "div is linear only in its numerator"
-    return [L().div(cts[0], y), None]
+    return [lax.div(cts[0], y), None]
 
 
 def _max_deriv(x, y, out, tx, ty):
     """maximum/minimum (JAX's rule): an operand equal to the result gets the tangent, exact ties split it
     equally (so maximum(x, 0) has derivative 1/2 at x == 0; relu in slope.ops uses a select and gives 0).
     Where the result is NaN neither operand equals it and the tangent is 0."""
-    l = L()
     zero, one, half = _c(x, 0), _c(x, 1), _c(x, 0.5)
-    x_hit, y_hit = l.eq(x, out), l.eq(y, out)
-    wx = l.select(x_hit, l.select(y_hit, half, one), zero)
-    wy = l.select(y_hit, l.select(x_hit, half, one), zero)
-    return l.add(l.mul(tx, wx), l.mul(ty, wy))
+    x_hit, y_hit = lax.eq(x, out), lax.eq(y, out)
+    wx = lax.select(x_hit, lax.select(y_hit, half, one), zero)
+    wy = lax.select(y_hit, lax.select(x_hit, half, one), zero)
+    return lax.add(lax.mul(tx, wx), lax.mul(ty, wy))
 
 
 def _pow_deriv(x, y, out, tx, ty):
@@ -215,28 +204,25 @@ def _pow_deriv(x, y, out, tx, ty):
       so neither its forward value nor its derivatives nor a reverse-mode zero cotangent produce NaN.
     Integer pow is piecewise constant: zero tangent.
     """
-    l = L()
     if not x.dtype.is_float:
         return zeros_like(out)
     one = _c(y, 1)
-    both_0 = l.and_(l.eq(y, _c(y, 0)), l.eq(x, _c(x, 0)))
-    dx = l.mul(tx, l.mul(y, l.pow(x, l.select(both_0, one, l.sub(y, one)))))
-    pos = l.gt(x, _c(x, 0))
-    safe_x = l.select(pos, x, _c(x, 1))
-    dlog = l.select(pos, l.mul(l.pow(safe_x, y), l.log(safe_x)), _c(x, 0))
-    return l.add(dx, l.mul(ty, dlog))
+    both_0 = lax.and_(lax.eq(y, _c(y, 0)), lax.eq(x, _c(x, 0)))
+    dx = lax.mul(tx, lax.mul(y, lax.pow(x, lax.select(both_0, one, lax.sub(y, one)))))
+    pos = lax.gt(x, _c(x, 0))
+    safe_x = lax.select(pos, x, _c(x, 1))
+    dlog = lax.select(pos, lax.mul(lax.pow(safe_x, y), lax.log(safe_x)), _c(x, 0))
+    return lax.add(dx, lax.mul(ty, dlog))
 
 
 def _rem_deriv(x, y, out, tx, ty):
-    l = L()
-    q = l.div(l.sub(x, out), y)  # trunc(x / y), exact where rem is differentiable
-    return l.sub(tx, l.mul(ty, q))
+    q = lax.div(lax.sub(x, out), y)  # trunc(x / y), exact where rem is differentiable
+    return lax.sub(tx, lax.mul(ty, q))
 
 
 def _atan2_deriv(x, y, out, tx, ty):
-    l = L()
-    r2 = l.add(l.mul(x, x), l.mul(y, y))
-    return l.div(l.sub(l.mul(tx, y), l.mul(ty, x)), r2)
+    r2 = lax.add(lax.mul(x, x), lax.mul(y, y))
+    return lax.div(lax.sub(lax.mul(tx, y), lax.mul(ty, x)), r2)
 
 
 def _rem_sample(draw, dtype):
@@ -279,13 +265,13 @@ def _pow_sample(draw, dtype):
 
 
 _BINARY = [
-    ("add", lambda x, y, o, tx, ty: L().add(tx, ty),
+    ("add", lambda x, y, o, tx, ty: lax.add(tx, ty),
      dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], cts[0]], doc="x + y (integers wrap)")),
-    ("sub", lambda x, y, o, tx, ty: L().sub(tx, ty),
-     dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], L().neg(cts[0])], doc="x - y (integers wrap)")),
-    ("mul", lambda x, y, o, tx, ty: L().add(L().mul(tx, y), L().mul(x, ty)),
+    ("sub", lambda x, y, o, tx, ty: lax.sub(tx, ty),
+     dict(kind="numeric", dtypes=NUMS, linear=lambda cts, x, y: [cts[0], lax.neg(cts[0])], doc="x - y (integers wrap)")),
+    ("mul", lambda x, y, o, tx, ty: lax.add(lax.mul(tx, y), lax.mul(x, ty)),
      dict(kind="numeric", dtypes=NUMS, linear=_mul_transpose, doc="x * y (integers wrap)")),
-    ("div", lambda x, y, o, tx, ty: L().div(L().sub(tx, L().mul(ty, o)), y),
+    ("div", lambda x, y, o, tx, ty: lax.div(lax.sub(tx, lax.mul(ty, o)), y),
      dict(kind="numeric", dtypes=NUMS, linear=_div_transpose, sample=_div_sample,
           doc="x / y; integers truncate toward zero, x / 0 = -1 (all bits set), INT_MIN / -1 = INT_MIN")),
     ("pow", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + SIGNED, sample=_pow_sample,
@@ -355,14 +341,14 @@ def _select_rule(pred, a, b):
 def _select_jvp(primals, tangents):
     p, a, b = primals
     _, ta, tb = tangents
-    return [L().select(p, a, b)], [L().select(p, ta, tb)]
+    return [lax.select(p, a, b)], [lax.select(p, ta, tb)]
 
 
 def _select_transpose(cts, p, a, b):
     assert not _is_undef(p), "select is not linear in its predicate"
     ct = cts[0]
     zeros = zeros_like(ct)
-    return [None, L().select(p, ct, zeros) if _is_undef(a) else None, L().select(p, zeros, ct) if _is_undef(b) else None]
+    return [None, lax.select(p, ct, zeros) if _is_undef(a) else None, lax.select(p, zeros, ct) if _is_undef(b) else None]
 
 
 def _select_sample(draw, dtype):
@@ -401,12 +387,11 @@ def _clamp_jvp(primals, tangents):
     above; at x == lo or x == hi nobody does (the one-sided derivatives disagree there)."""
     lo, x, hi = primals
     tlo, tx, thi = tangents
-    l = L()
-    out = l.clamp(lo, x, hi)
+    out = lax.clamp(lo, x, hi)
     zero = zeros_like(tx)
-    inside = l.and_(l.gt(x, lo), l.lt(x, hi))
-    below = l.and_(l.gt(lo, x), l.lt(lo, hi))
-    t = l.add(l.add(l.select(below, tlo, zero), l.select(inside, tx, zero)), l.select(l.lt(hi, x), thi, zero))
+    inside = lax.and_(lax.gt(x, lo), lax.lt(x, hi))
+    below = lax.and_(lax.gt(lo, x), lax.lt(lo, hi))
+    t = lax.add(lax.add(lax.select(below, tlo, zero), lax.select(inside, tx, zero)), lax.select(lax.lt(hi, x), thi, zero))
     return [out], [t]
 
 
@@ -451,14 +436,14 @@ def _convert_rule(x, *, dtype):
 
 def _convert_jvp(primals, tangents, *, dtype):
     (x,), (t,) = primals, tangents
-    out = L().convert(x, dtype=dtype)
+    out = lax.convert(x, dtype=dtype)
     if x.dtype.is_float and dtype.is_float:
-        return [out], [L().convert(t, dtype=dtype)]
+        return [out], [lax.convert(t, dtype=dtype)]
     return [out], [zeros_like(out)]
 
 
 def _convert_transpose(cts, x, *, dtype):
-    return [L().convert(cts[0], dtype=x.aval.dtype)]
+    return [lax.convert(cts[0], dtype=x.aval.dtype)]
 
 
 _CONVERT_TARGETS = [dt.float32, dt.float64, dt.int32, dt.int64, dt.uint32, dt.bool_]
@@ -513,8 +498,8 @@ bitcast = register(Spec(
     vmap=vmap_same_dims("bitcast"),
     abstract_eval=_bitcast_rule,
     reference=ref.bitcast,
-    jvp=lambda primals, tangents, *, dtype: ([L().bitcast(primals[0], dtype=dtype)],
-                                             [zeros_like(L().bitcast(primals[0], dtype=dtype))]),
+    jvp=lambda primals, tangents, *, dtype: ([lax.bitcast(primals[0], dtype=dtype)],
+                                             [zeros_like(lax.bitcast(primals[0], dtype=dtype))]),
     sample=_bitcast_sample,
     dtypes=("float32", "int32", "uint32", "float64", "int64"),
     exempt={"transpose": "not linear", "grad": "reinterpreting bits has no useful derivative"},
@@ -527,7 +512,7 @@ stop_gradient = register(Spec(
     vmap=vmap_same_dims("stop_gradient"),
     abstract_eval=lambda x: [x],
     reference=ref.stop_gradient,
-    jvp=lambda primals, tangents: ([L().stop_gradient(primals[0])], [zeros_like(primals[0])]),
+    jvp=lambda primals, tangents: ([lax.stop_gradient(primals[0])], [zeros_like(primals[0])]),
     dtypes=FLOAT + INTS + ("bool",),
     sample=S.elementwise(1),
     exempt={"transpose": "not linear: its derivative is zero", "grad": "derivative is zero by definition",

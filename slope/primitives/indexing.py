@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from slope import lax
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
@@ -36,12 +37,6 @@ from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
-
-
-def L():
-    from slope import lax
-
-    return lax
 
 
 def _undef(x):
@@ -61,21 +56,19 @@ INDEX_CAP = 2**31 - 1  # larger (unsigned) indices are out of range for every di
 
 def _signed(idx):
     """The slope-level twin of _lower_signed."""
-    l = L()
     d = idx.dtype
     if d is dt.int32 or d is dt.int64:
         return idx
     if d.is_unsigned and d.bits >= 32:
-        idx = l.minimum(idx, l.full(shape=tuple(idx.shape), value=INDEX_CAP, dtype=d))
-    return l.convert(idx, dtype=dt.int64 if d.bits == 64 else dt.int32)
+        idx = lax.minimum(idx, lax.full(shape=tuple(idx.shape), value=INDEX_CAP, dtype=d))
+    return lax.convert(idx, dtype=dt.int64 if d.bits == 64 else dt.int32)
 
 
 def _column_const(shape, vals, dtype):
     """A constant (..., k) tensor whose column j holds vals[j]."""
-    l = L()
     lead = tuple(shape[:-1]) + (1,)
-    cols = [l.full(shape=lead, value=int(v), dtype=dtype) for v in vals]
-    return cols[0] if len(cols) == 1 else l.concatenate(*cols, dimension=len(shape) - 1)
+    cols = [lax.full(shape=lead, value=int(v), dtype=dtype) for v in vals]
+    return cols[0] if len(cols) == 1 else lax.concatenate(*cols, dimension=len(shape) - 1)
 
 
 def clamp_indices(idx, dims):
@@ -83,43 +76,40 @@ def clamp_indices(idx, dims):
     idx = _signed(idx)
     if not dims:
         return idx
-    l, shape = L(), tuple(idx.shape)
-    return l.clamp(l.full(shape=shape, value=0, dtype=idx.dtype), idx,
+    shape = tuple(idx.shape)
+    return lax.clamp(lax.full(shape=shape, value=0, dtype=idx.dtype), idx,
                    _column_const(shape, [max(n - 1, 0) for n in dims], idx.dtype))
 
 
 def in_bounds(idx, dims):
     """bool B: the rows that scatter writes (every index in range)."""
-    l = L()
     batch = tuple(idx.shape[:-1])
     if not dims:
-        return l.full(shape=batch, value=True, dtype=dt.bool_)
+        return lax.full(shape=batch, value=True, dtype=dt.bool_)
     idx = _signed(idx)
     shape = tuple(idx.shape)
-    ok = l.and_(l.ge(idx, l.full(shape=shape, value=0, dtype=idx.dtype)), l.lt(idx, _column_const(shape, dims, idx.dtype)))
-    low = l.reduce_min(l.convert(ok, dtype=dt.int32), axes=(len(shape) - 1,))
-    return l.ne(low, l.full(shape=batch, value=0, dtype=dt.int32))
+    ok = lax.and_(lax.ge(idx, lax.full(shape=shape, value=0, dtype=idx.dtype)), lax.lt(idx, _column_const(shape, dims, idx.dtype)))
+    low = lax.reduce_min(lax.convert(ok, dtype=dt.int32), axes=(len(shape) - 1,))
+    return lax.ne(low, lax.full(shape=batch, value=0, dtype=dt.int32))
 
 
 def scatter_winners(idx, dims):
     """bool B: the rows whose update survives a scatter (in range, and no later row writes the same place)."""
-    l = L()
     batch = tuple(idx.shape[:-1])
     rows = math.prod(batch)
-    ids = l.iota(shape=(rows,), dimension=0, dtype=dt.int32)
-    ids = l.reshape(ids, shape=batch) if batch != (rows,) else ids
-    last = l.scatter(l.full(shape=tuple(dims), value=-1, dtype=dt.int32), idx, ids)  # the last writer of each place
-    return l.eq(l.gather(last, idx), ids)
+    ids = lax.iota(shape=(rows,), dimension=0, dtype=dt.int32)
+    ids = lax.reshape(ids, shape=batch) if batch != (rows,) else ids
+    last = lax.scatter(lax.full(shape=tuple(dims), value=-1, dtype=dt.int32), idx, ids)  # the last writer of each place
+    return lax.eq(lax.gather(last, idx), ids)
 
 
 def _bmask(mask, shape):
     """Broadcast a B-shaped mask over the trailing window dims of `shape`."""
-    return L().broadcast_in_dim(mask, shape=tuple(shape), broadcast_dimensions=tuple(range(mask.ndim)))
+    return lax.broadcast_in_dim(mask, shape=tuple(shape), broadcast_dimensions=tuple(range(mask.ndim)))
 
 
 def _where(mask, x):
-    l = L()
-    return l.select(_bmask(mask, x.shape), x, l.full(shape=tuple(x.shape), value=0, dtype=x.dtype))
+    return lax.select(_bmask(mask, x.shape), x, lax.full(shape=tuple(x.shape), value=0, dtype=x.dtype))
 
 
 def _move_batch(x, d, size, pos):
@@ -127,18 +117,17 @@ def _move_batch(x, d, size, pos):
     if d is None:
         shape = list(x.shape)
         shape.insert(pos, size)
-        return L().broadcast_in_dim(x, shape=tuple(shape),
+        return lax.broadcast_in_dim(x, shape=tuple(shape),
                                     broadcast_dimensions=tuple(i if i < pos else i + 1 for i in range(x.ndim)))
     return moveaxis(x, d, pos)
 
 
 def _with_batch_column(idx):
     """Indices batched along dim 0 get a leading index column that selects the operand's batch element."""
-    l = L()
     idx = _signed(idx)
     shape = tuple(idx.shape)
-    col = l.iota(shape=shape[:-1] + (1,), dimension=0, dtype=idx.dtype)
-    return l.concatenate(col, idx, dimension=len(shape) - 1)
+    col = lax.iota(shape=shape[:-1] + (1,), dimension=0, dtype=idx.dtype)
+    return lax.concatenate(col, idx, dimension=len(shape) - 1)
 
 
 def _draw_indices(draw, batch, dims, index_dtype=dt.int32, slack=2):
@@ -175,7 +164,7 @@ def _gather_rule(operand, indices):
 
 def _gather_jvp(primals, tangents):
     (x, idx), (tx, _) = primals, tangents
-    return [L().gather(x, idx)], [L().gather(tx, idx)]
+    return [lax.gather(x, idx)], [lax.gather(tx, idx)]
 
 
 def _gather_transpose(cts, operand, indices):
@@ -184,21 +173,20 @@ def _gather_transpose(cts, operand, indices):
     ct = cts[0]
     shape = operand.aval.shape
     k = indices.shape[-1]
-    zeros = L().full(shape=shape, value=0, dtype=ct.dtype)
-    return [L().scatter_add(zeros, clamp_indices(indices, shape[:k]), ct), None]
+    zeros = lax.full(shape=shape, value=0, dtype=ct.dtype)
+    return [lax.scatter_add(zeros, clamp_indices(indices, shape[:k]), ct), None]
 
 
 def _gather_vmap(axis_size, args, dims):
     (x, idx), (dx, di) = args, dims
-    l = L()
     if di is not None and di == idx.ndim - 1:  # batch dim after the index vector: put it in front
         idx, di = moveaxis(idx, di, 0), 0
     if di is None:  # the batch dim becomes the first window dim
         k = idx.shape[-1]
-        return [l.gather(moveaxis(x, dx, k), idx)], [idx.ndim - 1]
+        return [lax.gather(moveaxis(x, dx, k), idx)], [idx.ndim - 1]
     if dx is None:
-        return [l.gather(x, idx)], [di]
-    return [l.gather(moveaxis(x, dx, 0), _with_batch_column(moveaxis(idx, di, 0)))], [0]
+        return [lax.gather(x, idx)], [di]
+    return [lax.gather(moveaxis(x, dx, 0), _with_batch_column(moveaxis(idx, di, 0)))], [0]
 
 
 def _gather_sample(draw, dtype):
@@ -253,7 +241,7 @@ def _scatter_rule(name):
 def _scatter_jvp(name):
     def jvp(primals, tangents):
         (x, idx, u), (tx, _, tu) = primals, tangents
-        prim = getattr(L(), name)
+        prim = getattr(lax, name)
         return [prim(x, idx, u)], [prim(tx, idx, tu)]
 
     return jvp
@@ -266,29 +254,28 @@ def _scatter_add_transpose(cts, operand, indices, updates):
     dims = tuple(ct.shape[:indices.shape[-1]])
     upd_ct = None
     if _undef(updates):  # a dropped row contributed nothing, so its cotangent is zero
-        upd_ct = _where(in_bounds(indices, dims), L().gather(ct, indices))
+        upd_ct = _where(in_bounds(indices, dims), lax.gather(ct, indices))
     return [ct if _undef(operand) else None, None, upd_ct]
 
 
 def _scatter_transpose(cts, operand, indices, updates):
     if _undef(indices):
         raise TypeError("scatter is not linear in its indices")
-    l = L()
     ct = cts[0]
     dims = tuple(ct.shape[:indices.shape[-1]])
     op_ct = upd_ct = None
     if _undef(operand):  # overwritten places lose their cotangent
         u_shape = _shape_of(updates)
-        op_ct = l.scatter(ct, indices, l.full(shape=u_shape, value=0, dtype=ct.dtype))
+        op_ct = lax.scatter(ct, indices, lax.full(shape=u_shape, value=0, dtype=ct.dtype))
     if _undef(updates):  # only the rows that won see the cotangent of their place
-        upd_ct = _where(scatter_winners(indices, dims), l.gather(ct, indices))
+        upd_ct = _where(scatter_winners(indices, dims), lax.gather(ct, indices))
     return [op_ct, None, upd_ct]
 
 
 def _scatter_vmap(name):
     def rule(axis_size, args, dims):
         (x, idx, u), (dx, di, du) = args, dims
-        prim = getattr(L(), name)
+        prim = getattr(lax, name)
         if di is not None and di == idx.ndim - 1:
             idx, di = moveaxis(idx, di, 0), 0
         if di is None:  # the batch dim becomes the first window dim of operand and updates
@@ -377,52 +364,49 @@ def _ds_rule(operand, *starts, slice_sizes):
 
 def _ds_jvp(primals, tangents, *, slice_sizes):
     (x, *starts), (tx, *_) = primals, tangents
-    l = L()
-    return [l.dynamic_slice(x, *starts, slice_sizes=slice_sizes)], [l.dynamic_slice(tx, *starts, slice_sizes=slice_sizes)]
+    return [lax.dynamic_slice(x, *starts, slice_sizes=slice_sizes)], [lax.dynamic_slice(tx, *starts, slice_sizes=slice_sizes)]
 
 
 def _ds_transpose(cts, operand, *starts, slice_sizes):
     if any(_undef(s) for s in starts):
         raise TypeError("dynamic_slice is not linear in its start indices")
     ct = cts[0]
-    zeros = L().full(shape=operand.aval.shape, value=0, dtype=ct.dtype)
-    return [L().dynamic_update_slice(zeros, ct, *starts)] + [None] * len(starts)
+    zeros = lax.full(shape=operand.aval.shape, value=0, dtype=ct.dtype)
+    return [lax.dynamic_update_slice(zeros, ct, *starts)] + [None] * len(starts)
 
 
 def _window_indices(size, starts, sdims, shape, sizes):
     """(size, *sizes, r) indices of every element of each batch element's clamped window."""
-    l = L()
     grid = (size, *sizes)
     cols = []
     for j, (s, d) in enumerate(zip(starts, sdims)):
         s = _move_batch(_signed(s), d, size, 0)
-        lo = l.full(shape=(size,), value=0, dtype=s.dtype)
-        s = l.clamp(lo, s, l.full(shape=(size,), value=shape[j] - sizes[j], dtype=s.dtype))
-        col = l.add(l.broadcast_in_dim(s, shape=grid, broadcast_dimensions=(0,)),
-                    l.iota(shape=grid, dimension=j + 1, dtype=s.dtype))
-        cols.append(l.reshape(col, shape=grid + (1,)))
-    return cols[0] if len(cols) == 1 else l.concatenate(*cols, dimension=len(grid))
+        lo = lax.full(shape=(size,), value=0, dtype=s.dtype)
+        s = lax.clamp(lo, s, lax.full(shape=(size,), value=shape[j] - sizes[j], dtype=s.dtype))
+        col = lax.add(lax.broadcast_in_dim(s, shape=grid, broadcast_dimensions=(0,)),
+                    lax.iota(shape=grid, dimension=j + 1, dtype=s.dtype))
+        cols.append(lax.reshape(col, shape=grid + (1,)))
+    return cols[0] if len(cols) == 1 else lax.concatenate(*cols, dimension=len(grid))
 
 
 def _zero_start(starts):
-    return L().full(shape=(), value=0, dtype=starts[0].dtype if starts else dt.int32)
+    return lax.full(shape=(), value=0, dtype=starts[0].dtype if starts else dt.int32)
 
 
 def _ds_vmap(axis_size, args, dims, *, slice_sizes):
     (x, *starts), (dx, *ds) = args, dims
-    l = L()
     if all(d is None for d in ds):  # one window for all: slice the batch dim whole
         starts = list(starts)
         starts.insert(dx, _zero_start(starts))
         sizes = list(slice_sizes)
         sizes.insert(dx, axis_size)
-        return [l.dynamic_slice(x, *starts, slice_sizes=tuple(sizes))], [dx]
+        return [lax.dynamic_slice(x, *starts, slice_sizes=tuple(sizes))], [dx]
     # one window per batch element: gather its elements one by one
     shape = tuple(x.shape) if dx is None else tuple(n for i, n in enumerate(x.shape) if i != dx)
     idx = _window_indices(axis_size, starts, ds, shape, tuple(slice_sizes))
     if dx is None:
-        return [l.gather(x, idx)], [0]
-    return [l.gather(moveaxis(x, dx, 0), _with_batch_column(idx))], [0]
+        return [lax.gather(x, idx)], [0]
+    return [lax.gather(moveaxis(x, dx, 0), _with_batch_column(idx))], [0]
 
 
 def _draw_starts(draw, shape):
@@ -475,39 +459,36 @@ def _dus_rule(operand, update, *starts):
 
 def _dus_jvp(primals, tangents):
     (x, u, *starts), (tx, tu, *_) = primals, tangents
-    l = L()
-    return [l.dynamic_update_slice(x, u, *starts)], [l.dynamic_update_slice(tx, tu, *starts)]
+    return [lax.dynamic_update_slice(x, u, *starts)], [lax.dynamic_update_slice(tx, tu, *starts)]
 
 
 def _dus_transpose(cts, operand, update, *starts):
     if any(_undef(s) for s in starts):
         raise TypeError("dynamic_update_slice is not linear in its start indices")
-    l = L()
     ct = cts[0]
     u_shape = _shape_of(update)
     op_ct = upd_ct = None
     if _undef(operand):  # the overwritten window loses its cotangent
-        op_ct = l.dynamic_update_slice(ct, l.full(shape=u_shape, value=0, dtype=ct.dtype), *starts)
+        op_ct = lax.dynamic_update_slice(ct, lax.full(shape=u_shape, value=0, dtype=ct.dtype), *starts)
     if _undef(update):
-        upd_ct = l.dynamic_slice(ct, *starts, slice_sizes=u_shape)
+        upd_ct = lax.dynamic_slice(ct, *starts, slice_sizes=u_shape)
     return [op_ct, upd_ct] + [None] * len(starts)
 
 
 def _dus_vmap(axis_size, args, dims):
     (x, u, *starts), (dx, du, *ds) = args, dims
-    l = L()
     if all(d is None for d in ds):  # one window for all: it spans the whole batch dim
         d = dx if dx is not None and dx == du else 0
         x, u = _move_batch(x, dx, axis_size, d), _move_batch(u, du, axis_size, d)
         starts = list(starts)
         starts.insert(d, _zero_start(starts))
-        return [l.dynamic_update_slice(x, u, *starts)], [d]
+        return [lax.dynamic_update_slice(x, u, *starts)], [d]
     # one window per batch element: scatter its elements (in range after clamping, so none is dropped)
     shape = tuple(x.shape) if dx is None else tuple(n for i, n in enumerate(x.shape) if i != dx)
     u_shape = tuple(u.shape) if du is None else tuple(n for i, n in enumerate(u.shape) if i != du)
     idx = _window_indices(axis_size, starts, ds, shape, u_shape)
     x, u = _move_batch(x, dx, axis_size, 0), _move_batch(u, du, axis_size, 0)
-    return [l.scatter(x, _with_batch_column(idx), u)], [0]
+    return [lax.scatter(x, _with_batch_column(idx), u)], [0]
 
 
 def _dus_sample(draw, dtype):

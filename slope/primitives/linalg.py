@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from slope import lax
 from slope import reference as ref
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
@@ -10,12 +11,6 @@ from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
-
-
-def L():
-    from slope import lax
-
-    return lax
 
 
 def _free(ndim, contract, batch):
@@ -44,13 +39,13 @@ def _dot_rule(x, y, *, contracting_dims, batch_dims, preferred_dtype=None):
 
 
 def _dot(x, y, c, b):
-    return L().dot_general(x, y, contracting_dims=c, batch_dims=b)
+    return lax.dot_general(x, y, contracting_dims=c, batch_dims=b)
 
 
 def _dot_jvp(primals, tangents, **params):
     (x, y), (tx, ty) = primals, tangents
     c, b = params["contracting_dims"], params["batch_dims"]
-    return [_dot(x, y, c, b)], [L().add(_dot(tx, y, c, b), _dot(x, ty, c, b))]
+    return [_dot(x, y, c, b)], [lax.add(_dot(tx, y, c, b), _dot(x, ty, c, b))]
 
 
 def _ct_operand(ct, other, mine_ndim, mine, theirs, out_free_offset_other):
@@ -63,7 +58,7 @@ def _ct_operand(ct, other, mine_ndim, mine, theirs, out_free_offset_other):
     # res dims: batch (mine order), my free dims (ascending), then other's contracting dims ascending
     order = list(mb) + _free(mine_ndim, mc, mb) + [mc[i] for i in np.argsort(oc)]
     perm = tuple(int(i) for i in np.argsort(order))
-    return L().transpose(res, perm=perm) if perm != tuple(range(len(perm))) else res
+    return lax.transpose(res, perm=perm) if perm != tuple(range(len(perm))) else res
 
 
 def _dot_transpose(cts, x, y, *, contracting_dims, batch_dims, preferred_dtype=None):

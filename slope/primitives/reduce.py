@@ -3,17 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from slope import lax
 from slope import reference as ref
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
 from slope.primitives.spec import ErrorInput, Spec, register
-
-
-def L():
-    from slope import lax
-
-    return lax
 
 
 def _reduce_rule(name):
@@ -32,22 +27,21 @@ def _kept_dims(ndim, axes):
 
 
 def _expand_back(y, x_shape, axes):
-    return L().broadcast_in_dim(y, shape=tuple(x_shape), broadcast_dimensions=_kept_dims(len(x_shape), axes))
+    return lax.broadcast_in_dim(y, shape=tuple(x_shape), broadcast_dimensions=_kept_dims(len(x_shape), axes))
 
 
 def _sum_jvp(primals, tangents, *, axes):
-    return [L().reduce_sum(primals[0], axes=axes)], [L().reduce_sum(tangents[0], axes=axes)]
+    return [lax.reduce_sum(primals[0], axes=axes)], [lax.reduce_sum(tangents[0], axes=axes)]
 
 
 def _extreme_jvp(name):
     def jvp(primals, tangents, *, axes):
         """Ties share the gradient equally (JAX convention), so the result is symmetric in them."""
         (x,), (t,) = primals, tangents
-        l = L()
-        y = getattr(l, name)(x, axes=axes)
-        mask = l.convert(l.eq(x, _expand_back(y, x.shape, axes)), dtype=x.dtype)
-        count = l.reduce_sum(mask, axes=axes)
-        return [y], [l.div(l.reduce_sum(l.mul(t, mask), axes=axes), count)]
+        y = getattr(lax, name)(x, axes=axes)
+        mask = lax.convert(lax.eq(x, _expand_back(y, x.shape, axes)), dtype=x.dtype)
+        count = lax.reduce_sum(mask, axes=axes)
+        return [y], [lax.div(lax.reduce_sum(lax.mul(t, mask), axes=axes), count)]
 
     return jvp
 
@@ -58,19 +52,18 @@ def _prod_jvp(primals, tangents, *, axes):
     No division by x, so zeros in x get the right derivative.
     """
     (x,), (t,) = primals, tangents
-    l = L()
-    y = l.reduce_prod(x, axes=axes)
+    y = lax.reduce_prod(x, axes=axes)
     perm = _kept_dims(x.ndim, axes) + tuple(sorted(axes))
     keep = tuple(x.shape[i] for i in _kept_dims(x.ndim, axes))
     n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    flat = l.reshape(l.transpose(x, perm=perm), shape=keep + (n,))
-    tflat = l.reshape(l.transpose(t, perm=perm), shape=keep + (n,))
+    flat = lax.reshape(lax.transpose(x, perm=perm), shape=keep + (n,))
+    tflat = lax.reshape(lax.transpose(t, perm=perm), shape=keep + (n,))
     k = len(keep)
     square = keep + (n, n)
-    rows = l.broadcast_in_dim(flat, shape=square, broadcast_dimensions=tuple(range(k)) + (k + 1,))
-    eye = l.eq(l.iota(shape=square, dimension=k, dtype=_int32()), l.iota(shape=square, dimension=k + 1, dtype=_int32()))
-    others = l.reduce_prod(l.select(eye, l.full(shape=square, value=1, dtype=x.dtype), rows), axes=(k + 1,))
-    return [y], [l.reduce_sum(l.mul(tflat, others), axes=(k,))]
+    rows = lax.broadcast_in_dim(flat, shape=square, broadcast_dimensions=tuple(range(k)) + (k + 1,))
+    eye = lax.eq(lax.iota(shape=square, dimension=k, dtype=_int32()), lax.iota(shape=square, dimension=k + 1, dtype=_int32()))
+    others = lax.reduce_prod(lax.select(eye, lax.full(shape=square, value=1, dtype=x.dtype), rows), axes=(k + 1,))
+    return [y], [lax.reduce_sum(lax.mul(tflat, others), axes=(k,))]
 
 
 def _int32():
@@ -84,7 +77,7 @@ def _reduce_vmap(name):
         (x,), (d,) = args, dims
         new_axes = tuple(a + (1 if a >= d else 0) for a in axes)
         out_d = d - sum(1 for a in axes if a < d)
-        return [getattr(L(), name)(x, axes=new_axes)], [out_d]
+        return [getattr(lax, name)(x, axes=new_axes)], [out_d]
 
     return rule
 

@@ -1,6 +1,7 @@
 """Rule helpers shared by many specs: shape checks, batching moves, zero tangents."""
 from __future__ import annotations
 
+from slope import lax
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives.spec import REGISTRY
@@ -28,8 +29,6 @@ def normalize_axis(name, axis, ndim, aval=None):
 
 
 def moveaxis(x, src: int, dst: int):
-    from slope import lax
-
     if src == dst:
         return x
     perm = [i for i in range(x.ndim) if i != src]
@@ -39,8 +38,6 @@ def moveaxis(x, src: int, dst: int):
 
 def bdim_at_front(x, d, size):
     """Put the batch dim of `x` first; an unbatched x is broadcast to carry one."""
-    from slope import lax
-
     if d is None:
         return lax.broadcast_in_dim(x, shape=(size, *x.shape), broadcast_dimensions=tuple(range(1, x.ndim + 1)))
     return moveaxis(x, d, 0)
@@ -93,14 +90,10 @@ def _as_list(x):
 
 
 def zeros_like(x):
-    from slope import lax
-
     return lax.full(shape=tuple(x.shape), value=0, dtype=x.dtype)
 
 
 def zeros_aval(aval: Aval):
-    from slope import lax
-
     return lax.full(shape=aval.shape, value=0, dtype=aval.dtype)
 
 

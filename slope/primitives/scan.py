@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from slope import lax
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
@@ -22,12 +23,6 @@ from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis, zeros_like
 from slope.primitives.spec import ErrorInput, Spec, register
-
-
-def L():
-    from slope import lax
-
-    return lax
 
 
 def _dtype_param(name, what, value):
@@ -70,14 +65,14 @@ def _arg_vmap(name):
         (x,), (d,) = args, dims
         new_axis = axis + (1 if axis >= d else 0)
         out_d = d - 1 if new_axis < d else d
-        return [getattr(L(), name)(x, axis=new_axis, index_dtype=index_dtype)], [out_d]
+        return [getattr(lax, name)(x, axis=new_axis, index_dtype=index_dtype)], [out_d]
 
     return rule
 
 
 def _arg_jvp(name):
     def jvp(primals, tangents, *, axis, index_dtype):
-        out = getattr(L(), name)(primals[0], axis=axis, index_dtype=index_dtype)
+        out = getattr(lax, name)(primals[0], axis=axis, index_dtype=index_dtype)
         return [out], [zeros_like(out)]
 
     return jvp
@@ -144,28 +139,26 @@ def _scan_vmap(name):
     def rule(axis_size, args, dims, *, axis, reverse=False):
         (x,), (d,) = args, dims
         new_axis = axis + (1 if axis >= d else 0)
-        return [getattr(L(), name)(x, axis=new_axis, reverse=reverse)], [d]
+        return [getattr(lax, name)(x, axis=new_axis, reverse=reverse)], [d]
 
     return rule
 
 
 def _cumsum_jvp(primals, tangents, *, axis, reverse=False):
-    l = L()
-    return [l.cumsum(primals[0], axis=axis, reverse=reverse)], [l.cumsum(tangents[0], axis=axis, reverse=reverse)]
+    return [lax.cumsum(primals[0], axis=axis, reverse=reverse)], [lax.cumsum(tangents[0], axis=axis, reverse=reverse)]
 
 
 def _cumsum_transpose(cts, x, *, axis, reverse=False):
-    return [L().cumsum(cts[0], axis=axis, reverse=not reverse)]
+    return [lax.cumsum(cts[0], axis=axis, reverse=not reverse)]
 
 
 def _pairwise(x, axis):
     """x with `axis` moved last and a new axis before it: xb[..., j, k] = x[..., k] (shape [..., n, n])."""
-    l = L()
     xm = moveaxis(x, axis, x.ndim - 1)
     n = x.shape[axis]
     lead = tuple(xm.shape[:-1])
     k = len(lead)
-    return l.broadcast_in_dim(xm, shape=lead + (n, n), broadcast_dimensions=tuple(range(k)) + (k + 1,)), lead, n
+    return lax.broadcast_in_dim(xm, shape=lead + (n, n), broadcast_dimensions=tuple(range(k)) + (k + 1,)), lead, n
 
 
 def _cumprod_jvp(primals, tangents, *, axis, reverse=False):
@@ -174,22 +167,21 @@ def _cumprod_jvp(primals, tangents, *, axis, reverse=False):
     P[j, i] = cumprod over i of (x with x_j replaced by 1) gives every product at once ([n, n] per row).
     """
     (x,), (t,) = primals, tangents
-    l = L()
-    y = l.cumprod(x, axis=axis, reverse=reverse)
+    y = lax.cumprod(x, axis=axis, reverse=reverse)
     if not x.dtype.is_float:
         return [y], [zeros_like(y)]
     xb, lead, n = _pairwise(x, axis)
     k = len(lead)
     sq = lead + (n, n)
     i32 = dt.int32
-    row, col = l.iota(shape=sq, dimension=k, dtype=i32), l.iota(shape=sq, dimension=k + 1, dtype=i32)
-    ones = l.full(shape=sq, value=1, dtype=x.dtype)
-    table = l.cumprod(l.select(l.eq(row, col), ones, xb), axis=k + 1, reverse=reverse)  # [..., j, i]
-    in_scan = l.ge(row, col) if reverse else l.le(row, col)  # j contributes to y_i
+    row, col = lax.iota(shape=sq, dimension=k, dtype=i32), lax.iota(shape=sq, dimension=k + 1, dtype=i32)
+    ones = lax.full(shape=sq, value=1, dtype=x.dtype)
+    table = lax.cumprod(lax.select(lax.eq(row, col), ones, xb), axis=k + 1, reverse=reverse)  # [..., j, i]
+    in_scan = lax.ge(row, col) if reverse else lax.le(row, col)  # j contributes to y_i
     tm = moveaxis(t, axis, t.ndim - 1)
-    tb = l.broadcast_in_dim(tm, shape=sq, broadcast_dimensions=tuple(range(k)) + (k,))  # tb[..., j, i] = t_j
-    terms = l.select(in_scan, l.mul(tb, table), l.full(shape=sq, value=0, dtype=x.dtype))
-    dy = l.reduce_sum(terms, axes=(k,))
+    tb = lax.broadcast_in_dim(tm, shape=sq, broadcast_dimensions=tuple(range(k)) + (k,))  # tb[..., j, i] = t_j
+    terms = lax.select(in_scan, lax.mul(tb, table), lax.full(shape=sq, value=0, dtype=x.dtype))
+    dy = lax.reduce_sum(terms, axes=(k,))
     return [y], [moveaxis(dy, dy.ndim - 1, axis)]
 
 
@@ -199,17 +191,16 @@ def take_along_axis(t, pos, axis):
     O(n^2) work per row, but linear in t (select + reduce_sum transpose cleanly) and never reads out
     of bounds. NaN/inf in unselected entries of t do not leak (select, not multiply).
     """
-    l = L()
     n = t.shape[axis]
     tm = moveaxis(t, axis, t.ndim - 1)
     pm = moveaxis(pos, axis, pos.ndim - 1)
     lead, m = tuple(tm.shape[:-1]), pm.shape[-1]
     k = len(lead)
     sq = lead + (m, n)
-    tb = l.broadcast_in_dim(tm, shape=sq, broadcast_dimensions=tuple(range(k)) + (k + 1,))
-    pb = l.broadcast_in_dim(pm, shape=sq, broadcast_dimensions=tuple(range(k + 1)))
-    hit = l.eq(pb, l.iota(shape=sq, dimension=k + 1, dtype=pos.dtype))
-    out = l.reduce_sum(l.select(hit, tb, l.full(shape=sq, value=0, dtype=t.dtype)), axes=(k + 1,))
+    tb = lax.broadcast_in_dim(tm, shape=sq, broadcast_dimensions=tuple(range(k)) + (k + 1,))
+    pb = lax.broadcast_in_dim(pm, shape=sq, broadcast_dimensions=tuple(range(k + 1)))
+    hit = lax.eq(pb, lax.iota(shape=sq, dimension=k + 1, dtype=pos.dtype))
+    out = lax.reduce_sum(lax.select(hit, tb, lax.full(shape=sq, value=0, dtype=t.dtype)), axes=(k + 1,))
     return moveaxis(out, out.ndim - 1, axis)
 
 
@@ -218,19 +209,18 @@ def _cumext_jvp(name):
         """The tangent of the element holding the running extreme: the latest one in scan order on ties;
         after a NaN, the NaN's own tangent."""
         (x,), (t,) = primals, tangents
-        l = L()
-        y = getattr(l, name)(x, axis=axis, reverse=reverse)
+        y = getattr(lax, name)(x, axis=axis, reverse=reverse)
         if not x.dtype.is_float:
             return [y], [zeros_like(y)]
         i32 = dt.int32
-        idx = l.iota(shape=tuple(x.shape), dimension=axis, dtype=i32)
-        holds = l.or_(l.eq(x, y), l.ne(x, x))  # x_j is (one of) the running extremes at j
+        idx = lax.iota(shape=tuple(x.shape), dimension=axis, dtype=i32)
+        holds = lax.or_(lax.eq(x, y), lax.ne(x, x))  # x_j is (one of) the running extremes at j
         if reverse:  # nearest holder at or after i
             n = x.shape[axis]
-            pos = l.cummin(l.select(holds, idx, l.full(shape=tuple(x.shape), value=n - 1, dtype=i32)),
+            pos = lax.cummin(lax.select(holds, idx, lax.full(shape=tuple(x.shape), value=n - 1, dtype=i32)),
                            axis=axis, reverse=True)
         else:  # nearest holder at or before i
-            pos = l.cummax(l.select(holds, idx, l.full(shape=tuple(x.shape), value=0, dtype=i32)), axis=axis)
+            pos = lax.cummax(lax.select(holds, idx, lax.full(shape=tuple(x.shape), value=0, dtype=i32)), axis=axis)
         return [y], [take_along_axis(t, pos, axis)]
 
     return jvp

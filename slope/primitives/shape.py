@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from slope import lax
 from slope import reference as ref
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
@@ -13,12 +14,6 @@ from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, linear_jvp, moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
-
-
-def L():
-    from slope import lax
-
-    return lax
 
 
 LINEAR = ("float32", "float64", "int32", "uint32", "bool")  # data movement: any dtype (uint32 for the PRNG)
@@ -34,7 +29,7 @@ def _reshape_rule(x, *, shape):
 
 def _reshape_vmap(axis_size, args, dims, *, shape):
     x = moveaxis(args[0], dims[0], 0)
-    return [L().reshape(x, shape=(axis_size, *shape))], [0]
+    return [lax.reshape(x, shape=(axis_size, *shape))], [0]
 
 
 def _reshape_sample(draw, dtype):
@@ -48,7 +43,7 @@ reshape = register(Spec(
     jvp=linear_jvp("reshape"),
     abstract_eval=_reshape_rule,
     reference=ref.reshape,
-    transpose=lambda cts, x, *, shape: [L().reshape(cts[0], shape=x.aval.shape)],
+    transpose=lambda cts, x, *, shape: [lax.reshape(cts[0], shape=x.aval.shape)],
     vmap=_reshape_vmap,
     sample=_reshape_sample,
     dtypes=LINEAR,
@@ -74,14 +69,14 @@ def _bid_transpose(cts, x, *, shape, broadcast_dimensions):
     xs = x.aval.shape
     new_dims = tuple(d for d in range(len(shape)) if d not in broadcast_dimensions)
     expanded = tuple(d for i, d in enumerate(broadcast_dimensions) if xs[i] == 1 and shape[d] != 1)
-    summed = L().reduce_sum(ct, axes=tuple(sorted(new_dims + expanded))) if new_dims + expanded else ct
-    return [L().reshape(summed, shape=xs) if summed.shape != xs else summed]
+    summed = lax.reduce_sum(ct, axes=tuple(sorted(new_dims + expanded))) if new_dims + expanded else ct
+    return [lax.reshape(summed, shape=xs) if summed.shape != xs else summed]
 
 
 def _bid_vmap(axis_size, args, dims, *, shape, broadcast_dimensions):
     x = moveaxis(args[0], dims[0], 0)
     bd = (0,) + tuple(d + 1 for d in broadcast_dimensions)
-    return [L().broadcast_in_dim(x, shape=(axis_size, *shape), broadcast_dimensions=bd)], [0]
+    return [lax.broadcast_in_dim(x, shape=(axis_size, *shape), broadcast_dimensions=bd)], [0]
 
 
 def _bid_sample(draw, dtype):
@@ -116,7 +111,7 @@ def _transpose_rule(x, *, perm):
 
 def _transpose_vmap(axis_size, args, dims, *, perm):
     x = moveaxis(args[0], dims[0], 0)
-    return [L().transpose(x, perm=(0,) + tuple(p + 1 for p in perm))], [0]
+    return [lax.transpose(x, perm=(0,) + tuple(p + 1 for p in perm))], [0]
 
 
 def _transpose_sample(draw, dtype):
@@ -130,7 +125,7 @@ transpose = register(Spec(
     jvp=linear_jvp("transpose"),
     abstract_eval=_transpose_rule,
     reference=ref.transpose,
-    transpose=lambda cts, x, *, perm: [L().transpose(cts[0], perm=tuple(int(i) for i in np.argsort(perm)))],
+    transpose=lambda cts, x, *, perm: [lax.transpose(cts[0], perm=tuple(int(i) for i in np.argsort(perm)))],
     vmap=_transpose_vmap,
     sample=_transpose_sample,
     dtypes=LINEAR,
@@ -166,7 +161,7 @@ def _check_lengths(where, ndim, **seqs):
 
 
 def _zero_scalar(dtype):
-    return L().full(shape=(), value=0, dtype=dtype)
+    return lax.full(shape=(), value=0, dtype=dtype)
 
 
 def _insert(seq, pos, val):
@@ -203,16 +198,16 @@ def _slice_transpose(cts, x, *, start_indices, limit_indices, strides=None):
     st = _slice_strides(len(shape), strides)
     out = tuple(ct.shape)
     if any(n == 0 for n in out):
-        return [L().full(shape=shape, value=0, dtype=ct.dtype)]
+        return [lax.full(shape=shape, value=0, dtype=ct.dtype)]
     high = tuple(n - (a + (m - 1) * s + 1) for n, a, m, s in zip(shape, start_indices, out, st))
-    return [L().pad(ct, _zero_scalar(ct.dtype), low=_ints(start_indices), high=high,
+    return [lax.pad(ct, _zero_scalar(ct.dtype), low=_ints(start_indices), high=high,
                     interior=tuple(s - 1 for s in st))]
 
 
 def _slice_vmap(axis_size, args, dims, *, start_indices, limit_indices, strides=None):
     (x,), (d,) = args, dims
     st = _slice_strides(len(start_indices), strides)
-    return [L().slice(x, start_indices=_insert(start_indices, d, 0), limit_indices=_insert(limit_indices, d, axis_size),
+    return [lax.slice(x, start_indices=_insert(start_indices, d, 0), limit_indices=_insert(limit_indices, d, axis_size),
                       strides=_insert(st, d, 1))], [d]
 
 
@@ -270,41 +265,39 @@ def _pad_transpose(cts, x, padding_value, *, low, high, interior):
     """d/dx: undo the edges (negative edges re-grow as zeros), then take every (interior+1)-th element.
     d/dpadding_value: the sum of the cotangent over the padded positions."""
     ct = cts[0]
-    l = L()
     shape = x.aval.shape if isinstance(x, UndefPrimal) else tuple(x.shape)
     zero = _zero_scalar(ct.dtype)
     out = [None, None]
     if isinstance(x, UndefPrimal):
-        core = l.pad(ct, zero, low=tuple(-v for v in low), high=tuple(-v for v in high), interior=(0,) * len(shape))
-        out[0] = l.slice(core, start_indices=(0,) * len(shape), limit_indices=tuple(core.shape),
+        core = lax.pad(ct, zero, low=tuple(-v for v in low), high=tuple(-v for v in high), interior=(0,) * len(shape))
+        out[0] = lax.slice(core, start_indices=(0,) * len(shape), limit_indices=tuple(core.shape),
                          strides=tuple(i + 1 for i in interior))
     if isinstance(padding_value, UndefPrimal):
-        mask = l.pad(l.full(shape=shape, value=0, dtype=ct.dtype), l.full(shape=(), value=1, dtype=ct.dtype),
+        mask = lax.pad(lax.full(shape=shape, value=0, dtype=ct.dtype), lax.full(shape=(), value=1, dtype=ct.dtype),
                      low=_ints(low), high=_ints(high), interior=_ints(interior))
-        masked = l.mul(ct, mask)
-        out[1] = l.reduce_sum(masked, axes=tuple(range(ct.ndim))) if ct.ndim else masked
+        masked = lax.mul(ct, mask)
+        out[1] = lax.reduce_sum(masked, axes=tuple(range(ct.ndim))) if ct.ndim else masked
     return out
 
 
 def _pad_vmap(axis_size, args, dims, *, low, high, interior):
     (x, v), (dx, dv) = args, dims
-    l = L()
     if dv is None:
-        return [l.pad(x, v, low=_insert(low, dx, 0), high=_insert(high, dx, 0), interior=_insert(interior, dx, 0))], [dx]
+        return [lax.pad(x, v, low=_insert(low, dx, 0), high=_insert(high, dx, 0), interior=_insert(interior, dx, 0))], [dx]
     # one padding value per batch element: pad with zero, then select the padding value where the mask says so
     x = bdim_at_front(x, dx, axis_size)
     v = moveaxis(v, dv, 0)
-    padded = l.pad(x, _zero_scalar(x.dtype), low=(0, *low), high=(0, *high), interior=(0, *interior))
+    padded = lax.pad(x, _zero_scalar(x.dtype), low=(0, *low), high=(0, *high), interior=(0, *interior))
     from slope.core import dtypes as dt
 
     unit = tuple(x.shape[1:])
-    mask = l.pad(l.full(shape=unit, value=0, dtype=dt.int32), l.full(shape=(), value=1, dtype=dt.int32),
+    mask = lax.pad(lax.full(shape=unit, value=0, dtype=dt.int32), lax.full(shape=(), value=1, dtype=dt.int32),
                  low=_ints(low), high=_ints(high), interior=_ints(interior))
     out_shape = tuple(padded.shape)
-    mask = l.ne(mask, l.full(shape=tuple(mask.shape), value=0, dtype=dt.int32))
-    mask = l.broadcast_in_dim(mask, shape=out_shape, broadcast_dimensions=tuple(range(1, len(out_shape))))
-    vb = l.broadcast_in_dim(v, shape=out_shape, broadcast_dimensions=(0,))
-    return [l.select(mask, vb, padded)], [0]
+    mask = lax.ne(mask, lax.full(shape=tuple(mask.shape), value=0, dtype=dt.int32))
+    mask = lax.broadcast_in_dim(mask, shape=out_shape, broadcast_dimensions=tuple(range(1, len(out_shape))))
+    vb = lax.broadcast_in_dim(v, shape=out_shape, broadcast_dimensions=(0,))
+    return [lax.select(mask, vb, padded)], [0]
 
 
 def _pad_sample(draw, dtype):
@@ -366,9 +359,9 @@ rev = register(Spec(
     jvp=linear_jvp("rev"),
     abstract_eval=_rev_rule,
     reference=ref.rev,
-    transpose=lambda cts, x, *, dimensions: [L().rev(cts[0], dimensions=dimensions)],
+    transpose=lambda cts, x, *, dimensions: [lax.rev(cts[0], dimensions=dimensions)],
     vmap=lambda axis_size, args, dims, *, dimensions: (
-        [L().rev(args[0], dimensions=tuple(d + (d >= dims[0]) for d in dimensions))], [dims[0]]),
+        [lax.rev(args[0], dimensions=tuple(d + (d >= dims[0]) for d in dimensions))], [dims[0]]),
     sample=_rev_sample,
     dtypes=DATA,
     error_inputs=lambda: [
@@ -410,7 +403,7 @@ def _concat_transpose(cts, *xs, dimension):
         if isinstance(x, UndefPrimal):
             start = tuple(offset if i == dimension else 0 for i in range(len(shape)))
             limit = tuple(offset + n if i == dimension else s for i, s in enumerate(shape))
-            out.append(L().slice(ct, start_indices=start, limit_indices=limit, strides=(1,) * len(shape)))
+            out.append(lax.slice(ct, start_indices=start, limit_indices=limit, strides=(1,) * len(shape)))
         else:
             out.append(None)
         offset += n
@@ -421,9 +414,9 @@ def _concat_vmap(axis_size, args, dims, *, dimension):
     batched = [d for d in dims if d is not None]
     if all(d == batched[0] for d in dims):
         d = batched[0]
-        return [L().concatenate(*args, dimension=dimension + (dimension >= d))], [d]
+        return [lax.concatenate(*args, dimension=dimension + (dimension >= d))], [d]
     args = [bdim_at_front(x, d, axis_size) for x, d in zip(args, dims)]
-    return [L().concatenate(*args, dimension=dimension + 1)], [0]
+    return [lax.concatenate(*args, dimension=dimension + 1)], [0]
 
 
 def _concat_sample(draw, dtype):
@@ -476,7 +469,7 @@ def _squeeze_rule(x, *, dimensions):
 def _squeeze_vmap(axis_size, args, dims, *, dimensions):
     (x,), (d,) = args, dims
     new = tuple(sorted(i + (i >= d) for i in dimensions))
-    return [L().squeeze(x, dimensions=new)], [d - sum(1 for i in new if i < d)]
+    return [lax.squeeze(x, dimensions=new)], [d - sum(1 for i in new if i < d)]
 
 
 def _squeeze_sample(draw, dtype):
@@ -491,7 +484,7 @@ squeeze = register(Spec(
     jvp=linear_jvp("squeeze"),
     abstract_eval=_squeeze_rule,
     reference=ref.squeeze,
-    transpose=lambda cts, x, *, dimensions: [L().expand_dims(cts[0], dimensions=tuple(sorted(dimensions)))],
+    transpose=lambda cts, x, *, dimensions: [lax.expand_dims(cts[0], dimensions=tuple(sorted(dimensions)))],
     vmap=_squeeze_vmap,
     sample=_squeeze_sample,
     dtypes=DATA,
@@ -516,7 +509,7 @@ def _expand_dims_rule(x, *, dimensions):
 
 def _expand_dims_vmap(axis_size, args, dims, *, dimensions):
     x = moveaxis(args[0], dims[0], 0)
-    return [L().expand_dims(x, dimensions=tuple(d + 1 for d in dimensions))], [0]
+    return [lax.expand_dims(x, dimensions=tuple(d + 1 for d in dimensions))], [0]
 
 
 def _expand_dims_sample(draw, dtype):
@@ -532,7 +525,7 @@ expand_dims = register(Spec(
     jvp=linear_jvp("expand_dims"),
     abstract_eval=_expand_dims_rule,
     reference=ref.expand_dims,
-    transpose=lambda cts, x, *, dimensions: [L().squeeze(cts[0], dimensions=tuple(sorted(dimensions)))],
+    transpose=lambda cts, x, *, dimensions: [lax.squeeze(cts[0], dimensions=tuple(sorted(dimensions)))],
     vmap=_expand_dims_vmap,
     sample=_expand_dims_sample,
     dtypes=DATA,

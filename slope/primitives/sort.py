@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from slope import lax
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
@@ -18,12 +19,6 @@ from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, zeros_like
 from slope.primitives.scan import _check_axis, _dtype_param, check_index_fits
 from slope.primitives.spec import ErrorInput, Spec, register
-
-
-def L():
-    from slope import lax
-
-    return lax
 
 
 # ---------------------------------------------------------------- sort
@@ -43,12 +38,12 @@ def _sort_rule(*operands, dimension, num_keys=1):
 
 def _permute_like(keys, values, dimension, num_keys):
     """Sort `values` (same shape as keys) by the keys' stable order: the permutation of the primal sort."""
-    outs = L().sort(*keys, *values, dimension=dimension, num_keys=num_keys)
+    outs = lax.sort(*keys, *values, dimension=dimension, num_keys=num_keys)
     return outs[num_keys:]
 
 
 def _sort_jvp(primals, tangents, *, dimension, num_keys=1):
-    outs = L().sort(*primals, dimension=dimension, num_keys=num_keys)
+    outs = lax.sort(*primals, dimension=dimension, num_keys=num_keys)
     keys = primals[:num_keys]
     float_ix = [i for i, p in enumerate(primals) if p.dtype.is_float]
     moved = iter(_permute_like(keys, [tangents[i] for i in float_ix], dimension, num_keys) if float_ix else [])
@@ -64,11 +59,10 @@ def _sort_transpose(cts, *args, dimension, num_keys=1):
     undef = [i for i, a in enumerate(args) if isinstance(a, UndefPrimal)]
     if not undef:
         return [None] * len(args)
-    l = L()
     shape = tuple(keys[0].shape)
-    iota = l.iota(shape=shape, dimension=dimension, dtype=dt.int32)
-    perm = l.sort(*keys, iota, dimension=dimension, num_keys=num_keys)[-1]  # out[i] = in[perm[i]]
-    back = l.sort(perm, *[cts[i] for i in undef], dimension=dimension, num_keys=1)[1:]  # in[perm[i]] = ct[i]
+    iota = lax.iota(shape=shape, dimension=dimension, dtype=dt.int32)
+    perm = lax.sort(*keys, iota, dimension=dimension, num_keys=num_keys)[-1]  # out[i] = in[perm[i]]
+    back = lax.sort(perm, *[cts[i] for i in undef], dimension=dimension, num_keys=1)[1:]  # in[perm[i]] = ct[i]
     res = [None] * len(args)
     for i, b in zip(undef, back):
         res[i] = b
@@ -86,7 +80,7 @@ def _same_dim_or_front(axis_size, args, dims, dimension):
 
 def _sort_vmap(axis_size, args, dims, *, dimension, num_keys=1):
     args, d, new_dim = _same_dim_or_front(axis_size, args, dims, dimension)
-    outs = L().sort(*args, dimension=new_dim, num_keys=num_keys)
+    outs = lax.sort(*args, dimension=new_dim, num_keys=num_keys)
     return outs, [d] * len(outs)
 
 
@@ -150,14 +144,14 @@ def _argsort_rule(x, *, dimension, index_dtype):
 
 
 def _argsort_jvp(primals, tangents, *, dimension, index_dtype):
-    out = L().argsort(primals[0], dimension=dimension, index_dtype=index_dtype)
+    out = lax.argsort(primals[0], dimension=dimension, index_dtype=index_dtype)
     return [out], [zeros_like(out)]
 
 
 def _argsort_vmap(axis_size, args, dims, *, dimension, index_dtype):
     (x,), (d,) = args, dims
     new_dim = dimension + (1 if dimension >= d else 0)
-    return [L().argsort(x, dimension=new_dim, index_dtype=index_dtype)], [d]
+    return [lax.argsort(x, dimension=new_dim, index_dtype=index_dtype)], [d]
 
 
 def _argsort_sample(draw, dtype):
