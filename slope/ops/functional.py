@@ -9,10 +9,11 @@ import numpy as np
 from slope import lax
 from slope.core import dtypes as dt
 from slope.errors import ShapeError, describe
-from slope.ops.promotion import as_array, astype, zeros_of
 from slope.ops.arithmetic import add, div, exp, stop_gradient, sub
-from slope.ops.shape import reshape, squeeze, unsqueeze
+from slope.ops.promotion import as_array, astype, zeros_of
 from slope.ops.reductions import amax, logsumexp, sum
+from slope.ops.shape import reshape, squeeze, unsqueeze
+from slope.primitives.conv import _flip, _regroup
 
 _py_max, _py_sum = builtins.max, builtins.sum
 
@@ -101,7 +102,6 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_transposend(op, nsp, x, weight, bias, stride, padding, output_padding, groups, dilation):
-    from slope.primitives.conv import _flip, _regroup
 
     x, w, unbatched = _conv_operands(op, x, weight, nsp)
     stride = _ntuple(op, "stride", stride, nsp)

@@ -4,9 +4,12 @@ from __future__ import annotations
 import math
 
 from slope import reference as ref
-from slope.core import backend, dtypes as dt, jitlog
+from slope.core import backend, jitlog
+from slope.core import dtypes as dt
 from slope.core.aval import Aval
+from slope.core.tensor import Tensor
 from slope.errors import DTypeError, ShapeError
+from slope.primitives import sampling as S
 from slope.primitives.rules import vmap_no_operands
 from slope.primitives.spec import ErrorInput, Spec, register
 
@@ -28,7 +31,6 @@ def _full_rule(*, shape, value, dtype):
 
 def _creation_sample(kind):
     def sample(draw, dtype):
-        from slope.primitives import sampling as S
 
         st = S._st()
         shape = S.draw_shape(draw)
@@ -102,7 +104,6 @@ def _full_impl(*, shape, value, dtype):
         import numpy as np
 
         _full_rule(shape=shape, value=value, dtype=dtype)  # the same errors as when staged
-        from slope.core.tensor import Tensor
 
         with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as in the compiled constant
             arr = np.full(shape, value, dtype=dtype.np)

@@ -23,7 +23,12 @@ from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
-from slope.primitives.rules import check_same, vmap_elementwise, vmap_same_dims, zeros_like
+from slope.primitives.rules import (
+    check_same,
+    vmap_elementwise,
+    vmap_same_dims,
+    zeros_like,
+)
 from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register
 
 
@@ -106,8 +111,6 @@ def _short(np_dtype):
 
 def _default_errors(name, arity, kind, dtypes):
     """Every elementwise op must reject mismatched shapes and operands of a dtype it does not take."""
-    from slope.errors import ShapeError
-
     good = dt.dtype(dtypes[0]).np
     wrong = {"float": [np.bool_, np.int32], "numeric": [np.bool_], "signed": [np.bool_, np.uint32],
              "intbool": [np.float32], "int": [np.float32, np.bool_]}.get(kind, [])

@@ -5,6 +5,7 @@ import numpy as np
 
 from slope import lax
 from slope import reference as ref
+from slope.core import dtypes
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
@@ -67,7 +68,6 @@ def _prod_jvp(primals, tangents, *, axes):
 
 
 def _int32():
-    from slope.core import dtypes
 
     return dtypes.int32
 

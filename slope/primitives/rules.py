@@ -45,7 +45,6 @@ def bdim_at_front(x, d, size):
 
 def vmap_elementwise(name):
     """Batching rule for ops that act elementwise on equally shaped operands (the primitive `name`)."""
-
     def rule(axis_size, args, dims, **params):
         spec = REGISTRY[name]
         batched = [d for d in dims if d is not None]
@@ -59,7 +58,6 @@ def vmap_elementwise(name):
 
 def linear_jvp(name):
     """JVP of an op linear in all its operands: the op itself applied to the tangents."""
-
     def jvp(primals, tangents, **params):
         spec = REGISTRY[name]
         return [spec.bind(*primals, **params)], [spec.bind(*tangents, **params)]
@@ -69,7 +67,6 @@ def linear_jvp(name):
 
 def vmap_same_dims(name):
     """Batching rule for one-operand ops whose batch dim stays where it is (convert, bitcast ...)."""
-
     def rule(axis_size, args, dims, **params):
         return [REGISTRY[name].bind(*args, **params)], list(dims)
 
@@ -78,7 +75,6 @@ def vmap_same_dims(name):
 
 def vmap_no_operands(name):
     """Batching rule for operand-free ops (full, iota): the result is unbatched."""
-
     def rule(axis_size, args, dims, **params):
         return [REGISTRY[name].bind(**params)], [None]
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from slope.core import dtypes as dt
+
 SHAPES = [(), (3,), (2, 3), (2, 1, 3)]
 
 
@@ -141,7 +143,6 @@ def flush_subnormals(vals, npd):
 
     IREE's CPU code flushes subnormal inputs and results to zero (as XLA:CPU does), while the NumPy
     oracle keeps them: subnormals lie outside the domain the property suite compares on."""
-    from slope.core import dtypes as dt
 
     out = np.asarray(vals, dtype=npd)
     tiny = dt.smallest_normal(npd)

@@ -19,6 +19,7 @@ from slope import lax
 from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
+from slope.core.dtypes import DType
 from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis, zeros_like
@@ -26,7 +27,6 @@ from slope.primitives.spec import ErrorInput, Spec, register
 
 
 def _dtype_param(name, what, value):
-    from slope.core.dtypes import DType
 
     if not isinstance(value, DType):
         raise DTypeError(f"{name}: {what} must be a slope dtype, got {value!r}")

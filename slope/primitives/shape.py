@@ -8,13 +8,13 @@ import numpy as np
 
 from slope import lax
 from slope import reference as ref
+from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, linear_jvp, moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
-
 
 LINEAR = ("float32", "float64", "int32", "uint32", "bool")  # data movement: any dtype (uint32 for the PRNG)
 
@@ -288,7 +288,6 @@ def _pad_vmap(axis_size, args, dims, *, low, high, interior):
     x = bdim_at_front(x, dx, axis_size)
     v = moveaxis(v, dv, 0)
     padded = lax.pad(x, _zero_scalar(x.dtype), low=(0, *low), high=(0, *high), interior=(0, *interior))
-    from slope.core import dtypes as dt
 
     unit = tuple(x.shape[1:])
     mask = lax.pad(lax.full(shape=unit, value=0, dtype=dt.int32), lax.full(shape=(), value=1, dtype=dt.int32),

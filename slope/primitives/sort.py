@@ -20,7 +20,6 @@ from slope.primitives.rules import bdim_at_front, zeros_like
 from slope.primitives.scan import _check_axis, _dtype_param, check_index_fits
 from slope.primitives.spec import ErrorInput, Spec, register
 
-
 # ---------------------------------------------------------------- sort
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from slope.core import backend, trace as _trace
+from slope.core import backend
+from slope.core import trace as _trace
 from slope.core.program import Eqn, Program, Var, format_param
 from slope.core.tensor import Tensor
 
@@ -90,7 +91,6 @@ def _params_text(params) -> str:
 @dataclass
 class ErrorInput:
     """Invalid operands/params for a primitive and the error they must raise."""
-
     args: list  # NumPy arrays
     params: dict
     error: type

@@ -4,10 +4,16 @@ from __future__ import annotations
 import functools
 
 from slope import lax
+from slope.core import dtypes
 from slope.core.pytree import TreeDef, tree_flatten, tree_unflatten
 from slope.core.tensor import Tensor, as_tensor
 from slope.core.trace import Tracer, get_aval
 from slope.errors import DTypeError, TransformError
+from slope.primitives.rules import zeros_like
+from slope.transforms.jvp import jvp_flat
+from slope.transforms.partial_eval import linearize_flat
+from slope.transforms.transpose import vjp_flat
+from slope.transforms.vmap import vmap_flat
 
 
 def _wraps(f):
@@ -22,7 +28,6 @@ def _leaves(tree):
 
 def _flat_fun(f, in_tree, store):
     """f on a flat list of leaves returning a flat list; records the output structure in `store`."""
-
     def flat(*leaves):
         args = tree_unflatten(in_tree, leaves)
         out = f(*args)
@@ -35,8 +40,6 @@ def _flat_fun(f, in_tree, store):
 
 def jvp(f, primals, tangents):
     """(f(*primals), J tangents): forward-mode derivative along `tangents` (pytrees like primals)."""
-    from slope.transforms.jvp import jvp_flat
-
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TransformError("jvp: primals and tangents must be tuples of arguments")
     p_flat, in_tree = _leaves(tuple(primals))
@@ -53,8 +56,6 @@ def jvp(f, primals, tangents):
 
 def linearize(f, *primals):
     """(f(*primals), f_jvp) where f_jvp(*tangents) evaluates the linearized function (staged once)."""
-    from slope.transforms.partial_eval import linearize_flat
-
     p_flat, in_tree = _leaves(primals)
     store = []
     out, f_lin_flat, _, _ = linearize_flat(_flat_fun(f, in_tree, store), p_flat)
@@ -71,8 +72,6 @@ def linearize(f, *primals):
 
 def vjp(f, *primals, has_aux=False):
     """(f(*primals), f_vjp) where f_vjp(cotangent) returns a tuple with one cotangent per primal."""
-    from slope.transforms.transpose import vjp_flat
-
     p_flat, in_tree = _leaves(primals)
     store = []
     f_flat = _flat_fun(_split_aux(f) if has_aux else f, in_tree, store)
@@ -101,7 +100,6 @@ def vjp(f, *primals, has_aux=False):
 
 
 def _zeros_like(x):
-    from slope.primitives.rules import zeros_like
 
     return zeros_like(x)
 
@@ -210,8 +208,6 @@ def _flatten_axes(name, axes, tree: TreeDef, n_leaves):
 
 def vmap(f, in_axes=0, out_axes=0):
     """Map f over a batch dim of its inputs (in_axes) producing outputs batched along out_axes."""
-    from slope.transforms.vmap import vmap_flat
-
     @_wraps(f)
     def batched(*args):
         flat, in_tree = _leaves(args)
@@ -244,7 +240,6 @@ def vmap(f, in_axes=0, out_axes=0):
 
 class _LazyOutAxes:
     """out_axes resolved against the output tree once vmap has traced the function."""
-
     def __init__(self, out_axes, store):
         self.out_axes, self.store = out_axes, store
 
@@ -318,7 +313,6 @@ def _eye(n, dtype):
 
 
 def _i32():
-    from slope.core import dtypes
 
     return dtypes.int32
 

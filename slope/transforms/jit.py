@@ -9,15 +9,19 @@ import functools
 import inspect
 
 from slope.core import backend
+from slope.core import trace as _trace
 from slope.core.aval import Aval
 from slope.core.program import Program, UndefPrimal, eval_program, print_program
 from slope.core.pytree import LEAF, TreeDef, tree_flatten, tree_unflatten
-from slope.core import trace as _trace
 from slope.core.tensor import Tensor, as_tensor
 from slope.core.trace import Tracer, get_aval
 from slope.errors import ShapeError, TransformError, describe
+from slope.primitives.rules import instantiate
 from slope.primitives.spec import Spec, register
+from slope.transforms.jvp import jvp_flat
 from slope.transforms.staging import make_program
+from slope.transforms.transpose import transpose_program
+from slope.transforms.vmap import vmap_flat
 
 # ---------------------------------------------------------------- compiling a program
 
@@ -51,7 +55,6 @@ def _cached(program, key, build):
 
 def jvp_program(program: Program):
     def build():
-        from slope.transforms.jvp import jvp_flat
 
         n = len(program.in_vars)
 
@@ -73,7 +76,6 @@ def _jit_call_jvp(primals, tangents, *, program):
 
 def vmap_program(program: Program, axis_size: int, dims: tuple):
     def build():
-        from slope.transforms.vmap import vmap_flat
 
         avals = []
         for a, d in zip(program.in_avals, dims):
@@ -97,12 +99,10 @@ def _jit_call_vmap(axis_size, args, dims, *, program):
 
 
 def _jit_call_transpose(cts, *args, program):
-    from slope.transforms.transpose import transpose_program
 
     undef = tuple(isinstance(a, UndefPrimal) for a in args)
     new_program, consts = transpose_program(program, undef)
     residuals = [a for a, u in zip(args, undef) if not u]
-    from slope.primitives.rules import instantiate
 
     cts = [instantiate(ct, v.aval) for ct, v in zip(cts, program.outs)]
     outs = iter(jit_call.bind(*consts, *residuals, *cts, program=new_program))
@@ -128,7 +128,6 @@ jit_call = register(Spec(
 
 class Lowered:
     """What `f.lower(*args)` returns: the slope IR (`.program`) and StableHLO (`.code`) for those args."""
-
     def __init__(self, program: Program, consts):
         self._program, self.consts = program, consts
 
@@ -149,7 +148,6 @@ class Lowered:
 
 class Jitted:
     """A function staged and compiled per input structure (pytree + shapes + dtypes)."""
-
     def __init__(self, fun, static_argnums=()):
         functools.update_wrapper(self, fun, updated=())  # name/doc only: never copy fun.__dict__
         self.fun = fun

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from slope.core.aval import Aval
-from slope.core.trace import Trace, Tracer, new_main
+from slope.core.trace import Trace, Tracer, full_raise, get_aval, new_main
 from slope.errors import TransformError
 from slope.primitives.rules import zeros_like
 
@@ -15,7 +15,6 @@ class JVPTracer(Tracer):
 
     @property
     def aval(self) -> Aval:
-        from slope.core.trace import get_aval
 
         return get_aval(self.primal)
 
@@ -40,7 +39,6 @@ def jvp_flat(f, primals, tangents):
         trace = JVPTrace(main)
         tracers_in = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
         outs = f(*tracers_in)
-        from slope.core.trace import full_raise
 
         tracers_out = [full_raise(trace, o) for o in outs]
         return [t.primal for t in tracers_out], [t.tangent for t in tracers_out]

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import weakref
 
-from slope.core.program import Eqn, Program, Var
+from slope.core.program import Eqn, Program, Var, eval_program
 from slope.core.trace import Trace, Tracer, full_lower, full_raise, get_aval, new_main
+from slope.primitives.spec import REGISTRY
+from slope.transforms.jvp import jvp_flat
 
 
 class PartialVal:
@@ -163,9 +165,6 @@ def tracers_to_program(tracers_in, tracers_out, name="linear"):
 
 def linearize_flat(f, primals):
     """(primal outputs, linear function of tangents) for flat f."""
-    from slope.core.program import eval_program
-    from slope.transforms.jvp import jvp_flat
-
     n = len(primals)
     pvals_in = [PartialVal.known(x) for x in primals] + [PartialVal.unknown(get_aval(x)) for x in primals]
 
@@ -260,7 +259,7 @@ def partial_eval_program(program: Program, in_unknowns, instantiate=None):
 
 
 def _jit_call_partial_eval(trace, tracers, *, program):
-    from slope.transforms.jit import jit_call
+    jit_call = REGISTRY["jit_call"]  # registered by transforms.jit, which imports this module's users
 
     in_unknowns = [not t.pval.is_known for t in tracers]
     key = ("pe", tuple(in_unknowns))

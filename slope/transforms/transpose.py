@@ -1,16 +1,17 @@
 """Transposition: evaluate a linear Program backwards (cotangents in, cotangents out); vjp = linearize + this."""
 from __future__ import annotations
 
+from slope import lax
 from slope.core.program import Program, UndefPrimal, Var
 from slope.core.trace import get_aval
 from slope.errors import TransformError
 from slope.primitives.rules import zeros_aval
+from slope.transforms.partial_eval import linearize_flat
+from slope.transforms.staging import make_program
 
 
 def backward_pass(program: Program, args, cotangents):
     """args: values for known inputs, UndefPrimal for linear ones. Returns cotangents of the UndefPrimals."""
-    from slope import lax
-
     primal_env: dict[Var, object] = {}
     for v, a in zip(program.in_vars, args):
         if not isinstance(a, UndefPrimal):
@@ -51,8 +52,6 @@ def backward_pass(program: Program, args, cotangents):
 
 def transpose_program(program: Program, undef: tuple):
     """A program computing (residuals..., cts...) -> cts of the undefined inputs; cached per pattern."""
-    from slope.transforms.staging import make_program
-
     cache = program.__dict__.setdefault("_transform_cache", {})
     key = ("transpose", undef)
     if key not in cache:
@@ -70,8 +69,6 @@ def transpose_program(program: Program, undef: tuple):
 
 def vjp_flat(f, primals):
     """(primal outputs, function cotangents -> input cotangents) for flat f."""
-    from slope.transforms.partial_eval import linearize_flat
-
     primals_out, _, program, consts = linearize_flat(f, primals)
     n_consts = len(consts)
     args = list(consts) + [UndefPrimal(get_aval(x)) for x in primals]

@@ -1,8 +1,9 @@
 """Vectorizing map: BatchTracers carry a value plus which of its dims is the batch dim."""
 from __future__ import annotations
 
-from slope.core.trace import Trace, Tracer, full_raise, get_aval, new_main
+from slope.core.trace import Trace, Tracer, full_lower, full_raise, get_aval, new_main
 from slope.errors import TransformError
+from slope.primitives.rules import bdim_at_front, moveaxis
 
 not_mapped = None
 
@@ -24,7 +25,6 @@ class BatchTracer(Tracer):
 
     def full_lower(self):
         if self.batch_dim is None:
-            from slope.core.trace import full_lower
 
             return full_lower(self.val)
         return self
@@ -55,8 +55,6 @@ class BatchTrace(Trace):
 
 def vmap_flat(f, axis_size, in_dims, out_dims_request, args):
     """Run f on args batched along in_dims; return outputs with batch dims moved to out_dims_request."""
-    from slope.primitives.rules import bdim_at_front, moveaxis
-
     with new_main(BatchTrace, axis_size) as main:
         trace = BatchTrace(main)
         tracers = [BatchTracer(trace, x, d) if d is not None else x for x, d in zip(args, in_dims)]
