@@ -80,7 +80,7 @@ def binary(fn, name):
                 exe, out_aval = entry[0], entry[1]
                 bufs = [a._buf if type(a) is Tensor else scalar_buffer(entry, a, aval.dtype)
                         for a, aval in zip(args, in_avals)]
-                return Tensor(exe.call2(*bufs), out_aval)
+                return Tensor(exe.call_binary(*bufs), out_aval)
         return fn(x, y)
 
     call.__name__ = name

@@ -13,7 +13,7 @@ from slope.ops.arithmetic import add, div, exp, stop_gradient, sub
 from slope.ops.promotion import as_array, astype, zeros_of
 from slope.ops.reductions import amax, logsumexp, sum
 from slope.ops.shape import reshape, squeeze, unsqueeze
-from slope.primitives.conv import _flip, _regroup
+from slope.primitives.conv import _regroup, flip
 
 _py_max, _py_sum = builtins.max, builtins.sum
 
@@ -114,7 +114,7 @@ def _conv_transposend(op, nsp, x, weight, bias, stride, padding, output_padding,
     if any(op_ >= _py_max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
         raise ShapeError(f"{op}: output_padding {output_padding} must be smaller than stride or dilation")
     # the transpose of conv w.r.t. its input: flipped kernel with in/out swapped per group, input dilated by stride
-    kernel = _flip(_regroup(w, groups), tuple(range(2, 2 + nsp)))
+    kernel = flip(_regroup(w, groups), tuple(range(2, 2 + nsp)))
     pads = tuple((d * (k - 1) - p, d * (k - 1) - p + o)
                  for d, k, p, o in zip(dilation, w.shape[2:], padding, output_padding))
     y = lax.conv(x, kernel, window_strides=(1,) * nsp, padding=pads, lhs_dilation=stride, rhs_dilation=dilation,

@@ -15,13 +15,12 @@ import numpy as np
 
 from slope import lax
 from slope import reference as ref
-from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis, zeros_aval
-from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register
+from slope.primitives.spec import ErrorInput, Spec, register
 
 
 def _dilate(n, d):
@@ -78,21 +77,9 @@ def _conv_jvp(primals, tangents, **params):
     return [_conv(x, w, **params)], [lax.add(_conv(tx, w, **params), _conv(x, tw, **params))]
 
 
-def _flip(x, dims):
-    """Reverse x along dims: the `rev` primitive when registered, else an exact exchange-matrix contraction."""
-    if not dims:
-        return x
-    if "rev" in REGISTRY:
-        return REGISTRY["rev"].bind(x, dimensions=tuple(dims))
-    for d in dims:
-        n = x.shape[d]
-        i32 = dt.int32
-        a, b = lax.iota(shape=(n, n), dimension=0, dtype=i32), lax.iota(shape=(n, n), dimension=1, dtype=i32)
-        anti = lax.eq(lax.add(a, b), lax.full(shape=(n, n), value=n - 1, dtype=i32))
-        exchange = lax.select(anti, lax.full(shape=(n, n), value=1, dtype=x.dtype), lax.full(shape=(n, n), value=0, dtype=x.dtype))
-        y = lax.dot_general(x, exchange, contracting_dims=((d,), (0,)), batch_dims=((), ()))  # d moves last
-        x = moveaxis(y, y.ndim - 1, d)
-    return x
+def flip(x, dims):
+    """x reversed along dims (the rev primitive; nothing when dims is empty)."""
+    return lax.rev(x, dimensions=tuple(dims)) if dims else x
 
 
 def _regroup(x, g):
@@ -109,7 +96,7 @@ def _transpose_lhs(ct, w, lhs_aval, *, window_strides, padding, lhs_dilation, rh
     in_sp, k_sp, out_sp = lhs_aval.shape[2:], w.shape[2:], ct.shape[2:]
     if any(s == 0 for s in out_sp) or lhs_aval.size == 0:
         return zeros_aval(lhs_aval)
-    kernel = _flip(_regroup(w, feature_group_count), tuple(range(2, 2 + nsp)))
+    kernel = flip(_regroup(w, feature_group_count), tuple(range(2, 2 + nsp)))
     pads = []
     for n, k, m, s, (lo, _), ld, rd in zip(in_sp, k_sp, out_sp, window_strides, padding, lhs_dilation, rhs_dilation):
         before = _dilate(k, rd) - 1 - lo

@@ -32,7 +32,7 @@ from slope.primitives.rules import (
 from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register
 
 
-def _c(x, v):
+def _const_like(x, v):
     """A constant with x's shape and dtype (rules build their coefficients with it)."""
     return lax.full(shape=tuple(x.shape), value=v, dtype=x.dtype)
 
@@ -139,15 +139,15 @@ _UNARY = [
     ("log", lambda x, y, t: lax.div(t, x), dict(**_pos, doc="natural logarithm: log(0) = -inf, log(x < 0) = NaN")),
     ("sin", lambda x, y, t: lax.mul(t, lax.cos(x)), dict(doc="sine (radians)")),
     ("cos", lambda x, y, t: lax.neg(lax.mul(t, lax.sin(x))), dict(doc="cosine (radians)")),
-    ("tan", lambda x, y, t: lax.mul(t, lax.add(_c(y, 1), lax.mul(y, y))),
+    ("tan", lambda x, y, t: lax.mul(t, lax.add(_const_like(y, 1), lax.mul(y, y))),
      dict(sample=S.elementwise(1, -1.2, 1.2), doc="tangent (radians)")),
-    ("tanh", lambda x, y, t: lax.mul(t, lax.sub(_c(y, 1), lax.mul(y, y))), dict(doc="hyperbolic tangent")),
-    ("logistic", lambda x, y, t: lax.mul(t, lax.mul(y, lax.sub(_c(y, 1), y))),
+    ("tanh", lambda x, y, t: lax.mul(t, lax.sub(_const_like(y, 1), lax.mul(y, y))), dict(doc="hyperbolic tangent")),
+    ("logistic", lambda x, y, t: lax.mul(t, lax.mul(y, lax.sub(_const_like(y, 1), y))),
      dict(doc="sigmoid 1 / (1 + e**-x)")),
-    ("sqrt", lambda x, y, t: lax.div(t, lax.mul(_c(y, 2), y)), dict(**_pos, doc="square root: sqrt(-0) = -0, sqrt(x < 0) = NaN")),
-    ("rsqrt", lambda x, y, t: lax.mul(t, lax.div(lax.mul(_c(y, -0.5), y), x)),
+    ("sqrt", lambda x, y, t: lax.div(t, lax.mul(_const_like(y, 2), y)), dict(**_pos, doc="square root: sqrt(-0) = -0, sqrt(x < 0) = NaN")),
+    ("rsqrt", lambda x, y, t: lax.mul(t, lax.div(lax.mul(_const_like(y, -0.5), y), x)),
      dict(**_pos, doc="1 / sqrt(x): rsqrt(0) = inf, rsqrt(x < 0) = NaN")),
-    ("abs", lambda x, y, t: lax.select(lax.ge(x, _c(x, 0)), t, lax.neg(t)),
+    ("abs", lambda x, y, t: lax.select(lax.ge(x, _const_like(x, 0)), t, lax.neg(t)),
      dict(kind="signed", dtypes=FLOAT + SIGNED, sample=S.elementwise(1, fix=S.away_from_zero, int_range=(-20, 20)),
           doc="|x| (abs(INT_MIN) = INT_MIN); derivative sign(x) except abs'(+-0) = 1, as JAX")),
     ("sign", None, dict(kind="signed", dtypes=FLOAT + SIGNED, doc="-1, 0 or 1 (sign(-0.0) = -0.0, NaN stays NaN); zero derivative")),
@@ -155,12 +155,12 @@ _UNARY = [
     ("ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward +inf; zero derivative (also at the jumps)")),
     ("round", None,
      dict(sample=S.elementwise(1, fix=lambda v: S.away_from_integers(v - 0.5) + 0.0), doc="round to nearest, ties to even (2.5 -> 2, -0.5 -> -0); zero derivative")),
-    ("expm1", lambda x, y, t: lax.mul(t, lax.add(y, _c(y, 1))),
+    ("expm1", lambda x, y, t: lax.mul(t, lax.add(y, _const_like(y, 1))),
      dict(doc="e**x - 1, accurate for tiny x (f64 via Kahan's rewrite: IREE's is naive)")),
-    ("log1p", lambda x, y, t: lax.div(t, lax.add(x, _c(x, 1))),
+    ("log1p", lambda x, y, t: lax.div(t, lax.add(x, _const_like(x, 1))),
      dict(sample=S.elementwise(1, -0.8, 4.0),
           doc="log(1 + x), accurate for tiny x (f64 via Goldberg's rewrite: IREE's is naive)")),
-    ("erf", lambda x, y, t: lax.mul(t, lax.mul(_c(x, 2 / np.sqrt(np.pi)), lax.exp(lax.neg(lax.mul(x, x))))),
+    ("erf", lambda x, y, t: lax.mul(t, lax.mul(_const_like(x, 2 / np.sqrt(np.pi)), lax.exp(lax.neg(lax.mul(x, x))))),
      dict(doc="error function 2/sqrt(pi) * integral from 0 to x of e**-t**2 dt")),
     ("not", None, dict(kind="intbool", dtypes=BITS, ref_name="not_",
                                         doc="logical not (bool) / bitwise not (integers)")),
@@ -186,7 +186,7 @@ def _max_deriv(x, y, out, tx, ty):
     """maximum/minimum (JAX's rule): an operand equal to the result gets the tangent, exact ties split it
     equally (so maximum(x, 0) has derivative 1/2 at x == 0; relu in slope.ops uses a select and gives 0).
     Where the result is NaN neither operand equals it and the tangent is 0."""
-    zero, one, half = _c(x, 0), _c(x, 1), _c(x, 0.5)
+    zero, one, half = _const_like(x, 0), _const_like(x, 1), _const_like(x, 0.5)
     x_hit, y_hit = lax.eq(x, out), lax.eq(y, out)
     wx = lax.select(x_hit, lax.select(y_hit, half, one), zero)
     wy = lax.select(y_hit, lax.select(x_hit, half, one), zero)
@@ -209,12 +209,12 @@ def _pow_deriv(x, y, out, tx, ty):
     """
     if not x.dtype.is_float:
         return zeros_like(out)
-    one = _c(y, 1)
-    both_0 = lax.and_(lax.eq(y, _c(y, 0)), lax.eq(x, _c(x, 0)))
+    one = _const_like(y, 1)
+    both_0 = lax.and_(lax.eq(y, _const_like(y, 0)), lax.eq(x, _const_like(x, 0)))
     dx = lax.mul(tx, lax.mul(y, lax.pow(x, lax.select(both_0, one, lax.sub(y, one)))))
-    pos = lax.gt(x, _c(x, 0))
-    safe_x = lax.select(pos, x, _c(x, 1))
-    dlog = lax.select(pos, lax.mul(lax.pow(safe_x, y), lax.log(safe_x)), _c(x, 0))
+    pos = lax.gt(x, _const_like(x, 0))
+    safe_x = lax.select(pos, x, _const_like(x, 1))
+    dlog = lax.select(pos, lax.mul(lax.pow(safe_x, y), lax.log(safe_x)), _const_like(x, 0))
     return lax.add(dx, lax.mul(ty, dlog))
 
 

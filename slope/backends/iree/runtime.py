@@ -226,7 +226,7 @@ class Executable:
                 raise self._error(e) from e
         return [rets.get_as_ref(i) for i in range(self.n_out)]
 
-    def call2(self, a, b):
+    def call_binary(self, a, b):
         """`self([a, b])[0]` for a single-result binary executable, with less Python."""
         args = _VL(2)
         args.push_ref(a)
