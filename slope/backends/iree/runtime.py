@@ -16,7 +16,11 @@ SLOPE_IREE_DRIVER=local-sync or local-task pins every executable to one device.
 
 Modules linked with the system linker (float64 ones, see compile.F64_FLAGS) are loaded by the
 runtime through a temporary file named $TMPDIR/iree_dylib_XXXXXX that it never deletes (IREE
-#5855); their contexts are made with TMPDIR pointing to a private folder that is emptied at once.
+#5855) and whose descriptor it never closes (one per load: EMFILE after ~1000 float64 modules
+under `ulimit -n 1024`); their contexts are made with TMPDIR pointing to a private folder,
+$TMPDIR/slope-dylib-<pid>-*, that is emptied and whose descriptors are closed at once (see
+_dylib_context), flock'd by its process and removed at exit; folders of dead processes (a crash,
+kill -9) are removed by the next process that makes one.
 
 With SLOPE_IREE_CALLER_SCHED=batch (opt-in) a thread waiting on a local-task call runs under
 the SCHED_BATCH policy (Linux; see scheduling.py for why and what it measured).
@@ -27,8 +31,12 @@ so a 4 MB result reuses freed memory instead of page-faulting fresh pages (1M-el
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
+import fcntl
 import os
+import shutil
+import tempfile
 import threading
 import time
 
@@ -122,20 +130,152 @@ def to_host(buf, aval) -> np.ndarray:
 
 
 _dylib_dir: str | None = None
+_dylib_owner: int | None = None  # fd of _dylib_dir, flock'd for the life of the process
+DYLIB_PREFIX = "slope-dylib-"
+_STALE_DYLIB_S = 60  # an old-style directory younger than this may be being set up by its owner
+
+
+def _close_leaked_dylib_fds():
+    """Close the descriptors IREE leaves open on its temporary files in _dylib_dir: its POSIX
+    iree_dynamic_library_make_temp_file_path mkstemp()s a unique name and never closes the fd (one
+    per system-linked load; IREE 3.13). Nothing refers to that fd, so closing it is safe; the
+    library itself is mapped by dlopen and needs no descriptor. Every descriptor into _dylib_dir is
+    one of those (only IREE writes there); ~1.5 us per open descriptor of the process, per load."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:  # pragma: no cover - no /proc
+        return
+    prefix = os.path.join(_dylib_dir, "iree_dylib_")
+    for name in names:
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if target.startswith(prefix):
+            try:
+                os.close(int(name))
+            except OSError:
+                pass
+
+
+def _lock_dir(path: str) -> int:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _new_dylib_dir():
+    """This process's directory for IREE's temporary libraries: $TMPDIR/slope-dylib-<pid>-XXXXXXXX,
+    flock'd while the process lives (and by the children it forks, which share the lock), removed at
+    exit. It is made and locked under another name, then renamed: a slope-dylib-<pid>-* directory
+    nobody holds is stale from its first moment. Directories whose owner died without removing
+    theirs (a crash, kill -9) are removed first."""
+    global _dylib_dir, _dylib_owner
+    clean_stale_dylib_dirs()
+    pid = os.getpid()
+    staging = tempfile.mkdtemp(prefix=f".{DYLIB_PREFIX}{pid}-")
+    fd = _lock_dir(staging)
+    final = os.path.join(os.path.dirname(staging), os.path.basename(staging)[1:])
+    os.rename(staging, final)
+    _dylib_dir, _dylib_owner = final, fd
+    atexit.register(_remove_dylib_dir, final, pid)
+
+
+def _remove_dylib_dir(path, pid):
+    if os.getpid() == pid:  # not in a forked child that exits: the parent still uses it
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _dylib_dir_owner_alive(path: str, name: str, now: float) -> bool | None:
+    """Whether the process that made a slope-dylib directory is alive (None: cannot tell)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True  # its owner holds the lock
+    finally:
+        os.close(fd)
+    parts = name[len(DYLIB_PREFIX):].split("-")
+    if len(parts) == 2 and parts[0].isdigit():  # made by this code: locked before it got its name
+        return False
+    try:
+        young = now - os.stat(path).st_mtime < _STALE_DYLIB_S
+    except OSError:
+        return None
+    return None if young else _legacy_dir_in_use(path)
+
+
+def _legacy_dir_in_use(path: str) -> bool | None:
+    """Directories of older slope versions (slope-dylib-XXXXXXXX) have no lock, but their owners keep
+    one leaked descriptor per loaded library in them: look for one in every process (None: cannot
+    read some process's descriptors)."""
+    prefix = path + "/"
+    unknown = False
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not pid.isdigit():
+            continue
+        try:
+            names = os.listdir(f"/proc/{pid}/fd")
+        except PermissionError:
+            unknown = True
+            continue
+        except OSError:
+            continue
+        for n in names:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{n}").startswith(prefix):
+                    return True
+            except OSError:
+                pass
+    if not os.path.isdir("/proc"):  # pragma: no cover
+        return None
+    return None if unknown else False
+
+
+def clean_stale_dylib_dirs(root: str | None = None) -> list:
+    """Remove the slope-dylib-* directories under `root` (default: the temporary directory) whose
+    owning process is dead; returns their paths. Live ones, and those whose owner cannot be told, stay."""
+    root = root or tempfile.gettempdir()
+    removed = []
+    now = time.time()
+    try:
+        names = [n for n in os.listdir(root) if n.startswith(DYLIB_PREFIX) or n.startswith("." + DYLIB_PREFIX)]
+    except OSError:
+        return removed
+    for name in names:
+        path = os.path.join(root, name)
+        if path == _dylib_dir or not os.path.isdir(path) or os.path.islink(path):
+            continue
+        if name.startswith("."):  # a process died between making its directory and naming it
+            try:
+                alive = True if now - os.stat(path).st_mtime < _STALE_DYLIB_S else _dylib_dir_owner_alive(path, name[1:], now)
+            except OSError:
+                continue
+        else:
+            alive = _dylib_dir_owner_alive(path, name, now)
+        if alive is False:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def _dylib_context(hal_module, module):
-    """A VmContext for a system-linked module, with the runtime's temporary file kept out of /tmp."""
-    global _dylib_dir
-    import shutil
-    import tempfile
-
+    """A VmContext for a system-linked module (float64 ones), which IREE loads by writing the library
+    to a temporary file and dlopen()ing it. IREE reads TMPDIR once per process (at its first such
+    load), so every load of the process uses the directory of the first. After each load its
+    leftover placeholder file is removed and the descriptor it leaks is closed (see
+    _close_leaked_dylib_fds): nothing stays open or on disk however many modules are loaded."""
+    global _dylib_owner
     with _device_lock:  # TMPDIR is process-wide: one such load at a time
-        if _dylib_dir is None or not os.path.isdir(_dylib_dir):
-            import atexit
-
-            _dylib_dir = tempfile.mkdtemp(prefix="slope-dylib-")
-            atexit.register(shutil.rmtree, _dylib_dir, True)
+        if _dylib_dir is None:
+            _new_dylib_dir()
+        elif not os.path.isdir(_dylib_dir):  # removed under us: IREE still uses that path
+            os.makedirs(_dylib_dir, exist_ok=True)
+            old_owner, _dylib_owner = _dylib_owner, _lock_dir(_dylib_dir)
+            os.close(old_owner)
         old = os.environ.get("TMPDIR")
         os.environ["TMPDIR"] = _dylib_dir
         try:
@@ -145,11 +285,13 @@ def _dylib_context(hal_module, module):
                 del os.environ["TMPDIR"]
             else:
                 os.environ["TMPDIR"] = old
-            for f in os.listdir(_dylib_dir):  # the library is loaded (dlopen): its file is not needed
-                try:
-                    os.unlink(os.path.join(_dylib_dir, f))
-                except OSError:
-                    pass
+            _close_leaked_dylib_fds()
+            for f in os.listdir(_dylib_dir):  # the library is loaded (dlopen): its files are not needed
+                if f.startswith("iree_dylib_"):
+                    try:
+                        os.unlink(os.path.join(_dylib_dir, f))
+                    except OSError:
+                        pass
 
 
 def load_module(vmfb: bytes):
