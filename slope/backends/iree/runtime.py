@@ -22,6 +22,10 @@ $TMPDIR/slope-dylib-<pid>-*, that is emptied and whose descriptors are closed at
 _dylib_context), flock'd by its process and removed at exit; folders of dead processes (a crash,
 kill -9) are removed by the next process that makes one.
 
+Every executable checks the shapes and dtypes of its first call's outputs against the expected
+avals (BackendError if they differ), on the slow path that the device choice already has, so
+later calls cost nothing more.
+
 With SLOPE_IREE_CALLER_SCHED=batch (opt-in) a thread waiting on a local-task call runs under
 the SCHED_BATCH policy (Linux; see scheduling.py for why and what it measured).
 
@@ -110,6 +114,22 @@ def _element_type(npd):
 
         et = _ELEMENT_TYPES[npd] = map_dtype_to_hal_element_type(npd)
     return et
+
+
+_OUT_TYPES: dict = {}
+
+
+def _element_types(npd) -> frozenset:
+    """The HAL element types a result of NumPy dtype `npd` may come back as (IREE returns signed
+    integers as signless ones, e.g. INT_32 where to_device makes SINT_32)."""
+    types = _OUT_TYPES.get(npd)
+    if types is None:
+        et = int(_element_type(npd))
+        types = {et}
+        if npd.kind == "i":
+            types.add(int(getattr(rt.HalElementType, f"INT_{8 * npd.itemsize}")))
+        types = _OUT_TYPES[npd] = frozenset(types)
+    return types
 
 
 def to_device(arr: np.ndarray):
@@ -344,12 +364,17 @@ class Executable:
             raise BackendError(f"IREE could not load the module for {name}: {e}\n--- program ---\n{source}") from e
         # device choice (auto mode): None when settled, else a _DriverChoice timing the calls
         self._choice = _DriverChoice() if DRIVER == "auto" else None
+        # calls take the slow path (_slow_invoke) until the outputs were checked once and the device
+        # choice is settled; the fast path costs one attribute test, as the device choice alone did
+        self._checked = False
+        self._slow = True
 
     def use_driver(self, driver: str):
         """Run on this device from now on (no automatic choice); used by benchmarks to compare them."""
         if driver not in ("local-sync", "local-task"):
             raise BackendError(f"driver must be local-sync or local-task, got {driver!r}")
         self._choice = None
+        self._slow = not self._checked
         self.driver, self._invoke = driver, self.loaded.invoker(driver)
         return self
 
@@ -359,8 +384,8 @@ class Executable:
         for b in bufs:
             args.push_ref(b)
         rets = _VL(self.n_out)
-        if self._choice is not None:
-            self._timed_invoke(args, rets)
+        if self._slow:
+            self._slow_invoke(args, rets)
         else:
             try:
                 self._invoke(self._fn, args, rets)
@@ -374,6 +399,17 @@ class Executable:
         args.push_ref(a)
         args.push_ref(b)
         rets = _VL(1)
+        if self._slow:
+            self._slow_invoke(args, rets)
+        else:
+            try:
+                self._invoke(self._fn, args, rets)
+            except Exception as e:
+                raise self._error(e) from e
+        return rets.get_as_ref(0)
+
+    def _slow_invoke(self, args, rets):
+        """A call while the device choice is timing calls or before the outputs were checked."""
         if self._choice is not None:
             self._timed_invoke(args, rets)
         else:
@@ -381,7 +417,37 @@ class Executable:
                 self._invoke(self._fn, args, rets)
             except Exception as e:
                 raise self._error(e) from e
-        return rets.get_as_ref(0)
+        if not self._checked:
+            self._check_outputs(rets)
+            self._checked = True
+        self._slow = self._choice is not None
+
+    def _check_outputs(self, rets):
+        """Raise BackendError unless IREE returned the expected number, shapes and dtypes of outputs
+        (a module that does not match its program must not hand out wrongly shaped data)."""
+        got = []
+        for i in range(rets.size):
+            try:
+                bv = rets.get_as_ref(i).deref(_BV)
+                got.append((tuple(bv.shape), int(bv.element_type)))
+            except Exception:
+                got.append(None)
+        want = [(tuple(a.shape), _element_types(a.dtype.np)) for a in self.out_avals]
+        if len(got) == len(want) and all(g is not None and g[0] == w[0] and g[1] in w[1] for g, w in zip(got, want)):
+            return
+
+        def show(g):
+            if g is None:
+                return "not a buffer"
+            try:
+                t = rt.HalElementType(g[1]).name
+            except ValueError:
+                t = str(g[1])
+            return f"{t}{list(g[0])}"
+
+        raise BackendError(f"IREE returned outputs that do not match {self.name}'s: expected "
+                           f"{', '.join(a.str_short() for a in self.out_avals)}, got "
+                           f"{', '.join(show(g) for g in got) or 'none'}\n--- program ---\n{self.source}")
 
     def _error(self, e):
         return BackendError(f"IREE failed running {self.name}: {e}\n--- program ---\n{self.source}")
