@@ -190,9 +190,12 @@ def _exclusive(keys):
 
 # ---- the disk cache ------------------------------------------------------------------------------
 
-def _corrupt(path, reason):
+def _corrupt(path, reason, seen):
     """An entry that fails verification is a miss: count it, warn once per process."""
     global _warned
+    if path in seen:
+        return
+    seen.add(path)
     with _lock:
         stats["corrupt"] += 1
         first, _warned = not _warned, True
@@ -206,8 +209,9 @@ def _corrupt(path, reason):
 _shared: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
-def _load(text_sha, name, in_avals, out_avals, text, flags, key):
-    """The executable of `key` from a verified disk-cache entry, or None (missing or bad: a miss)."""
+def _load(text_sha, name, in_avals, out_avals, text, flags, key, seen):
+    """The executable of `key` from a verified disk-cache entry, or None (missing or bad: a miss).
+    `seen`: the bad entries already reported by this compile request (looked at again after a lock)."""
     path, ref = _paths(key)
     if path is None:
         return None
@@ -218,7 +222,7 @@ def _load(text_sha, name, in_avals, out_avals, text, flags, key):
             vmfb = cache.decode(data, "vmfb", key, flags, text_sha)[1]
             exe = Executable(vmfb, name, in_avals, out_avals, text, system_linked)
         except (cache.Corrupt, BackendError) as e:
-            _corrupt(path, e)
+            _corrupt(path, e, seen)
         else:
             cache.touch(path)
             return exe
@@ -231,7 +235,7 @@ def _load(text_sha, name, in_avals, out_avals, text, flags, key):
         if not isinstance(shared_key, str) or not isinstance(function, str):
             raise cache.Corrupt("bad module reference")
     except (cache.Corrupt, KeyError) as e:
-        _corrupt(ref, e)
+        _corrupt(ref, e, seen)
         return None
     loaded = _shared.get(shared_key)
     module_path = _paths(shared_key)[0]
@@ -242,13 +246,13 @@ def _load(text_sha, name, in_avals, out_avals, text, flags, key):
         try:
             loaded = LoadedModule(cache.decode(data, "vmfb", shared_key, flags)[1], system_linked)
         except (cache.Corrupt, BackendError) as e:
-            _corrupt(module_path, e)
+            _corrupt(module_path, e, seen)
             return None
         _shared[shared_key] = loaded
     try:
         exe = Executable(loaded, name, in_avals, out_avals, text, system_linked, function)
     except BackendError as e:
-        _corrupt(ref, e)
+        _corrupt(ref, e, seen)
         return None
     cache.touch(ref)
     cache.touch(module_path)
@@ -278,14 +282,15 @@ def _compile_and_store(text: str, name: str, flags, key: str, text_sha: str) -> 
 def _obtain(text_sha, name, in_avals, out_avals, text, flags, key):
     """(executable, where it came from) after a memory miss: from disk, or compiled, once per key
     across threads and processes (after waiting for a key's lock, memory and disk are checked again)."""
+    seen: set = set()
     with _single_flight([key]):
         exe = _recall(key)
         if exe is not None:
             return exe, "memory cache"
-        exe = _load(text_sha, name, in_avals, out_avals, text, flags, key)
+        exe = _load(text_sha, name, in_avals, out_avals, text, flags, key, seen)
         if exe is None:
             with cache.locked([key]):
-                exe = _load(text_sha, name, in_avals, out_avals, text, flags, key)
+                exe = _load(text_sha, name, in_avals, out_avals, text, flags, key, seen)
                 if exe is None:
                     start = time.perf_counter()
                     vmfb = _compile_and_store(text, name, flags, key, text_sha)
@@ -333,6 +338,7 @@ def compile_many(jobs, max_workers: int | None = None) -> list:
     locks of its programs' keys (see _obtain) and compiles only those that are still missing once
     it has them, so threads and processes compiling the same programs compile each once."""
     jobs = list(jobs)
+    seen: set = set()
     misses: dict[str, tuple] = {}  # key -> (job, flags, text hash), first job of each distinct program
     for text, name, in_avals, out_avals in jobs:
         flags = flags_for(text)
@@ -340,7 +346,7 @@ def compile_many(jobs, max_workers: int | None = None) -> list:
         key = cache.make_key(text_sha, flags)
         if key in misses or _recall(key) is not None:
             continue
-        exe = _load(text_sha, name, in_avals, out_avals, text, flags, key)
+        exe = _load(text_sha, name, in_avals, out_avals, text, flags, key, seen)
         if exe is None:
             misses[key] = ((text, name, in_avals, out_avals), flags, text_sha)
         else:
@@ -355,17 +361,17 @@ def compile_many(jobs, max_workers: int | None = None) -> list:
         workers = max(1, min(len(batches), max_workers or os.cpu_count() or 1))
         if workers == 1:
             for batch in batches:
-                _compile_batch(batch)
+                _compile_batch(batch, seen)
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(workers) as pool:
-                for f in [pool.submit(_compile_batch, b) for b in batches]:
+                for f in [pool.submit(_compile_batch, b, seen) for b in batches]:
                     f.result()
     return [compile_module(*job) for job in jobs]
 
 
-def _compile_batch(batch):
+def _compile_batch(batch, seen):
     """Compile [(key, job, text hash)...] (one flag set) as one module with a function per program,
     skipping the programs another thread or process has compiled meanwhile."""
     flags = flags_for(batch[0][1][0])
@@ -374,7 +380,7 @@ def _compile_batch(batch):
         for key, (text, name, in_avals, out_avals), text_sha in batch:
             if key in _memory:
                 continue
-            exe = _load(text_sha, name, in_avals, out_avals, text, flags, key)
+            exe = _load(text_sha, name, in_avals, out_avals, text, flags, key, seen)
             if exe is not None:
                 with _lock:
                     stats["disk_hits"] += 1
