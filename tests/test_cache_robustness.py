@@ -389,22 +389,33 @@ def test_processes_and_threads_compile_each_module_once(tmp_path):
 
 
 def test_eight_threads_compute_right_answers(tmp_path, monkeypatch):
+    """8 threads run jitted functions (compiled by the first call, in all threads at once: one
+    compile each) and eager ops, and get NumPy's values. Tracing is done first, on this thread:
+    slope's trace stack is global, so tracing itself is not thread-safe."""
     monkeypatch.setenv("SLOPE_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(C, "_memory", {})
     monkeypatch.setattr(C, "_shared", {})
-    step = slope.jit(lambda w, x: ((x @ w).tanh() * 2.0).sum(0))
     rng = np.random.default_rng(0)
     ws = [rng.standard_normal((3, 4)).astype(np.float32) for _ in range(8)]
     xs = [rng.standard_normal((5, 3)).astype(np.float32) for _ in range(8)]
+    fns = [(slope.jit(lambda w, x: ((x @ w).tanh() * 2.0).sum(0)), lambda w, x: (np.tanh(x @ w) * 2).sum(0)),
+           (slope.jit(lambda w, x: (x @ w).exp().sum(1).log()), lambda w, x: np.log(np.exp(x @ w).sum(1))),
+           (slope.jit(lambda w, x: x.T @ x * 0.5), lambda w, x: x.T @ x * 0.5)]
+    w0, x0 = slope.tensor(ws[0]), slope.tensor(xs[0])
+    for f, _ in fns:
+        f.lower(w0, x0)
+    np.testing.assert_allclose((x0 * 3.0 + w0.sum()).numpy(), xs[0] * 3 + ws[0].sum(), rtol=1e-5, atol=1e-5)
+    before = C.stats["compiles"]
 
     def work(i):
         w, x = slope.tensor(ws[i]), slope.tensor(xs[i])
-        for _ in range(20):
-            np.testing.assert_allclose(step(w, x).numpy(), (np.tanh(xs[i] @ ws[i]) * 2).sum(0), rtol=1e-5, atol=1e-6)
+        for _ in range(10):
+            for f, ref in fns[i % 3:] + fns[:i % 3]:
+                np.testing.assert_allclose(f(w, x).numpy(), ref(ws[i], xs[i]), rtol=1e-5, atol=1e-5)
             np.testing.assert_allclose((x * 3.0 + w.sum()).numpy(), xs[i] * 3 + ws[i].sum(), rtol=1e-5, atol=1e-5)
-            np.testing.assert_allclose(x.exp().numpy(), np.exp(xs[i]), rtol=1e-6)
 
     _run_threads(8, work)
+    assert C.stats["compiles"] - before == len(fns)
 
 
 # ---- leaks ---------------------------------------------------------------------------------------
