@@ -323,7 +323,10 @@ class LoadedModule:
     several programs at once (compile.compile_many) is loaded once and shared by their executables."""
 
     def __init__(self, vmfb: bytes, system_linked: bool = False):
-        self.module = load_module(vmfb)
+        try:
+            self.module = load_module(vmfb)
+        except Exception as e:  # noqa: BLE001 - IREE raises RuntimeError/ValueError for bad bytes
+            raise BackendError(f"IREE could not load a module: {e}") from e
         self.system_linked = system_linked
         self.contexts = {}
         self.invokers = {}
