@@ -206,8 +206,9 @@ def _remove_dylib_dir(path, pid):
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _dylib_dir_owner_alive(path: str, name: str, now: float) -> bool | None:
-    """Whether the process that made a slope-dylib directory is alive (None: cannot tell)."""
+def _dylib_dir_owner_alive(path: str, name: str, now: float, open_paths) -> bool | None:
+    """Whether the process that made a slope-dylib directory is alive (None: cannot tell).
+    `open_paths()`: the paths all processes have open (see _open_paths), for old-style directories."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
@@ -221,38 +222,40 @@ def _dylib_dir_owner_alive(path: str, name: str, now: float) -> bool | None:
     parts = name[len(DYLIB_PREFIX):].split("-")
     if len(parts) == 2 and parts[0].isdigit():  # made by this code: locked before it got its name
         return False
+    # Directories of older slope versions (slope-dylib-XXXXXXXX) have no lock, but their owners
+    # keep one leaked descriptor per loaded library in them.
     try:
-        young = now - os.stat(path).st_mtime < _STALE_DYLIB_S
+        if now - os.stat(path).st_mtime < _STALE_DYLIB_S:
+            return None
     except OSError:
         return None
-    return None if young else _legacy_dir_in_use(path)
-
-
-def _legacy_dir_in_use(path: str) -> bool | None:
-    """Directories of older slope versions (slope-dylib-XXXXXXXX) have no lock, but their owners keep
-    one leaked descriptor per loaded library in them: look for one in every process (None: cannot
-    read some process's descriptors)."""
+    paths = open_paths()
+    if paths is None:
+        return None
     prefix = path + "/"
-    unknown = False
-    for pid in os.listdir("/proc") if os.path.isdir("/proc") else []:
+    return any(p.startswith(prefix) for p in paths)
+
+
+def _open_paths() -> list | None:
+    """The targets of every process's open descriptors (None if some process's cannot be read)."""
+    if not os.path.isdir("/proc"):  # pragma: no cover
+        return None
+    out = []
+    for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             names = os.listdir(f"/proc/{pid}/fd")
         except PermissionError:
-            unknown = True
-            continue
+            return None
         except OSError:
             continue
         for n in names:
             try:
-                if os.readlink(f"/proc/{pid}/fd/{n}").startswith(prefix):
-                    return True
+                out.append(os.readlink(f"/proc/{pid}/fd/{n}"))
             except OSError:
                 pass
-    if not os.path.isdir("/proc"):  # pragma: no cover
-        return None
-    return None if unknown else False
+    return out
 
 
 def clean_stale_dylib_dirs(root: str | None = None) -> list:
@@ -265,17 +268,25 @@ def clean_stale_dylib_dirs(root: str | None = None) -> list:
         names = [n for n in os.listdir(root) if n.startswith(DYLIB_PREFIX) or n.startswith("." + DYLIB_PREFIX)]
     except OSError:
         return removed
+    cached = []
+
+    def open_paths():  # read once, only if an old-style directory needs it
+        if not cached:
+            cached.append(_open_paths())
+        return cached[0]
+
     for name in names:
         path = os.path.join(root, name)
         if path == _dylib_dir or not os.path.isdir(path) or os.path.islink(path):
             continue
         if name.startswith("."):  # a process died between making its directory and naming it
             try:
-                alive = True if now - os.stat(path).st_mtime < _STALE_DYLIB_S else _dylib_dir_owner_alive(path, name[1:], now)
+                young = now - os.stat(path).st_mtime < _STALE_DYLIB_S
             except OSError:
                 continue
+            alive = True if young else _dylib_dir_owner_alive(path, name[1:], now, open_paths)
         else:
-            alive = _dylib_dir_owner_alive(path, name, now)
+            alive = _dylib_dir_owner_alive(path, name, now, open_paths)
         if alive is False:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
