@@ -5,7 +5,8 @@ Layout under cache_dir() (default ~/.cache/slope/iree, SLOPE_CACHE_DIR to move i
     <key[:2]>/<key>.ref    a program compiled by compile_many as one function of a shared module: it names
                            that module's key and the function
     <key[:2]>/<key>.lock   flock'd while the key is being compiled (one compile across processes)
-    <key[:2]>/<key>.<pid>.<random>.tmp   an entry being written (renamed into place when complete)
+    <key[:2]>/<key>.vmfb.<pid>.<random>.tmp   an entry being written (renamed into place when
+                           complete; eviction removes those of dead writers and any older than an hour)
 
 Every entry is
     MAGIC                                  b"slope-iree-cache 2\n"
