@@ -1,8 +1,12 @@
 """Compile StableHLO text to an IREE executable, with in-memory and content-hash disk caches.
 
 Compiling costs ~0.3 s per module; loading a cached .vmfb ~0.2 ms, so the disk cache is what
-makes repeated runs (and xdist workers, which share it) fast. Entries are written atomically
-and an entry that fails to load is treated as a miss.
+makes repeated runs (and xdist workers, which share it) fast. Entries are written atomically and
+verified before IREE sees them (checksum, key, versions, flags: see cache.py); an entry that
+fails is a miss: compiled again, replaced, and warned about once per process. Each module is
+compiled once: threads asking for a key another thread is compiling wait for it (single flight),
+and processes take the key's file lock and look at the disk again before compiling. The memory
+cache is an LRU of MEMORY_MAX executables; the disk cache is capped (SLOPE_CACHE_MAX_MB).
 
 The disk-cache hit path never imports `iree.compiler` (importing it costs ~20 ms); the compiler
 is identified for the cache key by its `version.py` (version + git revision), read from disk.
@@ -12,13 +16,16 @@ threads (slope.testing.prefetch dry-runs checks to find out which programs they 
 """
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
 import re
-import tempfile
 import threading
 import time
+import warnings
+import weakref
 
+from slope.backends.iree import cache
+from slope.backends.iree.cache import CacheWarning
 from slope.backends.iree.runtime import Executable, LoadedModule
 from slope.core import jitlog
 from slope.errors import BackendError
@@ -39,40 +46,22 @@ F64_FLAGS = ["--iree-llvmcpu-link-embedded=false", "--iree-llvmcpu-system-linker
 DATA_TILING_FLAGS = ["--iree-opt-data-tiling"]
 DATA_TILING_MIN_MNK = 512 ** 3
 
+# Executables by key, least recently used first (an LRU of SLOPE_MEMORY_CACHE_MAX entries; callers
+# such as jit and the eager caches keep their own references, so this bounds only what nobody holds).
+MEMORY_MAX = int(os.environ.get("SLOPE_MEMORY_CACHE_MAX", "8192"))
 _memory: dict[str, Executable] = {}
-stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0}
-_compiler_id: str | None = None
+stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0, "corrupt": 0}
 _lock = threading.Lock()
+_warned = False
 
 
 def compiler_id() -> str:
     """Identifies the installed compiler (part of every cache key) without importing it."""
-    global _compiler_id
-    if _compiler_id is None:
-        text = None
-        try:
-            import importlib.util
-
-            spec = importlib.util.find_spec("iree.compiler")
-            for loc in (spec.submodule_search_locations or []) if spec else []:
-                with open(os.path.join(loc, "version.py")) as f:
-                    text = f.read()
-                break
-        except (OSError, ImportError, ValueError):
-            text = None
-        if not text:  # pragma: no cover - unusual installs
-            import importlib.metadata
-
-            text = importlib.metadata.version("iree-base-compiler")
-        _compiler_id = text
-    return _compiler_id
+    return cache.compiler_version()
 
 
 def cache_dir() -> str | None:
-    d = os.environ.get("SLOPE_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "slope", "iree"))
-    if d in ("", "0", "off"):
-        return None
-    return d
+    return cache.cache_dir()
 
 
 _DOT = re.compile(r'"stablehlo\.dot_general"\([^)]*\)\s*\{dot_dimension_numbers = #stablehlo\.dot<([^>]*)>\}'
@@ -118,32 +107,7 @@ _flags = flags_for  # backwards-compatible name
 
 
 def _key(text: str, flags) -> str:
-    h = hashlib.sha256()
-    h.update(compiler_id().encode())
-    h.update("\0".join(flags).encode())
-    h.update(text.encode())
-    return h.hexdigest()
-
-
-def _read_disk(path):
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-        return data or None
-    except OSError:
-        return None
-
-
-def _write_disk(path, data):
-    d = os.path.dirname(path)
-    try:
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written is only slower
+    return cache.make_key(cache.text_hash(text), flags)
 
 
 def _compile_vmfb(text: str, name: str, flags) -> bytes:
@@ -159,69 +123,182 @@ def _system_linked(flags) -> bool:
     return F64_FLAGS[0] in flags
 
 
-def _compile_and_store(text: str, name: str, flags, key: str) -> bytes:
+def _paths(key):
+    return cache.paths(key)
+
+
+# ---- the in-memory LRU ---------------------------------------------------------------------------
+
+def _recall(key):
+    """The executable of `key` from memory (marked most recently used), or None."""
+    with _lock:
+        exe = _memory.pop(key, None)
+        if exe is not None:
+            _memory[key] = exe
+            stats["memory_hits"] += 1
+    return exe
+
+
+def _remember(key, exe):
+    with _lock:
+        _memory.pop(key, None)
+        _memory[key] = exe
+        while len(_memory) > MEMORY_MAX:
+            del _memory[next(iter(_memory))]
+    return exe
+
+
+# ---- one compile per key: threads wait for the first (single flight), processes for a file lock ----
+
+_flights: dict[str, list] = {}  # key -> [threading.Lock, threads using it]
+
+
+@contextlib.contextmanager
+def _single_flight(keys):
+    """Hold the in-process locks of `keys` (sorted, so that no two threads deadlock); a thread that
+    asks for a key another thread is compiling waits for it, then finds it in memory."""
+    entries = []
+    with _lock:
+        for key in sorted(set(keys)):
+            e = _flights.get(key)
+            if e is None:
+                e = _flights[key] = [threading.Lock(), 0]
+            e[1] += 1
+            entries.append((key, e))
+    held = []
+    try:
+        for _, e in entries:
+            e[0].acquire()
+            held.append(e)
+        yield
+    finally:
+        for e in reversed(held):
+            e[0].release()
+        with _lock:
+            for key, e in entries:
+                e[1] -= 1
+                if not e[1]:
+                    del _flights[key]
+
+
+@contextlib.contextmanager
+def _exclusive(keys):
+    """Single flight in this process, then the keys' file locks across processes."""
+    with _single_flight(keys), cache.locked(keys):
+        yield
+
+
+# ---- the disk cache ------------------------------------------------------------------------------
+
+def _corrupt(path, reason, seen):
+    """An entry that fails verification is a miss: count it, warn once per process."""
+    global _warned
+    if path in seen:
+        return
+    seen.add(path)
+    with _lock:
+        stats["corrupt"] += 1
+        first, _warned = not _warned, True
+    if first:
+        warnings.warn(f"slope: ignoring the compile cache entry {path} ({reason}); the module is compiled "
+                      f"again and the entry replaced (further bad entries are counted in "
+                      f"slope.backends.iree.compile.stats['corrupt'])", CacheWarning, stacklevel=4)
+
+
+# Shared modules (compile_many) by key, while some executable uses them.
+_shared: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _load(text_sha, name, in_avals, out_avals, text, flags, key, seen):
+    """The executable of `key` from a verified disk-cache entry, or None (missing or bad: a miss).
+    `seen`: the bad entries already reported by this compile request (looked at again after a lock)."""
+    path, ref = _paths(key)
+    if path is None:
+        return None
+    system_linked = _system_linked(flags)
+    data = cache.read(path)
+    if data is not None:
+        try:
+            vmfb = cache.decode(data, "vmfb", key, flags, text_sha)[1]
+            exe = Executable(vmfb, name, in_avals, out_avals, text, system_linked)
+        except (cache.Corrupt, BackendError) as e:
+            _corrupt(path, e, seen)
+        else:
+            cache.touch(path)
+            return exe
+    data = cache.read(ref)
+    if data is None:
+        return None
+    try:
+        header = cache.decode(data, "ref", key, flags, text_sha)[0]
+        shared_key, function = header["module"], header["function"]
+        if not isinstance(shared_key, str) or not isinstance(function, str):
+            raise cache.Corrupt("bad module reference")
+    except (cache.Corrupt, KeyError) as e:
+        _corrupt(ref, e, seen)
+        return None
+    loaded = _shared.get(shared_key)
+    module_path = _paths(shared_key)[0]
+    if loaded is None:
+        data = cache.read(module_path)
+        if data is None:
+            return None  # the shared module was evicted: a plain miss
+        try:
+            loaded = LoadedModule(cache.decode(data, "vmfb", shared_key, flags)[1], system_linked)
+        except (cache.Corrupt, BackendError) as e:
+            _corrupt(module_path, e, seen)
+            return None
+        _shared[shared_key] = loaded
+    try:
+        exe = Executable(loaded, name, in_avals, out_avals, text, system_linked, function)
+    except BackendError as e:
+        _corrupt(ref, e, seen)
+        return None
+    cache.touch(ref)
+    cache.touch(module_path)
+    return exe
+
+
+def _store(key, kind, text_sha, flags, payload=b"", **extra):
+    """Write an entry (atomically) and drop the key's other entry kind, which was found bad or missing."""
+    path, ref = _paths(key)
+    if path is None:
+        return
+    target, other = (path, ref) if kind == "vmfb" else (ref, path)
+    cache.write(target, cache.encode(kind, key, text_sha, flags, payload, **extra))
+    if os.path.exists(other):
+        cache.remove(other)
+
+
+def _compile_and_store(text: str, name: str, flags, key: str, text_sha: str) -> bytes:
     """Compile a module, count it, and write it to its disk-cache entry (if there is a cache)."""
     vmfb = _compile_vmfb(text, name, flags)
     with _lock:
         stats["compiles"] += 1
-    path = _paths(key)[0]
-    if path:
-        _write_disk(path, vmfb)
+    _store(key, "vmfb", text_sha, flags, vmfb)
     return vmfb
 
 
-def _paths(key):
-    d = cache_dir()
-    if not d:
-        return None, None
-    stem = os.path.join(d, key[:2], key)
-    return stem + ".vmfb", stem + ".ref"
-
-
-def _cached(text: str, name: str, in_avals, out_avals, flags, key):
-    """(executable, where it came from) from the memory or disk cache, or (None, None)."""
-    exe = _memory.get(key)
-    if exe is not None:
-        stats["memory_hits"] += 1
-        return exe, "memory cache"
-    path, ref = _paths(key)
-    if path is None:
-        return None, None
-    system_linked = _system_linked(flags)
-    vmfb = _read_disk(path)
-    if vmfb is not None:
-        try:
-            exe = Executable(vmfb, name, in_avals, out_avals, text, system_linked)
-        except BackendError:
-            exe = None  # corrupt entry: treat as a miss
-    if exe is None:
-        exe = _from_shared(ref, name, in_avals, out_avals, text, system_linked)
-    if exe is None:
-        return None, None
-    stats["disk_hits"] += 1
-    _memory[key] = exe
-    return exe, "disk cache"
-
-
-_shared: dict[str, LoadedModule] = {}
-
-
-def _from_shared(ref, name, in_avals, out_avals, text, system_linked):
-    """A function of a module compiled by compile_many, found through its `.ref` entry."""
-    data = _read_disk(ref)
-    if data is None:
-        return None
-    try:
-        shared_key, function = data.decode().split()
-        loaded = _shared.get(shared_key)
-        if loaded is None:
-            vmfb = _read_disk(_paths(shared_key)[0])
-            if vmfb is None:
-                return None
-            loaded = _shared[shared_key] = LoadedModule(vmfb, system_linked)
-        return Executable(loaded, name, in_avals, out_avals, text, system_linked, function)
-    except (ValueError, UnicodeDecodeError, BackendError):
-        return None  # stale or corrupt entry: a miss
+def _obtain(text_sha, name, in_avals, out_avals, text, flags, key):
+    """(executable, where it came from) after a memory miss: from disk, or compiled, once per key
+    across threads and processes (after waiting for a key's lock, memory and disk are checked again)."""
+    seen: set = set()
+    with _single_flight([key]):
+        exe = _recall(key)
+        if exe is not None:
+            return exe, "memory cache"
+        exe = _load(text_sha, name, in_avals, out_avals, text, flags, key, seen)
+        if exe is None:
+            with cache.locked([key]):
+                exe = _load(text_sha, name, in_avals, out_avals, text, flags, key, seen)
+                if exe is None:
+                    start = time.perf_counter()
+                    vmfb = _compile_and_store(text, name, flags, key, text_sha)
+                    exe = Executable(vmfb, name, in_avals, out_avals, text, _system_linked(flags))
+                    return _remember(key, exe), f"compiled in {time.perf_counter() - start:.2f} s"
+        with _lock:
+            stats["disk_hits"] += 1
+        return _remember(key, exe), "disk cache"
 
 
 def cached(text: str) -> bool:
@@ -234,13 +311,11 @@ def compile_module(text: str, name: str, in_avals, out_avals, ir: str = "") -> E
     """Compile (or fetch from cache) a module whose entry point is @main. `name` (with params) and
     `ir` (the program as slope IR) say what it is, for errors and for LOG_JIT."""
     flags = flags_for(text)
-    key = _key(text, flags)
-    exe, source = _cached(text, name, in_avals, out_avals, flags, key)
+    text_sha = cache.text_hash(text)
+    key = cache.make_key(text_sha, flags)
+    exe, source = _recall(key), "memory cache"
     if exe is None:
-        start = time.perf_counter()
-        vmfb = _compile_and_store(text, name, flags, key)
-        source = f"compiled in {time.perf_counter() - start:.2f} s"
-        exe = _memory[key] = Executable(vmfb, name, in_avals, out_avals, text, _system_linked(flags))
+        exe, source = _obtain(text_sha, name, in_avals, out_avals, text, flags, key)
     if jitlog.enabled():
         jitlog.program(name, in_avals, out_avals, f"from the {source}" if source.endswith("cache") else source,
                        ir, text)
@@ -259,51 +334,87 @@ def compile_many(jobs, max_workers: int | None = None) -> list:
     functions of one module (16 small programs: ~0.9 s instead of ~4.8 s), the batches on threads
     (iree-compile runs in a subprocess). Each program keeps its own cache entry, a `.ref` naming
     the shared module and its function there. If a shared module fails to compile, its programs
-    are compiled one by one, so that an error names the program that caused it."""
+    are compiled one by one, so that an error names the program that caused it. A batch holds the
+    locks of its programs' keys (see _obtain) and compiles only those that are still missing once
+    it has them, so threads and processes compiling the same programs compile each once."""
     jobs = list(jobs)
-    misses: dict[str, tuple] = {}  # key -> (job, flags), first job of each distinct program
+    seen: set = set()
+    misses: dict[str, tuple] = {}  # key -> (job, flags, text hash), first job of each distinct program
     for text, name, in_avals, out_avals in jobs:
         flags = flags_for(text)
-        key = _key(text, flags)
-        if key not in misses and _cached(text, name, in_avals, out_avals, flags, key)[0] is None:
-            misses[key] = ((text, name, in_avals, out_avals), flags)
+        text_sha = cache.text_hash(text)
+        key = cache.make_key(text_sha, flags)
+        if key in misses or _recall(key) is not None:
+            continue
+        exe = _load(text_sha, name, in_avals, out_avals, text, flags, key, seen)
+        if exe is None:
+            misses[key] = ((text, name, in_avals, out_avals), flags, text_sha)
+        else:
+            with _lock:
+                stats["disk_hits"] += 1
+            _remember(key, exe)
     groups: dict[tuple, list] = {}
-    for key, (job, flags) in misses.items():
-        groups.setdefault(tuple(flags), []).append((key, job))
+    for key, (job, flags, text_sha) in misses.items():
+        groups.setdefault(tuple(flags), []).append((key, job, text_sha))
     batches = [g[i:i + BATCH_MAX] for g in groups.values() for i in range(0, len(g), BATCH_MAX)]
     if batches:
         workers = max(1, min(len(batches), max_workers or os.cpu_count() or 1))
         if workers == 1:
             for batch in batches:
-                _compile_batch(batch)
+                _compile_batch(batch, seen)
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(workers) as pool:
-                for f in [pool.submit(_compile_batch, b) for b in batches]:
+                for f in [pool.submit(_compile_batch, b, seen) for b in batches]:
                     f.result()
     return [compile_module(*job) for job in jobs]
 
 
-def _compile_batch(batch):
-    """Compile [(key, job)...] (one flag set) as one module with a function per program."""
-    if len(batch) == 1:
-        compile_module(*batch[0][1])
-        return
-    texts = [job[0].replace("func.func @main(", f"func.func @main_{i}(", 1) for i, (_, job) in enumerate(batch)]
-    text = "\n".join(texts)
+def _compile_batch(batch, seen):
+    """Compile [(key, job, text hash)...] (one flag set) as one module with a function per program,
+    skipping the programs another thread or process has compiled meanwhile."""
     flags = flags_for(batch[0][1][0])
-    shared_key = _key(text, flags)
+    with _exclusive([key for key, _, _ in batch]):
+        todo = []
+        for key, (text, name, in_avals, out_avals), text_sha in batch:
+            if key in _memory:
+                continue
+            exe = _load(text_sha, name, in_avals, out_avals, text, flags, key, seen)
+            if exe is not None:
+                with _lock:
+                    stats["disk_hits"] += 1
+                _remember(key, exe)
+            else:
+                todo.append((key, (text, name, in_avals, out_avals), text_sha))
+        if len(todo) == 1:
+            _compile_one(todo[0], flags)
+        elif todo:
+            _compile_shared(todo, flags)
+
+
+def _compile_one(item, flags):
+    """Compile one program (its key's locks held)."""
+    key, (text, name, in_avals, out_avals), text_sha = item
+    vmfb = _compile_and_store(text, name, flags, key, text_sha)
+    _remember(key, Executable(vmfb, name, in_avals, out_avals, text, _system_linked(flags)))
+
+
+def _compile_shared(todo, flags):
+    """Compile several programs as the functions main_0, main_1... of one module (their keys' locks held)."""
+    texts = [job[0].replace("func.func @main(", f"func.func @main_{i}(", 1) for i, (_, job, _) in enumerate(todo)]
+    text = "\n".join(texts)
+    text_sha = cache.text_hash(text)
+    shared_key = cache.make_key(text_sha, flags)
     try:
-        vmfb = _compile_and_store(text, f"{len(batch)} programs", flags, shared_key)
+        vmfb = _compile_and_store(text, f"{len(todo)} programs", flags, shared_key, text_sha)
     except BackendError:
-        for _, job in batch:  # find (and raise for) the program that fails
-            compile_module(*job)
+        for item in todo:  # find (and raise for) the program that fails
+            _compile_one(item, flags)
         return
     system_linked = _system_linked(flags)
-    loaded = _shared[shared_key] = LoadedModule(vmfb, system_linked)
-    for i, (key, (text_i, name, in_avals, out_avals)) in enumerate(batch):
-        _memory[key] = Executable(loaded, name, in_avals, out_avals, text_i, system_linked, f"main_{i}")
-        ref = _paths(key)[1]
-        if ref:
-            _write_disk(ref, f"{shared_key} main_{i}\n".encode())
+    loaded = LoadedModule(vmfb, system_linked)
+    _shared[shared_key] = loaded
+    for i, (key, (text_i, name, in_avals, out_avals), text_sha_i) in enumerate(todo):
+        _remember(key, Executable(loaded, name, in_avals, out_avals, text_i, system_linked, f"main_{i}"))
+        _store(key, "ref", text_sha_i, flags, module=shared_key, function=f"main_{i}")

@@ -16,7 +16,15 @@ SLOPE_IREE_DRIVER=local-sync or local-task pins every executable to one device.
 
 Modules linked with the system linker (float64 ones, see compile.F64_FLAGS) are loaded by the
 runtime through a temporary file named $TMPDIR/iree_dylib_XXXXXX that it never deletes (IREE
-#5855); their contexts are made with TMPDIR pointing to a private folder that is emptied at once.
+#5855) and whose descriptor it never closes (one per load: EMFILE after ~1000 float64 modules
+under `ulimit -n 1024`); their contexts are made with TMPDIR pointing to a private folder,
+$TMPDIR/slope-dylib-<pid>-*, that is emptied and whose descriptors are closed at once (see
+_dylib_context), flock'd by its process and removed at exit; folders of dead processes (a crash,
+kill -9) are removed by the next process that makes one.
+
+Every executable checks the shapes and dtypes of its first call's outputs against the expected
+avals (BackendError if they differ), on the slow path that the device choice already has, so
+later calls cost nothing more.
 
 With SLOPE_IREE_CALLER_SCHED=batch (opt-in) a thread waiting on a local-task call runs under
 the SCHED_BATCH policy (Linux; see scheduling.py for why and what it measured).
@@ -27,8 +35,12 @@ so a 4 MB result reuses freed memory instead of page-faulting fresh pages (1M-el
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
+import fcntl
 import os
+import shutil
+import tempfile
 import threading
 import time
 
@@ -104,6 +116,22 @@ def _element_type(npd):
     return et
 
 
+_OUT_TYPES: dict = {}
+
+
+def _element_types(npd) -> frozenset:
+    """The HAL element types a result of NumPy dtype `npd` may come back as (IREE returns signed
+    integers as signless ones, e.g. INT_32 where to_device makes SINT_32)."""
+    types = _OUT_TYPES.get(npd)
+    if types is None:
+        et = int(_element_type(npd))
+        types = {et}
+        if npd.kind == "i":
+            types.add(int(getattr(rt.HalElementType, f"INT_{8 * npd.itemsize}")))
+        types = _OUT_TYPES[npd] = frozenset(types)
+    return types
+
+
 def to_device(arr: np.ndarray):
     """Copy a NumPy array into a new device buffer; returns its VmRef."""
     if not arr.flags.c_contiguous:
@@ -122,20 +150,163 @@ def to_host(buf, aval) -> np.ndarray:
 
 
 _dylib_dir: str | None = None
+_dylib_owner: int | None = None  # fd of _dylib_dir, flock'd for the life of the process
+DYLIB_PREFIX = "slope-dylib-"
+_STALE_DYLIB_S = 60  # an old-style directory younger than this may be being set up by its owner
+
+
+def _close_leaked_dylib_fds():
+    """Close the descriptors IREE leaves open on its temporary files in _dylib_dir: its POSIX
+    iree_dynamic_library_make_temp_file_path mkstemp()s a unique name and never closes the fd (one
+    per system-linked load; IREE 3.13). Nothing refers to that fd, so closing it is safe; the
+    library itself is mapped by dlopen and needs no descriptor. Every descriptor into _dylib_dir is
+    one of those (only IREE writes there); ~1.5 us per open descriptor of the process, per load."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:  # pragma: no cover - no /proc
+        return
+    prefix = os.path.join(_dylib_dir, "iree_dylib_")
+    for name in names:
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if target.startswith(prefix):
+            try:
+                os.close(int(name))
+            except OSError:
+                pass
+
+
+def _lock_dir(path: str) -> int:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _new_dylib_dir():
+    """This process's directory for IREE's temporary libraries: $TMPDIR/slope-dylib-<pid>-XXXXXXXX,
+    flock'd while the process lives (and by the children it forks, which share the lock), removed at
+    exit. It is made and locked under another name, then renamed: a slope-dylib-<pid>-* directory
+    nobody holds is stale from its first moment. Directories whose owner died without removing
+    theirs (a crash, kill -9) are removed first."""
+    global _dylib_dir, _dylib_owner
+    clean_stale_dylib_dirs()
+    pid = os.getpid()
+    staging = tempfile.mkdtemp(prefix=f".{DYLIB_PREFIX}{pid}-")
+    fd = _lock_dir(staging)
+    final = os.path.join(os.path.dirname(staging), os.path.basename(staging)[1:])
+    os.rename(staging, final)
+    _dylib_dir, _dylib_owner = final, fd
+    atexit.register(_remove_dylib_dir, final, pid)
+
+
+def _remove_dylib_dir(path, pid):
+    if os.getpid() == pid:  # not in a forked child that exits: the parent still uses it
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _dylib_dir_owner_alive(path: str, name: str, now: float, open_paths) -> bool | None:
+    """Whether the process that made a slope-dylib directory is alive (None: cannot tell).
+    `open_paths()`: the paths all processes have open (see _open_paths), for old-style directories."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True  # its owner holds the lock
+    finally:
+        os.close(fd)
+    parts = name[len(DYLIB_PREFIX):].split("-")
+    if len(parts) == 2 and parts[0].isdigit():  # made by this code: locked before it got its name
+        return False
+    # Directories of older slope versions (slope-dylib-XXXXXXXX) have no lock, but their owners
+    # keep one leaked descriptor per loaded library in them.
+    try:
+        if now - os.stat(path).st_mtime < _STALE_DYLIB_S:
+            return None
+    except OSError:
+        return None
+    paths = open_paths()
+    if paths is None:
+        return None
+    prefix = path + "/"
+    return any(p.startswith(prefix) for p in paths)
+
+
+def _open_paths() -> list | None:
+    """The targets of every process's open descriptors (None if some process's cannot be read)."""
+    if not os.path.isdir("/proc"):  # pragma: no cover
+        return None
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            names = os.listdir(f"/proc/{pid}/fd")
+        except PermissionError:
+            return None
+        except OSError:
+            continue
+        for n in names:
+            try:
+                out.append(os.readlink(f"/proc/{pid}/fd/{n}"))
+            except OSError:
+                pass
+    return out
+
+
+def clean_stale_dylib_dirs(root: str | None = None) -> list:
+    """Remove the slope-dylib-* directories under `root` (default: the temporary directory) whose
+    owning process is dead; returns their paths. Live ones, and those whose owner cannot be told, stay."""
+    root = root or tempfile.gettempdir()
+    removed = []
+    now = time.time()
+    try:
+        names = [n for n in os.listdir(root) if n.startswith(DYLIB_PREFIX) or n.startswith("." + DYLIB_PREFIX)]
+    except OSError:
+        return removed
+    cached = []
+
+    def open_paths():  # read once, only if an old-style directory needs it
+        if not cached:
+            cached.append(_open_paths())
+        return cached[0]
+
+    for name in names:
+        path = os.path.join(root, name)
+        if path == _dylib_dir or not os.path.isdir(path) or os.path.islink(path):
+            continue
+        if name.startswith("."):  # a process died between making its directory and naming it
+            try:
+                young = now - os.stat(path).st_mtime < _STALE_DYLIB_S
+            except OSError:
+                continue
+            alive = True if young else _dylib_dir_owner_alive(path, name[1:], now, open_paths)
+        else:
+            alive = _dylib_dir_owner_alive(path, name, now, open_paths)
+        if alive is False:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def _dylib_context(hal_module, module):
-    """A VmContext for a system-linked module, with the runtime's temporary file kept out of /tmp."""
-    global _dylib_dir
-    import shutil
-    import tempfile
-
+    """A VmContext for a system-linked module (float64 ones), which IREE loads by writing the library
+    to a temporary file and dlopen()ing it. IREE reads TMPDIR once per process (at its first such
+    load), so every load of the process uses the directory of the first. After each load its
+    leftover placeholder file is removed and the descriptor it leaks is closed (see
+    _close_leaked_dylib_fds): nothing stays open or on disk however many modules are loaded."""
+    global _dylib_owner
     with _device_lock:  # TMPDIR is process-wide: one such load at a time
-        if _dylib_dir is None or not os.path.isdir(_dylib_dir):
-            import atexit
-
-            _dylib_dir = tempfile.mkdtemp(prefix="slope-dylib-")
-            atexit.register(shutil.rmtree, _dylib_dir, True)
+        if _dylib_dir is None:
+            _new_dylib_dir()
+        elif not os.path.isdir(_dylib_dir):  # removed under us: IREE still uses that path
+            os.makedirs(_dylib_dir, exist_ok=True)
+            old_owner, _dylib_owner = _dylib_owner, _lock_dir(_dylib_dir)
+            os.close(old_owner)
         old = os.environ.get("TMPDIR")
         os.environ["TMPDIR"] = _dylib_dir
         try:
@@ -145,11 +316,13 @@ def _dylib_context(hal_module, module):
                 del os.environ["TMPDIR"]
             else:
                 os.environ["TMPDIR"] = old
-            for f in os.listdir(_dylib_dir):  # the library is loaded (dlopen): its file is not needed
-                try:
-                    os.unlink(os.path.join(_dylib_dir, f))
-                except OSError:
-                    pass
+            _close_leaked_dylib_fds()
+            for f in os.listdir(_dylib_dir):  # the library is loaded (dlopen): its files are not needed
+                if f.startswith("iree_dylib_"):
+                    try:
+                        os.unlink(os.path.join(_dylib_dir, f))
+                    except OSError:
+                        pass
 
 
 def load_module(vmfb: bytes):
@@ -161,7 +334,10 @@ class LoadedModule:
     several programs at once (compile.compile_many) is loaded once and shared by their executables."""
 
     def __init__(self, vmfb: bytes, system_linked: bool = False):
-        self.module = load_module(vmfb)
+        try:
+            self.module = load_module(vmfb)
+        except Exception as e:  # noqa: BLE001 - IREE raises RuntimeError/ValueError for bad bytes
+            raise BackendError(f"IREE could not load a module: {e}") from e
         self.system_linked = system_linked
         self.contexts = {}
         self.invokers = {}
@@ -202,12 +378,17 @@ class Executable:
             raise BackendError(f"IREE could not load the module for {name}: {e}\n--- program ---\n{source}") from e
         # device choice (auto mode): None when settled, else a _DriverChoice timing the calls
         self._choice = _DriverChoice() if DRIVER == "auto" else None
+        # calls take the slow path (_slow_invoke) until the outputs were checked once and the device
+        # choice is settled; the fast path costs one attribute test, as the device choice alone did
+        self._checked = False
+        self._slow = True
 
     def use_driver(self, driver: str):
         """Run on this device from now on (no automatic choice); used by benchmarks to compare them."""
         if driver not in ("local-sync", "local-task"):
             raise BackendError(f"driver must be local-sync or local-task, got {driver!r}")
         self._choice = None
+        self._slow = not self._checked
         self.driver, self._invoke = driver, self.loaded.invoker(driver)
         return self
 
@@ -217,8 +398,8 @@ class Executable:
         for b in bufs:
             args.push_ref(b)
         rets = _VL(self.n_out)
-        if self._choice is not None:
-            self._timed_invoke(args, rets)
+        if self._slow:
+            self._slow_invoke(args, rets)
         else:
             try:
                 self._invoke(self._fn, args, rets)
@@ -232,6 +413,17 @@ class Executable:
         args.push_ref(a)
         args.push_ref(b)
         rets = _VL(1)
+        if self._slow:
+            self._slow_invoke(args, rets)
+        else:
+            try:
+                self._invoke(self._fn, args, rets)
+            except Exception as e:
+                raise self._error(e) from e
+        return rets.get_as_ref(0)
+
+    def _slow_invoke(self, args, rets):
+        """A call while the device choice is timing calls or before the outputs were checked."""
         if self._choice is not None:
             self._timed_invoke(args, rets)
         else:
@@ -239,7 +431,37 @@ class Executable:
                 self._invoke(self._fn, args, rets)
             except Exception as e:
                 raise self._error(e) from e
-        return rets.get_as_ref(0)
+        if not self._checked:
+            self._check_outputs(rets)
+            self._checked = True
+        self._slow = self._choice is not None
+
+    def _check_outputs(self, rets):
+        """Raise BackendError unless IREE returned the expected number, shapes and dtypes of outputs
+        (a module that does not match its program must not hand out wrongly shaped data)."""
+        got = []
+        for i in range(rets.size):
+            try:
+                bv = rets.get_as_ref(i).deref(_BV)
+                got.append((tuple(bv.shape), int(bv.element_type)))
+            except Exception:
+                got.append(None)
+        want = [(tuple(a.shape), _element_types(a.dtype.np)) for a in self.out_avals]
+        if len(got) == len(want) and all(g is not None and g[0] == w[0] and g[1] in w[1] for g, w in zip(got, want)):
+            return
+
+        def show(g):
+            if g is None:
+                return "not a buffer"
+            try:
+                t = rt.HalElementType(g[1]).name
+            except ValueError:
+                t = str(g[1])
+            return f"{t}{list(g[0])}"
+
+        raise BackendError(f"IREE returned outputs that do not match {self.name}'s: expected "
+                           f"{', '.join(a.str_short() for a in self.out_avals)}, got "
+                           f"{', '.join(show(g) for g in got) or 'none'}\n--- program ---\n{self.source}")
 
     def _error(self, e):
         return BackendError(f"IREE failed running {self.name}: {e}\n--- program ---\n{self.source}")
