@@ -33,9 +33,17 @@ def _slice(ctx, args, in_avals, out_avals, *, start_indices, limit_indices, stri
     st = _slice_strides(len(start_indices), strides)
     if in_avals[0].shape == out_avals[0].shape and all(s == 1 for s in st):
         return [args[0]]
-    return [ctx.generic("stablehlo.slice", args, in_avals, out_avals,
-                        f"start_indices = {dense_attr(start_indices)}, limit_indices = {dense_attr(limit_indices)}, "
-                        f"strides = {dense_attr(st)}")]
+    y = ctx.generic("stablehlo.slice", args, in_avals, out_avals,
+                    f"start_indices = {dense_attr(start_indices)}, limit_indices = {dense_attr(limit_indices)}, "
+                    f"strides = {dense_attr(st)}")
+    # IREE 3.13 fuses a slice strided along its innermost non-unit dim into its consumer as a strided
+    # view, which a reverse, a reverse reduce_window (scan) or a gather cannot be compiled with
+    # ("LLVM Translation failed for operation: builtin.unrealized_conversion_cast";
+    # docs/stablehlo-notes.md pitfall 22): fence such slices.
+    inner = [d for d, n in enumerate(out_avals[0].shape) if n > 1]
+    if inner and st[inner[-1]] > 1:
+        y = ctx.barrier([y], out_avals)[0]
+    return [y]
 
 
 @lowering("pad")
