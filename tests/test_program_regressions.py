@@ -56,3 +56,48 @@ def test_fuzzer_repro_slice_then_cumprod():
 
     want = ref.cumprod(ref.slice(x, start_indices=(0, 0), limit_indices=(4, 4), strides=(3, 2)), axis=0, reverse=True)
     np.testing.assert_allclose(slope.jit(f)(slope.tensor(x)).numpy(), want, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- scatters into constants (pitfall 23)
+# A scatter_add whose operand is a constant (a zeros `full`, an iota) accumulated across calls of the
+# jitted function: IREE 3.13 ran the scatter in place on the constant's storage once slope's scatter
+# lowering had padded it (sentinel row) and fenced the pad (docs/stablehlo-notes.md pitfall 23).
+# Every jitted gradient of a gather (scatter_add into zeros) was affected: found by the fuzzer as
+# a gradient of transpose + gather that was 2x, then 3x the truth as the shrinker re-ran it.
+
+
+def _three_calls(f, *args):
+    j = slope.jit(f)
+    return [np.asarray(j(*args).numpy()) for _ in range(3)]
+
+
+@pytest.mark.parametrize("operand", ["zeros", "iota"])
+def test_jitted_scatter_add_into_a_constant_is_the_same_every_call(operand):
+    idx = slope.tensor(np.array([[1], [3]], np.int32))
+    u = slope.tensor(np.array([1.0, 2.0], np.float32))
+
+    def make():
+        if operand == "zeros":
+            return lax.full(shape=(4,), value=0.0, dtype=slope.float32)
+        return lax.iota(shape=(4,), dimension=0, dtype=slope.float32)
+
+    want = ref.scatter_add(np.zeros(4, np.float32) if operand == "zeros" else np.arange(4, dtype=np.float32),
+                           np.array([[1], [3]]), np.array([1.0, 2.0], np.float32))
+    for k, got in enumerate(_three_calls(lambda i, v: lax.scatter_add(make(), i, v), idx, u)):
+        np.testing.assert_array_equal(got, want, err_msg=f"call {k + 1}")
+
+
+def test_jitted_gradient_of_a_gather_is_the_same_every_call():
+    """The fuzzer's shrunk program: d/dx sum(w * gather(transpose(x), [[0, 2, 0]]))."""
+    x = np.arange(8, dtype=np.float32).reshape(2, 1, 4)
+    idx = np.array([[0, 2, 0]], np.int32)
+    w = np.float32(0.25)
+
+    def loss(v):
+        g = lax.gather(lax.transpose(v, perm=(0, 2, 1)), slope.tensor(idx))
+        return lax.reduce_sum(lax.mul(g, lax.full(shape=(1,), value=float(w), dtype=slope.float32)), axes=(0,))
+
+    want = np.zeros_like(x)
+    want[0, 0, 2] = w
+    for k, got in enumerate(_three_calls(slope.grad(loss), slope.tensor(x))):
+        np.testing.assert_array_equal(got, want, err_msg=f"call {k + 1}")

@@ -150,6 +150,10 @@ def _scatter_lower(combiner):
         idx = ctx.select(_bcast(ctx, ok, b, ia.shape, range(nb)), idx, sentinel, ia)
         grown = Aval((oa.shape[0] + 1, *oa.shape[1:]), oa.dtype)
         zero = Aval((), oa.dtype)
+        # The fence before the pad: IREE 3.13 folds the (fenced) pad of a constant operand (zeros, an
+        # iota) into a constant and then scatters in place into the constant's storage, so that a
+        # jitted scatter_add accumulated across calls (docs/stablehlo-notes.md pitfall 23).
+        op = ctx.barrier([op], [oa])[0]
         padded = ctx.pad(op, ctx.constant(0, zero), oa, grown, [0] * oa.ndim, [1] + [0] * (oa.ndim - 1), [0] * oa.ndim)
         out = _emit_scatter(ctx, padded, grown, idx, ia, upd, ua, combiner)
         return [ctx.generic("stablehlo.slice", [out], [grown], [oa], f"start_indices = {_dense([0] * oa.ndim)}, "
