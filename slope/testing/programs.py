@@ -26,6 +26,7 @@ Checks per case (CHECKS):
   grad_jit    ... and under jit, == float64 central differences of the oracle's loss (slope.testing.fd)
   jvp         slope.jvp under jit: primals == oracle, tangents == float64 central differences
   vmap        slope.vmap with a random in_axes (None for some inputs) under jit == stacked oracle results
+  jit_repeat  a second call of the jitted checks returns the same bits (no state leaks between calls)
 Tolerances are slope.testing.tolerances' (never loosened). Two kinds of examples are skipped, and
 counted (`Report.skipped`):
   * value elements whose float rounding noise exceeds half the tolerance: the oracle is run again
@@ -59,7 +60,7 @@ from slope.testing import fd
 from slope.testing.example import fmt_array
 from slope.testing.tolerances import tolerance
 
-CHECKS = ("eager", "jit", "grad_eager", "grad_jit", "jvp", "vmap")
+CHECKS = ("eager", "jit", "grad_eager", "grad_jit", "jvp", "vmap", "jit_repeat")
 JIT_PARTS = ("jit", "grad_jit", "jvp", "vmap")  # staged together into one module per case
 
 CAP = 30.0  # no generated value may exceed this magnitude (interval bound)
@@ -329,11 +330,52 @@ class _Reject(Exception):
     """The drawn op does not fit here (shape, domain or magnitude); the generator draws another."""
 
 
-class Gen:
-    """Generator state: the program built so far, drawing every choice through Hypothesis's draw."""
+class HypothesisChoices:
+    """Choices drawn with Hypothesis's `draw` (so Hypothesis can shrink them)."""
 
-    def __init__(self, draw, dtype):
-        self.draw, self.dtype = draw, dtype
+    def __init__(self, draw):
+        self.draw = draw
+
+    def int(self, lo, hi):
+        from hypothesis import strategies as st
+
+        return self.draw(st.integers(lo, hi))
+
+    def choice(self, seq):
+        from hypothesis import strategies as st
+
+        return self.draw(st.sampled_from(list(seq)))
+
+    def perm(self, seq):
+        from hypothesis import strategies as st
+
+        return list(self.draw(st.permutations(list(seq))))
+
+
+class RandomChoices:
+    """Uniform choices from a NumPy generator: the batch runner's (Hypothesis's generation favours
+    its first choices, which repeats programs in long runs)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def int(self, lo, hi):
+        return int(self.rng.integers(lo, hi + 1))
+
+    def choice(self, seq):
+        seq = list(seq)
+        return seq[int(self.rng.integers(0, len(seq)))]
+
+    def perm(self, seq):
+        seq = list(seq)
+        return [seq[i] for i in self.rng.permutation(len(seq))]
+
+
+class Gen:
+    """Generator state: the program built so far; every choice goes through `choices`."""
+
+    def __init__(self, choices, dtype):
+        self.choices, self.dtype = choices, dtype
         self.values: dict = {}
         self.order: list = []  # float value names in creation order
         self.nodes: list = []
@@ -341,21 +383,18 @@ class Gen:
         self.consumed: set = set()
         self._n = 0
 
-    # -- drawing helpers (all structural choices go through self.draw so Hypothesis shrinks them)
-    def st(self):
-        from hypothesis import strategies as st
-
-        return st
-
     def int(self, lo, hi):
-        return self.draw(self.st().integers(lo, hi))
+        return self.choices.int(lo, hi)
 
     def choice(self, seq):
-        return self.draw(self.st().sampled_from(list(seq)))
+        return self.choices.choice(seq)
+
+    def perm(self, seq):
+        return self.choices.perm(seq)
 
     def coin(self, p_true=0.5):
         # a biased boolean that shrinks to False
-        return self.draw(self.st().integers(0, 999)) < int(1000 * p_true)
+        return self.int(0, 999) < int(1000 * p_true)
 
     def subset(self, seq, nonempty=True):
         seq = list(seq)
@@ -430,6 +469,9 @@ class Gen:
         cands = [self.values[n] for n in reversed(self.order) if pred(self.values[n])]
         if not cands:
             raise _Reject("no operand fits")
+        unused = [v for v in self.inputs if v.name not in self.consumed and pred(v)]
+        if unused and self.coin(0.3):  # inputs nothing reads yet (else programs use one input mostly)
+            return unused[self.int(0, len(unused) - 1)]
         if self.coin(0.7):
             return cands[self.int(0, min(3, len(cands)) - 1)]
         return cands[self.int(0, len(cands) - 1)]
@@ -465,7 +507,8 @@ class Gen:
         """A second operand with a's shape: another value, a itself (fan-out), or a constant."""
         k = self.int(0, 9)
         if k < 6:
-            b = self.coerce(self.pick(), a.shape)
+            same = [self.values[n] for n in self.order if self.values[n].shape == a.shape and n != a.name]
+            b = self.coerce(self.pick(), a.shape) if not same or self.coin() else same[self.int(0, len(same) - 1)]
         elif k < 8:
             b = a
         else:
@@ -608,7 +651,7 @@ def b_reshape(g: Gen):
 
 def b_transpose(g: Gen):
     x = g.pick(lambda v: v.ndim >= 2)
-    perm = tuple(g.draw(g.st().permutations(list(range(x.ndim)))))
+    perm = tuple(g.perm(list(range(x.ndim))))
     g.emit("transpose", [x.name], {"perm": perm}, [(tuple(x.shape[p] for p in perm), None, x.lo, x.hi)])
 
 
@@ -616,7 +659,7 @@ def b_broadcast(g: Gen):
     x = g.pick(lambda v: v.ndim < MAX_RANK)
     k = g.int(0 if 1 in x.shape else 1, min(2, MAX_RANK - x.ndim))
     rank = x.ndim + k
-    dims = tuple(sorted(g.draw(g.st().permutations(list(range(rank))))[:x.ndim]))
+    dims = tuple(sorted(g.perm(list(range(rank)))[:x.ndim]))
     shape = [0] * rank
     for i, d in enumerate(dims):
         shape[d] = x.shape[i] if x.shape[i] != 1 or not g.coin(0.6) else g.choice([2, 3])
@@ -703,7 +746,7 @@ def b_squeeze_expand(g: Gen):
     if x.ndim + k > MAX_RANK:
         raise _Reject("expand_dims rank")
     rank = x.ndim + k
-    dims = tuple(sorted(g.draw(g.st().permutations(list(range(rank))))[:k]))
+    dims = tuple(sorted(g.perm(list(range(rank)))[:k]))
     shape, it = [], iter(x.shape)
     for i in range(rank):
         shape.append(1 if i in dims else next(it))
@@ -717,9 +760,9 @@ def b_dot_general(g: Gen):
     xb = tuple(i for i, r in enumerate(roles) if r == "b")
     yfree = [g.choice([1, 2, 3]) for _ in range(g.int(0, 2))]
     # rhs dims: batch (sizes of x's), contracting (x's, in a random order), free; then permuted
-    c_order = list(g.draw(g.st().permutations(list(xc)))) if xc else []
+    c_order = list(g.perm(list(xc))) if xc else []
     labels = [("b", i) for i in xb] + [("c", i) for i in c_order] + [("f", k) for k in range(len(yfree))]
-    perm = list(g.draw(g.st().permutations(list(range(len(labels)))))) if labels else []
+    perm = list(g.perm(list(range(len(labels))))) if labels else []
     ylabels = [labels[p] for p in perm]
     yshape = tuple(x.shape[i] if kind != "f" else yfree[i] for kind, i in ylabels)
     yc = tuple(ylabels.index(("c", i)) for i in xc)
@@ -847,23 +890,22 @@ BUILDERS = {  # name -> (builder, weight); shrinking prefers the first ones
 _KINDS = [name for name, (_, w) in BUILDERS.items() for _ in range(w)]
 
 
-def generate(draw, dtypes=("float32", "float64"), min_ops=3, max_ops=10, max_inputs=3, kinds=None) -> "Case":
-    """One random Case, every choice drawn with `draw` (Hypothesis's)."""
-    from hypothesis import strategies as st
-
-    dtype = draw(st.sampled_from(list(dtypes)))
-    g = Gen(draw, dtype)
-    for _ in range(draw(st.integers(1, max_inputs))):
-        lo, hi = draw(st.sampled_from(DOMAINS))
+def generate(choices, dtypes=("float32", "float64"), min_ops=3, max_ops=10, max_inputs=3, kinds=None) -> "Case":
+    """One random Case, every choice made by `choices` (HypothesisChoices or RandomChoices)."""
+    c = choices
+    dtype = c.choice(dtypes)
+    g = Gen(c, dtype)
+    for _ in range(c.choice([n for n in (1, 2, 2, 3, 3) if n <= max_inputs])):
+        lo, hi = c.choice(DOMAINS)
         g.add_input(g.shape(), lo, hi)
-    n_ops = draw(st.integers(min_ops, max_ops))
+    n_ops = c.int(min_ops, max_ops)
     pool = _KINDS if kinds is None else [k for k in _KINDS if k in kinds]
     for _ in range(60):
         if len(g.nodes) >= n_ops:
             break
         mark = (len(g.nodes), dict(g.values), list(g.order), set(g.consumed), g._n)
         try:
-            BUILDERS[draw(st.sampled_from(pool))][0](g)
+            BUILDERS[c.choice(pool)][0](g)
         except _Reject:
             g.nodes = g.nodes[:mark[0]]
             g.values, g.order, g.consumed, g._n = mark[1], mark[2], mark[3], mark[4]
@@ -873,25 +915,29 @@ def generate(draw, dtypes=("float32", "float64"), min_ops=3, max_ops=10, max_inp
     last = [o for o in g.nodes[-1].outs if g.values[o].is_float]
     dangling = [n for n in g.order if n not in g.consumed and n not in last
                 and n not in {v.name for v in g.inputs}]
-    extra = min(len(dangling), 3 - len(last), draw(st.integers(0, 2)))
+    extra = min(len(dangling), 3 - len(last), c.int(0, 2))
     outputs = last[:3] + (dangling[len(dangling) - extra:] if extra > 0 else [])
-    if draw(st.integers(0, 9)) < 3:  # reduce the first output to a scalar
+    if c.int(0, 9) < 3:  # reduce the first output to a scalar
         v = g.values[outputs[0]]
-        if v.ndim:
+        if v.ndim and v.size * _mag(v) <= CAP:
             s = g.emit("reduce_sum", [v.name], {"axes": tuple(range(v.ndim))},
-                       [((), None, *_iv(v.lo * v.size, v.hi * v.size))]) if v.size * _mag(v) <= CAP else None
-            if s is not None:
-                outputs[0] = s.name
+                       [((), None, *_iv(v.lo * v.size, v.hi * v.size))])
+            outputs[0] = s.name
     program = Program(dtype, g.inputs, g.nodes, outputs, g.values).prune()
-    seed = draw(st.integers(0, 2 ** 32 - 1))
-    return make_case(program, seed, draw(st.integers(0, 2 ** 16)))
+    return make_case(program, c.int(0, 2 ** 32 - 1), c.int(0, 2 ** 16))
 
 
 def programs(dtypes=("float32", "float64"), min_ops=3, max_ops=10, max_inputs=3, kinds=None):
     """Hypothesis strategy for random well-typed Cases (a program plus its data)."""
     from hypothesis import strategies as st
 
-    return st.composite(lambda draw: generate(draw, dtypes, min_ops, max_ops, max_inputs, kinds))()
+    return st.composite(lambda draw: generate(HypothesisChoices(draw), dtypes, min_ops, max_ops, max_inputs, kinds))()
+
+
+def random_cases(n, seed, start=0, **kw) -> list:
+    """Cases start .. start + n - 1 of the random stream `seed` (case i is drawn from a NumPy
+    generator seeded with [seed, i], so `random_cases(1, seed, i)` reproduces it alone)."""
+    return [generate(RandomChoices(np.random.default_rng([seed, i])), **kw) for i in range(start, start + n)]
 
 
 # ================================================================ cases: program + data
@@ -933,7 +979,7 @@ class Case:
 
     def __repr__(self):
         def arrs(xs):
-            return "[" + ", ".join(fmt_array(x) for x in xs) + "]"
+            return "[" + ", ".join(fmt_array(x) for x in xs) + "]"  # fmt_array(None) is "None"
 
         return (f"Case(source={self.source!r},\n     dtype={self.dtype!r},\n     inputs={arrs(self.inputs)},\n"
                 f"     weights={arrs(self.weights)},\n     tangents={arrs(self.tangents)},\n"
@@ -941,10 +987,13 @@ class Case:
 
     def repro(self, checks=CHECKS) -> str:
         """A runnable script: the program (as source), its data, and the checks that failed."""
+        case = self
+        if "vmap" not in checks:  # leave out the batch no check reads
+            case = replace(self, in_axes=(None,) * len(self.inputs), batch=[None] * len(self.inputs))
         return ("import numpy as np\nfrom slope.testing.programs import Case, check_case\n\n"
                 f"# the program under test (the oracle is the same function run with NumpyLax):\n"
                 f"{textwrap.indent(self.source, '# ')}"
-                f"case = {self!r}\n"
+                f"case = {case!r}\n"
                 f"check_case(case, checks={tuple(checks)!r}).raise_failures()\n")
 
 
@@ -1308,13 +1357,23 @@ def run_checks(case: Case, checks=CHECKS, truth_: Truth | None = None) -> Report
             results["grad_eager"] = _np(_grad(case, wts, tensors))
         except Exception as e:  # noqa: BLE001
             report.failures.append(Failure("grad_eager", f"raised {_err(e)}"))
-    parts = [p for p in JIT_PARTS if p in checks]
+    parts = _jit_parts(checks)
     if parts:
         flat = _flat_args(case)
         try:
-            outs = _np(_jit_fn(case, parts)(*flat))
+            jitted = _jit_fn(case, parts)
+            outs = _np(jitted(*flat))
         except Exception:  # noqa: BLE001 - find which part fails, each alone
             outs = None
+        if outs is not None and "jit_repeat" in checks:
+            again = _np(jitted(*flat))
+            diff = [k for k, (a, b) in enumerate(zip(outs, again)) if not _same_bits(a, b)]
+            if diff:
+                k = diff[0]
+                report.failures.append(Failure("jit_repeat", f"the second call of the jitted checks returned "
+                                               f"other values (output {k}):\n  first:  {outs[k]!r}\n  second: {again[k]!r}"))
+            else:
+                report.passed.append("jit_repeat")
         if outs is None:
             for p in parts:
                 try:
@@ -1335,6 +1394,17 @@ def run_checks(case: Case, checks=CHECKS, truth_: Truth | None = None) -> Report
             elif check not in report.skipped:
                 report.passed.append(check)
     return report
+
+
+def _jit_parts(checks):
+    """The parts staged into a case's jitted module (all of them when only jit_repeat is asked)."""
+    return [p for p in JIT_PARTS if p in checks] or (list(JIT_PARTS) if "jit_repeat" in checks else [])
+
+
+def _same_bits(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return (a.shape == b.shape and a.dtype == b.dtype
+            and np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8)))
 
 
 def _part_counts(case, parts):
@@ -1385,7 +1455,7 @@ def precompile(cases, checks=CHECKS, workers=2, log=None):
     from slope.core import backend
 
     t0 = time.perf_counter()
-    parts = [p for p in JIT_PARTS if p in checks]
+    parts = _jit_parts(checks)
     groups, cur, size = [], [], 0
     eager_jobs = []
     for case in cases:
@@ -1488,6 +1558,13 @@ def _candidates(case: Case):
         for o in prog.outputs:
             p = prog.copy()
             p.outputs = [o]
+            out.append(_with_program(case, p.prune()))
+    # truncate: an earlier value becomes the only output
+    inputs = {v.name for v in prog.inputs}
+    for name, v in prog.values.items():
+        if v.is_float and name not in inputs and name not in prog.outputs and any(name in n.outs for n in prog.nodes):
+            p = prog.copy()
+            p.outputs = [name]
             out.append(_with_program(case, p.prune()))
     # cut: a node's float result becomes an input holding the oracle's value
     env = _trace_values(case)
@@ -1661,10 +1738,10 @@ def _count_ops(case, counts):
             counts[op] = counts.get(op, 0) + 1
 
 
-def run_batch(cases, summary: Summary, checks=CHECKS, shrink_failures=True, log=print):
+def run_batch(cases, summary: Summary, checks=CHECKS, shrink_failures=True, log=print, first_index=None, seed=None):
     t0 = time.perf_counter()
     reports = check_cases(cases, checks, log=log)
-    for r in reports:
+    for i, r in enumerate(reports):
         summary.programs += 1
         summary.ops += r.case.n_ops
         summary.passed += len(r.passed)
@@ -1675,7 +1752,8 @@ def run_batch(cases, summary: Summary, checks=CHECKS, shrink_failures=True, log=
             summary.skipped[key] = summary.skipped.get(key, 0) + 1
         if r.failures:
             f = r.failures[0]
-            log(f"FAIL [{f.check}] {f.message.splitlines()[0][:300]}\n{r.case.source}")
+            where = f" (--seed {seed} --start {first_index + i} --n 1)" if seed is not None else ""
+            log(f"FAIL [{f.check}]{where} {f.message.splitlines()[0][:300]}\n{r.case.source}")
             small = shrink(r.case, f.check, log=log) if shrink_failures else r.case
             again = run_checks(small, (f.check,))
             msg = again.failures[0].message if again.failures else f.message
@@ -1693,23 +1771,29 @@ def main(argv=None):
                                  description="random whole-program differential testing against the NumPy oracle")
     ap.add_argument("--n", type=int, default=200, help="programs to run")
     ap.add_argument("--batch", type=int, default=40, help="programs compiled and checked together")
-    ap.add_argument("--seed", type=int, default=None, help="first Hypothesis seed (batch i uses seed + i)")
+    ap.add_argument("--seed", type=int, default=None, help="the random stream (default: from the clock)")
+    ap.add_argument("--start", type=int, default=0, help="index of the first program in the stream")
     ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     ap.add_argument("--max-ops", type=int, default=10)
     ap.add_argument("--checks", nargs="+", default=list(CHECKS), choices=CHECKS)
     ap.add_argument("--no-shrink", action="store_true")
+    ap.add_argument("--print", action="store_true", help="print each program before running it")
     args = ap.parse_args(argv)
-    seed = args.seed if args.seed is not None else int(time.time()) % 100000
+    seed = args.seed if args.seed is not None else int(time.time()) % 1000000
     summary = Summary()
-    i = 0
-    print(f"slope program fuzzer: {args.n} programs, batches of {args.batch}, seed {seed}", flush=True)
-    while summary.programs < args.n:
-        cases = collect(min(args.batch, args.n - summary.programs), seed=seed + i, dtypes=tuple(args.dtypes),
-                        max_ops=args.max_ops)
-        run_batch(cases, summary, tuple(args.checks), not args.no_shrink,
-                  log=lambda m: print(m, flush=True))
-        print(f"[batch {i} seed {seed + i}] {summary.line()}", flush=True)
-        i += 1
+    print(f"slope program fuzzer: {args.n} programs from --seed {seed} --start {args.start}, "
+          f"batches of {args.batch}", flush=True)
+    pos = args.start
+    while pos < args.start + args.n:
+        n = min(args.batch, args.start + args.n - pos)
+        cases = random_cases(n, seed, pos, dtypes=tuple(args.dtypes), max_ops=args.max_ops)
+        if args.print:
+            for i, c in enumerate(cases):
+                print(f"# program {pos + i}\n{c.source}", flush=True)
+        run_batch(cases, summary, tuple(args.checks), not args.no_shrink, log=lambda m: print(m, flush=True),
+                  first_index=pos, seed=seed)
+        print(f"[programs {pos}..{pos + n - 1}] {summary.line()}", flush=True)
+        pos += n
     print("\nskipped:", *(f"  {n} x {why}" for why, n in sorted(summary.skipped.items())), sep="\n")
     print("ops:", ", ".join(f"{k} {v}" for k, v in sorted(summary.op_counts.items(), key=lambda kv: -kv[1])))
     print(summary.line())
