@@ -101,3 +101,51 @@ def test_jitted_gradient_of_a_gather_is_the_same_every_call():
     want[0, 0, 2] = w
     for k, got in enumerate(_three_calls(slope.grad(loss), slope.tensor(x))):
         np.testing.assert_array_equal(got, want, err_msg=f"call {k + 1}")
+
+
+# ---------------------------------------------------------------- conv with a broadcast kernel (pitfall 24)
+# A convolution with one output position whose kernel is a broadcast along its input features
+# failed to compile ("'vector.contract' op invalid accumulator/result vector shape"; like pitfall 17,
+# the broadcast fused into a contraction). The weight gradient of conv(x, w) summed over the batch
+# makes one: found by the fuzzer as the grad of reduce_sum(conv(x, w, rhs_dilation=2, groups=4), 0).
+
+CONV_CASES = {  # name: (lhs shape, kernel shape, kernel broadcast from (dims kept), params)
+    "groups_4_stride_2": ((1, 16, 2), (4, 4, 2), (0, 2), dict(window_strides=(2,), feature_group_count=4)),
+    "groups_1": ((1, 4, 2), (4, 4, 2), (0, 2), dict(window_strides=(2,), feature_group_count=1)),
+    "stride_1_float64": ((1, 16, 2), (4, 4, 2), (0, 2), dict(window_strides=(1,), feature_group_count=4)),
+    "2d": ((2, 3, 2, 2), (4, 3, 2, 2), (0, 2, 3), dict(window_strides=(1, 1), feature_group_count=1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_CASES))
+def test_conv_with_a_kernel_broadcast_along_its_input_features(name):
+    xs, ws, kept, p = CONV_CASES[name]
+    dtype = np.float64 if "float64" in name else np.float32
+    nsp = len(xs) - 2
+    params = dict(padding=((0, 0),) * nsp, lhs_dilation=(1,) * nsp, rhs_dilation=(1,) * nsp, **p)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, xs).astype(dtype)
+    small = rng.uniform(-1, 1, [ws[d] for d in kept]).astype(dtype)
+
+    def f(a, s):
+        return lax.conv(a, lax.broadcast_in_dim(s, shape=ws, broadcast_dimensions=kept), **params)
+
+    want = ref.conv(x, ref.broadcast_in_dim(small, shape=ws, broadcast_dimensions=kept), **params)
+    got = slope.jit(f)(slope.tensor(x), slope.tensor(small)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_fuzzer_repro_weight_gradient_of_a_grouped_dilated_conv():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, (4, 4, 2))
+    w = rng.uniform(-1, 1, (4, 1, 1))
+    ct = rng.uniform(-1, 1, (4, 2))
+    p = dict(window_strides=(1,), padding=((0, 0),), lhs_dilation=(1,), rhs_dilation=(2,), feature_group_count=4)
+
+    def loss(b, a, c):
+        return lax.reduce_sum(lax.mul(lax.reduce_sum(lax.conv(a, b, **p), axes=(0,)), c), axes=(0, 1))
+
+    got = slope.jit(slope.grad(loss))(*[slope.tensor(v) for v in (w, x, ct)]).numpy()
+    # conv with a 1x1 kernel and groups == channels: out[n, o, i] = x[n, o, i] * w[o, 0, 0]
+    want = np.einsum("noi,oi->o", x, ct).reshape(4, 1, 1)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
