@@ -10,16 +10,21 @@ import slope
 from slope import lax
 from slope import reference as ref
 
-# ---------------------------------------------------------------- strided slices (pitfall 22)
-# A slice strided along its innermost non-unit dim, then a reverse or a reverse scan (a
-# reduce_window padded at the high end), failed to compile on IREE 3.13: "LLVM Translation failed
-# for operation: builtin.unrealized_conversion_cast" (docs/stablehlo-notes.md pitfall 22).
+# ---------------------------------------------------------------- non-contiguous slices (pitfall 22)
+# A slice whose innermost non-unit result dim is not contiguous in the operand (a stride there, or
+# operand dims cut after it), then a reverse or a reverse scan (a reduce_window padded at the high
+# end), failed to compile on IREE 3.13: "LLVM Translation failed for operation:
+# builtin.unrealized_conversion_cast" (docs/stablehlo-notes.md pitfall 22).
 
 SLICES = {  # name: (input shape, start, limit, strides)
     "2x2_strides_2_2": ((4, 4), (0, 0), (4, 4), (2, 2)),
     "last_dim_stride_3": ((4, 6), (0, 1), (4, 6), (1, 3)),
     "stride_before_a_unit_dim": ((4, 4, 1), (1, 3, 0), (4, 4, 1), (2, 3, 1)),
     "unit_last_dim_of_the_result": ((4, 4), (0, 0), (4, 1), (2, 1)),
+    # no stride at all: the innermost non-unit dim of the result is still not contiguous in memory
+    "unit_strides_3d_column": ((3, 2, 1), (0, 0, 0), (2, 1, 1), (1, 1, 1)),
+    "fuzzer_3x3x2": ((3, 3, 2), (1, 1, 1), (3, 3, 2), (3, 1, 2)),
+    "unit_strides_rank_4": ((2, 3, 4, 2), (0, 1, 1, 0), (2, 3, 3, 1), (1, 1, 1, 1)),
 }
 CONSUMERS = {  # name: (slope op, NumPy op) on a 2-d or 3-d value
     "rev": (lambda v: lax.rev(v, dimensions=(0,)), lambda v: ref.rev(v, dimensions=(0,))),
@@ -31,7 +36,7 @@ CONSUMERS = {  # name: (slope op, NumPy op) on a 2-d or 3-d value
 
 
 @pytest.mark.parametrize("consumer", sorted(CONSUMERS))
-def test_strided_slice_then_reverse_or_reverse_scan(consumer):
+def test_noncontiguous_slice_then_reverse_or_reverse_scan(consumer):
     op, np_op = CONSUMERS[consumer]
     rng = np.random.default_rng(0)
     xs = {name: rng.uniform(-2, 2, shape).astype(np.float32) for name, (shape, *_ ) in SLICES.items()}

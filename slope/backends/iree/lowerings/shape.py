@@ -2,6 +2,8 @@
 slice, pad, rev, concatenate)."""
 from __future__ import annotations
 
+import math
+
 from slope.backends.iree.emitter import dense_attr, lowering
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
@@ -36,12 +38,13 @@ def _slice(ctx, args, in_avals, out_avals, *, start_indices, limit_indices, stri
     y = ctx.generic("stablehlo.slice", args, in_avals, out_avals,
                     f"start_indices = {dense_attr(start_indices)}, limit_indices = {dense_attr(limit_indices)}, "
                     f"strides = {dense_attr(st)}")
-    # IREE 3.13 fuses a slice strided along its innermost non-unit dim into its consumer as a strided
-    # view, which a reverse, a reverse reduce_window (scan) or a gather cannot be compiled with
+    # IREE 3.13 fuses a slice into its consumer as a view of the operand; when the innermost non-unit
+    # dim of the result is not contiguous in the operand (a stride there, or operand dims cut after
+    # it), a reverse, a reverse reduce_window (scan) or a gather cannot be compiled with that view
     # ("LLVM Translation failed for operation: builtin.unrealized_conversion_cast";
     # docs/stablehlo-notes.md pitfall 22): fence such slices.
     inner = [d for d, n in enumerate(out_avals[0].shape) if n > 1]
-    if inner and st[inner[-1]] > 1:
+    if inner and st[inner[-1]] * math.prod(in_avals[0].shape[inner[-1] + 1:]) != 1:
         y = ctx.barrier([y], out_avals)[0]
     return [y]
 
