@@ -51,6 +51,29 @@ def test_noncontiguous_slice_then_reverse_or_reverse_scan(consumer):
         np.testing.assert_allclose(g.numpy(), want, rtol=1e-6, err_msg=name)
 
 
+DYNAMIC_SLICES = {  # name: (input shape, starts, sizes); unit strides, not contiguous along the last non-unit dim
+    "fuzzer_column": ((3, 2), (0, 1), (3, 1)),
+    "3d_column": ((3, 2, 1), (1, 0, 0), (2, 1, 1)),
+    "rank_4": ((2, 3, 4, 2), (0, 1, 1, 0), (2, 2, 2, 1)),
+}
+
+
+@pytest.mark.parametrize("consumer", ["rev", "cumsum_reverse"])
+def test_noncontiguous_dynamic_slice_then_reverse_or_reverse_scan(consumer):
+    op, np_op = CONSUMERS[consumer]
+    rng = np.random.default_rng(0)
+    xs = [rng.uniform(-2, 2, shape).astype(np.float32) for shape, _, _ in DYNAMIC_SLICES.values()]
+
+    def run(*vs):
+        return [op(lax.dynamic_slice(v, *[slope.tensor(np.int32(s)) for s in starts], slice_sizes=sizes))
+                for v, (_, starts, sizes) in zip(vs, DYNAMIC_SLICES.values())]
+
+    got = slope.jit(run)(*[slope.tensor(x) for x in xs])
+    for (name, (_, starts, sizes)), x, g in zip(DYNAMIC_SLICES.items(), xs, got):
+        want = np_op(ref.dynamic_slice(x, *[np.int32(s) for s in starts], slice_sizes=sizes))
+        np.testing.assert_allclose(g.numpy(), want, rtol=1e-6, err_msg=name)
+
+
 def test_fuzzer_repro_slice_then_cumprod():
     """The fuzzer's shrunk program, verbatim."""
     x = np.arange(16, dtype=np.float32).reshape(4, 4) / 8 - 1

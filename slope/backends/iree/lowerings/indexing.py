@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from slope.backends.iree.emitter import dense_attr, lowering, mlir_type
+from slope.backends.iree.lowerings.shape import fence_noncontiguous_view
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.primitives.indexing import INDEX_CAP
@@ -169,7 +170,8 @@ def _dynamic_slice(ctx, args, in_avals, out_avals, *, slice_sizes):
         return [ctx.constant(0, out)]
     if oa.shape == out.shape:  # every start clamps to 0
         return [args[0]]
-    return [ctx.generic("stablehlo.dynamic_slice", args, in_avals, out_avals, f"slice_sizes = {_dense(slice_sizes)}")]
+    y = ctx.generic("stablehlo.dynamic_slice", args, in_avals, out_avals, f"slice_sizes = {_dense(slice_sizes)}")
+    return [fence_noncontiguous_view(ctx, y, oa, out, (1,) * oa.ndim)]  # pitfall 22, as slice
 
 
 @lowering("dynamic_update_slice")

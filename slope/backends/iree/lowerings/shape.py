@@ -38,15 +38,20 @@ def _slice(ctx, args, in_avals, out_avals, *, start_indices, limit_indices, stri
     y = ctx.generic("stablehlo.slice", args, in_avals, out_avals,
                     f"start_indices = {dense_attr(start_indices)}, limit_indices = {dense_attr(limit_indices)}, "
                     f"strides = {dense_attr(st)}")
-    # IREE 3.13 fuses a slice into its consumer as a view of the operand; when the innermost non-unit
-    # dim of the result is not contiguous in the operand (a stride there, or operand dims cut after
-    # it), a reverse, a reverse reduce_window (scan) or a gather cannot be compiled with that view
-    # ("LLVM Translation failed for operation: builtin.unrealized_conversion_cast";
-    # docs/stablehlo-notes.md pitfall 22): fence such slices.
-    inner = [d for d, n in enumerate(out_avals[0].shape) if n > 1]
-    if inner and st[inner[-1]] * math.prod(in_avals[0].shape[inner[-1] + 1:]) != 1:
-        y = ctx.barrier([y], out_avals)[0]
-    return [y]
+    return [fence_noncontiguous_view(ctx, y, in_avals[0], out_avals[0], st)]
+
+
+def fence_noncontiguous_view(ctx, y, in_aval, out_aval, strides):
+    """y (a slice or dynamic_slice of an operand of in_aval) through an optimization_barrier when the
+    innermost non-unit dim of the result is not contiguous in the operand (a stride there, or operand
+    dims cut after it). IREE 3.13 fuses a slice into its consumer as a view of the operand, and a
+    reverse, a reverse reduce_window (scan) or a gather cannot be compiled with such a view ("LLVM
+    Translation failed for operation: builtin.unrealized_conversion_cast"; docs/stablehlo-notes.md
+    pitfall 22)."""
+    inner = [d for d, n in enumerate(out_aval.shape) if n > 1]
+    if inner and strides[inner[-1]] * math.prod(in_aval.shape[inner[-1] + 1:]) != 1:
+        return ctx.barrier([y], [out_aval])[0]
+    return y
 
 
 @lowering("pad")
