@@ -177,3 +177,41 @@ def test_fuzzer_repro_weight_gradient_of_a_grouped_dilated_conv():
     # conv with a 1x1 kernel and groups == channels: out[n, o, i] = x[n, o, i] * w[o, 0, 0]
     want = np.einsum("noi,oi->o", x, ct).reshape(4, 1, 1)
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- an interior pad after a dynamic_update_slice (pitfall 25)
+# An interior pad of a dynamic_update_slice whose update is a broadcast failed to compile ("write affecting
+# operations on global resources are restricted to workgroup distributed contexts", pitfall 21's error):
+# the gradient of sum(dynamic_slice(x[::2])) builds one (dynamic_slice transposes to a
+# dynamic_update_slice of the broadcast cotangent into zeros, the strided slice to an interior pad).
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_interior_pad_of_a_dynamic_update_slice_of_a_broadcast(dtype):
+    starts = [slope.tensor(np.int32(s)) for s in (0, 0, 1)]
+
+    def f(w):
+        zeros = lax.full(shape=(2, 1, 4), value=0.0, dtype=w.dtype)
+        u = lax.broadcast_in_dim(w, shape=(1, 1, 2), broadcast_dimensions=())
+        d = lax.dynamic_update_slice(zeros, u, *starts)
+        return lax.pad(d, lax.full(shape=(), value=0.0, dtype=w.dtype), low=(1, 6, 3), high=(2, 1, 7), interior=(0, 1, 1))
+
+    w = np.asarray(0.75, dtype)
+    d = ref.dynamic_update_slice(np.zeros((2, 1, 4), dtype), np.full((1, 1, 2), w), np.int32(0), np.int32(0), np.int32(1))
+    want = ref.pad(d, np.asarray(0, dtype), low=(1, 6, 3), high=(2, 1, 7), interior=(0, 1, 1))
+    np.testing.assert_array_equal(slope.jit(f)(slope.tensor(w)).numpy(), want)
+
+
+def test_fuzzer_repro_gradient_of_a_dynamic_slice_of_a_strided_slice():
+    x = np.random.default_rng(0).uniform(-1, 1, (5, 8, 17))
+    starts = [np.int32(s) for s in (0, 0, 1)]
+
+    def loss(v, w):
+        a = lax.slice(v, start_indices=(1, 6, 3), limit_indices=(3, 7, 10), strides=(1, 2, 2))
+        b = lax.dynamic_slice(a, *[slope.tensor(s) for s in starts], slice_sizes=(1, 1, 2))
+        return lax.mul(lax.reduce_sum(b, axes=(0, 1, 2)), w)
+
+    got = slope.jit(slope.grad(loss))(slope.tensor(x), slope.tensor(np.float64(0.3))).numpy()
+    want = np.zeros_like(x)
+    want[1, 6, [5, 7]] = 0.3  # a = x[1:3, 6:7, 3:10:2], b = a[0:1, 0:1, 1:3] = x[1, 6, 5:9:2]
+    np.testing.assert_allclose(got, want, rtol=1e-15)

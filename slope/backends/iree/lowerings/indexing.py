@@ -182,7 +182,12 @@ def _dynamic_update_slice(ctx, args, in_avals, out_avals):
     if ua.shape == oa.shape:  # every start clamps to 0
         return [args[1]]
     operand = ctx.fresh_copy(args[0], oa)  # IREE would otherwise update the caller's buffer in place
-    return [ctx.generic("stablehlo.dynamic_update_slice", [operand, *args[1:]], in_avals, out_avals)]
+    y = ctx.generic("stablehlo.dynamic_update_slice", [operand, *args[1:]], in_avals, out_avals)
+    # Fenced result: IREE 3.13 fused an interior pad of it (with a broadcast update) into one dispatch
+    # that codegen rejects ("write affecting operations on global resources are restricted to
+    # workgroup distributed contexts"; docs/stablehlo-notes.md pitfall 25). The result is a buffer
+    # of its own (updated in place), so the fence moves no data.
+    return ctx.barrier([y], out_avals)
 
 
 lowering("scatter_add")(_scatter_lower("stablehlo.add"))
