@@ -6,6 +6,22 @@ over two axes, a gather of a strided slice: docs/stablehlo-notes.md pitfalls 17-
 draws random well-typed programs of 3-10 primitive applications over 1-3 float32 or float64 inputs
 and checks each one whole.
 
+Programs come from one generator (`generate`), whose every choice goes through a chooser: `programs()`
+is the Hypothesis strategy (HypothesisChoices: Hypothesis draws, and can shrink, each choice) and
+`random_cases(n, seed, start)` the batch runner's stream (RandomChoices: uniform NumPy draws; case i of
+stream `seed` is drawn from default_rng([seed, i]), so it reproduces alone). Values are typed by the
+primitives' own shape rules as they are made (a mismatch is a GeneratorBug) and carry interval
+bounds, so that log/sqrt/rsqrt/pow/atan2 get positive operands and div operands away from 0 (or a
+value is made so first by exp(tanh(.))), and nothing exceeds CAP. Covered: elementwise unary and
+binary ops, select on comparisons, clamp, reduce_sum/max/min/prod over random axes, cumsum/cummax/
+cummin/cumprod (reverse too), reshape, transpose (random permutations), broadcast_in_dim, slice (starts,
+strides), pad (interior, negative edges, a computed 0-d padding value), rev, concatenate (fan-out),
+squeeze/expand_dims, dot_general (contracting, batch and outer products), conv (strides, padding,
+dilations, groups), gather/scatter/scatter_add with in-range constant indices, gather by computed
+argmax/argmin indices, dynamic_slice/dynamic_update_slice, sort of one or two operands; inputs and
+values of size 1 and 0-d; outputs are the last value, up to two unused values, and sometimes a sum
+to a scalar. A fifth of the programs are large (dims 5, 8, 16, 17, up to 512 elements).
+
 A program is Python source text of `lax` calls,
 
     def program(lax, x0, x1):
@@ -39,15 +55,18 @@ counted (`Report.skipped`):
 Cost: each case compiles one jitted module (all of its jit checks) plus the eager ops. `check_cases`
 stages every case first, compiles the jitted programs a few per IREE module and the eager ops a few
 dozen per module (`compile.compile_many`), on threads, then runs. A failing case is shrunk
-(`shrink`: keep one output, cut the program's head off by replacing a value with an input holding
-the oracle's value, bypass ops, drop unused inputs; candidates compiled in batches) and printed as
-a repro (`Case.repro()`).
+(`shrink`: keep one output or make an earlier value the output, cut the program's head off by
+replacing a value with an input holding the oracle's value, bypass ops, unmap vmap inputs;
+candidates compiled in batches) and printed as a repro (`Case.repro()`). Large programs' gradients
+are compared on FD_COORDS random coordinates.
 
-Profiles: tests/test_programs.py runs a small derandomized batch (ci); `SLOPE_PROFILE=thorough`
-or `python -m slope.testing.programs --n 2000` runs long random batches.
+Profiles: tests/test_programs.py runs a fixed batch (ci); `SLOPE_PROFILE=thorough` or
+`python -m slope.testing.programs --n 2000` runs long random batches. What it found so far is in
+docs/stablehlo-notes.md, pitfalls 22-25, and tests/test_program_regressions.py.
 """
 from __future__ import annotations
 
+import keyword
 import math
 import textwrap
 import time
@@ -56,6 +75,14 @@ from typing import Optional
 
 import numpy as np
 
+import slope
+from slope import lax
+from slope.backends.iree import compile as iree_compile
+from slope.core import backend
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
+from slope.core.dtypes import DType
+from slope.primitives import REGISTRY
 from slope.testing import fd
 from slope.testing.example import fmt_array
 from slope.testing.tolerances import tolerance
@@ -81,10 +108,6 @@ VMAP_BATCH = 3
 
 
 def _spec(name):
-    import keyword
-
-    from slope.primitives import REGISTRY
-
     return REGISTRY[name[:-1] if name.endswith("_") and keyword.iskeyword(name[:-1]) else name]
 
 
@@ -138,11 +161,7 @@ class NumpyLax:
 
 class _SlopeLax:
     """slope.lax, with NumPy operands (the programs' integer index constants) made tensors."""
-
     def __getattr__(self, name):
-        import slope
-        from slope import lax
-
         f = getattr(lax, name)
 
         def call(*args, **params):
@@ -156,8 +175,6 @@ SLOPE_LAX = _SlopeLax()
 
 def compile_source(source: str):
     """The function a program's source defines."""
-    import slope
-
     ns = {"np": np, "slope": slope}
     exec(compile(source, "<slope program>", "exec"), ns)  # noqa: S102 - our own generated text
     return ns["program"]
@@ -221,8 +238,6 @@ def _render_arg(a):
 
 
 def _render_param(v):
-    from slope.core.dtypes import DType
-
     if isinstance(v, DType):
         return f"slope.{v.name}"
     if isinstance(v, tuple):
@@ -344,7 +359,6 @@ class _Reject(Exception):
 
 class HypothesisChoices:
     """Choices drawn with Hypothesis's `draw` (so Hypothesis can shrink them)."""
-
     def __init__(self, draw):
         self.draw = draw
 
@@ -385,7 +399,6 @@ class RandomChoices:
 
 class Gen:
     """Generator state: the program built so far; every choice goes through `choices`."""
-
     def __init__(self, choices, dtype, large=False):
         self.choices, self.dtype = choices, dtype
         self.dims, self.max_size = (LARGE_DIMS, LARGE_MAX_SIZE) if large else (DIMS, MAX_SIZE)
@@ -456,9 +469,6 @@ class Gen:
 
     def _validate(self, op, args, params, made):
         """The primitive's own shape rule must agree with the generator's: a generator bug otherwise."""
-        from slope.core import dtypes as dt
-        from slope.core.aval import Aval
-
         avals = []
         for a in args:
             if isinstance(a, str):
@@ -842,19 +852,13 @@ def b_argmax_gather(g: Gen):
     axis = g.int(0, x.ndim - 1)
     op = g.choice(["argmax", "argmin"])
     rest = tuple(s for i, s in enumerate(x.shape) if i != axis)
-    idx = g.emit(op, [x.name], {"axis": axis, "index_dtype": _int32()}, [(rest, "int32", 0, 0)])
+    idx = g.emit(op, [x.name], {"axis": axis, "index_dtype": dt.int32}, [(rest, "int32", 0, 0)])
     ind = g.emit("expand_dims", [idx.name], {"dimensions": (len(rest),)}, [(rest + (1,), "int32", 0, 0)])
     y = x
     if axis != 0:
         perm = (axis,) + tuple(i for i in range(x.ndim) if i != axis)
         y = g.emit("transpose", [x.name], {"perm": perm}, [(tuple(x.shape[p] for p in perm), None, x.lo, x.hi)])
     g.emit("gather", [y.name, ind.name], {}, [(rest + y.shape[1:], None, x.lo, x.hi)])
-
-
-def _int32():
-    from slope.core import dtypes as dt
-
-    return dt.int32
 
 
 def b_sort(g: Gen):
@@ -1109,7 +1113,6 @@ def _conditioned(case, xs, values64, k=4, seed=0):
 
 class _Loss:
     """The oracle's loss sum_k sum(out_k * w_k) in float64 as a function of the flat inputs."""
-
     def __init__(self, case):
         self.case = case
         self.shapes = [x.shape for x in case.inputs]
@@ -1209,8 +1212,6 @@ def _members(case):
 
 
 def _loss_fn(case, ws):
-    from slope import lax
-
     fn = case.fn
 
     def loss(*xs):
@@ -1224,16 +1225,12 @@ def _loss_fn(case, ws):
 
 
 def _grad(case, ws, xs):
-    import slope
-
     g = slope.grad(_loss_fn(case, ws), argnums=tuple(range(len(xs))))(*xs)
     return list(g) if isinstance(g, (tuple, list)) else [g]
 
 
 def _part(case, part):
     """The slope function of one jit part: flat inputs -> flat outputs."""
-    import slope
-
     n, m = len(case.inputs), len(case.weights)
     fn = case.fn
 
@@ -1256,15 +1253,11 @@ def _part(case, part):
 
 
 def _flat_args(case):
-    import slope
-
     bs = [b for b in case.batch if b is not None]
     return [slope.tensor(np.asarray(a)) for a in [*case.inputs, *case.weights, *case.tangents, *bs]]
 
 
 def _jit_fn(case, parts):
-    import slope
-
     pieces = [_part(case, p) for p in parts]
 
     def checks(*flat):
@@ -1382,8 +1375,6 @@ def _np(xs):
 
 def run_checks(case: Case, checks=CHECKS, truth_: Truth | None = None) -> Report:
     """Run the checks of one case (compiling whatever is not cached)."""
-    import slope
-
     report = Report(case)
     truth_ = truth_ or truth(case, checks)
     tensors = [slope.tensor(np.asarray(x)) for x in case.inputs]
@@ -1465,8 +1456,6 @@ JIT_OPS_PER_MODULE = 400  # jitted check programs are grouped up to this many op
 
 
 def _program_jobs(case, parts):
-    from slope.core import backend
-
     lowered = _jit_fn(case, parts).lower(*_flat_args(case))
     p = lowered.program
     return (backend.get().text(p), f"jit({p.name})", p.in_avals, p.out_avals), len(p.eqns)
@@ -1474,8 +1463,6 @@ def _program_jobs(case, parts):
 
 def _eager_eqns(case):
     """The equations eager evaluation of the program and of its gradient binds (staged to find them)."""
-    import slope
-
     n = len(case.inputs)
 
     def both(*flat):  # the loss's value too: a jitted grad drops the primal ops it does not need
@@ -1493,8 +1480,6 @@ def precompile(cases, checks=CHECKS, workers=2, log=None):
     Errors are left for the real run to meet (and report) in context."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from slope.backends.iree import compile as iree_compile
-    from slope.core import backend
 
     t0 = time.perf_counter()
     parts = _jit_parts(checks)
@@ -1562,7 +1547,7 @@ def _fails(report, check):
     return any(f.check == check for f in report.failures)
 
 
-def _with_program(case: Case, program: Program, inputs=None, batch=None, extra=None) -> Case:
+def _with_program(case: Case, program: Program, extra=None) -> Case:
     """A case for a modified program: data kept for surviving inputs; new inputs from `extra`."""
     extra = extra or {}
     old = {v.name: i for i, v in enumerate(case.program.inputs)}
@@ -1657,8 +1642,6 @@ def _rename_uses(p: Program, old, new):
     for n in p.nodes:
         n.args = [new if a == old else a for a in n.args]
     p.outputs = [new if o == old else o for o in p.outputs]
-    if new in p.values and old in p.values:
-        pass
 
 
 def _trace_values(case):
@@ -1731,28 +1714,6 @@ def shrink(case: Case, check: str, checks_budget=400, log=None) -> Case:
 
 
 # ================================================================ batches and the command line
-
-
-def collect(n, seed=None, derandomize=False, **strategy_kw) -> list:
-    """n distinct Cases drawn with Hypothesis (derandomize: the same ones every run; else from `seed`)."""
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as hseed
-
-    out, seen = [], set()
-
-    @settings(max_examples=n, derandomize=derandomize, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
-    @given(programs(**strategy_kw))
-    def draw_cases(case):
-        key = repr(case)
-        if key not in seen:
-            seen.add(key)
-            out.append(case)
-
-    if seed is not None and not derandomize:
-        draw_cases = hseed(seed)(draw_cases)
-    draw_cases()
-    return out
 
 
 @dataclass
