@@ -215,3 +215,38 @@ def test_fuzzer_repro_gradient_of_a_dynamic_slice_of_a_strided_slice():
     want = np.zeros_like(x)
     want[1, 6, [5, 7]] = 0.3  # a = x[1:3, 6:7, 3:10:2], b = a[0:1, 0:1, 1:3] = x[1, 6, 5:9:2]
     np.testing.assert_allclose(got, want, rtol=1e-15)
+
+
+# ---------------------------------------------------------------- pads of constants in float64 (pitfall 26)
+# Two pads of constants with constant padding values (IREE folds each into a constant) in one float64
+# module failed to compile: "'stream.yield' op used resource not listed in explicit captures". The
+# gradient with respect to a padding value makes one (its mask pad(zeros, 1)), so a program with two
+# pads with input padding values failed under jit(grad) (the fuzzer's find).
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_pads_of_constants(dtype):
+    def f(a, b):
+        zeros2, zeros3 = (lax.full(shape=(n,), value=0.0, dtype=a.dtype) for n in (2, 3))
+        one = lax.full(shape=(), value=1.0, dtype=a.dtype)
+        m1 = lax.pad(zeros2, one, low=(-2,), high=(1,), interior=(1,))
+        m2 = lax.pad(zeros3, one, low=(-2,), high=(1,), interior=(0,))
+        return [lax.reduce_sum(lax.mul(a, m1), axes=(0,)), lax.reduce_sum(lax.mul(b, m2), axes=(0,))]
+
+    a, b = np.array([2.0, 3.0], dtype), np.array([5.0, 7.0], dtype)
+    got = [o.numpy() for o in slope.jit(f)(slope.tensor(a), slope.tensor(b))]
+    assert [float(g) for g in got] == [3.0, 7.0]  # both masks are [0, 1]
+
+
+def test_fuzzer_repro_gradient_of_two_pads_with_input_padding_values():
+    def loss(p1, p2, v, w):
+        v6 = lax.pad(v, p1, low=(-2,), high=(1,), interior=(0,))
+        v8 = lax.pad(v6, p2, low=(-2,), high=(1,), interior=(1,))
+        return lax.reduce_sum(lax.mul(v8, w), axes=(0,))
+
+    args = [np.float64(-0.69), np.float64(1.5), np.array([1.5, 1.5, 1.5]), np.array([0.25, 0.5])]
+    g1, g2, gv = slope.jit(slope.grad(loss, argnums=(0, 1, 2)))(*[slope.tensor(a) for a in args])
+    # v6 = [x[2], p1]; v8 = [p2, p1] (interior 1 of v6 = [x2, p2, p1], cropped 2, grown 1 with p2): [p1, p2]
+    # exactly: dilated [x2, p2, p1] -> low -2 -> [p1] -> high 1 -> [p1, p2]
+    assert (float(g1), float(g2)) == (0.25, 0.5)
+    np.testing.assert_array_equal(gv.numpy(), np.zeros(3))

@@ -56,7 +56,12 @@ def fence_noncontiguous_view(ctx, y, in_aval, out_aval, strides):
 
 @lowering("pad")
 def _pad(ctx, args, in_avals, out_avals, *, low, high, interior):
-    return [ctx.pad(*args, in_avals[0], out_avals[0], low, high, interior)]
+    # The padding value goes through a barrier: IREE 3.13 folds a pad of a constant with a constant
+    # value into a constant, and two such in one float64 module failed to compile ("'stream.yield' op
+    # used resource not listed in explicit captures"; docs/stablehlo-notes.md pitfall 26). The
+    # gradient w.r.t. a padding value pads zeros with 1 (its mask).
+    value = ctx.barrier([args[1]], [in_avals[1]])[0]
+    return [ctx.pad(args[0], value, in_avals[0], out_avals[0], low, high, interior)]
 
 
 @lowering("rev")
