@@ -62,7 +62,7 @@ are compared on FD_COORDS random coordinates.
 
 Profiles: tests/test_programs.py runs a fixed batch (ci); `SLOPE_PROFILE=thorough` or
 `python -m slope.testing.programs --n 2000` runs long random batches. What it found so far is in
-docs/stablehlo-notes.md, pitfalls 22-25, and tests/test_program_regressions.py.
+docs/stablehlo-notes.md, pitfalls 22-26, and tests/test_program_regressions.py.
 """
 from __future__ import annotations
 
