@@ -129,4 +129,9 @@ def _conv(ctx, args, in_avals, out_avals, *, window_strides, padding, lhs_dilati
     attrs = (f"window_strides = {dense_attr(window_strides)}, padding = dense<{pad_text}> : tensor<{nsp}x2xi64>, "
              f"lhs_dilation = {dense_attr(lhs_dilation)}, rhs_dilation = {dense_attr(rhs_dilation)}, "
              f"dimension_numbers = {dn}, feature_group_count = {feature_group_count} : i64, batch_group_count = 1 : i64")
+    # Fenced operands: IREE 3.13 fuses a broadcast operand into the convolution, and with a kernel
+    # broadcast along its input features and one output position (a weight gradient summed over the
+    # batch makes one) codegen fails: "'vector.contract' op invalid accumulator/result vector shape"
+    # (docs/stablehlo-notes.md pitfall 24). These convs are small (im2col takes the big ones).
+    args = ctx.barrier(list(args), list(in_avals))
     return [ctx.generic("stablehlo.convolution", args, in_avals, out_avals, attrs)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from slope.backends.iree.emitter import dense_attr, lowering, mlir_type
+from slope.backends.iree.lowerings.shape import fence_noncontiguous_view
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.primitives.indexing import INDEX_CAP
@@ -150,6 +151,10 @@ def _scatter_lower(combiner):
         idx = ctx.select(_bcast(ctx, ok, b, ia.shape, range(nb)), idx, sentinel, ia)
         grown = Aval((oa.shape[0] + 1, *oa.shape[1:]), oa.dtype)
         zero = Aval((), oa.dtype)
+        # The fence before the pad: IREE 3.13 folds the (fenced) pad of a constant operand (zeros, an
+        # iota) into a constant and then scatters in place into the constant's storage, so that a
+        # jitted scatter_add accumulated across calls (docs/stablehlo-notes.md pitfall 23).
+        op = ctx.barrier([op], [oa])[0]
         padded = ctx.pad(op, ctx.constant(0, zero), oa, grown, [0] * oa.ndim, [1] + [0] * (oa.ndim - 1), [0] * oa.ndim)
         out = _emit_scatter(ctx, padded, grown, idx, ia, upd, ua, combiner)
         return [ctx.generic("stablehlo.slice", [out], [grown], [oa], f"start_indices = {_dense([0] * oa.ndim)}, "
@@ -165,7 +170,8 @@ def _dynamic_slice(ctx, args, in_avals, out_avals, *, slice_sizes):
         return [ctx.constant(0, out)]
     if oa.shape == out.shape:  # every start clamps to 0
         return [args[0]]
-    return [ctx.generic("stablehlo.dynamic_slice", args, in_avals, out_avals, f"slice_sizes = {_dense(slice_sizes)}")]
+    y = ctx.generic("stablehlo.dynamic_slice", args, in_avals, out_avals, f"slice_sizes = {_dense(slice_sizes)}")
+    return [fence_noncontiguous_view(ctx, y, oa, out, (1,) * oa.ndim)]  # pitfall 22, as slice
 
 
 @lowering("dynamic_update_slice")
@@ -176,7 +182,12 @@ def _dynamic_update_slice(ctx, args, in_avals, out_avals):
     if ua.shape == oa.shape:  # every start clamps to 0
         return [args[1]]
     operand = ctx.fresh_copy(args[0], oa)  # IREE would otherwise update the caller's buffer in place
-    return [ctx.generic("stablehlo.dynamic_update_slice", [operand, *args[1:]], in_avals, out_avals)]
+    y = ctx.generic("stablehlo.dynamic_update_slice", [operand, *args[1:]], in_avals, out_avals)
+    # Fenced result: IREE 3.13 fused an interior pad of it (with a broadcast update) into one dispatch
+    # that codegen rejects ("write affecting operations on global resources are restricted to
+    # workgroup distributed contexts"; docs/stablehlo-notes.md pitfall 25). The result is a buffer
+    # of its own (updated in place), so the fence moves no data.
+    return ctx.barrier([y], out_avals)
 
 
 lowering("scatter_add")(_scatter_lower("stablehlo.add"))

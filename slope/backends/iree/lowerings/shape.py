@@ -2,6 +2,8 @@
 slice, pad, rev, concatenate)."""
 from __future__ import annotations
 
+import math
+
 from slope.backends.iree.emitter import dense_attr, lowering
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
@@ -33,14 +35,33 @@ def _slice(ctx, args, in_avals, out_avals, *, start_indices, limit_indices, stri
     st = _slice_strides(len(start_indices), strides)
     if in_avals[0].shape == out_avals[0].shape and all(s == 1 for s in st):
         return [args[0]]
-    return [ctx.generic("stablehlo.slice", args, in_avals, out_avals,
-                        f"start_indices = {dense_attr(start_indices)}, limit_indices = {dense_attr(limit_indices)}, "
-                        f"strides = {dense_attr(st)}")]
+    y = ctx.generic("stablehlo.slice", args, in_avals, out_avals,
+                    f"start_indices = {dense_attr(start_indices)}, limit_indices = {dense_attr(limit_indices)}, "
+                    f"strides = {dense_attr(st)}")
+    return [fence_noncontiguous_view(ctx, y, in_avals[0], out_avals[0], st)]
+
+
+def fence_noncontiguous_view(ctx, y, in_aval, out_aval, strides):
+    """y (a slice or dynamic_slice of an operand of in_aval) through an optimization_barrier when the
+    innermost non-unit dim of the result is not contiguous in the operand (a stride there, or operand
+    dims cut after it). IREE 3.13 fuses a slice into its consumer as a view of the operand, and a
+    reverse, a reverse reduce_window (scan) or a gather cannot be compiled with such a view ("LLVM
+    Translation failed for operation: builtin.unrealized_conversion_cast"; docs/stablehlo-notes.md
+    pitfall 22)."""
+    inner = [d for d, n in enumerate(out_aval.shape) if n > 1]
+    if inner and strides[inner[-1]] * math.prod(in_aval.shape[inner[-1] + 1:]) != 1:
+        return ctx.barrier([y], [out_aval])[0]
+    return y
 
 
 @lowering("pad")
 def _pad(ctx, args, in_avals, out_avals, *, low, high, interior):
-    return [ctx.pad(*args, in_avals[0], out_avals[0], low, high, interior)]
+    # The padding value goes through a barrier: IREE 3.13 folds a pad of a constant with a constant
+    # value into a constant, and two such in one float64 module failed to compile ("'stream.yield' op
+    # used resource not listed in explicit captures"; docs/stablehlo-notes.md pitfall 26). The
+    # gradient w.r.t. a padding value pads zeros with 1 (its mask).
+    value = ctx.barrier([args[1]], [in_avals[1]])[0]
+    return [ctx.pad(args[0], value, in_avals[0], out_avals[0], low, high, interior)]
 
 
 @lowering("rev")
