@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from slope import reference as ref
-from slope.core import backend, dtypes as dt, jitlog
+from slope.core import backend, dtypes as dt, jitlog, memory
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
 from slope.primitives.spec import ErrorInput, Spec, register
@@ -115,6 +115,7 @@ def _full_impl(*, shape, value, dtype):
         import numpy as np
 
         _full_rule(shape=shape, value=value, dtype=dtype)  # the same errors as when staged
+        memory.check("full", [Aval(shape, dtype)])  # before NumPy allocates it
         from slope.core.tensor import Tensor
 
         with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as in the compiled constant
