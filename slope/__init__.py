@@ -14,7 +14,8 @@ from slope.core.pytree import (  # noqa: F401
     register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten,
 )
 from slope.errors import (  # noqa: F401
-    BackendError, DTypeError, ShapeError, SlopeError, TracerError, TransformError,
+    ArgumentError, BackendError, DeviceError, DomainError, DTypeError, OutOfBoundsError, OutOfMemoryError,
+    ShapeError, SlopeError, TracerError, TransformError,
 )
 from slope import primitives  # noqa: F401  (registers every primitive spec)
 from slope.backends import iree as _iree  # noqa: F401  (installs the IREE runtime as the store of tensor data)

@@ -13,8 +13,9 @@ class DTypeError(SlopeError, TypeError):
     """Operand dtypes do not fit the op (e.g. grad w.r.t. an integer input)."""
 
 
-class TracerError(SlopeError):
-    """A traced value was used where a concrete one is needed, or outside its transformation."""
+class TracerError(SlopeError, TypeError):
+    """A traced value was used where a concrete one is needed, or outside its transformation (a
+    TypeError, as JAX's ConcretizationTypeError)."""
 
 
 class TransformError(SlopeError, ValueError):
@@ -23,6 +24,29 @@ class TransformError(SlopeError, ValueError):
 
 class BackendError(SlopeError, RuntimeError):
     """IREE failed to compile or run a program; carries the program text that failed."""
+
+
+class ArgumentError(SlopeError, TypeError):
+    """An argument has the wrong type or count: a float or a string where an int size or dim belongs,
+    a tensor where a static value belongs, a missing operand or an unknown keyword of a primitive."""
+
+
+class DomainError(SlopeError, ValueError):
+    """An argument's value is outside what the op accepts though its type is right (an integer tensor
+    to a negative integer power, arange with step 0), as NumPy raises ValueError."""
+
+
+class OutOfBoundsError(ShapeError, IndexError):
+    """An index or a dim is out of range for the tensor (NumPy and PyTorch raise IndexError; it is also
+    a ShapeError, as NumPy's AxisError is both a ValueError and an IndexError)."""
+
+
+class OutOfMemoryError(SlopeError, MemoryError):
+    """The result would not fit in the memory available; raised before allocating, naming the size asked."""
+
+
+class DeviceError(SlopeError, RuntimeError):
+    """A device slope does not have was asked for (slope runs on the CPU only)."""
 
 
 def describe(avals):

@@ -64,11 +64,13 @@ def test_gather_with_unsigned_indices_clamps_huge_values_high():
 
 
 def test_tensor_indexing_wraps_negatives_once_then_clamps():
-    """x[t] with a tensor t: negative entries count from the end (once), the rest clamp (documented in ops)."""
+    """x[t] with a traced tensor t: negative entries count from the end (once), the rest clamp (documented in
+    ops); a concrete t is checked eagerly and raises, as NumPy and PyTorch do."""
     x = np.arange(5, dtype=np.float32) * 10
     t = slope.tensor(np.array([-1, -5, -6, -100, 4, 5, 99], np.int32))
-    for mode, f in both(lambda a, i: a[i]):
-        assert f(slope.tensor(x), t).tolist() == [40, 0, 0, 0, 40, 40, 40], mode
+    assert slope.jit(lambda a, i: a[i])(slope.tensor(x), t).tolist() == [40, 0, 0, 0, 40, 40, 40]
+    with pytest.raises(slope.OutOfBoundsError, match="getitem: index -6 is out of bounds for dimension 0 with size 5"):
+        slope.tensor(x)[t]
 
 
 def test_gather_gradient_of_clamped_rows_lands_on_the_edge_rows():

@@ -57,8 +57,43 @@ default_float = float32
 default_int = int32
 
 
-def dtype(x) -> DType:
-    """Coerce a slope dtype, NumPy dtype, Python type or name to a slope DType."""
+_BY_SHORT = {d.short: d for d in ALL}
+
+# Device names (PyTorch's device types and a few more): `.to("cuda")` is a device request, not a dtype.
+DEVICES = ("cpu",)
+DEVICE_TYPES = ("cpu", "cuda", "gpu", "mps", "xpu", "xla", "tpu", "hip", "rocm", "meta", "vulkan", "metal", "ipu",
+                "hpu", "mtia", "mkldnn", "opengl", "opencl", "ideep", "fpga", "ve", "lazy", "privateuseone")
+
+
+def device_type(x):
+    """The device type a string (or torch.device-like object) names, e.g. 'cuda' for 'cuda:1'; None if it
+    names no device."""
+    text = getattr(x, "type", x) if not isinstance(x, (str, DType)) else x
+    if not isinstance(text, str):
+        return None
+    kind, _, index = text.strip().lower().partition(":")
+    return kind if kind in DEVICE_TYPES and (not index or index.isdigit()) else None
+
+
+def check_device(op, device):
+    """None and 'cpu' (or 'cpu:0') pass: slope runs on the CPU. Any other device raises DeviceError."""
+    if device is None:
+        return
+    kind = device_type(device)
+    if kind is None:
+        from slope.errors import ArgumentError
+
+        raise ArgumentError(f"{op}: device must be a device name such as 'cpu', got {device!r}")
+    if kind not in DEVICES:
+        from slope.errors import DeviceError
+
+        raise DeviceError(f"{op}: slope has no device {str(getattr(device, 'type', device))!r}: it runs on the CPU "
+                          f"only (IREE's local-sync and local-task drivers); devices: {', '.join(map(repr, DEVICES))}")
+
+
+def dtype(x, op: str | None = "dtype") -> DType:
+    """Coerce a slope dtype, NumPy dtype, Python type or name (`"float32"`, NumPy's `"f4"`, slope's `"f32"`)
+    to a slope DType; anything else raises DTypeError (naming `op`, the user-level op, when given)."""
     if isinstance(x, DType):
         return x
     if x is float:
@@ -69,15 +104,28 @@ def dtype(x) -> DType:
         return bool_
     if isinstance(x, str) and x in _BY_NAME:
         return _BY_NAME[x]
+    if isinstance(x, str) and x in _BY_SHORT:
+        return _BY_SHORT[x]
+    where = f"{op}: " if op else ""
+    if x is None:  # np.dtype(None) is float64: never let None mean a dtype
+        raise DTypeError(f"{where}dtype=None is not a dtype; supported: {', '.join(_BY_NAME)}")
+    kind = device_type(x)
+    if kind is not None:
+        raise DTypeError(f"{where}{x!r} is a device, not a dtype (slope's only device is 'cpu'; "
+                         f"supported dtypes: {', '.join(_BY_NAME)})")
     try:
         npd = np.dtype(x)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):
         npd = None
     if npd is not None and npd in _BY_NP:
         return _BY_NP[npd]
-    if npd == np.dtype(np.float64):  # pragma: no cover - covered by table
-        return float64
-    raise DTypeError(f"slope does not support dtype {x!r}; supported: {', '.join(_BY_NAME)}")
+    shown = repr(x) if isinstance(x, str) else getattr(x, "__name__", None) or str(x)
+    raise DTypeError(f"{where}slope does not support dtype {shown}; supported: {', '.join(_BY_NAME)}")
+
+
+def dtype_or(x, default, op: str | None = "dtype") -> DType:
+    """dtype(x), or `default` when x is None (an omitted dtype argument)."""
+    return dtype(default if x is None else x, op)
 
 
 def smallest_normal(npd) -> float:

@@ -5,6 +5,8 @@ jax.numpy attaches array methods), so a method works the same on a Tensor and un
 """
 from __future__ import annotations
 
+from slope.errors import ArgumentError
+
 
 class TensorMethods:
     __slots__ = ()
@@ -16,7 +18,7 @@ class TensorMethods:
 
     def __len__(self):
         if not self.aval.shape:
-            raise TypeError("len() of a 0-d tensor")
+            raise ArgumentError(f"len: a 0-d tensor has no length ({self.aval.str_short()})")
         return self.aval.shape[0]
 
     __hash__ = object.__hash__

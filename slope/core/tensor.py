@@ -6,7 +6,7 @@ import numpy as np
 from slope.core import backend, dtypes as dt
 from slope.core.aval import Aval
 from slope.core.methods import TensorMethods
-from slope.errors import DTypeError, ShapeError
+from slope.errors import ArgumentError, DTypeError, ShapeError
 
 
 class Tensor(TensorMethods):
@@ -27,26 +27,28 @@ class Tensor(TensorMethods):
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
-    def item(self):
+    def item(self, _op="item"):
         if self.aval.size != 1:
-            raise ShapeError(f"item(): tensor of shape {self.aval.shape} has {self.aval.size} elements, not 1")
+            raise ShapeError(f"{_op}: only a tensor with one element converts to a Python scalar, got "
+                             f"{self.aval.str_short()} ({self.aval.size} elements)")
         return self.numpy().reshape(()).item()
 
     def tolist(self):
         return self.numpy().tolist()
 
     def __bool__(self):
-        return bool(self.item())
+        return bool(self.item("bool"))
 
     def __float__(self):
-        return float(self.item())
+        return float(self.item("float"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self.item("int"))
 
     def __index__(self):
-        if not self.dtype.is_int:
-            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype.name}")
+        if not self.dtype.is_int or self.aval.ndim:
+            raise ArgumentError(f"__index__: only 0-d integer tensors can be used as a Python index, got "
+                                f"{self.aval.str_short()}")
         return int(self.item())
 
     def __iter__(self):
@@ -76,23 +78,30 @@ class Tensor(TensorMethods):
         return (tensor, (self.numpy(),))
 
 
-def tensor(data, dtype=None) -> Tensor:
+def tensor(data, dtype=None, device=None) -> Tensor:
     """Make a Tensor from nested lists, scalars, NumPy arrays or Tensors (copies to the device)."""
+    dt.check_device("tensor", device)
     if isinstance(data, Tensor):
-        return data if dtype is None or dt.dtype(dtype) is data.dtype else data.astype(dtype)
+        return data if dtype is None or dt.dtype(dtype, "tensor") is data.dtype else data.astype(dtype)
     if dtype is None:
         if isinstance(data, (np.ndarray, np.generic)):  # NumPy data keeps its dtype
-            d = dt.dtype(data.dtype)
+            d = dt.dtype(data.dtype, "tensor")
         else:
-            arr = np.asarray(data)
+            try:
+                arr = np.asarray(data)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise DTypeError(f"tensor: cannot make a tensor from {type(data).__name__}: {e}") from None
             d = dt.float32 if arr.dtype.kind == "f" else dt.dtype(arr.dtype) if arr.dtype.kind in "biu" else None
             if d is dt.int64:  # Python ints default to int32 unless they do not fit
                 d = dt.int32 if np.all(np.abs(arr) < 2**31) else dt.int64
             if d is None:
-                raise DTypeError(f"cannot make a tensor from {type(data).__name__} with dtype {arr.dtype}")
+                raise DTypeError(f"tensor: cannot make a tensor from {type(data).__name__} with dtype {arr.dtype}")
     else:
-        d = dt.dtype(dtype)
-    arr = np.array(data, dtype=d.np, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
+        d = dt.dtype(dtype, "tensor")
+    try:
+        arr = np.array(data, dtype=d.np, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise DTypeError(f"tensor: cannot make a {d.name} tensor from {type(data).__name__}: {e}") from None
     return Tensor(backend.get().to_device(arr), Aval(arr.shape, d))
 
 

@@ -91,33 +91,39 @@ class Tracer(TensorMethods):
     def full_lower(self):
         return self
 
-    def _concrete_error(self, what):
+    def _concrete_error(self, what, op=None):
         return TracerError(
-            f"cannot {what} a traced value {self.aval.str_short()} inside {self._trace.main.trace_type.__name__}: "
+            (f"{op}: " if op else "")
+            + f"cannot {what} a traced value {self.aval.str_short()} inside {self._trace.main.trace_type.__name__}: "
             "its data is not known while tracing (under jit/vmap/grad use slope ops such as slope.where "
             "instead of Python control flow on tensor values)"
         )
 
     def numpy(self):
-        raise self._concrete_error("convert to NumPy")
+        raise self._concrete_error("convert to NumPy", "numpy")
+
+    def tolist(self):
+        raise TracerError(f"tolist: cannot convert a traced value {self.aval.str_short()} to Python inside "
+                          f"{self._trace.main.trace_type.__name__}; use it as a tensor or mark the argument static "
+                          "(jit's static_argnums)")
 
     def __array__(self, dtype=None, copy=None):
-        raise self._concrete_error("convert to NumPy")
+        raise self._concrete_error("convert to NumPy", "numpy")
 
     def item(self):
-        raise self._concrete_error("take .item() of")
+        raise self._concrete_error("take .item() of", "item")
 
     def __bool__(self):
-        raise self._concrete_error("use as a Python bool")
+        raise self._concrete_error("use as a Python bool", "bool")
 
     def __float__(self):
-        raise self._concrete_error("convert to float")
+        raise self._concrete_error("convert to float", "float")
 
     def __int__(self):
-        raise self._concrete_error("convert to int")
+        raise self._concrete_error("convert to int", "int")
 
     def __index__(self):
-        raise self._concrete_error("use as an index")
+        raise self._concrete_error("use as an index", "__index__")
 
     def __repr__(self):
         return f"{type(self).__name__}({self.aval})"

@@ -2,12 +2,14 @@
 (PyTorch semantics: integer division and math in float, bool + bool is or)."""
 from __future__ import annotations
 
+import numpy as np
+
 from slope import lax
 from slope.core import dtypes as dt
-from slope.errors import DTypeError, describe
+from slope.errors import DomainError, DTypeError, describe
 from slope.ops import eager
 from slope.ops.promotion import (
-    as_array, astype, broadcast_shapes, broadcast_to, float_operands, is_array, operands, zeros_of,
+    as_array, astype, broadcast_shapes, broadcast_to, check_scalar, float_operands, is_array, operands, zeros_of,
 )
 
 __all__ = [
@@ -102,7 +104,13 @@ def fmod(x, y):
 
 
 def pow(x, y):
+    """x ** y with broadcasting and promotion. An integer (or bool) tensor to a negative Python int raises
+    DomainError, as NumPy does; for an integer *tensor* exponent the value is data: a negative exponent
+    gives the integer power of XLA, 1 for a base of 1, +-1 for -1 and 0 for any other base (0 included)."""
     x, y = dt.python_scalar(x), dt.python_scalar(y)
+    if (is_array(x) and not x.dtype.is_float and isinstance(y, int) and not isinstance(y, bool) and y < 0):
+        raise DomainError(f"pow: Integers to negative integer powers are not allowed ({x.aval.str_short()} ** {y}); "
+                          "use a float base, e.g. x.float() ** -1")
     if not is_array(y) and isinstance(y, (int, float)) and is_array(x):
         if y == 2:
             return mul(x, x)
@@ -137,7 +145,7 @@ logical_xor = _logical("logical_xor", lax.xor)
 
 
 def logical_not(x):
-    x = as_array(x)
+    x = as_array(x, 'logical_not')
     if x.dtype.is_float:
         raise DTypeError(f"logical_not: expected a bool or integer operand, got {x.aval.str_short()}")
     return lax.not_(x)
@@ -145,7 +153,7 @@ def logical_not(x):
 
 def _unary_float(prim):
     def f(x):
-        x = as_array(x)
+        x = as_array(x, prim.__self__.name)
         if not x.dtype.is_float:
             x = astype(x, dt.default_float)
         return prim(x)
@@ -163,23 +171,23 @@ erf = _unary_float(lax.erf)
 
 
 def neg(x):
-    return lax.neg(as_array(x))
+    return lax.neg(as_array(x, 'neg'))
 
 
 def abs(x):
-    return lax.abs(as_array(x))
+    return lax.abs(as_array(x, 'abs'))
 
 
 neg, abs = eager.unary(neg, "neg"), eager.unary(abs, "abs")
 
 
 def sign(x):
-    return lax.sign(as_array(x))
+    return lax.sign(as_array(x, 'sign'))
 
 
 def _rounding(prim):
     def f(x):
-        x = as_array(x)
+        x = as_array(x, prim.__self__.name)
         return x if not x.dtype.is_float else prim(x)
 
     return f
@@ -189,7 +197,10 @@ floor, ceil, round = _rounding(lax.floor), _rounding(lax.ceil), _rounding(lax.ro
 
 
 def clamp(x, min=None, max=None):
-    x = as_array(x)
+    x = as_array(x, 'clamp')
+    for bound in (min, max):
+        if bound is not None and not is_array(bound) and not isinstance(bound, np.ndarray):
+            check_scalar("clamp", dt.python_scalar(bound))
     if min is not None:
         x = maximum(x, min)
     if max is not None:
@@ -198,14 +209,19 @@ def clamp(x, min=None, max=None):
 
 
 def where(cond, x, y):
+    """x where cond is True, else y (broadcasting). cond must be a bool tensor (as in PyTorch): compare
+    first, e.g. where(m != 0, x, y); other dtypes raise DTypeError."""
+    if not is_array(cond) and not isinstance(cond, (bool, np.bool_, np.ndarray, list, tuple)):
+        raise DTypeError(f"where: condition must be a bool tensor, got {type(cond).__name__} {cond!r:.60}")
     cond = as_array(cond)
     if not cond.dtype.is_bool:
-        cond = astype(cond, dt.bool_)
+        raise DTypeError(f"where: condition must be a bool tensor, got {cond.aval.str_short()} "
+                         "(compare first, e.g. where(c != 0, x, y))")
     x, y = operands("where", x, y)
     shape = broadcast_shapes(cond.shape, x.shape, op="where")
     return lax.select(broadcast_to(cond, shape), broadcast_to(x, shape), broadcast_to(y, shape))
 
 
 def stop_gradient(x):
-    x = as_array(x)
+    x = as_array(x, 'stop_gradient')
     return lax.stop_gradient(x) if x.dtype.is_float else x

@@ -1,4 +1,8 @@
-"""Tensor constructors: ones, zeros, full, arange, eye, linspace, randn/rand (seeded)."""
+"""Tensor constructors: ones, zeros, full, arange, eye, linspace, randn/rand (seeded).
+
+Sizes must be ints (a float or a string raises ArgumentError), dtypes ones slope supports and the
+device 'cpu' (or None); a result larger than the memory available raises OutOfMemoryError before
+anything is allocated."""
 from __future__ import annotations
 
 import math
@@ -6,62 +10,103 @@ import math
 import numpy as np
 
 from slope import lax
-from slope.core import dtypes as dt
+from slope.core import dtypes as dt, memory
+from slope.core.aval import Aval
 from slope.core.tensor import tensor
-from slope.errors import ShapeError
+from slope.errors import ArgumentError, DomainError, DTypeError
+from slope.ops.promotion import as_array, int_arg, is_array, sizes_arg
 
 __all__ = ["arange", "eye", "full", "full_like", "linspace", "manual_seed", "ones", "ones_like", "rand", "randint",
            "randn", "zeros", "zeros_like"]
 
 
-def _shape(shape):
+def _shape(op, shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    shape = tuple(int(s) for s in shape)
-    if any(s < 0 for s in shape):
-        raise ShapeError(f"negative dimension in shape {shape}")
-    return shape
+    return sizes_arg(op, shape)
 
 
-def full(shape, fill_value, dtype=None):
+def _fill(op, shape, value, dtype):
+    value = dt.python_scalar(value)
+    if not isinstance(value, (bool, int, float)):
+        shown = value.aval.str_short() if is_array(value) else repr(value)
+        raise DTypeError(f"{op}: fill_value must be a Python number or bool, got {type(value).__name__} {shown}")
+    problem = dt.scalar_misfit(value, dtype)
+    if problem:
+        raise DTypeError(f"{op}: {problem}")
+    memory.check(op, [Aval(shape, dtype)])
+    return lax.full(shape=shape, value=value, dtype=dtype)
+
+
+def full(shape, fill_value, dtype=None, device=None):
+    dt.check_device("full", device)
     fill_value = dt.python_scalar(fill_value)
     if dtype is None:
         dtype = dt.bool_ if isinstance(fill_value, bool) else dt.default_int if isinstance(fill_value, int) else dt.default_float
-    shape = _shape((shape,) if isinstance(shape, (tuple, list)) else (shape,))
-    return lax.full(shape=shape, value=fill_value, dtype=dt.dtype(dtype))
+    shape = _shape("full", (shape,))
+    return _fill("full", shape, fill_value, dt.dtype(dtype, "full"))
 
 
-def ones(*shape, dtype=None):
-    return lax.full(shape=_shape(shape), value=1, dtype=dt.dtype(dtype or dt.default_float))
+def ones(*shape, dtype=None, device=None):
+    dt.check_device("ones", device)
+    return _fill("ones", _shape("ones", shape), 1, dt.dtype_or(dtype, dt.default_float, "ones"))
 
 
-def zeros(*shape, dtype=None):
-    return lax.full(shape=_shape(shape), value=0, dtype=dt.dtype(dtype or dt.default_float))
+def zeros(*shape, dtype=None, device=None):
+    dt.check_device("zeros", device)
+    return _fill("zeros", _shape("zeros", shape), 0, dt.dtype_or(dtype, dt.default_float, "zeros"))
 
 
-def ones_like(x, dtype=None):
-    return ones(*x.shape, dtype=dtype or x.dtype)
+def _like(op, x, value, dtype, device):
+    dt.check_device(op, device)
+    x = as_array(x, op)
+    return _fill(op, tuple(x.shape), value, dt.dtype_or(dtype, x.dtype, op))
 
 
-def zeros_like(x, dtype=None):
-    return zeros(*x.shape, dtype=dtype or x.dtype)
+def ones_like(x, dtype=None, device=None):
+    return _like("ones_like", x, 1, dtype, device)
 
 
-def full_like(x, fill_value, dtype=None):
-    fill_value = dt.python_scalar(fill_value)
-    return lax.full(shape=tuple(x.shape), value=fill_value, dtype=dt.dtype(dtype or x.dtype))
+def zeros_like(x, dtype=None, device=None):
+    return _like("zeros_like", x, 0, dtype, device)
 
 
-def arange(start, stop=None, step=1, dtype=None):
-    """Like torch.arange: [start, stop) by step; int dtype unless any bound is a float."""
+def full_like(x, fill_value, dtype=None, device=None):
+    return _like("full_like", x, fill_value, dtype, device)
+
+
+def _number(op, what, v):
+    v = dt.python_scalar(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ArgumentError(f"{op}: {what} must be a number, got {type(v).__name__} {v!r}")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise DomainError(f"{op}: {what} must be finite, got {v}")
+    return v
+
+
+def arange(start, stop=None, step=1, dtype=None, device=None):
+    """Like torch.arange: [start, stop) by step; int dtype unless any bound is a float (int64 when an
+    int bound or the step does not fit int32)."""
+    dt.check_device("arange", device)
     if stop is None:
         start, stop = 0, start
+    start, stop, step = (_number("arange", w, v) for w, v in (("start", start), ("end", stop), ("step", step)))
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise DomainError("arange: step must be nonzero")
     if dtype is None:
-        dtype = dt.default_float if any(isinstance(v, float) for v in (start, stop, step)) else dt.default_int
-    dtype = dt.dtype(dtype)
+        if any(isinstance(v, float) for v in (start, stop, step)):
+            dtype = dt.default_float
+        else:
+            dtype = dt.default_int if all(-2**31 <= v < 2**31 for v in (start, stop, step)) else dt.int64
+    dtype = dt.dtype(dtype, "arange")
+    if dtype.is_bool:
+        raise DTypeError("arange: dtype must be numeric, got bool")
     n = max(0, math.ceil((stop - start) / step))
+    memory.check("arange", [Aval((n,), dtype)])
+    for what, v in (("start", start), ("step", step), ("end", stop - step if n else start)):
+        problem = dt.scalar_misfit(v, dtype)
+        if problem:
+            raise DTypeError(f"arange: {what} {problem}")
     idx = lax.iota(shape=(n,), dimension=0, dtype=dtype)
     if step != 1:
         idx = lax.mul(idx, lax.full(shape=(n,), value=step, dtype=dtype))
@@ -70,8 +115,14 @@ def arange(start, stop=None, step=1, dtype=None):
     return idx
 
 
-def linspace(start, stop, steps, dtype=None):
-    dtype = dt.dtype(dtype or dt.default_float)
+def linspace(start, stop, steps, dtype=None, device=None):
+    dt.check_device("linspace", device)
+    start, stop = _number("linspace", "start", start), _number("linspace", "end", stop)
+    steps = int_arg("linspace", "steps", steps)
+    if steps < 0:
+        raise DomainError(f"linspace: steps must be non-negative, got {steps}")
+    dtype = dt.dtype_or(dtype, dt.default_float, "linspace")
+    memory.check("linspace", [Aval((steps,), dtype)])
     if steps == 1:
         return full((1,), float(start), dtype)
     i = lax.iota(shape=(steps,), dimension=0, dtype=dtype)
@@ -80,11 +131,14 @@ def linspace(start, stop, steps, dtype=None):
                    lax.full(shape=(steps,), value=start, dtype=dtype))
 
 
-def eye(n, m=None, dtype=None):
-    m = n if m is None else m
+def eye(n, m=None, dtype=None, device=None):
+    dt.check_device("eye", device)
+    n, m = sizes_arg("eye", (n, n if m is None else m))
+    dtype = dt.dtype_or(dtype, dt.default_float, "eye")
+    memory.check("eye", [Aval((n, m), dtype)])
     r = lax.iota(shape=(n, m), dimension=0, dtype=dt.int32)
     c = lax.iota(shape=(n, m), dimension=1, dtype=dt.int32)
-    return lax.convert(lax.eq(r, c), dtype=dt.dtype(dtype or dt.default_float))
+    return lax.convert(lax.eq(r, c), dtype=dtype)
 
 
 # A simple seeded host generator; a counter-based device PRNG is a separate piece of work.
@@ -94,22 +148,39 @@ _rng = np.random.default_rng(0)
 def manual_seed(seed: int):
     """Reset the generator behind randn/rand/randint so runs are reproducible."""
     global _rng
-    _rng = np.random.default_rng(seed)
+    _rng = np.random.default_rng(int_arg("manual_seed", "seed", seed))
 
 
-def randn(*shape, dtype=None, seed=None):
-    rng = _rng if seed is None else np.random.default_rng(seed)
-    d = dt.dtype(dtype or dt.default_float)
-    return tensor(rng.standard_normal(_shape(shape)).astype(d.np), dtype=d)
+def _random(op, shape, dtype, default, seed, device):
+    dt.check_device(op, device)
+    rng = _rng if seed is None else np.random.default_rng(int_arg(op, "seed", seed))
+    d = dt.dtype_or(dtype, default, op)
+    shape = _shape(op, shape)
+    memory.check(op, [Aval(shape, dt.float64), Aval(shape, d)])  # NumPy draws float64/int64, then casts
+    return rng, d, shape
 
 
-def rand(*shape, dtype=None, seed=None):
-    rng = _rng if seed is None else np.random.default_rng(seed)
-    d = dt.dtype(dtype or dt.default_float)
-    return tensor(rng.random(_shape(shape)).astype(d.np), dtype=d)
+def randn(*shape, dtype=None, seed=None, device=None):
+    rng, d, shape = _random("randn", shape, dtype, dt.default_float, seed, device)
+    if not d.is_float:
+        raise DTypeError(f"randn: dtype must be floating-point, got {d.name}")
+    return tensor(rng.standard_normal(shape).astype(d.np), dtype=d)
 
 
-def randint(low, high, shape, dtype=None, seed=None):
-    rng = _rng if seed is None else np.random.default_rng(seed)
-    d = dt.dtype(dtype or dt.default_int)
-    return tensor(rng.integers(low, high, size=_shape((shape,) if isinstance(shape, (tuple, list)) else (shape,))).astype(d.np), dtype=d)
+def rand(*shape, dtype=None, seed=None, device=None):
+    rng, d, shape = _random("rand", shape, dtype, dt.default_float, seed, device)
+    if not d.is_float:
+        raise DTypeError(f"rand: dtype must be floating-point, got {d.name}")
+    return tensor(rng.random(shape).astype(d.np), dtype=d)
+
+
+def randint(low, high, shape, dtype=None, seed=None, device=None):
+    rng, d, shape = _random("randint", (shape,), dtype, dt.default_int, seed, device)
+    low, high = int_arg("randint", "low", low), int_arg("randint", "high", high)
+    if high <= low:
+        raise DomainError(f"randint: needs low < high, got low={low}, high={high}")
+    for v in (low, high - 1):
+        problem = dt.scalar_misfit(v, d) if not d.is_bool else (None if v in (0, 1) else f"{v} is not a bool")
+        if problem:
+            raise DTypeError(f"randint: {problem}")
+    return tensor(rng.integers(low, high, size=shape).astype(d.np), dtype=d)

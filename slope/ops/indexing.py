@@ -1,7 +1,11 @@
 """Indexing: NumPy/PyTorch `x[...]` (basic and integer-tensor indices), take/gather/index_select/index_add.
 
-Static out-of-range integer indices raise ShapeError; integer *tensor* indices are data, so they
-cannot be checked while tracing: negative ones wrap once (like NumPy) and the rest are clamped."""
+The bounds policy (JAX's, checked where it can be): indices known now (Python ints, lists, NumPy
+arrays, and concrete Tensors, i.e. eager and not traced) are checked, and an out-of-range one raises
+OutOfBoundsError (an IndexError), as in NumPy and PyTorch. Traced index tensors (under jit, vmap,
+grad... when the index itself is transformed) are data whose values are unknown while tracing:
+negative entries wrap once (like NumPy), then reads (getitem, gather, index_select, take_along_dim)
+clamp into range and writes (index_add) drop out-of-range rows, as JAX's gathers and scatters do."""
 from __future__ import annotations
 
 import builtins
@@ -10,9 +14,11 @@ import numpy as np
 
 from slope import lax
 from slope.core import dtypes as dt
-from slope.core.tensor import tensor
-from slope.errors import DTypeError, ShapeError, describe
-from slope.ops.promotion import as_array, astype, broadcast_shapes, broadcast_to, is_array, is_static_int, normalize_dim
+from slope.core.tensor import Tensor, tensor
+from slope.errors import DTypeError, OutOfBoundsError, ShapeError, describe
+from slope.ops.promotion import (
+    as_array, astype, broadcast_shapes, broadcast_to, check_scalar, is_array, is_static_int, normalize_dim,
+)
 from slope.ops.arithmetic import mul
 from slope.ops.shape import permute, reshape, stack
 
@@ -29,14 +35,20 @@ def _wrap_negative(i, n):
 
 def _index_tensor(op, v, n, d):
     """An integer index (array-like or tensor) for a dim of size n, as a signed int tensor with
-    negatives wrapped; static values are bounds-checked."""
+    negatives wrapped. Indices known now (static values and concrete Tensors) are bounds-checked and
+    raise OutOfBoundsError; traced ones are wrapped here and clamped (or dropped) by the primitive."""
     if is_array(v):
         if not v.dtype.is_int:
             raise DTypeError(f"{op}: index tensors must have an integer dtype, got {v.aval.str_short()}"
                              + (" (boolean masks are not supported)" if v.dtype.is_bool else ""))
-        if v.dtype.is_unsigned:  # never negative; int64 holds every uint32 value
-            return astype(v, dt.int64 if v.dtype.bits >= 32 else dt.int32)
-        return _wrap_negative(v, n)
+        if not isinstance(v, Tensor):  # traced: its values are data, unknown while tracing
+            if n == 0 and v.size:
+                raise OutOfBoundsError(f"{op}: index {v.aval.str_short()} is out of bounds for dimension {d} with "
+                                       "size 0 (every index is)")
+            if v.dtype.is_unsigned:  # never negative; int64 holds every uint32 value
+                return astype(v, dt.int64 if v.dtype.bits >= 32 else dt.int32)
+            return _wrap_negative(v, n)
+        v = v.numpy()  # concrete: checked like a NumPy index
     a = np.asarray(v)
     if a.dtype == np.bool_:
         raise DTypeError(f"{op}: boolean mask indices are not supported")
@@ -46,7 +58,7 @@ def _index_tensor(op, v, n, d):
         raise DTypeError(f"{op}: indices must be integers, got {a.dtype} values")
     bad = (a < -n) | (a >= n)
     if np.any(bad):
-        raise ShapeError(f"{op}: index {a[bad].flat[0]} is out of bounds for dimension {d} with size {n}")
+        raise OutOfBoundsError(f"{op}: index {a[bad].flat[0]} is out of bounds for dimension {d} with size {n}")
     a = np.where(a < 0, a + n, a)
     return tensor(a.astype(np.int32 if n <= 2**31 - 1 else np.int64))
 
@@ -84,8 +96,11 @@ def _basic_slices(x, entries):
 
 def getitem(x, idx):
     """x[idx] with NumPy semantics: ints (negative from the end), slices (any step), None, Ellipsis and
-    integer arrays/tensors (advanced indexing, via gather). Boolean masks are not supported."""
-    x = as_array(x)
+    integer arrays/tensors (advanced indexing, via gather). Boolean masks are not supported.
+
+    Out-of-range indices known now (ints, lists, arrays, concrete tensors) raise OutOfBoundsError; a
+    traced index tensor is clamped into range after negative entries wrap once (see the module doc)."""
+    x = as_array(x, "getitem")
     items = list(idx) if isinstance(idx, tuple) else [idx]
     kinds = []
     for v in items:
@@ -126,7 +141,7 @@ def getitem(x, idx):
             if k == "int":
                 n = shape[d]
                 if not -n <= v < n:
-                    raise ShapeError(f"getitem: index {v} is out of bounds for dimension {d} with size {n}")
+                    raise OutOfBoundsError(f"getitem: index {v} is out of bounds for dimension {d} with size {n}")
                 v = int(v) % n
                 items[d] = builtins.slice(v, v + 1)
                 ints.append(d)
@@ -151,18 +166,19 @@ def getitem(x, idx):
     return out
 
 
-def take_along_axis(x, indices, axis):
+def take_along_axis(x, indices, axis, _op="take_along_axis"):
     """np.take_along_axis: out[..., j, ...] = x[..., indices[..., j, ...], ...] along axis (other dims
-    broadcast); axis=None indexes the flattened x with 1-d indices."""
-    x = as_array(x)
+    broadcast); axis=None indexes the flattened x with 1-d indices. Out-of-range indices known now
+    raise OutOfBoundsError; traced ones wrap once if negative, then clamp (see the module doc)."""
+    x = as_array(x, _op)
     if axis is None:
         x, axis = reshape(x, x.size), 0
-    a = normalize_dim("take_along_axis", axis, x.ndim)
-    idx = _index_tensor("take_along_axis", indices, x.shape[a], a)
+    a = normalize_dim(_op, axis, x.ndim)
+    idx = _index_tensor(_op, indices, x.shape[a], a)
     if idx.ndim != x.ndim:
-        raise ShapeError(f"take_along_axis: indices must have the rank of x ({x.ndim}), got {idx.aval.str_short()}")
+        raise ShapeError(f"{_op}: indices must have the rank of x ({x.ndim}), got {idx.aval.str_short()}")
     shape = broadcast_shapes(tuple(1 if i == a else n for i, n in enumerate(x.shape)), tuple(idx.shape),
-                             op="take_along_axis")
+                             op=_op)
     x = broadcast_to(x, tuple(shape[i] if i != a else x.shape[a] for i in range(x.ndim)))
     cols = [broadcast_to(idx, shape) if i == a else lax.iota(shape=shape, dimension=i, dtype=idx.dtype)
             for i in range(x.ndim)]
@@ -170,15 +186,17 @@ def take_along_axis(x, indices, axis):
 
 
 def take_along_dim(x, indices, dim=None):
-    """torch.take_along_dim: take_along_axis with torch's argument names (dim=None: flattened x)."""
-    return take_along_axis(x, indices, dim)
+    """torch.take_along_dim: take_along_axis with torch's argument names (dim=None: flattened x).
+    Out-of-range indices known now raise OutOfBoundsError; traced ones wrap once if negative, then clamp."""
+    return take_along_axis(x, indices, dim, _op="take_along_dim")
 
 
 def gather(x, dim, index):
     """torch.gather: out[i][j][k] = x[index[i][j][k]][j][k] for dim=0 (and so on): index has x's rank,
     index.shape[d] <= x.shape[d] off dim, and the result has index's shape. Negative entries count
-    from the end; out-of-range tensor entries are clamped (slope's gather semantics)."""
-    x = as_array(x)
+    from the end; out-of-range entries known now (lists, arrays, concrete tensors) raise
+    OutOfBoundsError, traced ones are clamped into range (see the module doc)."""
+    x = as_array(x, "gather")
     d = normalize_dim("gather", dim, x.ndim)
     idx = _index_tensor("gather", index, x.shape[d], d)
     if idx.ndim != x.ndim or any(idx.shape[i] > x.shape[i] for i in range(x.ndim) if i != d):
@@ -191,8 +209,9 @@ def gather(x, dim, index):
 
 
 def index_select(x, dim, index):
-    """Entries of x at the 1-d `index` along dim (torch.index_select; negative indices count from the end)."""
-    x = as_array(x)
+    """Entries of x at the 1-d `index` along dim (torch.index_select; negative indices count from the end).
+    Out-of-range indices known now raise OutOfBoundsError; traced ones wrap once if negative, then clamp."""
+    x = as_array(x, "index_select")
     d = normalize_dim("index_select", dim, x.ndim)
     idx = _index_tensor("index_select", index, x.shape[d], d)
     if idx.ndim != 1:
@@ -203,8 +222,10 @@ def index_select(x, dim, index):
 
 
 def index_add(x, dim, index, source, alpha=1):
-    """x with alpha * source[..., i, ...] added at index[i] along dim (torch.index_add; duplicates accumulate)."""
-    x, source = as_array(x), as_array(source)
+    """x with alpha * source[..., i, ...] added at index[i] along dim (torch.index_add; duplicates accumulate).
+    Out-of-range indices known now raise OutOfBoundsError; for a traced index, negative entries wrap
+    once and rows still out of range are dropped (scatter semantics, as JAX's .at[].add)."""
+    x, source = as_array(x, "index_add"), as_array(source, "index_add")
     d = normalize_dim("index_add", dim, x.ndim)
     idx = _index_tensor("index_add", index, x.shape[d], d)
     want = tuple(idx.shape[0] if i == d else n for i, n in enumerate(x.shape)) if idx.ndim == 1 else None
@@ -212,6 +233,8 @@ def index_add(x, dim, index, source, alpha=1):
         raise ShapeError(f"index_add: expected a 1-d index and a source of shape {want}, got "
                          f"{describe([idx.aval, source.aval])}")
     source = astype(source, x.dtype)
+    if not is_array(alpha):
+        check_scalar("index_add", dt.python_scalar(alpha))
     if alpha != 1:
         source = mul(source, alpha)
     order = [d] + [i for i in range(x.ndim) if i != d]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from slope import lax
 from slope.core import dtypes as dt
-from slope.errors import ShapeError, describe
+from slope.errors import DTypeError, ShapeError, describe
 from slope.ops.promotion import as_array, astype, broadcast_shapes, broadcast_to
 from slope.ops.arithmetic import mul
 from slope.ops.shape import reshape, squeeze
@@ -13,12 +13,14 @@ __all__ = ["matmul", "dot", "outer"]
 
 def matmul(x, y):
     """NumPy matmul: 1-d operands are vectors, leading dims broadcast as batch dims."""
-    x, y = as_array(x), as_array(y)
+    x, y = as_array(x, 'matmul'), as_array(y, 'matmul')
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(f"matmul: operands must be at least 1-d, got {describe([x.aval, y.aval])}")
     if x.dtype is not y.dtype:
         d = dt.promote(x.dtype, y.dtype)
         x, y = astype(x, d), astype(y, d)
+    if x.dtype.is_bool:
+        raise DTypeError(f"matmul: bool operands are not supported, got {describe([x.aval, y.aval])}")
     xv, yv = x.ndim == 1, y.ndim == 1
     if xv:
         x = reshape(x, 1, x.shape[0])
@@ -44,5 +46,8 @@ def dot(x, y):
 
 
 def outer(x, y):
-    x, y = as_array(x), as_array(y)
+    """The outer product of two 1-d tensors (torch.outer); other ranks raise ShapeError."""
+    x, y = as_array(x, 'outer'), as_array(y, 'outer')
+    if x.ndim != 1 or y.ndim != 1:
+        raise ShapeError(f"outer: expects two 1-d tensors, got {describe([x.aval, y.aval])}")
     return mul(reshape(x, -1, 1), reshape(y, 1, -1))

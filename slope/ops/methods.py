@@ -135,7 +135,8 @@ class _Methods:
     def logical_not(self): return ops.logical_not(self)
     def where(self, cond, other): return ops.where(cond, self, other)
     def astype(self, dtype): return ops.astype(self, dtype)
-    to = astype
+    def to(self, *args, dtype=None, device=None): return ops.to(self, *args, dtype=dtype, device=device)
+    def cpu(self): return self
     def float(self): return ops.astype(self, "float32")
     def double(self): return ops.astype(self, "float64")
     def int(self): return ops.astype(self, "int32")

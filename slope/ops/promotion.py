@@ -3,16 +3,18 @@ broadcasting, PyTorch's dtype promotion (scalars weakly typed), dim and axis nor
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
 from slope import lax
-from slope.core import dtypes as dt
+from slope.core import dtypes as dt, memory
+from slope.core.aval import Aval
 from slope.core.tensor import Tensor, as_tensor, tensor
 from slope.core.trace import Tracer
-from slope.errors import DTypeError, ShapeError, describe
+from slope.errors import ArgumentError, DTypeError, OutOfBoundsError, ShapeError, describe
 
-__all__ = ["broadcast_shapes", "broadcast_to", "expand", "astype"]
+__all__ = ["broadcast_shapes", "broadcast_to", "expand", "astype", "to"]
 
 
 _py_max, _py_sum = builtins.max, builtins.sum
@@ -22,8 +24,19 @@ def is_array(x):
     return isinstance(x, (Tensor, Tracer))
 
 
-def as_array(x):
-    return x if is_array(x) else as_tensor(x)
+def as_array(x, op=None):
+    """x as a Tensor or Tracer: scalars, lists and NumPy arrays are copied to the device; anything else
+    raises DTypeError naming `op`."""
+    if is_array(x):
+        return x
+    if op is not None and not isinstance(x, (bool, int, float, list, tuple, np.ndarray, np.generic)):
+        raise DTypeError(f"{op}: expected a tensor, got {type(x).__name__} {x!r:.60}")
+    try:
+        return as_tensor(x)
+    except DTypeError as e:
+        if op is None:
+            raise
+        raise DTypeError(f"{op}: {str(e).removeprefix('tensor: ')}") from None
 
 
 def broadcast_shapes(*shapes, op="broadcast"):
@@ -37,23 +50,33 @@ def broadcast_shapes(*shapes, op="broadcast"):
     return tuple(out)
 
 
-def broadcast_to(x, shape):
-    x = as_array(x)
-    shape = tuple(shape)
+def broadcast_to(x, shape, op="broadcast_to"):
+    x = as_array(x, op)
+    shape = sizes_arg(op, shape if isinstance(shape, (tuple, list)) else (shape,))
     if tuple(x.shape) == shape:
         return x
-    if len(shape) < x.ndim or broadcast_shapes(x.shape, shape, op="broadcast_to") != shape:
-        raise ShapeError(f"broadcast_to: cannot broadcast {x.aval.str_short()} to {shape}")
+    try:
+        ok = len(shape) >= x.ndim and broadcast_shapes(x.shape, shape, op=op) == shape
+    except ShapeError:
+        ok = False
+    if not ok:
+        raise ShapeError(f"{op}: cannot broadcast {x.aval.str_short()} to {shape}")
+    memory.check(op, [Aval(shape, x.dtype)])
     lead = len(shape) - x.ndim
     return lax.broadcast_in_dim(x, shape=shape, broadcast_dimensions=tuple(range(lead, len(shape))))
 
 
 def expand(x, *shape):
-    shape = shape_arg(shape)
-    x = as_array(x)
+    """x broadcast to `shape` (torch.expand): -1 keeps a dim's size, new dims go in front."""
+    shape = sizes_arg("expand", shape_arg(shape), allow=-1)
+    x = as_array(x, 'expand')
     lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: the shape {shape} has fewer dims than {x.aval.str_short()}")
+    if any(s == -1 for s in shape[:lead]):
+        raise ShapeError(f"expand: -1 is not allowed for the new leading dims in {shape}")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
-    return broadcast_to(x, shape)
+    return broadcast_to(x, shape, op="expand")
 
 
 def operands(op, *xs, dtype=None):
@@ -109,10 +132,27 @@ def zeros_of(x):
     return lax.full(shape=tuple(x.shape), value=0, dtype=x.dtype)
 
 
-def astype(x, dtype):
-    x = as_array(x)
-    dtype = dt.dtype(dtype)
+def astype(x, dtype, op="astype"):
+    x = as_array(x, 'astype')
+    dtype = dt.dtype(dtype, op)
     return x if x.dtype is dtype else lax.convert(x, dtype=dtype)
+
+
+def to(x, *args, dtype=None, device=None):
+    """Tensor.to (PyTorch): a dtype, a device ('cpu' is the only one: a no-op) or another tensor (its
+    dtype), positionally or as dtype=/device=."""
+    x = as_array(x)
+    target = None
+    for a in (*args, *(v for v in (dtype,) if v is not None)):
+        if is_array(a):
+            a = a.dtype
+        kind = dt.device_type(a)
+        if kind is not None:
+            dt.check_device("to", a)
+            continue
+        target = dt.dtype(a, "to")
+    dt.check_device("to", device)
+    return x if target is None else astype(x, target, "to")
 
 
 def shape_arg(shape):
@@ -121,17 +161,58 @@ def shape_arg(shape):
     return tuple(shape)
 
 
+def int_arg(op, what, v):
+    """v as a Python int: ints, NumPy ints and 0-d integer tensors (like operator.index); a float, a
+    string, a bool or anything else raises ArgumentError naming the op."""
+    if is_static_int(v):
+        return int(v)
+    if isinstance(v, Tensor) and v.dtype.is_int and v.ndim == 0:
+        return int(v.item())
+    if hasattr(v, "__index__") and not is_array(v) and not isinstance(v, (bool, np.bool_)):
+        try:
+            return operator.index(v)  # e.g. a 0-d NumPy integer array
+        except TypeError:
+            pass
+    if isinstance(v, Tracer):
+        raise ArgumentError(f"{op}: {what} must be a static int, got a traced value {v.aval.str_short()} (its "
+                            "value is not known while tracing; mark the argument static)")
+    shown = v.aval.str_short() if is_array(v) else repr(v)
+    raise ArgumentError(f"{op}: {what} must be an int, got {type(v).__name__} {shown}")
+
+
+def sizes_arg(op, sizes, allow=None):
+    """A shape given as ints (a tuple, a list, or an int): a tuple of Python ints >= 0 (or == `allow`,
+    e.g. reshape's -1); other types raise ArgumentError, negative sizes ShapeError."""
+    if isinstance(sizes, (tuple, list)):
+        sizes = tuple(sizes)
+    else:
+        sizes = (sizes,)
+    out = tuple(int_arg(op, "a size", s) for s in sizes)
+    if any(s < 0 and s != allow for s in out):
+        raise ShapeError(f"{op}: negative dimension in shape {out}")
+    return out
+
+
 def normalize_dim(op, d, ndim):
-    if not -_py_max(ndim, 1) <= d < _py_max(ndim, 1):
-        raise ShapeError(f"{op}: dim {d} out of range for a {ndim}-d tensor")
+    """A dim in [-ndim, ndim) as its index in [0, ndim) (a 0-d tensor takes dims 0 and -1, as in PyTorch)."""
+    d = int_arg(op, "dim", d)
+    n = _py_max(ndim, 1)
+    if not -n <= d < n:
+        raise OutOfBoundsError(f"{op}: dim {d} out of range for a {ndim}-d tensor (expected a dim in [{-n}, {n - 1}])")
     return d % ndim if ndim else 0
 
 
 def normalize_axes(op, dim, ndim):
+    """dim (None: all; an int; a tuple or list of ints) as sorted distinct dims; a repeated dim raises,
+    as in NumPy and PyTorch. A 0-d tensor takes dim 0 or -1 (as in PyTorch) and has no dim to reduce."""
     if dim is None:
         return tuple(range(ndim))
-    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(sorted({normalize_dim(op, d, ndim) for d in dims}))
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    norm = [normalize_dim(op, d, ndim) for d in dims]
+    if len(set(norm)) != len(norm):
+        rep = next(d for d in norm if norm.count(d) > 1)
+        raise ShapeError(f"{op}: dim {dims} repeats dim {rep}")
+    return tuple(sorted(norm)) if ndim else ()
 
 
 def is_static_int(v):

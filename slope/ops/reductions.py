@@ -25,7 +25,7 @@ __all__ = [
 
 def _reduce(prim, op):
     def f(x, dim=None, keepdim=False):
-        x = as_array(x)
+        x = as_array(x, op)
         axes = normalize_axes(op, dim, x.ndim)
         if x.dtype.is_bool and op in ("sum", "prod"):
             x = astype(x, dt.int32)
@@ -51,7 +51,7 @@ prod = _reduce(lax.reduce_prod, "prod")
 
 
 def mean(x, dim=None, keepdim=False):
-    x = as_array(x)
+    x = as_array(x, 'mean')
     if not x.dtype.is_float:
         x = astype(x, dt.default_float)
     n = math.prod(x.shape[a] for a in normalize_axes("mean", dim, x.ndim))
@@ -59,7 +59,7 @@ def mean(x, dim=None, keepdim=False):
 
 
 def var(x, dim=None, keepdim=False, correction=1):
-    x = as_array(x)
+    x = as_array(x, 'var')
     if not x.dtype.is_float:
         x = astype(x, dt.default_float)
     n = math.prod(x.shape[a] for a in normalize_axes("var", dim, x.ndim))
@@ -68,14 +68,31 @@ def var(x, dim=None, keepdim=False, correction=1):
 
 
 def std(x, dim=None, keepdim=False, correction=1):
+    x = as_array(x, 'std')
+    normalize_axes("std", dim, x.ndim)
     return sqrt(var(x, dim, keepdim, correction))
 
 
+def _finite_max(x, dims):
+    """amax over dims (keepdim), with infinite maxima replaced by 0: the shift that keeps exp(x - m) in
+    range without making inf - inf (JAX's logsumexp and softmax shift the same way)."""
+    m = stop_gradient(amax(x, dims, keepdim=True))
+    if not m.dtype.is_float:
+        return m
+    inf = lax.full(shape=tuple(m.shape), value=float("inf"), dtype=m.dtype)
+    return lax.select(lax.lt(lax.abs(m), inf), m, lax.full(shape=tuple(m.shape), value=0, dtype=m.dtype))
+
+
 def logsumexp(x, dim=None, keepdim=False):
-    x = as_array(x)
-    m = stop_gradient(amax(x, dim, keepdim=True))
-    y = add(log(sum(exp(sub(x, m)), dim, keepdim=True)), m)
-    return y if keepdim else squeeze(y, normalize_axes("logsumexp", dim, x.ndim)) if x.ndim else y
+    """log(sum(exp(x))) over dim, computed stably: [inf, 1] gives inf, [-inf, -inf] gives -inf (as
+    NumPy, SciPy and JAX), NaN propagates."""
+    x = as_array(x, 'logsumexp')
+    dims = normalize_axes("logsumexp", dim, x.ndim)
+    if not x.dtype.is_float:
+        x = astype(x, dt.default_float)
+    m = _finite_max(x, dims)
+    y = add(log(sum(exp(sub(x, m)), dims, keepdim=True)), m)
+    return y if keepdim else squeeze(y, dims) if x.ndim else y
 
 
 _Sorted = _collections.namedtuple("sort", ["values", "indices"])
@@ -83,7 +100,7 @@ _Sorted = _collections.namedtuple("sort", ["values", "indices"])
 
 def _arg_reduce(prim, name):
     def f(x, dim=None, keepdim=False):
-        x = as_array(x)
+        x = as_array(x, name)
         if dim is None:  # over all elements (row-major), like torch
             flat = reshape(x, x.size) if x.ndim != 1 else x
             out = prim(flat, axis=0, index_dtype=dt.default_int)
@@ -114,12 +131,15 @@ def _extreme(name, values_of, index_of, elementwise):
     def f(x, dim=None, keepdim=False):
         if is_array(dim) or isinstance(dim, np.ndarray):
             return elementwise(x, dim)
-        x = as_array(x)
+        x = as_array(x, name)
         if dim is None:
             return values_of(x)
-        if not (isinstance(dim, (int, np.integer)) and not isinstance(dim, bool)):
-            raise ShapeError(f"{name}: dim must be an int (the result is (values, indices) along it), got {dim!r}; "
-                             f"a{name} reduces over several dims")
+        if isinstance(dim, (tuple, list)):
+            raise ShapeError(f"{name}: dim must be an int (the result is (values, indices) along it), got "
+                                f"{dim!r}; a{name} reduces over several dims")
+        d = normalize_dim(name, dim, x.ndim)
+        if x.ndim and x.shape[d] == 0:
+            raise ShapeError(f"{name}: cannot take the {name}imum over the empty dim {d} of {x.aval.str_short()}")
         keys = astype(x, dt.int32) if x.dtype.is_bool else x
         return pair(values_of(x, dim, keepdim), index_of(keys, dim, keepdim))
 
@@ -138,7 +158,7 @@ min = _extreme("min", amin, argmin, minimum)
 def topk(x, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the k largest (or smallest) elements along dim, in sorted order; ties keep
     the earlier index first, NaN counts as the largest (torch.topk)."""
-    x = as_array(x)
+    x = as_array(x, 'topk')
     d = normalize_dim("topk", dim, _py_max(x.ndim, 1))
     n = x.shape[d] if x.ndim else 1
     if not (isinstance(k, (int, np.integer)) and 0 <= k <= n):
@@ -154,7 +174,7 @@ _TopK = _collections.namedtuple("topk", ["values", "indices"])
 
 def _scan_op(prim, name, int_result):
     def f(x, dim, reverse=False):
-        x = as_array(x)
+        x = as_array(x, name)
         if x.dtype.is_bool and int_result:
             x = astype(x, dt.default_int)
         if x.ndim == 0:
@@ -188,7 +208,7 @@ _CumMin = _collections.namedtuple("cummin", ["values", "indices"])
 
 def _cum_extreme(name, values_fn, result):
     def f(x, dim, reverse=False):
-        x = as_array(x)
+        x = as_array(x, name)
         values = values_fn(x, dim, reverse)
         if x.ndim == 0:
             return result(values, lax.full(shape=(), value=0, dtype=dt.default_int))
@@ -229,7 +249,7 @@ def _sort_keys(x, descending):
 
 def sort(x, dim=-1, descending=False):
     """(values, indices) of a stable sort along dim; NaN sorts as the largest value (last, or first if descending)."""
-    x = as_array(x)
+    x = as_array(x, 'sort')
     if x.ndim == 0:
         normalize_dim("sort", dim, 0)
         return _Sorted(x, lax.full(shape=(), value=0, dtype=dt.default_int))
@@ -242,7 +262,7 @@ def sort(x, dim=-1, descending=False):
 
 def argsort(x, dim=-1, descending=False):
     """Indices of a stable sort along dim (see sort)."""
-    x = as_array(x)
+    x = as_array(x, 'argsort')
     if x.ndim == 0:
         normalize_dim("argsort", dim, 0)
         return lax.full(shape=(), value=0, dtype=dt.default_int)

@@ -10,8 +10,10 @@ from slope import lax
 from slope.core import dtypes as dt
 from slope.core.tensor import Tensor
 from slope.core.trace import Tracer
-from slope.errors import DTypeError, ShapeError, describe
-from slope.ops.promotion import as_array, astype, check_scalar, is_array, is_static_int, normalize_dim, shape_arg
+from slope.errors import ArgumentError, DomainError, DTypeError, ShapeError, describe
+from slope.ops.promotion import (
+    as_array, astype, check_scalar, int_arg, is_array, is_static_int, normalize_dim, shape_arg, sizes_arg,
+)
 
 _py_max, _py_sum = builtins.max, builtins.sum
 
@@ -22,8 +24,8 @@ __all__ = [
 
 
 def reshape(x, *shape):
-    x = as_array(x)
-    shape = list(shape_arg(shape))
+    x = as_array(x, 'reshape')
+    shape = list(sizes_arg("reshape", shape_arg(shape), allow=-1))
     if shape.count(-1) > 1:
         raise ShapeError(f"reshape: only one dim may be -1, got {tuple(shape)}")
     if -1 in shape:
@@ -36,14 +38,17 @@ def reshape(x, *shape):
 
 
 def permute(x, *dims):
-    x = as_array(x)
+    x = as_array(x, 'permute')
     dims = tuple(normalize_dim("permute", d, x.ndim) for d in shape_arg(dims))
+    if sorted(dims) != list(range(x.ndim)):
+        raise ShapeError(f"permute: dims {shape_arg(dims)} are not a permutation of the {x.ndim} dims of "
+                         f"{x.aval.str_short()}")
     return x if dims == tuple(range(x.ndim)) else lax.transpose(x, perm=dims)
 
 
 def transpose(x, dim0=None, dim1=None):
     """Swap two dims (PyTorch); with no dims, reverse all of them (NumPy .T)."""
-    x = as_array(x)
+    x = as_array(x, 'transpose')
     if dim0 is None and dim1 is None:
         return permute(x, *reversed(range(x.ndim)))
     perm = list(range(x.ndim))
@@ -53,15 +58,18 @@ def transpose(x, dim0=None, dim1=None):
 
 
 def flatten(x, start_dim=0, end_dim=-1):
-    x = as_array(x)
+    x = as_array(x, 'flatten')
     if x.ndim == 0:
+        normalize_dim("flatten", start_dim, 0), normalize_dim("flatten", end_dim, 0)
         return reshape(x, 1)
     s, e = normalize_dim("flatten", start_dim, x.ndim), normalize_dim("flatten", end_dim, x.ndim)
+    if s > e:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for {x.aval.str_short()}")
     return reshape(x, *x.shape[:s], math.prod(x.shape[s:e + 1]), *x.shape[e + 1:])
 
 
 def squeeze(x, dim=None):
-    x = as_array(x)
+    x = as_array(x, 'squeeze')
     if dim is None:
         dims = [i for i, s in enumerate(x.shape) if s == 1]
     else:
@@ -71,14 +79,14 @@ def squeeze(x, dim=None):
 
 
 def unsqueeze(x, dim):
-    x = as_array(x)
+    x = as_array(x, 'unsqueeze')
     d = normalize_dim("unsqueeze", dim, x.ndim + 1)
     return reshape(x, *x.shape[:d], 1, *x.shape[d:])
 
 
 def flip(x, dims):
     """Reverse the order of elements along dims (an int or a sequence of ints)."""
-    x = as_array(x)
+    x = as_array(x, 'flip')
     dims = dims if isinstance(dims, (tuple, list)) else (dims,)
     ds = tuple(normalize_dim("flip", d, x.ndim) for d in dims)
     if len(set(ds)) != len(ds):
@@ -89,11 +97,15 @@ def flip(x, dims):
 def pad(x, pad, value=0, mode="constant"):
     """torch.nn.functional.pad, constant mode: pad = (last_lo, last_hi, second_last_lo, ...); negative crops.
     `value` may be a tensor (0-d): the result is differentiable in it."""
-    x = as_array(x)
+    x = as_array(x, 'pad')
     if mode != "constant":
-        raise ShapeError(f"pad: only mode='constant' is supported, got {mode!r}")
+        raise DomainError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if not isinstance(pad, (tuple, list)):
+        raise ArgumentError(f"pad: pad must be a tuple of ints, got {type(pad).__name__} {pad!r}")
     pad = tuple(pad)
-    if len(pad) % 2 or len(pad) // 2 > x.ndim or not all(is_static_int(p) for p in pad):
+    if not all(is_static_int(p) for p in pad):
+        raise ArgumentError(f"pad: pad must be a tuple of ints, got {pad}")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ShapeError(f"pad: pad must be an even number of ints (two per padded dim, last dim first), "
                          f"at most {2 * x.ndim} for a {x.ndim}-d tensor, got {pad}")
     low, high = [0] * x.ndim, [0] * x.ndim
@@ -151,11 +163,12 @@ def stack(tensors, dim=0):
 
 def narrow(x, dim, start, length):
     """x restricted to [start, start + length) along dim (torch.narrow)."""
-    x = as_array(x)
+    x = as_array(x, 'narrow')
     d = normalize_dim("narrow", dim, x.ndim)
     n = x.shape[d]
-    start = start + n if is_static_int(start) and start < 0 else start
-    if not (is_static_int(start) and is_static_int(length) and 0 <= start <= n and 0 <= length <= n - start):
+    start, length = int_arg("narrow", "start", start), int_arg("narrow", "length", length)
+    start = start + n if start < 0 else start
+    if not (0 <= start <= n and 0 <= length <= n - start):
         raise ShapeError(f"narrow: start {start} and length {length} do not fit dimension {d} of size {n}")
     if length == n:
         return x
@@ -168,7 +181,7 @@ def narrow(x, dim, start, length):
 def split(x, split_size_or_sections, dim=0):
     """Pieces of x along dim (torch.split): equal pieces of an int size (the last may be smaller) or the
     listed sizes (which must add up to the dim's size)."""
-    x = as_array(x)
+    x = as_array(x, 'split')
     d = normalize_dim("split", dim, x.ndim)
     n = x.shape[d]
     if is_static_int(split_size_or_sections):
@@ -177,7 +190,10 @@ def split(x, split_size_or_sections, dim=0):
             raise ShapeError(f"split: split_size must be positive, got {size}")
         sizes = [builtins.min(size, n - s) for s in range(0, n, size)] if n else [0]
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        if not isinstance(split_size_or_sections, (tuple, list)):
+            raise ArgumentError(f"split: split_size_or_sections must be an int or a list of ints, got "
+                                f"{type(split_size_or_sections).__name__} {split_size_or_sections!r}")
+        sizes = [int_arg("split", "a section size", s) for s in split_size_or_sections]
         if _py_sum(sizes) != n or any(s < 0 for s in sizes):
             raise ShapeError(f"split: sections {tuple(sizes)} must be non-negative and add up to {n} (dimension {d})")
     out, start = [], 0
@@ -189,8 +205,9 @@ def split(x, split_size_or_sections, dim=0):
 
 def chunk(x, chunks, dim=0):
     """At most `chunks` pieces along dim of size ceil(n / chunks) (torch.chunk)."""
-    x = as_array(x)
-    if not is_static_int(chunks) or chunks < 1:
+    x = as_array(x, 'chunk')
+    chunks = int_arg("chunk", "chunks", chunks)
+    if chunks < 1:
         raise ShapeError(f"chunk: chunks must be a positive int, got {chunks!r}")
     n = x.shape[normalize_dim("chunk", dim, x.ndim)]
     return split(x, _py_max(-(-n // chunks), 1), dim)

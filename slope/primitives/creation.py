@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from slope import reference as ref
-from slope.core import backend, jitlog
+from slope.core import backend, jitlog, memory
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.tensor import Tensor
@@ -104,6 +104,7 @@ def _full_impl(*, shape, value, dtype):
         import numpy as np
 
         _full_rule(shape=shape, value=value, dtype=dtype)  # the same errors as when staged
+        memory.check("full", [Aval(shape, dtype)])  # before NumPy allocates it
 
         with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as in the compiled constant
             arr = np.full(shape, value, dtype=dtype.np)

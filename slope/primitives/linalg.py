@@ -38,6 +38,15 @@ def _dot_rule(x, y, *, contracting_dims, batch_dims, preferred_dtype=None):
     return [Aval(shape, x.dtype)]
 
 
+def _dot_simplify(x, y, *, contracting_dims, batch_dims, preferred_dtype=None):
+    """A contraction over an empty dim is a sum of nothing: zeros, made without dot_general (IREE 3.13's
+    iree-compile dies with SIGFPE on such a dot_general: (2,0) @ (0,3), also batched and in gradients)."""
+    out = _dot_rule(x, y, contracting_dims=contracting_dims, batch_dims=batch_dims, preferred_dtype=preferred_dtype)[0]
+    if all(x.shape[d] for d in contracting_dims[0]):
+        return None
+    return lambda *args: lax.full(shape=out.shape, value=0, dtype=out.dtype)
+
+
 def _dot(x, y, c, b):
     return lax.dot_general(x, y, contracting_dims=c, batch_dims=b)
 
@@ -108,6 +117,7 @@ def _dot_sample(draw, dtype):
 dot_general = register(Spec(
     name="dot_general",
     abstract_eval=_dot_rule,
+    simplify=_dot_simplify,
     reference=ref.dot_general,
     jvp=_dot_jvp,
     transpose=_dot_transpose,

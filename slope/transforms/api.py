@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from slope import lax
 from slope.core import dtypes
 from slope.core.pytree import TreeDef, tree_flatten, tree_unflatten
 from slope.core.tensor import Tensor, as_tensor
 from slope.core.trace import Tracer, get_aval
-from slope.errors import DTypeError, TransformError
+from slope.errors import ArgumentError, DTypeError, TransformError
 from slope.primitives.rules import zeros_like
 from slope.transforms.jvp import jvp_flat
 from slope.transforms.partial_eval import linearize_flat
@@ -21,9 +23,22 @@ def _wraps(f):
     return functools.wraps(f, updated=())
 
 
-def _leaves(tree):
+def _check_callable(op, f):
+    if not callable(f):
+        raise ArgumentError(f"{op}: expected a function to transform, got {type(f).__name__} {f!r:.60}")
+
+
+def _leaves(tree, op=None):
     leaves, td = tree_flatten(tree)
-    return [x if isinstance(x, (Tensor, Tracer)) else as_tensor(x) for x in leaves], td
+    out = []
+    for x in leaves:
+        if not isinstance(x, (Tensor, Tracer)):
+            if op is not None and not isinstance(x, (bool, int, float, np.ndarray, np.generic)):
+                raise ArgumentError(f"{op}: arguments must be tensors, numbers or pytrees of them, got "
+                                    f"{type(x).__name__} {x!r:.60}")
+            x = as_tensor(x)
+        out.append(x)
+    return out, td
 
 
 def _flat_fun(f, in_tree, store):
@@ -42,8 +57,9 @@ def jvp(f, primals, tangents):
     """(f(*primals), J tangents): forward-mode derivative along `tangents` (pytrees like primals)."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TransformError("jvp: primals and tangents must be tuples of arguments")
-    p_flat, in_tree = _leaves(tuple(primals))
-    t_flat, t_tree = _leaves(tuple(tangents))
+    _check_callable("jvp", f)
+    p_flat, in_tree = _leaves(tuple(primals), "jvp")
+    t_flat, t_tree = _leaves(tuple(tangents), "jvp")
     if in_tree != t_tree:
         raise TransformError(f"jvp: primals structure {in_tree} differs from tangents structure {t_tree}")
     for p, t in zip(p_flat, t_flat):
@@ -56,7 +72,8 @@ def jvp(f, primals, tangents):
 
 def linearize(f, *primals):
     """(f(*primals), f_jvp) where f_jvp(*tangents) evaluates the linearized function (staged once)."""
-    p_flat, in_tree = _leaves(primals)
+    _check_callable("linearize", f)
+    p_flat, in_tree = _leaves(primals, "linearize")
     store = []
     out, f_lin_flat, _, _ = linearize_flat(_flat_fun(f, in_tree, store), p_flat)
     out_tree = store[0]
@@ -70,11 +87,12 @@ def linearize(f, *primals):
     return tree_unflatten(out_tree, out), f_lin
 
 
-def vjp(f, *primals, has_aux=False):
+def vjp(f, *primals, has_aux=False, _op="vjp"):
     """(f(*primals), f_vjp) where f_vjp(cotangent) returns a tuple with one cotangent per primal."""
-    p_flat, in_tree = _leaves(primals)
+    _check_callable("vjp", f)
+    p_flat, in_tree = _leaves(primals, _op)
     store = []
-    f_flat = _flat_fun(_split_aux(f) if has_aux else f, in_tree, store)
+    f_flat = _flat_fun(_split_aux(f, _op) if has_aux else f, in_tree, store)
     out_flat, f_vjp_flat = vjp_flat(f_flat, p_flat)
     out_tree = store[0]
     if has_aux:
@@ -104,36 +122,43 @@ def _zeros_like(x):
     return zeros_like(x)
 
 
-def _split_aux(f):
+def _split_aux(f, op="vjp"):
     def g(*args):
         out = f(*args)
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise TransformError("has_aux=True: the function must return a pair (output, aux)")
-        return out
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TransformError(f"{op}: has_aux=True requires f to return a pair (output, aux)")
+        return tuple(out)
 
     return g
 
 
 def _argnums_tuple(argnums, nargs, name):
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums = (argnums,) if isinstance(argnums, int) and not isinstance(argnums, bool) else argnums
+    if not isinstance(nums, (tuple, list)) or not nums or \
+            not all(isinstance(a, int) and not isinstance(a, bool) for a in nums):
+        raise ArgumentError(f"{name}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    nums = tuple(nums)
+    if len(set(a % nargs if nargs else a for a in nums)) != len(nums):
+        raise TransformError(f"{name}: argnums {argnums} repeats an argument")
     for a in nums:
         if not -nargs <= a < nargs:
             raise TransformError(f"{name}: argnums {argnums} out of range for {nargs} positional arguments")
     return tuple(a % nargs for a in nums)
 
 
-def value_and_grad(f, argnums=0, has_aux=False):
+def value_and_grad(f, argnums=0, has_aux=False, _op="value_and_grad"):
     """Function returning (f(*args), gradient w.r.t. args[argnums]); f must return a float scalar.
 
     argnums is an int or a tuple of ints; the gradient is a tuple only for two or more of them
     (`argnums=(1,)` gives the bare gradient of argument 1, unlike JAX's 1-tuple)."""
-    name = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    name = f"{_op}({getattr(f, '__name__', 'f')})"
+    _check_callable(_op, f)
 
     @_wraps(f)
     def vg(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args), name)
         for i in nums:
-            for leaf in _leaves(args[i])[0]:
+            for leaf in _leaves(args[i], name)[0]:
                 d = get_aval(leaf).dtype
                 if not d.is_float:
                     raise DTypeError(f"{name}: argument {i} has dtype {d.name}; gradients need floating-point inputs")
@@ -143,9 +168,10 @@ def value_and_grad(f, argnums=0, has_aux=False):
             for i, a in zip(nums, diff_args):
                 full[i] = a
             out = f(*full, **kwargs)
+            if has_aux and not (isinstance(out, (tuple, list)) and len(out) == 2):
+                got = get_aval(out).str_short() if isinstance(out, (Tensor, Tracer)) else type(out).__name__
+                raise TransformError(f"{name}: has_aux=True requires f to return a pair (value, aux), got {got}")
             value = out[0] if has_aux else out
-            if has_aux and not (isinstance(out, tuple) and len(out) == 2):
-                raise TransformError(f"{name}: has_aux=True requires f to return (value, aux)")
             value_aval = get_aval(value) if isinstance(value, (Tensor, Tracer)) else None
             if value_aval is None or value_aval.shape != () or not value_aval.dtype.is_float:
                 got = value_aval.str_short() if value_aval else type(value).__name__
@@ -153,7 +179,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
                                      "use vjp or jacrev for non-scalar outputs")
             return out
 
-        res = vjp(partial_f, *[args[i] for i in nums], has_aux=has_aux)
+        res = vjp(partial_f, *[args[i] for i in nums], has_aux=has_aux, _op=name)
         if has_aux:
             value, f_vjp, aux = res
         else:
@@ -173,7 +199,7 @@ def _ones_like(x):
 
 def grad(f, argnums=0, has_aux=False):
     """Gradient of a float-scalar-valued f w.r.t. args[argnums] (an int or a tuple of ints)."""
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, _op="grad")
 
     @_wraps(f)
     def g(*args, **kwargs):
@@ -188,10 +214,13 @@ def grad(f, argnums=0, has_aux=False):
 
 def _flatten_axes(name, axes, tree: TreeDef, n_leaves):
     """Broadcast an in_axes/out_axes prefix over a pytree's leaves (None and ints are leaves here)."""
-    if axes is None or isinstance(axes, int):
+    if axes is None or (isinstance(axes, int) and not isinstance(axes, bool)):
         return [axes] * n_leaves
+    if not isinstance(axes, (tuple, list, dict)):
+        raise ArgumentError(f"vmap: {name}: an axis must be an int or None (or a pytree of them), got "
+                            f"{type(axes).__name__} {axes!r}")
     if tree.node is None:
-        raise TransformError(f"{name}: axis spec {axes!r} does not match a single array")
+        raise TransformError(f"vmap: {name} {axes!r} does not match a single array")
     _, nt_children = tree.node, tree.children
     if isinstance(axes, dict):
         keys = tree.aux
@@ -199,7 +228,7 @@ def _flatten_axes(name, axes, tree: TreeDef, n_leaves):
     else:
         items = list(axes) if isinstance(axes, (tuple, list)) and len(axes) == len(nt_children) else None
     if items is None:
-        raise TransformError(f"{name}: axis spec {axes!r} does not match argument structure {tree}")
+        raise TransformError(f"vmap: {name} {axes!r} does not match the structure {tree}")
     out = []
     for sub_axes, child in zip(items, nt_children):
         out += _flatten_axes(name, sub_axes, child, child.num_leaves)
@@ -208,13 +237,15 @@ def _flatten_axes(name, axes, tree: TreeDef, n_leaves):
 
 def vmap(f, in_axes=0, out_axes=0):
     """Map f over a batch dim of its inputs (in_axes) producing outputs batched along out_axes."""
+    _check_callable("vmap", f)
+
     @_wraps(f)
     def batched(*args):
-        flat, in_tree = _leaves(args)
+        flat, in_tree = _leaves(args, "vmap")
         spec = in_axes if not isinstance(in_axes, list) else tuple(in_axes)
         if isinstance(spec, tuple) and len(spec) != len(args):
             raise TransformError(f"vmap: in_axes has {len(spec)} entries but the function got {len(args)} arguments")
-        dims = _flatten_axes("vmap in_axes", spec, in_tree, len(flat))
+        dims = _flatten_axes("in_axes", spec, in_tree, len(flat))
         sizes = set()
         norm = []
         for x, d in zip(flat, dims):
@@ -245,15 +276,15 @@ class _LazyOutAxes:
 
     def __iter__(self):
         tree = self.store[0]
-        return iter(_flatten_axes("vmap out_axes", self.out_axes, tree, tree.num_leaves))
+        return iter(_flatten_axes("out_axes", self.out_axes, tree, tree.num_leaves))
 
 
 # ---------------------------------------------------------------- Jacobians
 
 
 def _single_arg(name, args, argnums):
-    if not isinstance(argnums, int):
-        raise TransformError(f"{name}: argnums must be an int")
+    if not isinstance(argnums, int) or isinstance(argnums, bool):
+        raise ArgumentError(f"{name}: argnums must be an int, got {argnums!r}")
     nums = _argnums_tuple(argnums, len(args), name)
     return nums[0]
 
@@ -273,10 +304,12 @@ def _of_one_arg(name, f, args, argnums):
     return x, f_x
 
 
-def jacfwd(f, argnums=0):
+def jacfwd(f, argnums=0, _op="jacfwd"):
     """Jacobian by forward mode: shape out.shape + x.shape."""
+    _check_callable(_op, f)
+
     def jac(*args):
-        x, f_x = _of_one_arg("jacfwd", f, args, argnums)
+        x, f_x = _of_one_arg(_op, f, args, argnums)
         n = x.size
         basis = lax.reshape(_eye(n, x.dtype), shape=(n, *x.shape))
         pushfwd = lambda t: jvp(f_x, (x,), (t,))[1]  # noqa: E731
@@ -286,13 +319,15 @@ def jacfwd(f, argnums=0):
     return jac
 
 
-def jacrev(f, argnums=0):
+def jacrev(f, argnums=0, _op="jacrev"):
     """Jacobian by reverse mode: shape out.shape + x.shape."""
+    _check_callable(_op, f)
+
     def jac(*args):
-        x, f_x = _of_one_arg("jacrev", f, args, argnums)
-        y, f_vjp = vjp(f_x, x)
+        x, f_x = _of_one_arg(_op, f, args, argnums)
+        y, f_vjp = vjp(f_x, x, _op=_op)
         if not isinstance(y, (Tensor, Tracer)):
-            raise TransformError("jacrev: f must return a single tensor")
+            raise TransformError(f"{_op}: f must return a single tensor, got {type(y).__name__}")
         m = y.size
         basis = lax.reshape(_eye(m, y.dtype), shape=(m, *y.shape))
         rows = vmap(lambda ct: f_vjp(ct)[0])(basis)  # (m,) + x.shape
@@ -303,7 +338,7 @@ def jacrev(f, argnums=0):
 
 def hessian(f, argnums=0):
     """Matrix of second derivatives of a scalar f: jacfwd(jacrev(f))."""
-    return jacfwd(jacrev(f, argnums), argnums)
+    return jacfwd(jacrev(f, argnums, _op="hessian"), argnums, _op="hessian")
 
 
 def _eye(n, dtype):

@@ -8,14 +8,14 @@ from __future__ import annotations
 import functools
 import inspect
 
-from slope.core import backend
+from slope.core import backend, memory
 from slope.core import trace as _trace
 from slope.core.aval import Aval
 from slope.core.program import Program, UndefPrimal, eval_program, print_program
 from slope.core.pytree import LEAF, TreeDef, tree_flatten, tree_unflatten
 from slope.core.tensor import Tensor, as_tensor
 from slope.core.trace import Tracer, get_aval
-from slope.errors import ShapeError, TransformError, describe
+from slope.errors import ArgumentError, ShapeError, TransformError, describe
 from slope.primitives.rules import instantiate
 from slope.primitives.spec import Spec, register
 from slope.transforms.jvp import jvp_flat
@@ -29,6 +29,7 @@ from slope.transforms.vmap import vmap_flat
 def compile_program(program: Program):
     """The backend's executable for a program (compiled once; cached on the program and on disk)."""
     if program._executable is None:
+        memory.check(f"jit({program.name})", program.out_avals, "the results")  # before IREE allocates them
         program._executable = backend.get().compile(program, f"jit({program.name})")
     return program._executable
 
@@ -156,9 +157,32 @@ class Jitted:
         self._fast = {}  # _flat_tensors signature -> (executable, const buffers, output builder)
         self._sig = _signature(fun)
 
+    def _static_positions(self, args):
+        """static_argnums as positions in args (negative ones count from the end, as in JAX)."""
+        n, out = len(args), []
+        for i in self.static_argnums:
+            if not -n <= i < n:
+                raise TransformError(f"jit({self.__name__}): static_argnums {self.static_argnums} out of range: "
+                                     f"called with {n} positional argument{'s' if n != 1 else ''}")
+            out.append(i % n)
+        for i in out:
+            a = args[i]
+            if isinstance(a, (Tensor, Tracer)):
+                raise TransformError(f"jit({self.__name__}): argument {i} is static (static_argnums) but is a tensor "
+                                     f"{get_aval(a).str_short()}; static arguments must be hashable Python values "
+                                     "(ints, floats, strings, tuples): pass tensors as ordinary arguments")
+            try:
+                hash(a)
+            except TypeError:
+                raise TransformError(f"jit({self.__name__}): argument {i} is static (static_argnums) but "
+                                     f"{type(a).__name__} is not hashable; pass a tuple instead of a list, or "
+                                     "pass arrays as ordinary arguments") from None
+        return tuple(sorted(set(out)))
+
     def _prepare(self, args, kwargs):
-        static = tuple((i, args[i]) for i in self.static_argnums if i < len(args))
-        dynamic = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
+        positions = self._static_positions(args) if self.static_argnums else ()
+        static = tuple((i, args[i]) for i in positions)
+        dynamic = tuple(a for i, a in enumerate(args) if i not in positions)
         flat, in_tree = tree_flatten((dynamic, kwargs))
         try:
             flat = [x if isinstance(x, (Tensor, Tracer)) else as_tensor(x) for x in flat]
@@ -283,8 +307,14 @@ def _signature(fun):
 
 def jit(fun=None, *, static_argnums=()):
     """Compile `fun` with IREE. Use as `@jit`, `@jit(static_argnums=...)` or `jit(f)`."""
-    if isinstance(static_argnums, int):
-        static_argnums = (static_argnums,)
+    if static_argnums is None:
+        static_argnums = ()
+    nums = static_argnums if isinstance(static_argnums, (tuple, list)) else (static_argnums,)
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise ArgumentError(f"jit: static_argnums must be an int or a tuple of ints, got {static_argnums!r}")
+    static_argnums = tuple(nums)
+    if fun is not None and not callable(fun):
+        raise ArgumentError(f"jit: expected a function to compile, got {type(fun).__name__} {fun!r:.60}")
     if fun is None:
         return lambda f: Jitted(f, static_argnums)
     return Jitted(fun, static_argnums)

@@ -72,5 +72,9 @@ def vmap_flat(f, axis_size, in_dims, out_dims_request, args):
             v = bdim_at_front(v, None, axis_size)
             d = 0
         ndim = len(get_aval(v).shape)
+        if not -ndim <= want < ndim:
+            raise TransformError(f"vmap: out_axes {want} out of range for an output of shape "
+                                 f"{tuple(get_aval(v).shape[:d] + get_aval(v).shape[d + 1:])} (batched, it has "
+                                 f"{ndim} dims: expected an axis in [{-ndim}, {ndim - 1}])")
         result.append(moveaxis(v, d, want % ndim))
     return result
