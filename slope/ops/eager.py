@@ -32,6 +32,19 @@ def _compiled(fn, name, in_avals):
     return backend.get().compile(program, program.name), program.out_avals[0]
 
 
+def _operand(v, dtype):
+    """(aval, value) of one operand of a memoized binary call next to a tensor of `dtype`: a Tensor as
+    it is, a Python/NumPy scalar as the 0-d operand its weak type gives; None for anything else, or a
+    scalar the dtype cannot hold (the general route takes those)."""
+    if type(v) is Tensor:
+        return v.aval, v
+    v = dt.python_scalar(v)
+    if type(v) not in _SCALARS:
+        return None
+    d = dt.scalar_dtype(v, dtype)
+    return None if dt.scalar_misfit(v, d) else (Aval((), d), v)
+
+
 def binary(fn, name):
     """fn(x, y) (an ops function) with its concrete calls memoized (see the module docstring)."""
     entries: dict = {}
@@ -50,28 +63,14 @@ def binary(fn, name):
         return buf
 
     def call(x, y):
-        if _trace.dynamic_trace is None:
-            if type(x) is Tensor:
-                if type(y) is Tensor:
-                    key, in_avals, args = (x.aval, y.aval), (x.aval, y.aval), (x, y)
-                else:
-                    y = dt.python_scalar(y)
-                    if type(y) not in _SCALARS:
-                        return fn(x, y)
-                    d = dt.scalar_dtype(y, x.aval.dtype)
-                    if dt.scalar_misfit(y, d):
-                        return fn(x, y)  # the general route raises its error
-                    key, in_avals, args = (x.aval, d), (x.aval, Aval((), d)), (x, y)
-            elif type(y) is Tensor:
-                x = dt.python_scalar(x)
-                if type(x) not in _SCALARS:
-                    return fn(x, y)
-                d = dt.scalar_dtype(x, y.aval.dtype)
-                if dt.scalar_misfit(x, d):
-                    return fn(x, y)
-                key, in_avals, args = (d, y.aval), (Aval((), d), y.aval), (x, y)
-            else:
-                return fn(x, y)
+        if _trace.dynamic_trace is None and (type(x) is Tensor or type(y) is Tensor):
+            dtype = (x if type(x) is Tensor else y).aval.dtype
+            ox, oy = _operand(x, dtype), _operand(y, dtype)
+            if ox is None or oy is None:
+                return fn(x, y)  # the general route handles it (or raises its error)
+            (ax, x), (ay, y) = ox, oy
+            key = in_avals = (ax, ay)
+            args = (x, y)
             entry = entries.get(key)
             if entry is None:
                 compiled = _compiled(fn, name, in_avals)  # raises the general route's errors

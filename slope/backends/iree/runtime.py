@@ -398,13 +398,7 @@ class Executable:
         for b in bufs:
             args.push_ref(b)
         rets = _VL(self.n_out)
-        if self._slow:
-            self._slow_invoke(args, rets)
-        else:
-            try:
-                self._invoke(self._fn, args, rets)
-            except Exception as e:
-                raise self._error(e) from e
+        self._run(args, rets)
         return [rets.get_as_ref(i) for i in range(self.n_out)]
 
     def call_binary(self, a, b):
@@ -413,6 +407,11 @@ class Executable:
         args.push_ref(a)
         args.push_ref(b)
         rets = _VL(1)
+        self._run(args, rets)
+        return rets.get_as_ref(0)
+
+    def _run(self, args, rets):
+        """Invoke the function: the slow path while the driver is chosen or outputs are checked."""
         if self._slow:
             self._slow_invoke(args, rets)
         else:
@@ -420,7 +419,6 @@ class Executable:
                 self._invoke(self._fn, args, rets)
             except Exception as e:
                 raise self._error(e) from e
-        return rets.get_as_ref(0)
 
     def _slow_invoke(self, args, rets):
         """A call while the device choice is timing calls or before the outputs were checked."""

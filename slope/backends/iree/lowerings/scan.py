@@ -22,17 +22,21 @@ def _bool(shape=()):
     return Aval(shape, dt.bool_)
 
 
-def nan_aware_better(r, a, b, aval, direction):
-    """(a strictly better than b, a and b equal) with NaN counting as better than every number."""
-    better = r.compare(direction, a, b, aval)
-    same = r.compare("EQ", a, b, aval)
+def nan_aware_compare(r, a, b, aval, direction, nan_first):
+    """(a strictly before b, a and b tie) for `compare(direction)`, with NaN placed before every
+    number (nan_first: NaN counts as the max for argmax) or after it (sort puts NaN last); NaNs tie."""
+    before = r.compare(direction, a, b, aval)
+    tie = r.compare("EQ", a, b, aval)
     if not aval.dtype.is_float:
-        return better, same
+        return before, tie
     a_nan, b_nan = r.compare("NE", a, a, aval), r.compare("NE", b, b, aval)
-    b_num = r.unary("stablehlo.not", b_nan, _bool())
-    better = r.binary("stablehlo.or", better, r.binary("stablehlo.and", a_nan, b_num, _bool()), _bool())
-    same = r.binary("stablehlo.or", same, r.binary("stablehlo.and", a_nan, b_nan, _bool()), _bool())
-    return better, same
+    if nan_first:
+        nan_order = r.binary("stablehlo.and", a_nan, r.unary("stablehlo.not", b_nan, _bool()), _bool())
+    else:
+        nan_order = r.binary("stablehlo.and", r.unary("stablehlo.not", a_nan, _bool()), b_nan, _bool())
+    before = r.binary("stablehlo.or", before, nan_order, _bool())
+    tie = r.binary("stablehlo.or", tie, r.binary("stablehlo.and", a_nan, b_nan, _bool()), _bool())
+    return before, tie
 
 
 def _arg_lower(name):
@@ -47,7 +51,7 @@ def _arg_lower(name):
         iinit = ctx.constant(int(np.iinfo(index_dtype.np).max), is_)
         r = region_builder(ctx)
         av, ai, bv, bi = "%av", "%ai", "%bv", "%bi"
-        better, same = nan_aware_better(r, av, bv, vs, "GT" if want_max else "LT")
+        better, same = nan_aware_compare(r, av, bv, vs, "GT" if want_max else "LT", nan_first=True)
         tie = r.binary("stablehlo.and", same, r.compare("LT", ai, bi, is_), _bool())
         pick = r.binary("stablehlo.or", better, tie, _bool())
         v = r.select(pick, av, bv, vs)

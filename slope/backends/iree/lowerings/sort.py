@@ -2,22 +2,9 @@
 from __future__ import annotations
 
 from slope.backends.iree.emitter import dense_attr, lowering, region_builder, region_text
-from slope.backends.iree.lowerings.scan import _bool
+from slope.backends.iree.lowerings.scan import _bool, nan_aware_compare
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
-
-
-def _less_than(r, a, b, aval):
-    """(a sorts strictly before b, a and b tie) for one key; floats put NaN last."""
-    lt = r.compare("LT", a, b, aval)
-    eq = r.compare("EQ", a, b, aval)
-    if not aval.dtype.is_float:
-        return lt, eq
-    a_nan, b_nan = r.compare("NE", a, a, aval), r.compare("NE", b, b, aval)
-    a_num = r.unary("stablehlo.not", a_nan, _bool())
-    lt = r.binary("stablehlo.or", lt, r.binary("stablehlo.and", a_num, b_nan, _bool()), _bool())
-    eq = r.binary("stablehlo.or", eq, r.binary("stablehlo.and", a_nan, b_nan, _bool()), _bool())
-    return lt, eq
 
 
 def _reverse(ctx, x, aval, attrs):
@@ -62,7 +49,7 @@ def emit_stable_sort(ctx, args, in_avals, dimension, num_keys, index_dtype=dt.in
     # build from the innermost tie-break outwards: before = lt_k or (eq_k and before_{k+1})
     before = r.compare("LT", f"%a{last}", f"%b{last}", scalars[last])
     for k in reversed(range(num_keys)):
-        lt, eq = _less_than(r, f"%a{k}", f"%b{k}", scalars[k])
+        lt, eq = nan_aware_compare(r, f"%a{k}", f"%b{k}", scalars[k], "LT", nan_first=False)
         before = r.binary("stablehlo.or", lt, r.binary("stablehlo.and", eq, before, _bool()), _bool())
     region = region_text(r, block, [(before, _bool())])
     outs = ctx.generic("stablehlo.sort", operands, avals, avals, f"dimension = {dimension} : i64, is_stable = true", region)
