@@ -63,7 +63,11 @@ full = register(Spec(
     dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
     exempt=dict(_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (2, -1), "value": 1.0, "dtype": dt.float32}, ShapeError,
-                                      "full: shape must be non-negative")],
+                                      "full: shape must be non-negative"),
+                          ErrorInput([], {"shape": (2,), "value": "1", "dtype": dt.float32}, DTypeError,
+                                     "full: value must be a Python scalar, got str"),
+                          ErrorInput([], {"shape": (2,), "value": 300, "dtype": dt.uint8}, DTypeError,
+                                     "full: .*300.*uint8")],
     doc="a tensor of `shape` filled with the Python scalar `value` (in range for the dtype); no operands",
 ))
 
@@ -87,7 +91,9 @@ iota = register(Spec(
     dtypes=("float32", "float64", "int32", "int64", "uint32"),
     exempt=dict(_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (3,), "dimension": 1, "dtype": dt.int32}, ShapeError,
-                                      "iota: dimension 1 out of range")],
+                                      "iota: dimension 1 out of range"),
+                          ErrorInput([], {"shape": (3,), "dimension": 0, "dtype": dt.bool_}, DTypeError,
+                                     "iota: dtype must be numeric, got bool")],
     doc="arange: 0, 1, 2, ... along `dimension`, broadcast to `shape`; no operands",
 ))
 

@@ -372,7 +372,9 @@ select = Spec(
     transpose=_select_transpose,
     sample=_select_sample,
     dtypes=NUMS + ("bool",),
-    error_inputs=lambda: [_bad([np.ones(2, np.float32), np.ones(2, np.float32), np.ones(2, np.float32)], "select: predicate must be bool")],
+    error_inputs=lambda: [_bad([np.ones(2, np.float32), np.ones(2, np.float32), np.ones(2, np.float32)], "select: predicate must be bool"),
+                          _bad([np.ones(2, bool), np.ones(2, np.float32), np.ones(2, np.int32)],
+                               "select: branches must have one dtype, got bool\\[2\\], f32\\[2\\], i32\\[2\\]")],
     doc="where(pred, on_true, on_false) elementwise; the tangent of the chosen branch only (no NaN leaks from the other)",
 )
 register(select)
@@ -431,9 +433,7 @@ register(clamp)
 
 
 # ---------------------------------------------------------------- convert, bitcast, stop_gradient
-def _convert_rule(x, *, dtype):
-    if not isinstance(dtype, dt.DType):
-        raise DTypeError(f"convert: {x.str_short()} to {dtype!r}: the target must be a slope dtype (e.g. slope.float32)")
+def _convert_rule(x, *, dtype):  # Spec.check_call has rejected a dtype that is not a slope DType
     return [Aval(x.shape, dtype)]
 
 

@@ -307,6 +307,9 @@ def _scatter_errors(name):
                        DTypeError, f"{name}: f32\\[4\\], i32\\[2,1\\], i32\\[2\\]: updates must have the operand's dtype"),
             ErrorInput([np.ones((4,), np.float32), np.zeros((2, 1), np.float32), np.ones((2,), np.float32)], {},
                        DTypeError, f"{name}: .*indices must have an integer dtype"),
+            *([ErrorInput([np.ones((4,), bool), np.zeros((2, 1), np.int32), np.ones((2,), bool)], {},
+                          DTypeError, "scatter_add: bool\\[4\\], i32\\[2,1\\], bool\\[2\\]: cannot add bool updates")]
+              if name == "scatter_add" else []),
         ]
 
     return errors

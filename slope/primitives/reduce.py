@@ -96,7 +96,10 @@ def _reduce_sample(distinct_values=False):
 
 
 def _errors(name):
-    return lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"axes": (2,)}, ShapeError, f"{name}: axes \\(2,\\) invalid")]
+    bool_case = [] if name in ("reduce_max", "reduce_min") else [
+        ErrorInput([np.ones((2,), bool)], {"axes": (0,)}, DTypeError, f"{name}: expected a numeric operand, got bool\\[2\\]")]
+    return lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"axes": (2,)}, ShapeError, f"{name}: axes \\(2,\\) invalid"),
+                    *bool_case]
 
 
 NUMERIC = ("float32", "float64", "int32", "int64", "uint32")

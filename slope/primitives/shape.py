@@ -449,6 +449,7 @@ concatenate = register(Spec(
                    "concatenate: .*equal ranks"),
         ErrorInput([np.float32(1), np.float32(2)], {"dimension": 0}, ShapeError,
                    "concatenate: operands f32\\[\\], f32\\[\\] along dimension 0: dimension out of range for rank 0"),
+        ErrorInput([], {"dimension": 0}, ShapeError, "concatenate: needs at least one operand"),
     ],
     doc="cat: join operands (one dtype, equal sizes off the dimension, empty ones allowed) along dimension",
 ))

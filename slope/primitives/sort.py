@@ -17,7 +17,7 @@ from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, TransformError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, zeros_like
-from slope.primitives.scan import _check_axis, _dtype_param, check_index_fits
+from slope.primitives.scan import _check_axis, check_index_fits
 from slope.primitives.spec import ErrorInput, Spec, register
 
 # ---------------------------------------------------------------- sort
@@ -124,6 +124,7 @@ sort = register(Spec(
         ErrorInput([np.ones((2, 3), np.float32)], {"dimension": 2}, ShapeError, "sort: dimension 2 out of range for f32\\[2,3\\]"),
         ErrorInput([np.ones((3,), np.float32)], {"dimension": 0, "num_keys": 2}, ShapeError,
                    "sort: operands f32\\[3\\]: num_keys=2 must be between 1 and the number of operands \\(1\\)"),
+        ErrorInput([], {"dimension": 0}, ShapeError, "sort: needs at least one operand"),
     ],
     doc="stable sort of all operands along dimension by the first num_keys (lexicographic; -0.0 == 0.0, NaN last); "
         "tangents of non-key operands follow the same permutation",
@@ -135,7 +136,6 @@ sort = register(Spec(
 
 def _argsort_rule(x, *, dimension, index_dtype):
     _check_axis("argsort", x, dimension, "dimension")
-    index_dtype = _dtype_param("argsort", "index_dtype", index_dtype)
     if not (index_dtype.is_int and not index_dtype.is_unsigned):
         raise DTypeError(f"argsort: index_dtype must be a signed integer dtype, got {index_dtype.name}")
     check_index_fits("argsort", x.shape[dimension], index_dtype)

@@ -27,8 +27,8 @@ def dot_general(lhs, rhs, *, contracting_dims, batch_dims, preferred_dtype=None)
     acc = acc_dtype(lhs.dtype, rhs.dtype, out_dtype)
     letters = iter(_LETTERS)
     ls, rs = [None] * lhs.ndim, [None] * rhs.ndim
-    for l, r in list(zip(lb, rb)) + list(zip(lc, rc)):
-        ls[l] = rs[r] = next(letters)
+    for lhs_dim, rhs_dim in list(zip(lb, rb)) + list(zip(lc, rc)):
+        ls[lhs_dim] = rs[rhs_dim] = next(letters)
     batch = [ls[d] for d in lb]
     lfree = [d for d in range(lhs.ndim) if ls[d] is None]
     rfree = [d for d in range(rhs.ndim) if rs[d] is None]

@@ -26,7 +26,7 @@ import re
 
 import numpy as np
 
-from slope.testing import fd
+from slope.testing import fd, raises
 from slope.testing.example import Example
 from slope.testing.tolerances import Mismatch, assert_close, assert_scalar_close
 
@@ -486,32 +486,43 @@ def check_second_order(spec, ex: Example):
 
 def check_errors(spec, ex: Example | None = None):
     """Every spec.error_inputs() case raises its error type with a message matching its regex,
-    both eagerly and while staging under jit."""
+    both eagerly and while staging under jit; together they reach every raise of the shape rule."""
     spec = get_spec(spec)
     if spec.error_inputs is None:
         raise NotApplicable(f"{spec.name} declares no error_inputs")
     cases = spec.error_inputs()
     if not cases:
         raise Mismatch(f"{spec.name}: error_inputs() returned no cases (exempt 'error_inputs' with a reason instead)")
-    for j, case in enumerate(cases):
-        tensors = [_tensor(a) for a in case.args]
-        for mode in ("eager", "jit"):
-            if mode == "eager":
-                run = lambda: spec.bind(*tensors, **case.params)  # noqa: E731
-            else:
-                run = lambda: _jit(lambda *xs: _bind(spec, xs, case.params), f"errors_{spec.name}")(*tensors)  # noqa: E731
-            label = f"{spec.name} error_inputs case {j} ({mode}; params {case.params})"
-            try:
-                run()
-            except case.error as e:
-                if not re.search(case.match, str(e)):
-                    raise Mismatch(f"{label}: raised {type(e).__name__} with message {str(e)!r}, "
-                                   f"which does not match {case.match!r}") from e
-            except Exception as e:
-                raise Mismatch(f"{label}: expected {case.error.__name__} matching {case.match!r}, "
-                               f"got {type(e).__name__}: {e}") from e
-            else:
-                raise Mismatch(f"{label}: expected {case.error.__name__} matching {case.match!r}, nothing was raised")
+    with raises.reached() as hit:
+        for j, case in enumerate(cases):
+            _check_error_case(spec, j, case)
+    from slope.primitives import REGISTRY
+
+    missing = raises.owned_raises(spec, REGISTRY) - hit
+    if missing:
+        raise Mismatch(f"{spec.name}: no error input reaches {len(missing)} raise(s) of its shape rule (add an "
+                       f"ErrorInput for each, or delete the check if it cannot fire): {raises.describe(missing)}")
+
+
+def _check_error_case(spec, j, case):
+    tensors = [_tensor(a) for a in case.args]
+    for mode in ("eager", "jit"):
+        if mode == "eager":
+            run = lambda: spec.bind(*tensors, **case.params)  # noqa: E731
+        else:
+            run = lambda: _jit(lambda *xs: _bind(spec, xs, case.params), f"errors_{spec.name}")(*tensors)  # noqa: E731
+        label = f"{spec.name} error_inputs case {j} ({mode}; params {case.params})"
+        try:
+            run()
+        except case.error as e:
+            if not re.search(case.match, str(e)):
+                raise Mismatch(f"{label}: raised {type(e).__name__} with message {str(e)!r}, "
+                               f"which does not match {case.match!r}") from e
+        except Exception as e:
+            raise Mismatch(f"{label}: expected {case.error.__name__} matching {case.match!r}, "
+                           f"got {type(e).__name__}: {e}") from e
+        else:
+            raise Mismatch(f"{label}: expected {case.error.__name__} matching {case.match!r}, nothing was raised")
 
 
 CHECK_FUNCTIONS = {
