@@ -12,6 +12,16 @@ global key and are eager-only.
 """
 from slope.random.prng import PRNGKey, bits, fold_in, key, key_data, split  # noqa: F401
 from slope.random.samplers import (  # noqa: F401
-    bernoulli, categorical, choice, erf_inv, exponential, gumbel, laplace, normal, permutation, randint,
-    truncated_normal, uniform,
+    bernoulli,
+    categorical,
+    choice,
+    erf_inv,
+    exponential,
+    gumbel,
+    laplace,
+    normal,
+    permutation,
+    randint,
+    truncated_normal,
+    uniform,
 )

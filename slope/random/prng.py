@@ -232,3 +232,9 @@ def bits(k, shape=(), dtype=None):
     if d.name not in ("uint32", "uint8"):
         raise DTypeError(f"bits: dtype must be an unsigned integer dtype slope has (uint32, uint8), got {d.name}")
     return _bits(k, shape=shape, dtype=d)
+
+
+@staged
+def split_pair(k):
+    """(k1, k2) = split(k) as two uint32[2] tensors, in one program."""
+    return tuple(split2(k))

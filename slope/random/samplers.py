@@ -14,8 +14,22 @@ from slope import lax, ops
 from slope.core import dtypes as dt
 from slope.core import trace as _trace
 from slope.core.tensor import Tensor, tensor
-from slope.errors import ArgumentError, DomainError, DTypeError, OutOfBoundsError, ShapeError
-from slope.random.prng import bits32, bits64_as_int64, check_key, check_shape, full, split2, staged
+from slope.errors import (
+    ArgumentError,
+    DomainError,
+    DTypeError,
+    OutOfBoundsError,
+    ShapeError,
+)
+from slope.random.prng import (
+    bits32,
+    bits64_as_int64,
+    check_key,
+    check_shape,
+    full,
+    split2,
+    staged,
+)
 
 __all__ = ["bernoulli", "categorical", "choice", "erf_inv", "exponential", "gumbel", "laplace", "normal",
            "permutation", "randint", "truncated_normal", "uniform"]
@@ -102,10 +116,9 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     for what, v in (("minval", minval), ("maxval", maxval)):
         if not _is_array(v) and np.ndim(v) == 0 and isinstance(v, (int, float, np.number)) and not math.isfinite(v):
             raise DomainError(f"uniform: {what} must be finite, got {v}")
-    if not (_is_array(minval) or _is_array(maxval)) and np.ndim(minval) == 0 and np.ndim(maxval) == 0:
-        if isinstance(minval, (int, float, np.number)) and isinstance(maxval, (int, float, np.number)) \
-                and minval > maxval:
-            raise DomainError(f"uniform: needs minval <= maxval, got minval={minval}, maxval={maxval}")
+    scalars = all(isinstance(v, (int, float, np.number)) and not _is_array(v) for v in (minval, maxval))
+    if scalars and minval > maxval:
+        raise DomainError(f"uniform: needs minval <= maxval, got minval={minval}, maxval={maxval}")
     lo = _param("uniform", "minval", minval, dtype, shape)
     hi = _param("uniform", "maxval", maxval, dtype, shape)
     return _uniform(key, lo, hi, shape=shape, dtype=dtype)
@@ -257,7 +270,7 @@ def randint(key, shape, minval, maxval, dtype=None):
     d = dt.int32 if dtype is None else dt.dtype(dtype, "randint")
     if d.name not in ("int32", "uint32"):
         raise DTypeError(f"randint: dtype must be int32 or uint32 (slope's 32-bit integer dtypes), got {d.name}")
-    lo, lo_flag = _int_bound("randint", "minval", minval, d)
+    lo, _ = _int_bound("randint", "minval", minval, d)
     hi, hi_flag = _int_bound("randint", "maxval", maxval, d)
     for what, t in (("minval", lo), ("maxval", hi)):
         s = tuple(_trace.get_aval(t).shape)
