@@ -68,9 +68,14 @@ def _param(op, what, v, dtype, shape=None):
             t = tensor(arr.astype(dtype.np), dtype=dtype)
     if shape is not None:
         tshape = tuple(_trace.get_aval(t).shape)
-        if len(tshape) > len(shape) or ops.broadcast_shapes(tshape, shape, op=op) != tuple(shape):
+        if not _fits(tshape, tuple(shape)):
             raise ShapeError(f"{op}: {what} of shape {tshape} does not broadcast to the result shape {tuple(shape)}")
     return t
+
+
+def _fits(s, shape):
+    """An operand of shape s broadcasts to exactly `shape` (NumPy rules, no growth of the result)."""
+    return len(s) <= len(shape) and all(a in (1, b) for a, b in zip(s[::-1], shape[::-1]))
 
 
 def _bcast(x, shape):
@@ -274,7 +279,7 @@ def randint(key, shape, minval, maxval, dtype=None):
     hi, hi_flag = _int_bound("randint", "maxval", maxval, d)
     for what, t in (("minval", lo), ("maxval", hi)):
         s = tuple(_trace.get_aval(t).shape)
-        if len(s) > len(shape) or ops.broadcast_shapes(s, shape, op="randint") != shape:
+        if not _fits(s, shape):
             raise ShapeError(f"randint: {what} of shape {s} does not broadcast to the result shape {shape}")
     return _randint(key, lo, hi, hi_flag, shape=shape, dtype=d)
 

@@ -26,7 +26,7 @@ _global = {"key": None}
 
 
 def _eager_only(op):
-    if _trace.dynamic_trace is not None:
+    if _trace.dynamic_trace is not None or len(_trace.trace_stack) > 1:  # jit staging, or vmap/jvp/grad
         raise TracerError(f"{op}: draws from slope's global random state, which only works eagerly (outside jit, "
                           f"grad, vmap); inside a transformation pass a key: slope.random.normal(key, shape), "
                           f"slope.random.uniform, slope.random.randint with key = slope.random.key(seed)")
