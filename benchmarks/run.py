@@ -269,6 +269,23 @@ def bench_matmul(q, n=1024):
     return g(t["slope"]), g(t.get("jax")), g(t["numpy"]), _driver_of(mm)
 
 
+def bench_random_bits(q, n=10_000_000):
+    """10^7 uint32 random bits from a key: slope.random.bits (threefry2x32, eager call of its one
+    staged program) vs jax.random.bits (jitted) vs NumPy default_rng().integers (PCG64)."""
+    import slope.random as sr
+
+    k = sr.key(0)
+    gen = np.random.default_rng(0)
+    fns = {"slope": lambda: sr.bits(k, (n,)), "numpy": lambda: gen.integers(0, 2**32, size=n, dtype=np.uint32),
+           "jax": None}
+    if jax is not None:
+        kj = jax.random.PRNGKey(0)
+        jbits = jax.jit(lambda k: jax.random.bits(k, (n,)))
+        fns["jax"] = lambda: block(jbits(kj))
+    t = compare(fns, *q, warmup_s=0.3)
+    return t["slope"], t.get("jax"), t["numpy"]
+
+
 MATMUL_FLAG_SETS = {  # what was tried for the 1024^3 matmul (BASE_FLAGS always; F64 flags never apply)
     "no data tiling": [],
     "--iree-opt-data-tiling (slope's choice >= 512^3)": ["--iree-opt-data-tiling"],
@@ -372,6 +389,9 @@ def main():
     s, j, n, drv = bench_matmul((3, 2) if args.quick else (9, 5))
     f = lambda g: "n/a" if g is None else f"{g:.0f} GFLOP/s"  # noqa: E731
     rows.append((f"1024^3 f32 matmul, jit ({drv})", f(s), f(j), f(n), ratio(s, j), ratio(s, n), ">= 0.9x NumPy"))
+    s, j, n = bench_random_bits((3, 2) if args.quick else (7, 5))
+    rows.append(("`slope.random.bits`, 10^7 uint32 (threefry2x32)", fmt_t(s), fmt_t(j), fmt_t(n), ratio(s, j),
+                 ratio(s, n), ""))
     flag_rows = bench_matmul_flags((3, 2) if args.quick else (7, 3)) if args.flags else []
     if args.suite:
         for label, cold, warm, summary in bench_suites():

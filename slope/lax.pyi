@@ -229,6 +229,9 @@ def tan(x: Array, /) -> Array:
 def tanh(x: Array, /) -> Array:
     """hyperbolic tangent"""
 
+def threefry2x32(k1: Array, k2: Array, x1: Array, x2: Array) -> list[Array]:
+    """Threefry-2x32 block cipher (20 rounds, Random123/JAX): encrypt counters (x1, x2) under key (k1, k2); uint32, equal shapes"""
+
 def transpose(x: Array, *, perm: Any) -> Array:
     """permute dims: out.shape[i] = x.shape[perm[i]]"""
 

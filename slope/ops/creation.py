@@ -1,4 +1,4 @@
-"""Tensor constructors: ones, zeros, full, arange, eye, linspace, randn/rand (seeded).
+"""Tensor constructors: ones, zeros, full, arange, eye, linspace (randn/rand/randint live in slope.random).
 
 Sizes must be ints (a float or a string raises ArgumentError), dtypes ones slope supports and the
 device 'cpu' (or None); a result larger than the memory available raises OutOfMemoryError before
@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from slope import lax
 from slope.core import dtypes as dt, memory
 from slope.core.aval import Aval
-from slope.core.tensor import tensor
 from slope.errors import ArgumentError, DomainError, DTypeError
 from slope.ops.promotion import as_array, int_arg, is_array, sizes_arg
 
-__all__ = ["arange", "eye", "full", "full_like", "linspace", "manual_seed", "ones", "ones_like", "rand", "randint",
-           "randn", "zeros", "zeros_like"]
+__all__ = ["arange", "eye", "full", "full_like", "linspace", "ones", "ones_like", "zeros", "zeros_like"]
 
 
 def _shape(op, shape):
@@ -139,48 +135,3 @@ def eye(n, m=None, dtype=None, device=None):
     r = lax.iota(shape=(n, m), dimension=0, dtype=dt.int32)
     c = lax.iota(shape=(n, m), dimension=1, dtype=dt.int32)
     return lax.convert(lax.eq(r, c), dtype=dtype)
-
-
-# A simple seeded host generator; a counter-based device PRNG is a separate piece of work.
-_rng = np.random.default_rng(0)
-
-
-def manual_seed(seed: int):
-    """Reset the generator behind randn/rand/randint so runs are reproducible."""
-    global _rng
-    _rng = np.random.default_rng(int_arg("manual_seed", "seed", seed))
-
-
-def _random(op, shape, dtype, default, seed, device):
-    dt.check_device(op, device)
-    rng = _rng if seed is None else np.random.default_rng(int_arg(op, "seed", seed))
-    d = dt.dtype_or(dtype, default, op)
-    shape = _shape(op, shape)
-    memory.check(op, [Aval(shape, dt.float64), Aval(shape, d)])  # NumPy draws float64/int64, then casts
-    return rng, d, shape
-
-
-def randn(*shape, dtype=None, seed=None, device=None):
-    rng, d, shape = _random("randn", shape, dtype, dt.default_float, seed, device)
-    if not d.is_float:
-        raise DTypeError(f"randn: dtype must be floating-point, got {d.name}")
-    return tensor(rng.standard_normal(shape).astype(d.np), dtype=d)
-
-
-def rand(*shape, dtype=None, seed=None, device=None):
-    rng, d, shape = _random("rand", shape, dtype, dt.default_float, seed, device)
-    if not d.is_float:
-        raise DTypeError(f"rand: dtype must be floating-point, got {d.name}")
-    return tensor(rng.random(shape).astype(d.np), dtype=d)
-
-
-def randint(low, high, shape, dtype=None, seed=None, device=None):
-    rng, d, shape = _random("randint", (shape,), dtype, dt.default_int, seed, device)
-    low, high = int_arg("randint", "low", low), int_arg("randint", "high", high)
-    if high <= low:
-        raise DomainError(f"randint: needs low < high, got low={low}, high={high}")
-    for v in (low, high - 1):
-        problem = dt.scalar_misfit(v, d) if not d.is_bool else (None if v in (0, 1) else f"{v} is not a bool")
-        if problem:
-            raise DTypeError(f"randint: {problem}")
-    return tensor(rng.integers(low, high, size=shape).astype(d.np), dtype=d)

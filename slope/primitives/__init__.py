@@ -5,6 +5,7 @@ from slope.primitives import (  # noqa: F401,E402  # noqa: F401,E402
     elementwise,
     indexing,  # noqa: F401,E402
     linalg,
+    random,
     reduce,
     scan,
     shape,
