@@ -48,10 +48,14 @@ class NotApplicable(Exception):
 
 
 def get_spec(spec):
-    """A Spec, given one or the name of a registered primitive."""
+    """A Spec, given one or the name of a registered primitive (or an OpInfo, or "ops.<name>")."""
     if isinstance(spec, str):
         from slope.primitives import REGISTRY
 
+        if spec.startswith("ops."):
+            from slope.testing.op_table import OPS
+
+            return OPS[spec]
         if spec not in REGISTRY:
             raise KeyError(f"no primitive named {spec!r}")
         return REGISTRY[spec]

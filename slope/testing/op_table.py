@@ -1,0 +1,579 @@
+"""The public surface under the primitives' checks: one OpInfo per user-level op.
+
+Users call `slope.softmax`, `x.var(1)`, `x[1:, None]`, `a @ b`, not primitives. Each OpInfo names a
+public op, a NumPy reference written independently of slope's own composition, and a sampler in the
+primitives' form; the harness then runs it through the same columns as a primitive (eager, jit,
+vmap at every batch-dim placement, jvp, vjp, linearize and second order against float64 finite
+differences, float64 on IREE, error inputs). `python -m slope verify --ops` prints these rows as the
+"ops" table; tests/properties/test_ops_conformance.py runs them in the suite.
+
+The samplers keep derivative checks off kinks and ties (ops with a subgradient convention are
+checked there by tests/test_conventions.py), and draw mixed shapes for broadcasting and mixed dtypes
+for promotion: the reference states the result dtype slope promises.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from slope.primitives import sampling as S
+
+FLOAT = ("float32", "float64")
+NUMERIC = ("float32", "float64", "int32", "int64")
+SHAPES = [(), (3,), (2, 3), (2, 1, 3)]
+RANKED = [s for s in SHAPES if s]
+
+
+def _slope():
+    import slope
+
+    return slope
+
+
+@dataclass(frozen=True, eq=False)
+class OpInfo:
+    """A public op, presented to the harness with the parts of a primitive's Spec the checks read."""
+    name: str  # "ops.<name>": a row of the ops table
+    fn: Callable  # (*tensors, **params) -> Tensor or tuple of Tensors: the public call
+    reference: Callable  # (*NumPy arrays, **params) -> array or tuple: the oracle
+    sample: Callable  # (draw, dtype) -> (list of NumPy operands, params)
+    dtypes: tuple = FLOAT
+    differentiable: bool = True
+    multiple_results: bool = False
+    error_inputs: Optional[Callable] = None  # () -> list of ErrorInput
+    edge_cases: Optional[Callable] = None
+    exempt: dict = field(default_factory=dict)
+    on_derivative_kink = None
+    doc: str = ""
+
+    def __post_init__(self):
+        ex = dict(self.exempt)
+        if not self.differentiable:
+            ex.setdefault("grad", "integer or piecewise-constant result: no derivative to check")
+        if self.error_inputs is None:
+            ex.setdefault("error_inputs", "its bad inputs are checked by tests/test_bad_inputs.py")
+        object.__setattr__(self, "exempt", ex)
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+    # what the checks need of a Spec: the op is composed of verified primitives, which carry the rules
+    jvp = vmap = "composed of primitives"
+    transpose = None
+
+    def bind(self, *xs, **params):
+        out = self.fn(*xs, **params)
+        return list(out) if self.multiple_results else out
+
+    def abstract_eval(self, *avals, **params):
+        """The op's output avals, from staging it (the shape check compares them to the oracle's)."""
+        from slope.transforms.staging import make_program
+
+        def outs(*xs):
+            out = self.bind(*xs, **params)
+            return list(out) if self.multiple_results else [out]
+
+        program, _ = make_program(outs, list(avals), self.name)
+        return program.out_avals
+
+
+OPS: dict[str, OpInfo] = {}
+
+
+def op(name, fn, reference, sample, **kw) -> OpInfo:
+    info = OpInfo(name=f"ops.{name}", fn=fn, reference=reference, sample=sample, **kw)
+    if info.name in OPS:
+        raise ValueError(f"{info.name} listed twice")
+    OPS[info.name] = info
+    return info
+
+
+# ---------------------------------------------------------------- samplers
+
+
+def _array(draw, shape, dtype, lo=-3.0, hi=3.0, fix=None):
+    if dtype.is_int:
+        return S.draw_array(draw, shape, dtype, -9, 9)
+    return S.draw_array(draw, shape, dtype, lo, hi, fix)
+
+
+def _distinct(draw, shape, dtype):
+    """Values without ties (max/sort/topk derivatives and indices are then unambiguous)."""
+    n = math.prod(shape)
+    perm = S.draw_permutation(draw, n) if n else np.zeros(0, np.int64)
+    return (perm.reshape(shape).astype(np.float64) * 0.37 - 1.0).astype(dtype.np)
+
+
+def unary(lo=-3.0, hi=3.0, fix=None, shapes=SHAPES, params=None):
+    def sample(draw, dtype):
+        shape = S.draw_shape(draw, shapes)
+        return [_array(draw, shape, dtype, lo, hi, fix)], dict(params(draw, shape) if params else {})
+    return sample
+
+
+def _dim(draw, shape, keepdim=False):
+    p = {"dim": S.draw_int(draw, -len(shape), len(shape) - 1)}
+    if keepdim:
+        p["keepdim"] = S.draw_bool(draw)
+    return p
+
+
+# Broadcastable shape pairs (incl. 0-d, size-1 and rank mismatch): the promotion layer's job.
+BROADCAST = [((2, 3), (3,)), ((2, 1, 3), (4, 1)), ((), (2, 3)), ((3,), ()), ((1, 3), (2, 1)), ((2, 3), (2, 3))]
+
+
+def binary(lo=-3.0, hi=3.0, fix_x=None, fix_y=None, mixed=False):
+    """Two operands of broadcastable shapes; `mixed`: the second is float64 when the first is float32."""
+    def sample(draw, dtype):
+        sx, sy = S.sampled(draw, BROADCAST)
+        dy = dtype
+        if mixed and dtype.name == "float32" and S.draw_bool(draw):
+            from slope.core import dtypes as dt
+
+            dy = dt.float64
+        return [_array(draw, sx, dtype, lo, hi, fix_x), _array(draw, sy, dy, lo, hi, fix_y)], {}
+    return sample
+
+
+def _float_result(*arrays):
+    """The dtype slope promises for a float op of these operands: the widest float, else float32."""
+    fl = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    return np.result_type(*fl) if fl else np.dtype(np.float32)
+
+
+# ---------------------------------------------------------------- elementwise and arithmetic
+
+
+def _softmax_ref(x, dim=-1):
+    e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def _log_softmax_ref(x, dim=-1):
+    m = np.max(x, axis=dim, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=dim, keepdims=True))
+
+
+def _logsumexp_ref(x, dim=None, keepdim=False):
+    m = np.max(x, axis=dim, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=dim) if dim is not None else out.reshape(())
+
+
+def _sl(name):
+    return lambda *xs, **p: getattr(_slope(), name)(*xs, **p)
+
+
+op("relu", _sl("relu"), lambda x: np.maximum(x, 0).astype(x.dtype), unary(fix=S.away_from_zero))
+op("sigmoid", _sl("sigmoid"), lambda x: (1 / (1 + np.exp(-x))).astype(x.dtype), unary())
+op("softmax", _sl("softmax"), lambda x, dim: _softmax_ref(x, dim).astype(x.dtype),
+   unary(shapes=RANKED, params=_dim))
+op("log_softmax", _sl("log_softmax"), lambda x, dim: _log_softmax_ref(x, dim).astype(x.dtype),
+   unary(shapes=RANKED, params=_dim))
+op("logsumexp", _sl("logsumexp"), lambda x, dim, keepdim: _logsumexp_ref(x, dim, keepdim).astype(x.dtype),
+   unary(shapes=RANKED, params=lambda d, s: _dim(d, s, keepdim=True)))
+op("erf", _sl("erf"), lambda x: np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype), unary())
+
+# operands on two interleaved grids never tie (a tie is a kink: tests/test_conventions.py checks it)
+_APART = {"fix_x": lambda v: np.round(v * 2) / 2, "fix_y": lambda v: np.round(v * 2) / 2 + 0.25}
+
+for _name, _ref, _kw in [
+    ("add", np.add, {}), ("sub", np.subtract, {}), ("mul", np.multiply, {}),
+    ("div", np.divide, {"fix_y": S.away_from_zero}),
+    ("maximum", np.maximum, _APART), ("minimum", np.minimum, _APART),
+]:
+    op(_name, _sl(_name), (lambda r: lambda x, y: r(x.astype(_float_result(x, y)), y.astype(_float_result(x, y))))(_ref),
+       binary(mixed=True, **_kw))
+
+op("pow", _sl("pow"), lambda x, y: np.power(x.astype(_float_result(x, y)), y.astype(_float_result(x, y))),
+   binary(lo=0.3, hi=2.5, mixed=True))
+op("atan2", _sl("atan2"), lambda x, y: np.arctan2(x.astype(_float_result(x, y)), y.astype(_float_result(x, y))),
+   binary(fix_x=S.away_from_zero, fix_y=S.away_from_zero))
+
+
+def _int_binary(name, ref):
+    def sample(draw, dtype):
+        sx, sy = S.sampled(draw, BROADCAST)
+        return [_array(draw, sx, dtype), _array(draw, sy, dtype)], {}
+    op(f"{name}_int", _sl(name), ref, sample, dtypes=("int32", "int64"), differentiable=False)
+
+
+_int_binary("add", lambda x, y: np.add(x, y))
+_int_binary("mul", lambda x, y: np.multiply(x, y))
+
+
+def _true_div_ref(x, y):
+    return (x.astype(np.float64) / y.astype(np.float64)).astype(np.float32)
+
+
+def _int_div_sample(draw, dtype):
+    sx, sy = S.sampled(draw, BROADCAST)
+    y = _array(draw, sy, dtype)
+    return [_array(draw, sx, dtype), np.where(y == 0, 3, y).astype(dtype.np)], {}
+
+
+op("div_int", _sl("div"), _true_div_ref, _int_div_sample, dtypes=("int32", "int64"), differentiable=False,
+   doc="true division of integers gives the default float dtype (PyTorch's rule)")
+
+
+def _scalar_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    c = S.sampled(draw, [2, -3, 0.5, -1.25, 1e-5, 3e4])
+    return [_array(draw, shape, dtype)], {"c": c, "op": S.sampled(draw, ["add", "sub", "mul", "rsub", "rmul"])}
+
+
+def _with_scalar(x, c, op):
+    return {"add": lambda: x + c, "sub": lambda: x - c, "mul": lambda: x * c, "rsub": lambda: c - x,
+            "rmul": lambda: c * x}[op]()
+
+
+op("scalar_arithmetic", _with_scalar,
+   lambda x, c, op: np.asarray(_with_scalar(x, x.dtype.type(c), op)).astype(x.dtype), _scalar_sample,
+   doc="a tensor and a Python scalar: the tensor's dtype wins (Python numbers are weakly typed)")
+
+
+def _clamp_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    x = _array(draw, shape, dtype)
+    lo = S.sampled(draw, [-1.5, -0.25, None])
+    hi = S.sampled(draw, [0.75, 2.0, None] if lo is not None else [0.75, 2.0])
+    bounds = [b for b in (lo, hi) if b is not None]
+    x = np.where(np.isin(np.round(x.astype(np.float64), 6), bounds), x + 0.125, x).astype(x.dtype)
+    return [x], {"min": lo, "max": hi}
+
+
+op("clamp", _sl("clamp"), lambda x, min, max: np.clip(x, min, max).astype(x.dtype), _clamp_sample)
+
+
+def _where_sample(draw, dtype):
+    sx, sy = S.sampled(draw, BROADCAST)
+    sc = S.sampled(draw, [sx, sy, ()])
+    cond = S.draw_array(draw, sc, _bool())
+    return [cond, _array(draw, sx, dtype), _array(draw, sy, dtype)], {}
+
+
+def _bool():
+    from slope.core import dtypes as dt
+
+    return dt.bool_
+
+
+op("where", _sl("where"), lambda c, x, y: np.where(c, x, y), _where_sample)
+
+# ---------------------------------------------------------------- reductions
+
+
+def _reduce_sample(distinct=False):
+    def sample(draw, dtype):
+        shape = S.draw_shape(draw, RANKED)
+        x = _distinct(draw, shape, dtype) if distinct else _array(draw, shape, dtype)
+        ndim = len(shape)
+        dim = S.sampled(draw, [None, S.draw_int(draw, -ndim, ndim - 1), tuple(range(ndim))])
+        return [x], {"dim": dim, "keepdim": S.draw_bool(draw)}
+    return sample
+
+
+def _np_reduce(f):
+    return lambda x, dim, keepdim: np.asarray(f(x, axis=dim, keepdims=keepdim)).astype(x.dtype)
+
+
+op("sum", _sl("sum"), _np_reduce(np.sum), _reduce_sample())
+op("mean", _sl("mean"), _np_reduce(np.mean), _reduce_sample())
+op("prod", _sl("prod"), _np_reduce(np.prod), _reduce_sample())
+op("amax", _sl("amax"), _np_reduce(np.max), _reduce_sample(distinct=True))
+op("amin", _sl("amin"), _np_reduce(np.min), _reduce_sample(distinct=True))
+op("sum_int", _sl("sum"), lambda x, dim, keepdim: np.sum(x, axis=dim, keepdims=keepdim).astype(x.dtype),
+   _reduce_sample(), dtypes=("int32", "int64"), differentiable=False)
+
+
+def _dim_sample(distinct=True, keepdim=True):
+    def sample(draw, dtype):
+        shape = S.draw_shape(draw, RANKED)
+        x = _distinct(draw, shape, dtype) if distinct else _array(draw, shape, dtype)
+        p = {"dim": S.draw_int(draw, -len(shape), len(shape) - 1)}
+        if keepdim:
+            p["keepdim"] = S.draw_bool(draw)
+        return [x], p
+    return sample
+
+
+def _max_dim_ref(x, dim, keepdim):
+    i = np.argmax(x, axis=dim)
+    v = np.max(x, axis=dim)
+    if keepdim:
+        v, i = np.expand_dims(v, dim), np.expand_dims(i, dim)
+    return v, i.astype(_index_dtype())
+
+
+def _index_dtype():
+    return np.dtype(_slope().argmax(_slope().tensor(np.zeros(2, np.float32))).dtype.np)
+
+
+op("max_dim", lambda x, dim, keepdim: tuple(_slope().max(x, dim=dim, keepdim=keepdim)), _max_dim_ref,
+   _dim_sample(), multiple_results=True, doc="(values, indices) along dim")
+op("argmax", lambda x, dim, keepdim: _slope().argmax(x, dim=dim, keepdim=keepdim),
+   lambda x, dim, keepdim: (np.expand_dims(np.argmax(x, axis=dim), dim) if keepdim else np.argmax(x, axis=dim))
+   .astype(_index_dtype()), _dim_sample(), differentiable=False, dtypes=("float32", "float64", "int32"))
+op("cumsum", lambda x, dim: _slope().cumsum(x, dim=dim), lambda x, dim: np.cumsum(x, axis=dim).astype(x.dtype),
+   _dim_sample(distinct=False, keepdim=False))
+
+
+def _sort_ref(x, dim, descending):
+    i = np.argsort(-x if descending else x, axis=dim, kind="stable")
+    return np.take_along_axis(x, i, axis=dim), i.astype(_index_dtype())
+
+
+def _sort_sample(draw, dtype):
+    x, p = _dim_sample(keepdim=False)(draw, dtype)
+    return x, {**p, "descending": S.draw_bool(draw)}
+
+
+op("sort", lambda x, dim, descending: tuple(_slope().sort(x, dim=dim, descending=descending)), _sort_ref,
+   _sort_sample, multiple_results=True)
+
+
+def _topk_sample(draw, dtype):
+    shape = S.draw_shape(draw, RANKED)
+    dim = S.draw_int(draw, -len(shape), len(shape) - 1)
+    k = S.draw_int(draw, 1, shape[dim])
+    return [_distinct(draw, shape, dtype)], {"k": k, "dim": dim, "largest": S.draw_bool(draw)}
+
+
+def _topk_ref(x, k, dim, largest):
+    i = np.argsort(-x if largest else x, axis=dim, kind="stable")
+    i = np.take(i, np.arange(k), axis=dim)
+    return np.take_along_axis(x, i, axis=dim), i.astype(_index_dtype())
+
+
+op("topk", lambda x, k, dim, largest: tuple(_slope().topk(x, k, dim=dim, largest=largest)), _topk_ref,
+   _topk_sample, multiple_results=True)
+
+# ---------------------------------------------------------------- shape
+
+
+def _reshape_sample(draw, dtype):
+    shape, new = S.sampled(draw, [((2, 3), (3, 2)), ((2, 3), (-1,)), ((2, 1, 3), (3, -1)), ((3,), (1, 3, 1)),
+                                  ((), (1,)), ((2, 3), (6, 1))])
+    return [_array(draw, shape, dtype)], {"shape": new}
+
+
+op("reshape", lambda x, shape: x.reshape(*shape), lambda x, shape: x.reshape(shape), _reshape_sample)
+
+
+def _permute_sample(draw, dtype):
+    shape = S.sampled(draw, [(2, 3), (2, 1, 3), (2, 3, 4)])
+    dims = S.draw_dims_permutation(draw, len(shape))
+    if S.draw_bool(draw):
+        dims = tuple(d - len(shape) for d in dims)
+    return [_array(draw, shape, dtype)], {"dims": dims}
+
+
+op("permute", lambda x, dims: x.permute(*dims), lambda x, dims: np.transpose(x, dims), _permute_sample)
+
+
+def _transpose_sample(draw, dtype):
+    shape = S.draw_shape(draw, [(2, 3), (2, 1, 3)])
+    return [_array(draw, shape, dtype)], {"dim0": S.draw_int(draw, -len(shape), len(shape) - 1),
+                                          "dim1": S.draw_int(draw, 0, len(shape) - 1)}
+
+
+op("transpose", lambda x, dim0, dim1: x.transpose(dim0, dim1), lambda x, dim0, dim1: np.swapaxes(x, dim0, dim1),
+   _transpose_sample)
+
+
+def _flatten_sample(draw, dtype):
+    shape = S.draw_shape(draw, [(2, 3), (2, 1, 3), (2, 3, 2)])
+    a = S.draw_int(draw, 0, len(shape) - 1)
+    b = S.draw_int(draw, a, len(shape) - 1)
+    return [_array(draw, shape, dtype)], {"start_dim": a, "end_dim": b - len(shape) if S.draw_bool(draw) else b}
+
+
+def _flatten_ref(x, start_dim, end_dim):
+    end = end_dim % x.ndim
+    return x.reshape(x.shape[:start_dim] + (-1,) + x.shape[end + 1:])
+
+
+op("flatten", lambda x, start_dim, end_dim: x.flatten(start_dim, end_dim), _flatten_ref, _flatten_sample)
+
+
+def _unsqueeze_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    return [_array(draw, shape, dtype)], {"dim": S.draw_int(draw, -len(shape) - 1, len(shape))}
+
+
+op("unsqueeze", lambda x, dim: x.unsqueeze(dim), lambda x, dim: np.expand_dims(x, dim), _unsqueeze_sample)
+op("squeeze", lambda x, dim: x.squeeze(dim), lambda x, dim: np.squeeze(x, dim) if x.shape[dim] == 1 else x,
+   unary(shapes=[(2, 1, 3), (1, 3), (1,)], params=lambda d, s: {"dim": S.draw_int(d, -len(s), len(s) - 1)}))
+
+
+def _expand_sample(draw, dtype):
+    shape, target = S.sampled(draw, [((1, 3), (2, 3)), ((3,), (2, 3)), ((2, 1, 3), (2, 4, 3)), ((), (2,)),
+                                     ((1, 3), (-1, 3))])
+    return [_array(draw, shape, dtype)], {"shape": target}
+
+
+op("expand", lambda x, shape: x.expand(*shape), lambda x, shape: np.broadcast_to(
+    x, tuple(x.shape[i - len(shape) + x.ndim] if s == -1 else s for i, s in enumerate(shape))).copy(), _expand_sample)
+
+
+def _cat_sample(draw, dtype):
+    base = S.draw_shape(draw, RANKED)
+    dim = S.draw_int(draw, -len(base), len(base) - 1)
+    n = S.draw_int(draw, 1, 3)
+    xs = []
+    for _ in range(n):
+        s = list(base)
+        s[dim] = S.draw_int(draw, 0, 3)
+        xs.append(_array(draw, tuple(s), dtype))
+    return xs, {"dim": dim}
+
+
+op("cat", lambda *xs, dim: _slope().cat(list(xs), dim=dim), lambda *xs, dim: np.concatenate(xs, axis=dim),
+   _cat_sample)
+
+
+def _stack_sample(draw, dtype):
+    shape = S.draw_shape(draw)
+    n = S.draw_int(draw, 1, 3)
+    return [_array(draw, shape, dtype) for _ in range(n)], {"dim": S.draw_int(draw, -len(shape) - 1, len(shape))}
+
+
+op("stack", lambda *xs, dim: _slope().stack(list(xs), dim=dim), lambda *xs, dim: np.stack(xs, axis=dim),
+   _stack_sample)
+
+
+def _split_sample(draw, dtype):
+    shape = S.sampled(draw, [(5,), (2, 5), (4, 3)])
+    dim = S.draw_int(draw, 0, len(shape) - 1)
+    size = S.sampled(draw, [1, 2, 3, (1, shape[dim] - 1)])
+    return [_array(draw, shape, dtype)], {"split": size, "dim": dim}
+
+
+def _split_ref(x, split, dim):
+    n = x.shape[dim]
+    if isinstance(split, int):
+        cuts = list(range(split, n, split))
+    else:
+        cuts = list(np.cumsum(split)[:-1])
+    return tuple(np.split(x, cuts, axis=dim))
+
+
+op("split", lambda x, split, dim: tuple(_slope().split(x, split, dim=dim)), _split_ref, _split_sample,
+   multiple_results=True)
+
+
+def _flip_sample(draw, dtype):
+    shape = S.draw_shape(draw, RANKED)
+    return [_array(draw, shape, dtype)], {"dims": S.draw_axes(draw, len(shape))}
+
+
+op("flip", lambda x, dims: x.flip(dims), lambda x, dims: np.flip(x, dims), _flip_sample)
+
+
+def _narrow_sample(draw, dtype):
+    shape = S.draw_shape(draw, [(5,), (2, 5), (4, 3)])
+    dim = S.draw_int(draw, 0, len(shape) - 1)
+    start = S.draw_int(draw, -shape[dim], shape[dim] - 1)
+    length = S.draw_int(draw, 0, shape[dim] - start % shape[dim])
+    return [_array(draw, shape, dtype)], {"dim": dim, "start": start, "length": length}
+
+
+op("narrow", lambda x, dim, start, length: x.narrow(dim, start, length),
+   lambda x, dim, start, length: np.take(x, np.arange(start % x.shape[dim], start % x.shape[dim] + length), axis=dim),
+   _narrow_sample)
+
+
+def _pad_sample(draw, dtype):
+    shape = S.draw_shape(draw, [(3,), (2, 3), (2, 1, 3)])
+    k = S.draw_int(draw, 1, len(shape))
+    widths = tuple(S.draw_int(draw, 0, 2) for _ in range(2 * k))
+    return [_array(draw, shape, dtype)], {"pad": widths, "value": S.sampled(draw, [0.0, -1.5])}
+
+
+def _pad_ref(x, pad, value):
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return np.pad(x, widths, constant_values=value)
+
+
+op("pad", lambda x, pad, value: _slope().pad(x, pad, value=value), _pad_ref, _pad_sample,
+   doc="PyTorch's F.pad order: (last dim low, last dim high, second-to-last low, ...)")
+
+# ---------------------------------------------------------------- indexing
+
+INDEXES = [  # x[idx] for x of shape (3, 4, 2): basic indexing, as users write it
+    (1,), (-1,), (slice(None, None, -1),), (slice(1, None),), (slice(None), 2), (Ellipsis, 0), (None, 1),
+    (slice(0, 3, 2), slice(None), 1), (1, slice(1, 3), None), (Ellipsis, None, slice(None, None, 2)),
+    (slice(-2, None), -3, 1), (slice(5, 9),),
+]
+
+
+def _getitem_sample(draw, dtype):
+    return [_array(draw, (3, 4, 2), dtype)], {"index": S.sampled(draw, range(len(INDEXES)))}
+
+
+op("getitem", lambda x, index: x[INDEXES[index]], lambda x, index: np.asarray(x[INDEXES[index]]).copy(),
+   _getitem_sample, doc="basic indexing: ints (negative too), slices with steps, None, Ellipsis")
+
+
+def _advanced_sample(draw, dtype):
+    idx = S.draw_array(draw, S.sampled(draw, [(2,), (2, 2), ()]), _int64(), -3, 2)
+    return [_array(draw, (3, 4), dtype), idx], {"where": S.sampled(draw, ["first", "second"])}
+
+
+def _int64():
+    from slope.core import dtypes as dt
+
+    return dt.int64
+
+
+def _advanced(x, idx, where):
+    return x[idx] if where == "first" else x[:, idx]
+
+
+op("getitem_tensor", _advanced, lambda x, idx, where: np.asarray(_advanced(x, idx, where)).copy(), _advanced_sample,
+   doc="integer-tensor indexing, negative indices wrap")
+
+
+def _take_along_sample(draw, dtype):
+    shape = S.draw_shape(draw, [(3, 4), (2, 3, 2)])
+    dim = S.draw_int(draw, 0, len(shape) - 1)
+    ishape = list(shape)
+    ishape[dim] = S.draw_int(draw, 1, 3)
+    return [_array(draw, shape, dtype), S.draw_array(draw, tuple(ishape), _int64(), 0, shape[dim] - 1)], {"dim": dim}
+
+
+op("take_along_dim", lambda x, i, dim: _slope().take_along_dim(x, i, dim=dim),
+   lambda x, i, dim: np.take_along_axis(x, i, axis=dim), _take_along_sample)
+op("gather", lambda x, i, dim: _slope().gather(x, dim, i), lambda x, i, dim: np.take_along_axis(x, i, axis=dim),
+   _take_along_sample)
+
+
+def _index_select_sample(draw, dtype):
+    shape = S.draw_shape(draw, [(3, 4), (2, 3, 2)])
+    dim = S.draw_int(draw, 0, len(shape) - 1)
+    n = S.draw_int(draw, 0, 4)
+    return [_array(draw, shape, dtype), S.draw_array(draw, (n,), _int64(), 0, shape[dim] - 1)], {"dim": dim}
+
+
+op("index_select", lambda x, i, dim: _slope().index_select(x, dim, i), lambda x, i, dim: np.take(x, i, axis=dim),
+   _index_select_sample)
+
+# ---------------------------------------------------------------- linear algebra
+
+
+def _matmul_sample(draw, dtype):
+    sa, sb = S.sampled(draw, [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((2, 2, 3), (3, 4)),
+                              ((2, 2, 3), (2, 3, 1)), ((1, 2, 3), (4, 3, 2)), ((2, 1, 2, 3), (3, 3, 2))])
+    return [_array(draw, sa, dtype, -2, 2), _array(draw, sb, dtype, -2, 2)], {}
+
+
+op("matmul", lambda a, b: a @ b, lambda a, b: np.matmul(a, b), _matmul_sample,
+   dtypes=("float32", "float64", "int32"),
+   doc="@: vectors, matrices and broadcast batches (NumPy/PyTorch rules)")
+op("outer", _sl("outer"), lambda a, b: np.outer(a, b),
+   lambda draw, dtype: ([_array(draw, (3,), dtype), _array(draw, (S.draw_int(draw, 1, 3),), dtype)], {}))
