@@ -228,7 +228,7 @@ def test_arg_reduce_vmap_and_zero_tangent(name, rng):
     t = slope.jit(lambda a: slope.jvp(lambda b: spec.bind(b, axis=1, index_dtype=slope.int32), (a,), (a,))[1])(
         slope.tensor(x))
     assert t.dtype is slope.int32 and t.shape == (3,) and not t.numpy().any()
-    assert "grad" in spec.exempt and "transpose" in spec.exempt
+    assert "grad" in spec.verify.exempt and "transpose" in spec.verify.exempt
 
 
 # ---------------------------------------------------------------- cumulative scans
@@ -302,7 +302,7 @@ def test_cumsum_transpose_is_reverse_cumsum():
     ct = slope.tensor(np.array([1.0, 2.0, 3.0]))
     (out,) = spec.transpose([ct], UndefPrimal(ct.aval), axis=0, reverse=False)
     assert out.tolist() == [6.0, 5.0, 3.0]
-    assert "transpose" in REGISTRY["cumprod"].exempt and "transpose" in REGISTRY["cummax"].exempt
+    assert "transpose" in REGISTRY["cumprod"].verify.exempt and "transpose" in REGISTRY["cummax"].verify.exempt
 
 
 @pytest.mark.parametrize("name", SCANS)
@@ -527,7 +527,7 @@ def test_error_inputs_raise(name):
 def test_spec_is_complete(name):
     spec = REGISTRY[name]
     assert spec.doc and spec.reference and spec.jvp and spec.vmap and spec.sample and spec.error_inputs
-    assert spec.transpose is not None or "transpose" in spec.exempt
+    assert spec.transpose is not None or "transpose" in spec.verify.exempt
 
 
 @pytest.mark.parametrize("name", MINE)
@@ -536,7 +536,7 @@ def test_samplers_draw_valid_inputs(name):
     from hypothesis import strategies as st
 
     spec = REGISTRY[name]
-    for dname in spec.dtypes:
+    for dname in spec.verify.dtypes:
         dtype = slope.dtype(dname)
 
         @hypothesis.settings(max_examples=15, deadline=None, database=None)

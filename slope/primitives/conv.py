@@ -21,6 +21,7 @@ from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis, zeros_aval
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Verify
 
 
 def _dilate(n, d):
@@ -202,7 +203,7 @@ conv = register(Spec(
     transpose=_conv_transpose,
     vmap=_conv_vmap,
     sample=_conv_sample,
-    dtypes=("float32", "float64"),
+    verify=Verify(dtypes=("float32", "float64")),
     error_inputs=lambda: [
         ErrorInput([np.ones((1, 3, 5), np.float32), np.ones((2, 2, 3), np.float32)], _params(1), ShapeError,
                    "conv: lhs f32\\[1,3,5\\], rhs f32\\[2,2,3\\]: with feature_group_count=1 need C = 1 \\* I"),

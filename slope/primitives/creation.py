@@ -12,6 +12,7 @@ from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
 from slope.primitives.rules import vmap_no_operands
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 
 def _check_shape(name, shape):
@@ -50,7 +51,7 @@ def _creation_sample(kind):
     return sample
 
 
-_no_inputs = {"transpose": "has no operands", "grad": "has no operands", "jvp": "has no operands (tangent is zero)"}
+_no_inputs = {"transpose": Exempt.NO_OPERANDS, "grad": Exempt.NO_OPERANDS, "jvp": Exempt.NO_OPERANDS}
 
 full = register(Spec(
     name="full",
@@ -60,8 +61,7 @@ full = register(Spec(
     reference=ref.full,
     jvp=lambda primals, tangents, **p: ([full.bind(**p)], [full.bind(**{**p, "value": 0})]),
     sample=_creation_sample("full"),
-    dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
-    exempt=dict(_no_inputs),
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"), exempt=_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (2, -1), "value": 1.0, "dtype": dt.float32}, ShapeError,
                                       "full: shape must be non-negative")],
     doc="a tensor of `shape` filled with the Python scalar `value` (in range for the dtype); no operands",
@@ -84,8 +84,7 @@ iota = register(Spec(
     reference=ref.iota,
     jvp=lambda primals, tangents, **p: ([iota.bind(**p)], [full.bind(shape=p["shape"], value=0, dtype=p["dtype"])]),
     sample=_creation_sample("iota"),
-    dtypes=("float32", "float64", "int32", "int64", "uint32"),
-    exempt=dict(_no_inputs),
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"), exempt=_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (3,), "dimension": 1, "dtype": dt.int32}, ShapeError,
                                       "iota: dimension 1 out of range")],
     doc="arange: 0, 1, 2, ... along `dimension`, broadcast to `shape`; no operands",

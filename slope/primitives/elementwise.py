@@ -30,6 +30,7 @@ from slope.primitives.rules import (
     zeros_like,
 )
 from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 
 def _const_like(x, v):
@@ -77,9 +78,9 @@ def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=No
     ref_fn = getattr(ref, ref_name or name)
     exempt = dict(exempt or {})
     if linear is None:
-        exempt.setdefault("transpose", "not linear in any operand")
+        exempt.setdefault("transpose", Exempt.NOT_LINEAR)
     if deriv is None:
-        exempt.setdefault("grad", "derivative is zero everywhere it exists (piecewise constant or non-float output)")
+        exempt.setdefault("grad", Exempt.ZERO_DERIVATIVE)
 
     def jvp(primals, tangents):
         out = REGISTRY[name].bind(*primals)
@@ -96,11 +97,9 @@ def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=No
         transpose=linear,
         vmap=vmap_elementwise(name),
         sample=sample or S.elementwise(arity),
-        dtypes=dtypes,
         doc=doc,
-        exempt=exempt,
         error_inputs=_default_errors(name, arity, kind, dtypes),
-        on_derivative_kink=on_derivative_kink,
+        verify=Verify(dtypes=dtypes, exempt=exempt, on_derivative_kink=on_derivative_kink),
     )
     return register(spec)
 
@@ -371,7 +370,7 @@ select = Spec(
     jvp=_select_jvp,
     transpose=_select_transpose,
     sample=_select_sample,
-    dtypes=NUMS + ("bool",),
+    verify=Verify(dtypes=NUMS + ("bool",)),
     error_inputs=lambda: [_bad([np.ones(2, np.float32), np.ones(2, np.float32), np.ones(2, np.float32)], "select: predicate must be bool")],
     doc="where(pred, on_true, on_false) elementwise; the tangent of the chosen branch only (no NaN leaks from the other)",
 )
@@ -417,8 +416,7 @@ clamp = Spec(
     reference=ref.clamp,
     jvp=_clamp_jvp,
     sample=_clamp_sample,
-    dtypes=NUMS,
-    exempt={"transpose": "not linear"},
+    verify=Verify(dtypes=NUMS, exempt={"transpose": Exempt.NOT_LINEAR}),
     error_inputs=lambda: [
         _bad([np.zeros(2, np.float32), np.ones(3, np.float32), np.ones(2, np.float32)],
              "clamp: .*f32\\[2\\], f32\\[3\\], f32\\[2\\]", ShapeError),
@@ -477,7 +475,7 @@ convert = register(Spec(
     jvp=_convert_jvp,
     transpose=_convert_transpose,
     sample=_convert_sample,
-    dtypes=NUMS + ("bool",),
+    verify=Verify(dtypes=NUMS + ("bool",)),
     error_inputs=lambda: [_bad([np.ones(2, np.float32)], "convert: f32\\[2\\] to 'float32': the target must be a slope dtype",
                                dtype="float32")],
     doc="astype: float->int truncates toward zero and saturates (NaN -> 0), int->int wraps, to bool means != 0",
@@ -504,8 +502,8 @@ bitcast = register(Spec(
     jvp=lambda primals, tangents, *, dtype: ([lax.bitcast(primals[0], dtype=dtype)],
                                              [zeros_like(lax.bitcast(primals[0], dtype=dtype))]),
     sample=_bitcast_sample,
-    dtypes=("float32", "int32", "uint32", "float64", "int64"),
-    exempt={"transpose": "not linear", "grad": "reinterpreting bits has no useful derivative"},
+    verify=Verify(dtypes=("float32", "int32", "uint32", "float64", "int64"),
+                  exempt={"transpose": Exempt.BIT_REINTERPRETATION, "grad": Exempt.BIT_REINTERPRETATION}),
     error_inputs=lambda: [_bad([np.ones(2, np.float32)], "bitcast: .* needs equal bit widths", dtype=dt.float64)],
     doc="reinterpret the bits as another dtype of the same width (not bool); zero derivative",
 ))
@@ -516,9 +514,9 @@ stop_gradient = register(Spec(
     abstract_eval=lambda x: [x],
     reference=ref.stop_gradient,
     jvp=lambda primals, tangents: ([lax.stop_gradient(primals[0])], [zeros_like(primals[0])]),
-    dtypes=FLOAT + INTS + ("bool",),
     sample=S.elementwise(1),
-    exempt={"transpose": "not linear: its derivative is zero", "grad": "derivative is zero by definition",
-            "error_inputs": "every tensor is a valid input: there is no bad input to reject"},
+    verify=Verify(dtypes=FLOAT + INTS + ("bool",),
+                  exempt={"transpose": Exempt.ZERO_DERIVATIVE, "grad": Exempt.ZERO_DERIVATIVE,
+                          "error_inputs": Exempt.NO_INVALID_INPUT}),
     doc="identity whose derivative is zero (no tangent or cotangent passes through)",
 ))

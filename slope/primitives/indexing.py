@@ -37,6 +37,7 @@ from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Verify
 
 
 def _undef(x):
@@ -206,8 +207,7 @@ gather = register(Spec(
     transpose=_gather_transpose,
     vmap=_gather_vmap,
     sample=_gather_sample,
-    dtypes=DATA,
-    exempt={"transpose_indices": "linear in the operand only; the integer indices choose the positions"},
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((4, 3), np.float32), np.zeros((2, 1), np.float32)], {}, DTypeError,
                    "gather: f32\\[4,3\\], f32\\[2,1\\]: indices must have an integer dtype"),
@@ -217,7 +217,7 @@ gather = register(Spec(
         ErrorInput([np.ones((0, 3), np.float32), np.zeros((2, 1), np.int32)], {}, ShapeError,
                    "gather: f32\\[0,3\\], i32\\[2,1\\]: cannot index into an empty dimension"),
     ],
-    doc="out[b] = operand[indices[b]] (rows of indices index the first k dims, clamped into range)",
+    doc="out[b] = operand[indices[b]] (rows of indices index the first k dims, clamped into range); linear in the operand, not the indices",
 ))
 
 # ================================================================ scatter_add / scatter
@@ -320,10 +320,9 @@ scatter_add = register(Spec(
     transpose=_scatter_add_transpose,
     vmap=_scatter_vmap("scatter_add"),
     sample=_scatter_sample,
-    dtypes=ADD,
-    exempt={"transpose_indices": "linear in operand and updates only; the integer indices choose the positions"},
+    verify=Verify(dtypes=ADD),
     error_inputs=_scatter_errors("scatter_add"),
-    doc="operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped",
+    doc="operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped; linear in operand and updates jointly",
 ))
 
 scatter = register(Spec(
@@ -334,10 +333,9 @@ scatter = register(Spec(
     transpose=_scatter_transpose,
     vmap=_scatter_vmap("scatter"),
     sample=_scatter_sample,
-    dtypes=DATA,
-    exempt={"transpose_indices": "linear in operand and updates only; the integer indices choose the positions"},
+    verify=Verify(dtypes=DATA),
     error_inputs=_scatter_errors("scatter"),
-    doc="operand[indices[b]] = updates[b]; on duplicate rows the last wins, rows with an out-of-range index are dropped",
+    doc="operand[indices[b]] = updates[b]; on duplicate rows the last wins, rows with an out-of-range index are dropped; linear in operand and updates jointly",
 ))
 
 # ================================================================ dynamic_slice / dynamic_update_slice
@@ -429,8 +427,7 @@ dynamic_slice = register(Spec(
     transpose=_ds_transpose,
     vmap=_ds_vmap,
     sample=_ds_sample,
-    dtypes=DATA,
-    exempt={"transpose_indices": "linear in the operand only; the integer start indices choose the window"},
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((4, 3), np.float32), np.int32(0)], {"slice_sizes": (2, 2)}, ShapeError,
                    "dynamic_slice: f32\\[4,3\\], i32\\[\\] with slice_sizes=\\(2, 2\\): needs one start index per operand dim"),
@@ -443,7 +440,7 @@ dynamic_slice = register(Spec(
         ErrorInput([np.ones((4, 3), np.float32), np.int32(0), np.int64(0)], {"slice_sizes": (2, 2)}, DTypeError,
                    "dynamic_slice: .*start indices must share one dtype"),
     ],
-    doc="operand[s:s+size] per dim; 0-d int starts clamped into [0, dim - size]",
+    doc="operand[s:s+size] per dim; 0-d int starts clamped into [0, dim - size]; linear in the operand, not the starts",
 ))
 
 
@@ -517,9 +514,7 @@ dynamic_update_slice = register(Spec(
     transpose=_dus_transpose,
     vmap=_dus_vmap,
     sample=_dus_sample,
-    edge_cases=_dus_edge_cases,
-    dtypes=DATA,
-    exempt={"transpose_indices": "linear in operand and update only; the integer start indices choose the window"},
+    verify=Verify(dtypes=DATA, edge_cases=_dus_edge_cases),
     error_inputs=lambda: [
         ErrorInput([np.ones((4,), np.float32), np.ones((5,), np.float32), np.int32(0)], {}, ShapeError,
                    "dynamic_update_slice: f32\\[4\\], f32\\[5\\], i32\\[\\]: update must have the operand's rank and fit"),
@@ -528,5 +523,5 @@ dynamic_update_slice = register(Spec(
         ErrorInput([np.ones((4, 3), np.float32), np.ones((2, 2), np.float32), np.int32(0)], {}, ShapeError,
                    "dynamic_update_slice: .*needs one start index per operand dim"),
     ],
-    doc="operand with update written at the 0-d int starts, clamped into [0, dim - update size]",
+    doc="operand with update written at the 0-d int starts, clamped into [0, dim - update size]; linear in operand and update jointly",
 ))

@@ -11,6 +11,7 @@ from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Verify
 
 
 def _free(ndim, contract, batch):
@@ -123,7 +124,7 @@ dot_general = register(Spec(
     transpose=_dot_transpose,
     vmap=_dot_vmap,
     sample=_dot_sample,
-    dtypes=("float32", "float64", "int32", "int64", "uint32"),
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32")),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.ones((4, 5), np.float32)],
                    {"contracting_dims": ((1,), (0,)), "batch_dims": ((), ())}, ShapeError,

@@ -10,6 +10,7 @@ from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 
 def _reduce_rule(name):
@@ -111,8 +112,7 @@ def _make(name, jvp, doc, transpose=None, sample=None, exempt=None, dtypes=NUMER
         transpose=transpose,
         vmap=_reduce_vmap(name),
         sample=sample or _reduce_sample(),
-        dtypes=dtypes,
-        exempt=exempt if exempt is not None else {"transpose": "not linear in its operand"},
+        verify=Verify(dtypes=dtypes, exempt=exempt if exempt is not None else {"transpose": Exempt.NOT_LINEAR}),
         error_inputs=_errors(name),
         doc=doc,
     ))

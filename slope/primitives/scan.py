@@ -24,6 +24,7 @@ from slope.errors import DTypeError, ShapeError
 from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis, zeros_like
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 
 def _dtype_param(name, what, value):
@@ -111,9 +112,8 @@ def _make_arg(name, doc):
         vmap=_arg_vmap(name),
         sample=_arg_sample,
         error_inputs=_arg_errors(name),
-        dtypes=("float32", "float64", "int32", "int64", "uint32"),
-        exempt={"transpose": "integer output: not linear",
-                "grad": "integer output: the tangent is identically zero"},
+        verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"),
+                      exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT}),
         doc=doc,
     ))
 
@@ -265,8 +265,8 @@ def _make_scan(name, jvp, doc, transpose=None, sample=None):
         vmap=_scan_vmap(name),
         sample=sample or _scan_sample(),
         error_inputs=_scan_errors(name),
-        dtypes=("float32", "float64", "int32", "int64", "uint32"),
-        exempt={} if transpose else {"transpose": "not linear"},
+        verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"),
+                      exempt={} if transpose else {"transpose": Exempt.NOT_LINEAR}),
         doc=doc,
     ))
 

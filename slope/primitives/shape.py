@@ -15,6 +15,7 @@ from slope.errors import DTypeError, ShapeError, describe
 from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, linear_jvp, moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Verify
 
 LINEAR = ("float32", "float64", "int32", "uint32", "bool")  # data movement: any dtype (uint32 for the PRNG)
 
@@ -46,7 +47,7 @@ reshape = register(Spec(
     transpose=lambda cts, x, *, shape: [lax.reshape(cts[0], shape=x.aval.shape)],
     vmap=_reshape_vmap,
     sample=_reshape_sample,
-    dtypes=LINEAR,
+    verify=Verify(dtypes=LINEAR),
     error_inputs=lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"shape": (4,)}, ShapeError, "reshape: cannot reshape f32\\[2,3\\]")],
     doc="the same elements in row-major order with a new shape of equal size",
 ))
@@ -94,7 +95,7 @@ broadcast_in_dim = register(Spec(
     transpose=_bid_transpose,
     vmap=_bid_vmap,
     sample=_bid_sample,
-    dtypes=LINEAR,
+    verify=Verify(dtypes=LINEAR),
     error_inputs=lambda: [ErrorInput([np.ones((2,), np.float32)], {"shape": (3,), "broadcast_dimensions": (0,)},
                                      ShapeError, "broadcast_in_dim: cannot broadcast f32\\[2\\] to \\(3,\\)")],
     doc="expand: operand dim i becomes output dim broadcast_dimensions[i] (size 1 or equal)",
@@ -128,7 +129,7 @@ transpose = register(Spec(
     transpose=lambda cts, x, *, perm: [lax.transpose(cts[0], perm=tuple(int(i) for i in np.argsort(perm)))],
     vmap=_transpose_vmap,
     sample=_transpose_sample,
-    dtypes=LINEAR,
+    verify=Verify(dtypes=LINEAR),
     error_inputs=lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"perm": (0, 0)}, ShapeError,
                                      "transpose: perm \\(0, 0\\) is not a permutation")],
     doc="permute dims: out.shape[i] = x.shape[perm[i]]",
@@ -231,7 +232,7 @@ slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.s
     transpose=_slice_transpose,
     vmap=_slice_vmap,
     sample=_slice_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"start_indices": (0, 2), "limit_indices": (2, 4), "strides": (1, 1)},
                    ShapeError, "slice: f32\\[2,3\\] .*dimension 1 needs 0 <= start <= limit <= 3"),
@@ -322,7 +323,7 @@ pad = register(Spec(
     transpose=_pad_transpose,
     vmap=_pad_vmap,
     sample=_pad_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.float32(0)], {"low": (0, -2), "high": (0, -2), "interior": (0, 0)},
                    ShapeError, "pad: f32\\[2,3\\], f32\\[\\] .*negative padding removes more than the whole dimension"),
@@ -362,7 +363,7 @@ rev = register(Spec(
     vmap=lambda axis_size, args, dims, *, dimensions: (
         [lax.rev(args[0], dimensions=tuple(d + (d >= dims[0]) for d in dimensions))], [dims[0]]),
     sample=_rev_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (2,)}, ShapeError,
                    "rev: dimensions \\(2,\\) must be distinct dims of f32\\[2,3\\]"),
@@ -439,7 +440,7 @@ concatenate = register(Spec(
     transpose=_concat_transpose,
     vmap=_concat_vmap,
     sample=_concat_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.ones((3, 3), np.float32)], {"dimension": 1}, ShapeError,
                    "concatenate: operands f32\\[2,3\\], f32\\[3,3\\] along dimension 1: operands must have equal sizes"),
@@ -486,7 +487,7 @@ squeeze = register(Spec(
     transpose=lambda cts, x, *, dimensions: [lax.expand_dims(cts[0], dimensions=tuple(sorted(dimensions)))],
     vmap=_squeeze_vmap,
     sample=_squeeze_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (0,)}, ShapeError,
                    "squeeze: dimensions \\(0,\\) must be distinct size-1 dims of f32\\[2,3\\]"),
@@ -527,7 +528,7 @@ expand_dims = register(Spec(
     transpose=lambda cts, x, *, dimensions: [lax.squeeze(cts[0], dimensions=tuple(sorted(dimensions)))],
     vmap=_expand_dims_vmap,
     sample=_expand_dims_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (3,)}, ShapeError,
                    "expand_dims: dimensions \\(3,\\) must be distinct positions in the rank-3 result for f32\\[2,3\\]"),

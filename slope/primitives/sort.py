@@ -19,6 +19,7 @@ from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, zeros_like
 from slope.primitives.scan import _check_axis, _dtype_param, check_index_fits
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 # ---------------------------------------------------------------- sort
 
@@ -116,8 +117,7 @@ sort = register(Spec(
     vmap=_sort_vmap,
     sample=_sort_sample,
     multiple_results=True,
-    dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
-    exempt={"transpose_keys": "linear only in the non-key operands; the keys fix the permutation"},
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool")),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.ones((3,), np.float32)], {"dimension": 0}, ShapeError,
                    "sort: operands f32\\[2,3\\], f32\\[3\\] must have equal shapes"),
@@ -126,7 +126,7 @@ sort = register(Spec(
                    "sort: operands f32\\[3\\]: num_keys=2 must be between 1 and the number of operands \\(1\\)"),
     ],
     doc="stable sort of all operands along dimension by the first num_keys (lexicographic; -0.0 == 0.0, NaN last); "
-        "tangents of non-key operands follow the same permutation",
+        "tangents of non-key operands follow the same permutation (linear in those, not in the keys)",
 ))
 
 
@@ -170,8 +170,8 @@ argsort = register(Spec(
     jvp=_argsort_jvp,
     vmap=_argsort_vmap,
     sample=_argsort_sample,
-    dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
-    exempt={"transpose": "integer output: not linear", "grad": "integer output: the tangent is identically zero"},
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
+                  exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT}),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimension": -1, "index_dtype": dt.int32}, ShapeError,
                    "argsort: dimension -1 out of range for f32\\[2,3\\]"),

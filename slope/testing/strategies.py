@@ -111,7 +111,7 @@ def examples(spec, dtype, *, tangents=False, cotangents=False, batch=0):
 
     d = dt.dtype(dtype)
     if spec.sample is None:
-        raise ValueError(f"{spec.name} has no sampler ({spec.exempt.get('sample', 'no reason given')})")
+        raise ValueError(f"{spec.name} has no sampler ({spec.verify.reason('sample', 'no reason given')})")
 
     @st.composite
     def strategy(draw):
