@@ -34,7 +34,6 @@ from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
-from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
 from slope.primitives.verify import Verify
@@ -131,16 +130,6 @@ def _with_batch_column(idx):
     return lax.concatenate(col, idx, dimension=len(shape) - 1)
 
 
-def _draw_indices(draw, batch, dims, index_dtype=dt.int32, slack=2):
-    """Index rows for `dims`, each entry drawn from [-slack, dim - 1 + slack]: out-of-range ones included."""
-    cols = [S.draw_array(draw, batch, dt.int32, -slack, n - 1 + slack) for n in dims]
-    idx = np.stack(cols, axis=-1) if cols else np.zeros(tuple(batch) + (0,), np.int32)
-    return idx.astype(index_dtype.np)
-
-
-_OPERANDS = [(5,), (4, 3), (3, 2, 2)]
-_BATCHES = [(), (3,), (2, 2), (4,)]
-
 # ================================================================ gather
 
 
@@ -190,15 +179,6 @@ def _gather_vmap(axis_size, args, dims):
     return [lax.gather(moveaxis(x, dx, 0), _with_batch_column(moveaxis(idx, di, 0)))], [0]
 
 
-def _gather_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, _OPERANDS)
-    k = draw(st.integers(0, len(shape)))
-    batch = S.draw_shape(draw, _BATCHES)
-    index_dtype = draw(st.sampled_from([dt.int32, dt.int64]))
-    return [S.draw_array(draw, shape, dtype), _draw_indices(draw, batch, shape[:k], index_dtype)], {}
-
-
 gather = register(Spec(
     name="gather",
     abstract_eval=_gather_rule,
@@ -206,7 +186,6 @@ gather = register(Spec(
     jvp=_gather_jvp,
     transpose=_gather_transpose,
     vmap=_gather_vmap,
-    sample=_gather_sample,
     verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((4, 3), np.float32), np.zeros((2, 1), np.float32)], {}, DTypeError,
@@ -287,16 +266,6 @@ def _scatter_vmap(name):
     return rule
 
 
-def _scatter_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, _OPERANDS)
-    k = draw(st.integers(0, len(shape)))
-    batch = S.draw_shape(draw, _BATCHES)
-    index_dtype = draw(st.sampled_from([dt.int32, dt.int64]))
-    idx = _draw_indices(draw, batch, shape[:k], index_dtype, slack=1)  # small range: duplicates and drops
-    return [S.draw_array(draw, shape, dtype), idx, S.draw_array(draw, tuple(batch) + shape[k:], dtype)], {}
-
-
 def _scatter_errors(name):
     def errors():
         return [
@@ -319,7 +288,6 @@ scatter_add = register(Spec(
     jvp=_scatter_jvp("scatter_add"),
     transpose=_scatter_add_transpose,
     vmap=_scatter_vmap("scatter_add"),
-    sample=_scatter_sample,
     verify=Verify(dtypes=ADD),
     error_inputs=_scatter_errors("scatter_add"),
     doc="operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped; linear in operand and updates jointly",
@@ -332,7 +300,6 @@ scatter = register(Spec(
     jvp=_scatter_jvp("scatter"),
     transpose=_scatter_transpose,
     vmap=_scatter_vmap("scatter"),
-    sample=_scatter_sample,
     verify=Verify(dtypes=DATA),
     error_inputs=_scatter_errors("scatter"),
     doc="operand[indices[b]] = updates[b]; on duplicate rows the last wins, rows with an out-of-range index are dropped; linear in operand and updates jointly",
@@ -407,18 +374,6 @@ def _ds_vmap(axis_size, args, dims, *, slice_sizes):
     return [lax.gather(moveaxis(x, dx, 0), _with_batch_column(idx))], [0]
 
 
-def _draw_starts(draw, shape):
-    index_dtype = draw(S._st().sampled_from([dt.int32, dt.int64]))
-    return [S.draw_array(draw, (), dt.int32, -2, n + 1).astype(index_dtype.np) for n in shape]  # clamped when off
-
-
-def _ds_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, [(5,), (4, 3), (3, 2, 4), ()])
-    sizes = tuple(draw(st.integers(0, n)) for n in shape)
-    return [S.draw_array(draw, shape, dtype), *_draw_starts(draw, shape)], {"slice_sizes": sizes}
-
-
 dynamic_slice = register(Spec(
     name="dynamic_slice",
     abstract_eval=_ds_rule,
@@ -426,7 +381,6 @@ dynamic_slice = register(Spec(
     jvp=_ds_jvp,
     transpose=_ds_transpose,
     vmap=_ds_vmap,
-    sample=_ds_sample,
     verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((4, 3), np.float32), np.int32(0)], {"slice_sizes": (2, 2)}, ShapeError,
@@ -488,13 +442,6 @@ def _dus_vmap(axis_size, args, dims):
     return [lax.scatter(x, _with_batch_column(idx), u)], [0]
 
 
-def _dus_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, [(5,), (4, 3), (3, 2, 4), ()])
-    u_shape = tuple(draw(st.integers(0, n)) for n in shape)
-    return [S.draw_array(draw, shape, dtype), S.draw_array(draw, u_shape, dtype), *_draw_starts(draw, shape)], {}
-
-
 def _dus_edge_cases(dtype):
     """Partial updates (one inside, one whose starts are clamped back into range): the cases where an
     in-place lowering would write into the caller's operand."""
@@ -513,7 +460,6 @@ dynamic_update_slice = register(Spec(
     jvp=_dus_jvp,
     transpose=_dus_transpose,
     vmap=_dus_vmap,
-    sample=_dus_sample,
     verify=Verify(dtypes=DATA, edge_cases=_dus_edge_cases),
     error_inputs=lambda: [
         ErrorInput([np.ones((4,), np.float32), np.ones((5,), np.float32), np.int32(0)], {}, ShapeError,

@@ -15,7 +15,6 @@ from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, TransformError, describe
-from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, zeros_like
 from slope.primitives.scan import _check_axis, _dtype_param, check_index_fits
 from slope.primitives.spec import ErrorInput, Spec, register
@@ -84,30 +83,6 @@ def _sort_vmap(axis_size, args, dims, *, dimension, num_keys=1):
     return outs, [d] * len(outs)
 
 
-def _distinct(draw, shape, dtype, scale=0.37):
-    """Values of `dtype` that are pairwise at least `scale` apart (float) or a permutation (int)."""
-    n = int(np.prod(shape))
-    perm = np.asarray(draw(S._st().permutations(range(n))), np.float64).reshape(shape)
-    if dtype.is_float:
-        return ((perm - n / 2) * scale).astype(dtype.np)
-    return (perm - n // 2).astype(dtype.np)
-
-
-def _sort_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, min_rank=1)
-    dimension = draw(st.integers(0, len(shape) - 1))
-    case = draw(st.sampled_from(["one", "payload", "two_keys"]))
-    if case == "one":
-        args, num_keys = [_distinct(draw, shape, dtype)], 1
-    elif case == "payload":
-        args, num_keys = [_distinct(draw, shape, dtype), S.draw_array(draw, shape, dtype)], 1
-    else:  # a tied integer primary key, a distinct secondary key and a payload
-        primary = S.draw_array(draw, shape, dt.int32, 0, 2)
-        args, num_keys = [primary, _distinct(draw, shape, dtype), S.draw_array(draw, shape, dtype)], 2
-    return args, {"dimension": dimension, "num_keys": num_keys}
-
-
 sort = register(Spec(
     name="sort",
     abstract_eval=_sort_rule,
@@ -115,7 +90,6 @@ sort = register(Spec(
     jvp=_sort_jvp,
     transpose=_sort_transpose,
     vmap=_sort_vmap,
-    sample=_sort_sample,
     multiple_results=True,
     verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool")),
     error_inputs=lambda: [
@@ -153,23 +127,12 @@ def _argsort_vmap(axis_size, args, dims, *, dimension, index_dtype):
     return [lax.argsort(x, dimension=new_dim, index_dtype=index_dtype)], [d]
 
 
-def _argsort_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, min_rank=1)
-    dimension = draw(st.integers(0, len(shape) - 1))
-    x = S.draw_array(draw, shape, dtype, -2, 2)
-    if dtype.is_float and draw(st.booleans()):  # exact ties: stability decides the order
-        x = np.round(x).astype(dtype.np)
-    return [x], {"dimension": dimension, "index_dtype": draw(st.sampled_from([dt.int32, dt.int64]))}
-
-
 argsort = register(Spec(
     name="argsort",
     abstract_eval=_argsort_rule,
     reference=ref.argsort,
     jvp=_argsort_jvp,
     vmap=_argsort_vmap,
-    sample=_argsort_sample,
     verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
                   exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT}),
     error_inputs=lambda: [

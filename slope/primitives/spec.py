@@ -22,7 +22,7 @@ from slope.core.tensor import Tensor
 from slope.errors import ArgumentError, DTypeError
 from slope.primitives.verify import Verify
 
-RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "sample", "error_inputs")
+RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "error_inputs")
 
 
 @dataclass(eq=False, frozen=True)
@@ -33,7 +33,6 @@ class Spec:
     jvp: Optional[Callable] = None  # (primals, tangents, **params) -> (primal_outs, tangent_outs)
     transpose: Optional[Callable] = None  # (cts, *args with UndefPrimal for linear ones, **params) -> cts per arg
     vmap: Optional[Callable] = None  # (axis_size, args, dims, **params) -> (outs, out_dims)
-    sample: Optional[Callable] = None  # (draw, dtype) -> (list of np args, params): valid inputs
     error_inputs: Optional[Callable] = None  # () -> list of ErrorInput
     multiple_results: bool = False
     # dtypes the property suite exercises, exemptions (enumerated reasons), edge cases and derivative

@@ -23,6 +23,7 @@ import numpy as np
 from slope.backends.iree import compile as iree_compile
 from slope.core import dtypes as dt
 from slope.testing import dryrun, strategies
+from slope.testing.samplers import sampler_for
 from slope.testing.example import Example
 from slope.testing.checks import CHECK_FUNCTIONS, CHECKS, DERIVATIVE_CHECKS, NEEDS, NotApplicable, get_spec
 
@@ -57,7 +58,7 @@ def exemption(spec, column: str):
             return "no check applies (see the other columns)"
         return None
     for rule in _REQUIRES[column]:
-        if getattr(spec, rule) is None:
+        if not has_rule(spec, rule):
             if rule in ex:
                 return f"no {rule}: {ex[rule].value}"
             raise MissingRule(f"{spec.name}: no {rule} rule and no exemption for it "
@@ -69,6 +70,13 @@ def exemption(spec, column: str):
         if not _float_dtypes(dtypes):
             return f"integer/bool only (dtypes {dtypes}): not differentiable"
     return None
+
+
+def has_rule(spec, rule: str) -> bool:
+    """Whether `spec` has `rule`: a Spec field, or "sample" (a sampler registered under its name)."""
+    if rule == "sample":
+        return sampler_for(spec) is not None
+    return getattr(spec, rule) is not None
 
 
 def _float_dtypes(dtypes):

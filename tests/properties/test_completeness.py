@@ -8,6 +8,8 @@ from slope.backends.iree.emitter import LOWERINGS
 from slope.primitives import REGISTRY
 from slope.primitives.verify import EXEMPTABLE, Exempt, Verify
 from slope.testing import COLUMNS, MissingRule, exemption
+from slope.testing.primitive import has_rule
+from slope.testing.samplers import SAMPLERS
 
 RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "sample", "error_inputs")
 # rules a primitive may lack by nature, given an exemption with a reason
@@ -19,12 +21,21 @@ NAMES = sorted(REGISTRY)
 def test_every_rule_is_declared_or_exempted(name):
     spec = REGISTRY[name]
     for rule in RULES:
-        if getattr(spec, rule) is not None:
+        if has_rule(spec, rule):  # "sample": a sampler registered under its name in slope.testing.samplers
             continue
         assert rule in OPTIONAL, f"{name}: the {rule} rule is mandatory"
         ex = spec.verify.exempt
         reason = ex.get(rule) or (ex.get("grad") if rule == "jvp" else None)
         assert reason, f"{name}: no {rule} rule and no exemption for it (add verify=Verify(exempt={{{rule!r}: ...}}))"
+
+
+def test_every_sampler_samples_a_registered_primitive():
+    """No dead samplers: each SAMPLERS key names a registered primitive (a renamed or removed primitive
+    must take its sampler along), and no primitive has both a sampler and an exemption for one."""
+    dead = sorted(set(SAMPLERS) - set(REGISTRY))
+    assert not dead, f"samplers of no registered primitive: {dead}"
+    both = sorted(n for n in SAMPLERS if "sample" in REGISTRY[n].verify.exempt)
+    assert not both, f"primitives with a sampler and an exemption for it: {both}"
 
 
 @pytest.mark.parametrize("name", NAMES)
