@@ -6,7 +6,6 @@ from slope.testing.samplers.base import draw_shape, register, strategies
 
 def _creation_sample(kind):
     def sample(draw, dtype):
-
         st = strategies()
         shape = draw_shape(draw)
         if kind == "full":

@@ -16,8 +16,6 @@ def _draw_indices(draw, batch, dims, index_dtype=dt.int32, slack=2):
 
 
 _OPERANDS = [(5,), (4, 3), (3, 2, 2)]
-
-
 _BATCHES = [(), (3,), (2, 2), (4,)]
 
 
