@@ -71,10 +71,10 @@ def dot_general(x: Array, y: Array, *, contracting_dims: Any, batch_dims: Any, p
     """batched matmul / general contraction over contracting_dims; out dims = batch, lhs free, rhs free (XLA DotGeneral)"""
 
 def dynamic_slice(operand: Array, *starts: Array, slice_sizes: Any) -> Array:
-    """operand[s:s+size] per dim; 0-d int starts clamped into [0, dim - size]"""
+    """operand[s:s+size] per dim; 0-d int starts clamped into [0, dim - size]; linear in the operand, not the starts"""
 
 def dynamic_update_slice(operand: Array, update: Array, *starts: Array) -> Array:
-    """operand with update written at the 0-d int starts, clamped into [0, dim - update size]"""
+    """operand with update written at the 0-d int starts, clamped into [0, dim - update size]; linear in operand and update jointly"""
 
 def eq(x: Array, y: Array, /) -> Array:
     """x == y elementwise, bool result (floats: NaN compares unequal, -0.0 == 0.0; uint32 compares unsigned)"""
@@ -98,7 +98,7 @@ def full(*, shape: Any, value: Any, dtype: Any) -> Array:
     """a tensor of `shape` filled with the Python scalar `value` (in range for the dtype); no operands"""
 
 def gather(operand: Array, indices: Array) -> Array:
-    """out[b] = operand[indices[b]] (rows of indices index the first k dims, clamped into range)"""
+    """out[b] = operand[indices[b]] (rows of indices index the first k dims, clamped into range); linear in the operand, not the indices"""
 
 def ge(x: Array, y: Array, /) -> Array:
     """x >= y elementwise, bool result (floats: NaN compares unequal, -0.0 == 0.0; uint32 compares unsigned)"""
@@ -182,10 +182,10 @@ def rsqrt(x: Array, /) -> Array:
     """1 / sqrt(x): rsqrt(0) = inf, rsqrt(x < 0) = NaN"""
 
 def scatter(operand: Array, indices: Array, updates: Array) -> Array:
-    """operand[indices[b]] = updates[b]; on duplicate rows the last wins, rows with an out-of-range index are dropped"""
+    """operand[indices[b]] = updates[b]; on duplicate rows the last wins, rows with an out-of-range index are dropped; linear in operand and updates jointly"""
 
 def scatter_add(operand: Array, indices: Array, updates: Array) -> Array:
-    """operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped"""
+    """operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped; linear in operand and updates jointly"""
 
 def select(pred: Array, a: Array, b: Array) -> Array:
     """where(pred, on_true, on_false) elementwise; the tangent of the chosen branch only (no NaN leaks from the other)"""
@@ -209,7 +209,7 @@ def slice(x: Array, *, start_indices: Any, limit_indices: Any, strides: Any = No
     """static strided slice x[start:limit:stride] per dim (0 <= start <= limit <= dim, stride >= 1)"""
 
 def sort(*operands: Array, dimension: Any, num_keys: Any = 1) -> list[Array]:
-    """stable sort of all operands along dimension by the first num_keys (lexicographic; -0.0 == 0.0, NaN last); tangents of non-key operands follow the same permutation"""
+    """stable sort of all operands along dimension by the first num_keys (lexicographic; -0.0 == 0.0, NaN last); tangents of non-key operands follow the same permutation (linear in those, not in the keys)"""
 
 def sqrt(x: Array, /) -> Array:
     """square root: sqrt(-0) = -0, sqrt(x < 0) = NaN"""

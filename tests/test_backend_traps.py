@@ -266,13 +266,13 @@ def test_samplers_draw_no_subnormal_values():
     from hypothesis import strategies as st
 
     from slope.core import dtypes as dt
-    from slope.primitives import sampling as S
+    from slope.testing.samplers.base import draw_array
 
     @settings(max_examples=60, deadline=None, database=None)
     @given(st.data(), st.sampled_from(["float16", "bfloat16", "float32", "float64"]))
     def draw(data, name):
         d = dt.dtype(name)
-        v = S.draw_array(data.draw, (8,), d, -1e-30, 1e-30).astype(np.float64)
+        v = draw_array(data.draw, (8,), d, -1e-30, 1e-30).astype(np.float64)
         assert not np.any((v != 0) & (np.abs(v) < dt.smallest_normal(d.np))), (name, v)
 
     draw()

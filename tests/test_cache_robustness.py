@@ -104,7 +104,7 @@ def cache_copy(warm, tmp_path, monkeypatch):
 
 def _entry(job, kind="vmfb", d=None):
     """The path of a job's entry in the cache directory `d` (default: SLOPE_CACHE_DIR)."""
-    key = cache.make_key(cache.text_hash(job[0]), C.flags_for(job[0]))
+    key = cache.make_key(cache.text_hash(job[0]), C.flags_for_text(job[0]))
     return pathlib.Path(d or cache.cache_dir(), key[:2], f"{key}.{kind}")
 
 
@@ -184,12 +184,12 @@ def test_entries_are_verified_and_bad_ones_recompiled(cache_copy, warm, monkeypa
         load_and_check(EXPS[0], corrupt=True)
         restore()
         # other versions and flags, with valid checksums; an entry of the old format (raw .vmfb)
-        key = cache.make_key(cache.text_hash(SIN[0]), C.flags_for(SIN[0]))
-        payload = warm[1][(SIN[0], tuple(C.flags_for(SIN[0])))]
+        key = cache.make_key(cache.text_hash(SIN[0]), C.flags_for_text(SIN[0]))
+        payload = warm[1][(SIN[0], tuple(C.flags_for_text(SIN[0])))]
         for field, value in [("iree.compiler", "3.12.0+0123abcd"), ("iree._runtime_libs", "3.14.0+4567ef")]:
             with monkeypatch.context() as mp:
                 mp.setitem(cache._versions, field, value)
-                data = cache.encode("vmfb", key, cache.text_hash(SIN[0]), C.flags_for(SIN[0]), payload)
+                data = cache.encode("vmfb", key, cache.text_hash(SIN[0]), C.flags_for_text(SIN[0]), payload)
             _entry(SIN).write_bytes(data)
             load_and_check(SIN, corrupt=True)
             restore()
@@ -209,7 +209,7 @@ def test_decode_rejects_every_single_bit_flip_of_an_entry(warm):
     d = warm[0]
     ref = next(d.rglob("*.ref")).read_bytes()
     key = json.loads(ref.split(b"\n")[2])["key"]
-    flags = C.flags_for(EXPS[0][0])
+    flags = C.flags_for_text(EXPS[0][0])
     cache.decode(ref, "ref", key, flags)
     for bit in range(8 * len(ref)):
         bad = bytearray(ref)
@@ -229,7 +229,7 @@ def test_decode_rejects_every_single_bit_flip_of_an_entry(warm):
 def test_outputs_are_checked_on_the_first_call(warm, cache_copy):
     """A module whose outputs are not the expected avals raises BackendError instead of returning
     wrongly shaped or typed buffers; a right one is checked once, then takes the fast path."""
-    vmfb = warm[1][(SIN[0], tuple(C.flags_for(SIN[0])))]
+    vmfb = warm[1][(SIN[0], tuple(C.flags_for_text(SIN[0])))]
     x = runtime.to_device(np.ones((2, 5), np.float32))
     for wrong in ([Aval((5, 2), "float32")], [Aval((2, 5), "float64")], [Aval((2, 5), "int32")],
                   [Aval((2, 5), "float32")] * 2):
@@ -611,7 +611,7 @@ def test_kill_9_during_a_write_leaves_no_entry(warm, tmp_path):
         C.compile_module(*unary("cosine", (3, 3)))
         """, env, check=False)
     assert out.returncode == -signal.SIGKILL
-    key = cache.make_key(cache.text_hash(job[0]), C.flags_for(job[0]))
+    key = cache.make_key(cache.text_hash(job[0]), C.flags_for_text(job[0]))
     (tmp,) = (d / key[:2]).glob(key + ".vmfb.*.tmp")
     assert not list((d / key[:2]).glob(key + ".vmfb"))
     out = _python(f"""

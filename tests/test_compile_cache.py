@@ -116,3 +116,66 @@ def test_a_program_that_fails_in_a_batch_is_named(fresh_cache):
            "bad_program", [Aval((2,), "float32")], [Aval((3,), "float32")])
     with pytest.raises(slope.BackendError, match="IREE failed to compile bad_program"):
         C.compile_many(good + [bad])
+
+
+# ---------------------------------------------------------------- compiler flags from the Program
+
+
+def _programs_for_flags():
+    """Programs whose flags differ: f32/f64, small/large dot_general (also batched, transposed and as
+    the im2col of a conv), f64 only inside a nested jit or after a convert, f64 math in a region."""
+    f32, f64 = np.float32, np.float64
+
+    def t(shape, dtype=f32):
+        return slope.tensor(np.ones(shape, dtype))
+
+    def conv(x, w):
+        return slope.lax.conv(x, w, window_strides=(1, 1), padding=((1, 1), (1, 1)), lhs_dilation=(1, 1),
+                              rhs_dilation=(1, 1), feature_group_count=1)
+
+    inner = slope.jit(lambda x: slope.sin(x) * 2)
+    return {
+        "sin f32": (lambda x: slope.sin(x), [t((3,))]),
+        "sin f64": (lambda x: slope.sin(x), [t((3,), f64)]),
+        "f64 inside a nested jit": (lambda x: inner(x.to(slope.float64)).to(slope.float32), [t((3,))]),
+        "f64 cumsum (a region)": (lambda x: slope.lax.cumsum(x, axis=0), [t((4,), f64)]),
+        "f64 sum over two axes (lowered as another program)": (lambda x: x.sum(), [t((2, 3, 4), f64)]),
+        "matmul 256^3": (lambda a, b: a @ b, [t((256, 256)), t((256, 256))]),
+        "matmul 512^3": (lambda a, b: a @ b, [t((512, 512)), t((512, 512))]),
+        "matmul 512^3 f64": (lambda a, b: a @ b, [t((512, 512), f64), t((512, 512), f64)]),
+        "batched matmul, 512^3 per batch": (lambda a, b: a @ b, [t((2, 512, 512)), t((2, 512, 512))]),
+        "matmul 1024x512x256, transposed after": (lambda a, b: (a @ b).T, [t((1024, 512)), t((512, 256))]),
+        "weight gradient (a swapped dot)": (slope.grad(lambda w, x: (x @ w).sum()), [t((512, 512)), t((512, 512))]),
+        "conv as im2col + dot_general": (conv, [t((8, 64, 32, 32)), t((64, 64, 3, 3))]),
+        "small conv": (conv, [t((1, 2, 5, 5)), t((3, 2, 3, 3))]),
+    }
+
+
+@pytest.mark.parametrize("case", list(_programs_for_flags()))
+def test_flags_from_the_program_equal_the_flags_read_off_its_text(case):
+    """compile_module gets its Needs from lowering (the avals of the ops emitted), no longer from a
+    regex over the text; the flags (part of every cache key) are those the regex gave."""
+    from slope.backends.iree import lowering
+
+    fn, args = _programs_for_flags()[case]
+    program = slope.jit(fn).lower(*args).program
+    text, needs = lowering.lower_module(program)
+    assert needs == C.needs_from_text(text)
+    assert C.compiler_flags(needs) == C.flags_for_text(text)
+
+
+def test_flags_of_representative_programs():
+    from slope.backends.iree import lowering
+
+    cases = _programs_for_flags()
+
+    def flags(case):
+        fn, args = cases[case]
+        return C.compiler_flags(lowering.lower_module(slope.jit(fn).lower(*args).program)[1])
+
+    assert flags("sin f32") == C.BASE_FLAGS
+    assert flags("sin f64") == flags("f64 inside a nested jit") == C.BASE_FLAGS + C.F64_FLAGS
+    assert flags("matmul 256^3") == C.BASE_FLAGS
+    assert flags("matmul 512^3") == flags("batched matmul, 512^3 per batch") == C.BASE_FLAGS + C.DATA_TILING_FLAGS
+    assert flags("matmul 512^3 f64") == C.BASE_FLAGS + C.F64_FLAGS + C.DATA_TILING_FLAGS
+    assert flags("weight gradient (a swapped dot)") == C.BASE_FLAGS + C.DATA_TILING_FLAGS

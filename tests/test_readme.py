@@ -132,9 +132,11 @@ def test_every_primitive_is_in_the_table_with_a_one_line_doc():
 
 def test_table_escapes_pipes_and_the_block_can_be_replaced():
     from slope.primitives.spec import Spec
+    from slope.primitives.verify import Verify
     from slope.testing.table import END, START, markdown_table, readme_block, replace_block
 
-    fake = {"b": Spec("b", None, None, dtypes=("int32",), doc="|x|  two\nlines"), "a": Spec("a", None, None, doc="x")}
+    fake = {"b": Spec("b", None, None, verify=Verify(dtypes=("int32",)), doc="|x|  two\nlines"),
+            "a": Spec("a", None, None, doc="x")}
     table = markdown_table(fake)
     assert table.splitlines()[2:] == ["| `a` | f32, f64 | x |", "| `b` | i32 | \\|x\\| two lines |"]
     doc = f"intro\n{START}\nold\n{END}\nrest\n"

@@ -12,7 +12,8 @@ import pytest
 import slope
 from testutil import assert_close
 from slope.primitives import REGISTRY
-from slope.primitives.conv import _CONV_CASES
+from slope.testing.samplers import SAMPLERS
+from slope.testing.samplers.conv import CONV_CASES
 
 MINE = ["argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin", "sort", "argsort", "conv"]
 
@@ -228,7 +229,7 @@ def test_arg_reduce_vmap_and_zero_tangent(name, rng):
     t = slope.jit(lambda a: slope.jvp(lambda b: spec.bind(b, axis=1, index_dtype=slope.int32), (a,), (a,))[1])(
         slope.tensor(x))
     assert t.dtype is slope.int32 and t.shape == (3,) and not t.numpy().any()
-    assert "grad" in spec.exempt and "transpose" in spec.exempt
+    assert "grad" in spec.verify.exempt and "transpose" in spec.verify.exempt
 
 
 # ---------------------------------------------------------------- cumulative scans
@@ -302,7 +303,7 @@ def test_cumsum_transpose_is_reverse_cumsum():
     ct = slope.tensor(np.array([1.0, 2.0, 3.0]))
     (out,) = spec.transpose([ct], UndefPrimal(ct.aval), axis=0, reverse=False)
     assert out.tolist() == [6.0, 5.0, 3.0]
-    assert "transpose" in REGISTRY["cumprod"].exempt and "transpose" in REGISTRY["cummax"].exempt
+    assert "transpose" in REGISTRY["cumprod"].verify.exempt and "transpose" in REGISTRY["cummax"].verify.exempt
 
 
 @pytest.mark.parametrize("name", SCANS)
@@ -424,7 +425,7 @@ def _conv_params(case):
     return {"window_strides": s, "padding": p, "lhs_dilation": ld, "rhs_dilation": rd, "feature_group_count": g}
 
 
-@pytest.mark.parametrize("case", _CONV_CASES, ids=lambda c: f"{c[0]}*{c[1]}")
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: f"{c[0]}*{c[1]}")
 def test_conv_forward_and_derivatives(case, rng):
     spec = REGISTRY["conv"]
     checks = Checks()
@@ -438,14 +439,14 @@ def test_conv_forward_and_derivatives(case, rng):
     checks.run()
 
 
-@pytest.mark.parametrize("case", [_CONV_CASES[i] for i in (1, 2, 4, 5)], ids=lambda c: f"{c[0]}*{c[1]}")
+@pytest.mark.parametrize("case", [CONV_CASES[i] for i in (1, 2, 4, 5)], ids=lambda c: f"{c[0]}*{c[1]}")
 def test_conv_vmap(case, rng):
     x, w = rng.standard_normal(case[0]).astype(np.float32), rng.standard_normal(case[1]).astype(np.float32)
     Checks().vmap(REGISTRY["conv"], [x, w], _conv_params(case), rng, size=3).run()
 
 
 def test_conv_float32_grad_matches_float64_fd(rng):
-    case = _CONV_CASES[4]
+    case = CONV_CASES[4]
     x, w = rng.standard_normal(case[0]).astype(np.float32), rng.standard_normal(case[1]).astype(np.float32)
     Checks().derivatives(REGISTRY["conv"], [x, w], _conv_params(case), rng, tol=5e-5).run()
 
@@ -469,7 +470,7 @@ _IM2COL_EXTRA = [  # 3-d, negative padding; and outputs smaller than the kernel 
 ]
 
 
-@pytest.mark.parametrize("case", _CONV_CASES + _IM2COL_EXTRA, ids=lambda c: f"{c[0]}*{c[1]}")
+@pytest.mark.parametrize("case", CONV_CASES + _IM2COL_EXTRA, ids=lambda c: f"{c[0]}*{c[1]}")
 def test_conv_im2col_lowering(case, rng, im2col_everywhere):
     from slope.backends.iree.lowering import lower_primitive
 
@@ -526,8 +527,8 @@ def test_error_inputs_raise(name):
 @pytest.mark.parametrize("name", MINE)
 def test_spec_is_complete(name):
     spec = REGISTRY[name]
-    assert spec.doc and spec.reference and spec.jvp and spec.vmap and spec.sample and spec.error_inputs
-    assert spec.transpose is not None or "transpose" in spec.exempt
+    assert spec.doc and spec.reference and spec.jvp and spec.vmap and spec.error_inputs and name in SAMPLERS
+    assert spec.transpose is not None or "transpose" in spec.verify.exempt
 
 
 @pytest.mark.parametrize("name", MINE)
@@ -536,13 +537,13 @@ def test_samplers_draw_valid_inputs(name):
     from hypothesis import strategies as st
 
     spec = REGISTRY[name]
-    for dname in spec.dtypes:
+    for dname in spec.verify.dtypes:
         dtype = slope.dtype(dname)
 
         @hypothesis.settings(max_examples=15, deadline=None, database=None)
         @hypothesis.given(st.data())
         def run(data):
-            args, params = spec.sample(data.draw, dtype)
+            args, params = SAMPLERS[name](data.draw, dtype)
             avals = [slope.Aval(a.shape, a.dtype) for a in args]
             outs = spec.abstract_eval(*avals, **params)
             expected = ref_outs(spec, args, params)

@@ -18,9 +18,9 @@ from slope import reference as ref
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError
-from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis, zeros_aval
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Verify
 
 
 def _dilate(n, d):
@@ -170,23 +170,6 @@ def _conv_vmap(axis_size, args, dims, **params):
 
 
 # (lhs shape, rhs shape, strides, padding, lhs_dilation, rhs_dilation, groups)
-_CONV_CASES = [
-    ((2, 3, 6), (4, 3, 3), (1,), ((0, 0),), (1,), (1,), 1),
-    ((1, 2, 7), (2, 2, 2), (2,), ((1, 2),), (1,), (2,), 1),
-    ((2, 2, 5), (4, 1, 3), (1,), ((1, 1),), (2,), (1,), 2),
-    ((1, 2, 5, 4), (3, 2, 3, 2), (1, 1), ((1, 1), (0, 1)), (1, 1), (1, 1), 1),
-    ((2, 4, 5, 5), (4, 2, 2, 2), (2, 1), ((0, 1), (1, 0)), (1, 1), (1, 2), 2),
-    ((1, 2, 3, 4), (2, 1, 2, 2), (1, 2), ((1, -1), (2, 0)), (2, 1), (1, 1), 2),
-    ((1, 3, 4, 4), (3, 1, 3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), (1, 1), 3),
-]
-
-
-def _conv_sample(draw, dtype):
-    xs, ws, s, p, ld, rd, g = draw(S._st().sampled_from(_CONV_CASES))
-    x, w = S.draw_array(draw, xs, dtype), S.draw_array(draw, ws, dtype)
-    return [x, w], {"window_strides": s, "padding": p, "lhs_dilation": ld, "rhs_dilation": rd, "feature_group_count": g}
-
-
 def _params(nsp, g=1, **kw):
     p = {"window_strides": (1,) * nsp, "padding": ((0, 0),) * nsp, "lhs_dilation": (1,) * nsp,
          "rhs_dilation": (1,) * nsp, "feature_group_count": g}
@@ -201,8 +184,7 @@ conv = register(Spec(
     jvp=_conv_jvp,
     transpose=_conv_transpose,
     vmap=_conv_vmap,
-    sample=_conv_sample,
-    dtypes=("float32", "float64"),
+    verify=Verify(dtypes=("float32", "float64")),
     error_inputs=lambda: [
         ErrorInput([np.ones((1, 3, 5), np.float32), np.ones((2, 2, 3), np.float32)], _params(1), ShapeError,
                    "conv: lhs f32\\[1,3,5\\], rhs f32\\[2,2,3\\]: with feature_group_count=1 need C = 1 \\* I"),

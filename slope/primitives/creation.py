@@ -9,9 +9,9 @@ from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.tensor import Tensor
 from slope.errors import DTypeError, ShapeError
-from slope.primitives import sampling as S
 from slope.primitives.rules import vmap_no_operands
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 
 def _check_shape(name, shape):
@@ -29,28 +29,7 @@ def _full_rule(*, shape, value, dtype):
     return [Aval(shape, dtype)]
 
 
-def _creation_sample(kind):
-    def sample(draw, dtype):
-
-        st = S._st()
-        shape = S.draw_shape(draw)
-        if kind == "full":
-            if dtype.is_unsigned:  # the whole range: the constant's literal must not go through a signed type
-                value = draw(st.integers(0, 2**dtype.bits - 1))
-            elif dtype.is_int:
-                value = draw(st.integers(-5, 5))
-            elif dtype.is_bool:
-                value = draw(st.booleans())
-            else:
-                value = draw(st.floats(-5, 5, width=32, allow_subnormal=False))
-            return [], {"shape": shape, "value": value, "dtype": dtype}
-        shape = shape or (3,)
-        return [], {"shape": shape, "dimension": draw(st.integers(0, len(shape) - 1)), "dtype": dtype}
-
-    return sample
-
-
-_no_inputs = {"transpose": "has no operands", "grad": "has no operands", "jvp": "has no operands (tangent is zero)"}
+_no_inputs = {"transpose": Exempt.NO_OPERANDS, "grad": Exempt.NO_OPERANDS, "jvp": Exempt.NO_OPERANDS}
 
 full = register(Spec(
     name="full",
@@ -59,9 +38,7 @@ full = register(Spec(
     abstract_eval=_full_rule,
     reference=ref.full,
     jvp=lambda primals, tangents, **p: ([full.bind(**p)], [full.bind(**{**p, "value": 0})]),
-    sample=_creation_sample("full"),
-    dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
-    exempt=dict(_no_inputs),
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"), exempt=_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (2, -1), "value": 1.0, "dtype": dt.float32}, ShapeError,
                                       "full: shape must be non-negative"),
                           ErrorInput([], {"shape": (2,), "value": "1", "dtype": dt.float32}, DTypeError,
@@ -87,9 +64,7 @@ iota = register(Spec(
     abstract_eval=_iota_rule,
     reference=ref.iota,
     jvp=lambda primals, tangents, **p: ([iota.bind(**p)], [full.bind(shape=p["shape"], value=0, dtype=p["dtype"])]),
-    sample=_creation_sample("iota"),
-    dtypes=("float32", "float64", "int32", "int64", "uint32"),
-    exempt=dict(_no_inputs),
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"), exempt=_no_inputs),
     error_inputs=lambda: [ErrorInput([], {"shape": (3,), "dimension": 1, "dtype": dt.int32}, ShapeError,
                                       "iota: dimension 1 out of range"),
                           ErrorInput([], {"shape": (3,), "dimension": 0, "dtype": dt.bool_}, DTypeError,

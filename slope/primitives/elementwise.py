@@ -22,7 +22,6 @@ from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
-from slope.primitives import sampling as S
 from slope.primitives.rules import (
     check_same,
     vmap_elementwise,
@@ -30,6 +29,7 @@ from slope.primitives.rules import (
     zeros_like,
 )
 from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 
 def _const_like(x, v):
@@ -71,15 +71,15 @@ def _shape_rule(name, arity, kind, out_dtype=None):
     return rule
 
 
-def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=None, sample=None,
+def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=None,
                           dtypes=FLOAT, ref_name=None, doc="", exempt=None, on_derivative_kink=None):
     """Make and register the Spec of an elementwise primitive from a table row."""
     ref_fn = getattr(ref, ref_name or name)
     exempt = dict(exempt or {})
     if linear is None:
-        exempt.setdefault("transpose", "not linear in any operand")
+        exempt.setdefault("transpose", Exempt.NOT_LINEAR)
     if deriv is None:
-        exempt.setdefault("grad", "derivative is zero everywhere it exists (piecewise constant or non-float output)")
+        exempt.setdefault("grad", Exempt.ZERO_DERIVATIVE)
 
     def jvp(primals, tangents):
         out = REGISTRY[name].bind(*primals)
@@ -95,12 +95,9 @@ def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=No
         jvp=jvp,
         transpose=linear,
         vmap=vmap_elementwise(name),
-        sample=sample or S.elementwise(arity),
-        dtypes=dtypes,
         doc=doc,
-        exempt=exempt,
         error_inputs=_default_errors(name, arity, kind, dtypes),
-        on_derivative_kink=on_derivative_kink,
+        verify=Verify(dtypes=dtypes, exempt=exempt, on_derivative_kink=on_derivative_kink),
     )
     return register(spec)
 
@@ -130,36 +127,34 @@ def _default_errors(name, arity, kind, dtypes):
 
 
 # ---------------------------------------------------------------- unary math
-_pos = dict(sample=S.elementwise(1, 0.2, 4.0))
 _UNARY = [
     # name, derivative(x, y, t) -> tangent, extra
     ("neg", lambda x, y, t: lax.neg(t), dict(kind="numeric", dtypes=FLOAT + SIGNED,
                                                               linear=lambda cts, x: [lax.neg(cts[0])], doc="-x (integers wrap: -INT_MIN = INT_MIN)")),
     ("exp", lambda x, y, t: lax.mul(t, y), dict(doc="e**x (f32 results below 1.2e-38 flush to 0 on IREE)")),
-    ("log", lambda x, y, t: lax.div(t, x), dict(**_pos, doc="natural logarithm: log(0) = -inf, log(x < 0) = NaN")),
+    ("log", lambda x, y, t: lax.div(t, x), dict(doc="natural logarithm: log(0) = -inf, log(x < 0) = NaN")),
     ("sin", lambda x, y, t: lax.mul(t, lax.cos(x)), dict(doc="sine (radians)")),
     ("cos", lambda x, y, t: lax.neg(lax.mul(t, lax.sin(x))), dict(doc="cosine (radians)")),
     ("tan", lambda x, y, t: lax.mul(t, lax.add(_const_like(y, 1), lax.mul(y, y))),
-     dict(sample=S.elementwise(1, -1.2, 1.2), doc="tangent (radians)")),
+     dict(doc="tangent (radians)")),
     ("tanh", lambda x, y, t: lax.mul(t, lax.sub(_const_like(y, 1), lax.mul(y, y))), dict(doc="hyperbolic tangent")),
     ("logistic", lambda x, y, t: lax.mul(t, lax.mul(y, lax.sub(_const_like(y, 1), y))),
      dict(doc="sigmoid 1 / (1 + e**-x)")),
-    ("sqrt", lambda x, y, t: lax.div(t, lax.mul(_const_like(y, 2), y)), dict(**_pos, doc="square root: sqrt(-0) = -0, sqrt(x < 0) = NaN")),
+    ("sqrt", lambda x, y, t: lax.div(t, lax.mul(_const_like(y, 2), y)), dict(doc="square root: sqrt(-0) = -0, sqrt(x < 0) = NaN")),
     ("rsqrt", lambda x, y, t: lax.mul(t, lax.div(lax.mul(_const_like(y, -0.5), y), x)),
-     dict(**_pos, doc="1 / sqrt(x): rsqrt(0) = inf, rsqrt(x < 0) = NaN")),
+     dict(doc="1 / sqrt(x): rsqrt(0) = inf, rsqrt(x < 0) = NaN")),
     ("abs", lambda x, y, t: lax.select(lax.ge(x, _const_like(x, 0)), t, lax.neg(t)),
-     dict(kind="signed", dtypes=FLOAT + SIGNED, sample=S.elementwise(1, fix=S.away_from_zero, int_range=(-20, 20)),
+     dict(kind="signed", dtypes=FLOAT + SIGNED,
           doc="|x| (abs(INT_MIN) = INT_MIN); derivative sign(x) except abs'(+-0) = 1, as JAX")),
     ("sign", None, dict(kind="signed", dtypes=FLOAT + SIGNED, doc="-1, 0 or 1 (sign(-0.0) = -0.0, NaN stays NaN); zero derivative")),
-    ("floor", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward -inf; zero derivative (also at the jumps)")),
-    ("ceil", None, dict(sample=S.elementwise(1, fix=S.away_from_integers), doc="round toward +inf; zero derivative (also at the jumps)")),
+    ("floor", None, dict(doc="round toward -inf; zero derivative (also at the jumps)")),
+    ("ceil", None, dict(doc="round toward +inf; zero derivative (also at the jumps)")),
     ("round", None,
-     dict(sample=S.elementwise(1, fix=lambda v: S.away_from_integers(v - 0.5) + 0.0), doc="round to nearest, ties to even (2.5 -> 2, -0.5 -> -0); zero derivative")),
+     dict(doc="round to nearest, ties to even (2.5 -> 2, -0.5 -> -0); zero derivative")),
     ("expm1", lambda x, y, t: lax.mul(t, lax.add(y, _const_like(y, 1))),
      dict(doc="e**x - 1, accurate for tiny x (f64 via Kahan's rewrite: IREE's is naive)")),
     ("log1p", lambda x, y, t: lax.div(t, lax.add(x, _const_like(x, 1))),
-     dict(sample=S.elementwise(1, -0.8, 4.0),
-          doc="log(1 + x), accurate for tiny x (f64 via Goldberg's rewrite: IREE's is naive)")),
+     dict(doc="log(1 + x), accurate for tiny x (f64 via Goldberg's rewrite: IREE's is naive)")),
     ("erf", lambda x, y, t: lax.mul(t, lax.mul(_const_like(x, 2 / np.sqrt(np.pi)), lax.exp(lax.neg(lax.mul(x, x))))),
      dict(doc="error function 2/sqrt(pi) * integral from 0 to x of e**-t**2 dt")),
     ("not", None, dict(kind="intbool", dtypes=BITS, ref_name="not_",
@@ -228,43 +223,9 @@ def _atan2_deriv(x, y, out, tx, ty):
     return lax.div(lax.sub(lax.mul(tx, y), lax.mul(ty, x)), r2)
 
 
-def _rem_sample(draw, dtype):
-    args, params = S.elementwise(2, fixes=[None, S.away_from_zero])(draw, dtype)
-    x, y = args
-    if dtype.is_float:  # keep x/y away from integers: rem jumps there
-        q = x.astype(np.float64) / y.astype(np.float64)
-        x = np.asarray(S.away_from_integers(q) * y.astype(np.float64), dtype=x.dtype)
-    else:
-        y = np.where(y == 0, 1, y).astype(y.dtype)
-    return [x, y], params
-
-
-def _div_sample(draw, dtype):
-    args, params = S.elementwise(2, fixes=[None, S.away_from_zero])(draw, dtype)
-    if dtype.is_int:
-        args[1] = np.where(args[1] == 0, 1, args[1]).astype(args[1].dtype)
-    return args, params
-
-
-def _ties_sample(draw, dtype):
-    args, params = S.elementwise(2)(draw, dtype)
-    a, b = args
-    if dtype.is_float:  # avoid near-ties (FD would straddle the kink) but keep exact ties sometimes
-        close = (np.abs(a.astype(np.float64) - b.astype(np.float64)) < 0.1) & (a != b)
-        b = np.where(close, a + np.asarray(0.5, a.dtype), b).astype(b.dtype)
-    return [a, b], params
-
-
 def _has_ties(a, b):
     """maximum/minimum: exact ties are where the gradient jumps (the 1/2 - 1/2 split has no Hessian)."""
     return bool(np.any(np.asarray(a) == np.asarray(b)))
-
-
-def _pow_sample(draw, dtype):
-    if dtype.is_int:
-        shape = S.draw_shape(draw)
-        return [S.draw_array(draw, shape, dtype, -4, 4), S.draw_array(draw, shape, dtype, 0, 4)], {}
-    return S.elementwise(2, fixes=[lambda v: np.abs(v) + 0.3, None])(draw, dtype)
 
 
 _BINARY = [
@@ -275,20 +236,20 @@ _BINARY = [
     ("mul", lambda x, y, o, tx, ty: lax.add(lax.mul(tx, y), lax.mul(x, ty)),
      dict(kind="numeric", dtypes=NUMS, linear=_mul_transpose, doc="x * y (integers wrap)")),
     ("div", lambda x, y, o, tx, ty: lax.div(lax.sub(tx, lax.mul(ty, o)), y),
-     dict(kind="numeric", dtypes=NUMS, linear=_div_transpose, sample=_div_sample,
+     dict(kind="numeric", dtypes=NUMS, linear=_div_transpose,
           doc="x / y; integers truncate toward zero, x / 0 = -1 (all bits set), INT_MIN / -1 = INT_MIN")),
-    ("pow", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + SIGNED, sample=_pow_sample,
+    ("pow", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + SIGNED,
                                                 doc="x ** y as IEEE pow (0**0 = 1, negative base needs an integer exponent); d/dy = 0 where x <= 0")),
     ("maximum", _max_deriv,
-     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, on_derivative_kink=_has_ties,
+     dict(kind="numeric", dtypes=NUMS, on_derivative_kink=_has_ties,
           doc="elementwise max, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
     ("minimum", _max_deriv,
-     dict(kind="numeric", dtypes=NUMS, sample=_ties_sample, on_derivative_kink=_has_ties,
+     dict(kind="numeric", dtypes=NUMS, on_derivative_kink=_has_ties,
           doc="elementwise min, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
     ("rem", _rem_deriv,
-     dict(kind="numeric", dtypes=NUMS, sample=_rem_sample, doc="C fmod: x - y * trunc(x / y), sign of x; integers: x % 0 = x")),
+     dict(kind="numeric", dtypes=NUMS, doc="C fmod: x - y * trunc(x / y), sign of x; integers: x % 0 = x")),
     ("atan2", _atan2_deriv,
-     dict(sample=S.elementwise(2, fixes=[S.away_from_zero, S.away_from_zero]), doc="atan2(y=x0, x=x1): the angle of the point (x1, x0) in [-pi, pi]")),
+     dict(doc="atan2(y=x0, x=x1): the angle of the point (x1, x0) in [-pi, pi]")),
 ]
 for _name, _deriv, _extra in _BINARY:
     _extra = dict(_extra)
@@ -303,21 +264,13 @@ for _name, _deriv, _extra in _BINARY:
 _SYMBOL = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 for _name in ["eq", "ne", "lt", "le", "gt", "ge"]:
     _register_elementwise(_name, 2, "any", None, out_dtype=dt.bool_,
-                          dtypes=NUMS + ("bool",), sample=_ties_sample if _name != "eq" else None,
+                          dtypes=NUMS + ("bool",),
                           doc=f"x {_SYMBOL[_name]} y elementwise, bool result (floats: NaN compares unequal, -0.0 == 0.0; "
                               f"uint32 compares unsigned)")
 
 for _name, _r in [("and", "and_"), ("or", "or_"), ("xor", "xor")]:
     _register_elementwise(_name, 2, "intbool", None, dtypes=BITS, ref_name=_r,
                           doc=f"logical {_name} (bool) / bitwise {_name} (integers)")
-
-
-def _shift_sample(draw, dtype):
-    shape = S.draw_shape(draw)
-    info = np.iinfo(dtype.np)
-    x = S.draw_array(draw, shape, dtype, max(info.min, -(2**31)), min(info.max, 2**32 - 1))
-    s = S.draw_array(draw, shape, dtype, 0, dtype.bits + 3)  # includes amounts >= bit width
-    return [x, s], {}
 
 
 _SHIFT_DOC = {
@@ -327,7 +280,7 @@ _SHIFT_DOC = {
                               "width (or negative) give all sign bits",
 }
 for _name in ["shift_left", "shift_right_logical", "shift_right_arithmetic"]:
-    _register_elementwise(_name, 2, "int", None, dtypes=SIGNED + ("uint32",), sample=_shift_sample,
+    _register_elementwise(_name, 2, "int", None, dtypes=SIGNED + ("uint32",),
                           doc=_SHIFT_DOC[_name])
 
 
@@ -354,11 +307,6 @@ def _select_transpose(cts, p, a, b):
     return [None, lax.select(p, ct, zeros) if _is_undef(a) else None, lax.select(p, zeros, ct) if _is_undef(b) else None]
 
 
-def _select_sample(draw, dtype):
-    shape = S.draw_shape(draw)
-    return [S.draw_array(draw, shape, dt.bool_), S.draw_array(draw, shape, dtype), S.draw_array(draw, shape, dtype)], {}
-
-
 def _bad(args, match, error=DTypeError, **params):
     return ErrorInput([np.asarray(a) for a in args], params, error, match)
 
@@ -370,8 +318,7 @@ select = Spec(
     reference=ref.select,
     jvp=_select_jvp,
     transpose=_select_transpose,
-    sample=_select_sample,
-    dtypes=NUMS + ("bool",),
+    verify=Verify(dtypes=NUMS + ("bool",)),
     error_inputs=lambda: [_bad([np.ones(2, np.float32), np.ones(2, np.float32), np.ones(2, np.float32)], "select: predicate must be bool"),
                           _bad([np.ones(2, bool), np.ones(2, np.float32), np.ones(2, np.int32)],
                                "select: branches must have one dtype, got bool\\[2\\], f32\\[2\\], i32\\[2\\]")],
@@ -400,27 +347,13 @@ def _clamp_jvp(primals, tangents):
     return [out], [t]
 
 
-def _clamp_sample(draw, dtype):
-    shape = S.draw_shape(draw)
-    lo = S.draw_array(draw, shape, dtype, -2, -0.5)
-    hi = S.draw_array(draw, shape, dtype, 0.5, 2)
-    x = S.draw_array(draw, shape, dtype, -3, 3)
-    if dtype.is_float:  # keep x off the clamp edges where the derivative jumps
-        xf = x.astype(np.float64)
-        near = (np.abs(xf - lo) < 0.05) | (np.abs(xf - hi) < 0.05)
-        x = np.where(near, (lo.astype(np.float64) + hi.astype(np.float64)) / 2, xf).astype(dtype.np)
-    return [lo, x, hi], {}
-
-
 clamp = Spec(
     name="clamp",
     vmap=vmap_elementwise("clamp"),
     abstract_eval=_clamp_rule,
     reference=ref.clamp,
     jvp=_clamp_jvp,
-    sample=_clamp_sample,
-    dtypes=NUMS,
-    exempt={"transpose": "not linear"},
+    verify=Verify(dtypes=NUMS, exempt={"transpose": Exempt.NOT_LINEAR}),
     error_inputs=lambda: [
         _bad([np.zeros(2, np.float32), np.ones(3, np.float32), np.ones(2, np.float32)],
              "clamp: .*f32\\[2\\], f32\\[3\\], f32\\[2\\]", ShapeError),
@@ -449,26 +382,6 @@ def _convert_transpose(cts, x, *, dtype):
     return [lax.convert(cts[0], dtype=x.aval.dtype)]
 
 
-_CONVERT_TARGETS = [dt.float32, dt.float64, dt.int32, dt.int64, dt.uint32, dt.bool_]
-
-
-def _convert_sample(draw, dtype):
-    target = draw(S._st().sampled_from(_CONVERT_TARGETS))
-    shape = S.draw_shape(draw)
-    if dtype.is_unsigned:
-        x = S.draw_array(draw, shape, dtype, 0, 2**dtype.bits - 1)
-    elif dtype.is_int:
-        x = S.draw_array(draw, shape, dtype, -(2**40), 2**40)  # wraps when narrowed
-    else:
-        x = S.draw_array(draw, shape, dtype, -5, 5, fix=S.away_from_integers)
-        if target.is_int and S.draw_bool(draw):  # values outside the target's range saturate
-            info = np.iinfo(target.np)
-            big = S.draw_array(draw, shape, dt.float64, 1.5, 3.0) * float(info.max)
-            neg = -S.draw_array(draw, shape, dt.float64, 1.5, 3.0) * max(float(-info.min), 1.0)
-            x = np.where(x > 0, big, neg).astype(dtype.np)
-    return [x], {"dtype": target}
-
-
 convert = register(Spec(
     name="convert",
     vmap=vmap_same_dims("convert"),
@@ -476,8 +389,7 @@ convert = register(Spec(
     reference=ref.convert,
     jvp=_convert_jvp,
     transpose=_convert_transpose,
-    sample=_convert_sample,
-    dtypes=NUMS + ("bool",),
+    verify=Verify(dtypes=NUMS + ("bool",)),
     error_inputs=lambda: [_bad([np.ones(2, np.float32)], "convert: f32\\[2\\] to 'float32': the target must be a slope dtype",
                                dtype="float32")],
     doc="astype: float->int truncates toward zero and saturates (NaN -> 0), int->int wraps, to bool means != 0",
@@ -490,12 +402,6 @@ def _bitcast_rule(x, *, dtype):
     return [Aval(x.shape, dtype)]
 
 
-def _bitcast_sample(draw, dtype):
-    shape = S.draw_shape(draw)
-    target = {32: [dt.int32, dt.uint32, dt.float32], 64: [dt.int64, dt.float64]}[dtype.bits]
-    return [S.draw_array(draw, shape, dtype)], {"dtype": draw(S._st().sampled_from(target))}
-
-
 bitcast = register(Spec(
     name="bitcast",
     vmap=vmap_same_dims("bitcast"),
@@ -503,9 +409,8 @@ bitcast = register(Spec(
     reference=ref.bitcast,
     jvp=lambda primals, tangents, *, dtype: ([lax.bitcast(primals[0], dtype=dtype)],
                                              [zeros_like(lax.bitcast(primals[0], dtype=dtype))]),
-    sample=_bitcast_sample,
-    dtypes=("float32", "int32", "uint32", "float64", "int64"),
-    exempt={"transpose": "not linear", "grad": "reinterpreting bits has no useful derivative"},
+    verify=Verify(dtypes=("float32", "int32", "uint32", "float64", "int64"),
+                  exempt={"transpose": Exempt.BIT_REINTERPRETATION, "grad": Exempt.BIT_REINTERPRETATION}),
     error_inputs=lambda: [_bad([np.ones(2, np.float32)], "bitcast: .* needs equal bit widths", dtype=dt.float64)],
     doc="reinterpret the bits as another dtype of the same width (not bool); zero derivative",
 ))
@@ -516,9 +421,8 @@ stop_gradient = register(Spec(
     abstract_eval=lambda x: [x],
     reference=ref.stop_gradient,
     jvp=lambda primals, tangents: ([lax.stop_gradient(primals[0])], [zeros_like(primals[0])]),
-    dtypes=FLOAT + INTS + ("bool",),
-    sample=S.elementwise(1),
-    exempt={"transpose": "not linear: its derivative is zero", "grad": "derivative is zero by definition",
-            "error_inputs": "every tensor is a valid input: there is no bad input to reject"},
+    verify=Verify(dtypes=FLOAT + INTS + ("bool",),
+                  exempt={"transpose": Exempt.ZERO_DERIVATIVE, "grad": Exempt.ZERO_DERIVATIVE,
+                          "error_inputs": Exempt.NO_INVALID_INPUT}),
     doc="identity whose derivative is zero (no tangent or cotangent passes through)",
 ))

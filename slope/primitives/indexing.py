@@ -34,9 +34,9 @@ from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
-from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Verify
 
 
 def _undef(x):
@@ -130,16 +130,6 @@ def _with_batch_column(idx):
     return lax.concatenate(col, idx, dimension=len(shape) - 1)
 
 
-def _draw_indices(draw, batch, dims, index_dtype=dt.int32, slack=2):
-    """Index rows for `dims`, each entry drawn from [-slack, dim - 1 + slack]: out-of-range ones included."""
-    cols = [S.draw_array(draw, batch, dt.int32, -slack, n - 1 + slack) for n in dims]
-    idx = np.stack(cols, axis=-1) if cols else np.zeros(tuple(batch) + (0,), np.int32)
-    return idx.astype(index_dtype.np)
-
-
-_OPERANDS = [(5,), (4, 3), (3, 2, 2)]
-_BATCHES = [(), (3,), (2, 2), (4,)]
-
 # ================================================================ gather
 
 
@@ -189,15 +179,6 @@ def _gather_vmap(axis_size, args, dims):
     return [lax.gather(moveaxis(x, dx, 0), _with_batch_column(moveaxis(idx, di, 0)))], [0]
 
 
-def _gather_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, _OPERANDS)
-    k = draw(st.integers(0, len(shape)))
-    batch = S.draw_shape(draw, _BATCHES)
-    index_dtype = draw(st.sampled_from([dt.int32, dt.int64]))
-    return [S.draw_array(draw, shape, dtype), _draw_indices(draw, batch, shape[:k], index_dtype)], {}
-
-
 gather = register(Spec(
     name="gather",
     abstract_eval=_gather_rule,
@@ -205,9 +186,7 @@ gather = register(Spec(
     jvp=_gather_jvp,
     transpose=_gather_transpose,
     vmap=_gather_vmap,
-    sample=_gather_sample,
-    dtypes=DATA,
-    exempt={"transpose_indices": "linear in the operand only; the integer indices choose the positions"},
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((4, 3), np.float32), np.zeros((2, 1), np.float32)], {}, DTypeError,
                    "gather: f32\\[4,3\\], f32\\[2,1\\]: indices must have an integer dtype"),
@@ -217,7 +196,7 @@ gather = register(Spec(
         ErrorInput([np.ones((0, 3), np.float32), np.zeros((2, 1), np.int32)], {}, ShapeError,
                    "gather: f32\\[0,3\\], i32\\[2,1\\]: cannot index into an empty dimension"),
     ],
-    doc="out[b] = operand[indices[b]] (rows of indices index the first k dims, clamped into range)",
+    doc="out[b] = operand[indices[b]] (rows of indices index the first k dims, clamped into range); linear in the operand, not the indices",
 ))
 
 # ================================================================ scatter_add / scatter
@@ -287,16 +266,6 @@ def _scatter_vmap(name):
     return rule
 
 
-def _scatter_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, _OPERANDS)
-    k = draw(st.integers(0, len(shape)))
-    batch = S.draw_shape(draw, _BATCHES)
-    index_dtype = draw(st.sampled_from([dt.int32, dt.int64]))
-    idx = _draw_indices(draw, batch, shape[:k], index_dtype, slack=1)  # small range: duplicates and drops
-    return [S.draw_array(draw, shape, dtype), idx, S.draw_array(draw, tuple(batch) + shape[k:], dtype)], {}
-
-
 def _scatter_errors(name):
     def errors():
         return [
@@ -322,11 +291,9 @@ scatter_add = register(Spec(
     jvp=_scatter_jvp("scatter_add"),
     transpose=_scatter_add_transpose,
     vmap=_scatter_vmap("scatter_add"),
-    sample=_scatter_sample,
-    dtypes=ADD,
-    exempt={"transpose_indices": "linear in operand and updates only; the integer indices choose the positions"},
+    verify=Verify(dtypes=ADD),
     error_inputs=_scatter_errors("scatter_add"),
-    doc="operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped",
+    doc="operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped; linear in operand and updates jointly",
 ))
 
 scatter = register(Spec(
@@ -336,11 +303,9 @@ scatter = register(Spec(
     jvp=_scatter_jvp("scatter"),
     transpose=_scatter_transpose,
     vmap=_scatter_vmap("scatter"),
-    sample=_scatter_sample,
-    dtypes=DATA,
-    exempt={"transpose_indices": "linear in operand and updates only; the integer indices choose the positions"},
+    verify=Verify(dtypes=DATA),
     error_inputs=_scatter_errors("scatter"),
-    doc="operand[indices[b]] = updates[b]; on duplicate rows the last wins, rows with an out-of-range index are dropped",
+    doc="operand[indices[b]] = updates[b]; on duplicate rows the last wins, rows with an out-of-range index are dropped; linear in operand and updates jointly",
 ))
 
 # ================================================================ dynamic_slice / dynamic_update_slice
@@ -412,18 +377,6 @@ def _ds_vmap(axis_size, args, dims, *, slice_sizes):
     return [lax.gather(moveaxis(x, dx, 0), _with_batch_column(idx))], [0]
 
 
-def _draw_starts(draw, shape):
-    index_dtype = draw(S._st().sampled_from([dt.int32, dt.int64]))
-    return [S.draw_array(draw, (), dt.int32, -2, n + 1).astype(index_dtype.np) for n in shape]  # clamped when off
-
-
-def _ds_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, [(5,), (4, 3), (3, 2, 4), ()])
-    sizes = tuple(draw(st.integers(0, n)) for n in shape)
-    return [S.draw_array(draw, shape, dtype), *_draw_starts(draw, shape)], {"slice_sizes": sizes}
-
-
 dynamic_slice = register(Spec(
     name="dynamic_slice",
     abstract_eval=_ds_rule,
@@ -431,9 +384,7 @@ dynamic_slice = register(Spec(
     jvp=_ds_jvp,
     transpose=_ds_transpose,
     vmap=_ds_vmap,
-    sample=_ds_sample,
-    dtypes=DATA,
-    exempt={"transpose_indices": "linear in the operand only; the integer start indices choose the window"},
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((4, 3), np.float32), np.int32(0)], {"slice_sizes": (2, 2)}, ShapeError,
                    "dynamic_slice: f32\\[4,3\\], i32\\[\\] with slice_sizes=\\(2, 2\\): needs one start index per operand dim"),
@@ -446,7 +397,7 @@ dynamic_slice = register(Spec(
         ErrorInput([np.ones((4, 3), np.float32), np.int32(0), np.int64(0)], {"slice_sizes": (2, 2)}, DTypeError,
                    "dynamic_slice: .*start indices must share one dtype"),
     ],
-    doc="operand[s:s+size] per dim; 0-d int starts clamped into [0, dim - size]",
+    doc="operand[s:s+size] per dim; 0-d int starts clamped into [0, dim - size]; linear in the operand, not the starts",
 ))
 
 
@@ -494,13 +445,6 @@ def _dus_vmap(axis_size, args, dims):
     return [lax.scatter(x, _with_batch_column(idx), u)], [0]
 
 
-def _dus_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, [(5,), (4, 3), (3, 2, 4), ()])
-    u_shape = tuple(draw(st.integers(0, n)) for n in shape)
-    return [S.draw_array(draw, shape, dtype), S.draw_array(draw, u_shape, dtype), *_draw_starts(draw, shape)], {}
-
-
 def _dus_edge_cases(dtype):
     """Partial updates (one inside, one whose starts are clamped back into range): the cases where an
     in-place lowering would write into the caller's operand."""
@@ -519,10 +463,7 @@ dynamic_update_slice = register(Spec(
     jvp=_dus_jvp,
     transpose=_dus_transpose,
     vmap=_dus_vmap,
-    sample=_dus_sample,
-    edge_cases=_dus_edge_cases,
-    dtypes=DATA,
-    exempt={"transpose_indices": "linear in operand and update only; the integer start indices choose the window"},
+    verify=Verify(dtypes=DATA, edge_cases=_dus_edge_cases),
     error_inputs=lambda: [
         ErrorInput([np.ones((4,), np.float32), np.ones((5,), np.float32), np.int32(0)], {}, ShapeError,
                    "dynamic_update_slice: f32\\[4\\], f32\\[5\\], i32\\[\\]: update must have the operand's rank and fit"),
@@ -531,5 +472,5 @@ dynamic_update_slice = register(Spec(
         ErrorInput([np.ones((4, 3), np.float32), np.ones((2, 2), np.float32), np.int32(0)], {}, ShapeError,
                    "dynamic_update_slice: .*needs one start index per operand dim"),
     ],
-    doc="operand with update written at the 0-d int starts, clamped into [0, dim - update size]",
+    doc="operand with update written at the 0-d int starts, clamped into [0, dim - update size]; linear in operand and update jointly",
 ))

@@ -8,9 +8,9 @@ from slope import reference as ref
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
-from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Verify
 
 
 def _free(ndim, contract, batch):
@@ -99,21 +99,6 @@ def _dot_vmap(axis_size, args, dims, *, contracting_dims, batch_dims, preferred_
     return [_dot(x, y, (xc, shift(yc)), (xb, shift(yb)))], [len(xb) + nxf]
 
 
-_DOT_CASES = [  # (x shape, y shape, contracting, batch)
-    ((2, 3), (3, 4), ((1,), (0,)), ((), ())),  # matmul
-    ((3,), (3,), ((0,), (0,)), ((), ())),  # inner
-    ((2,), (3,), ((), ()), ((), ())),  # outer
-    ((2, 2, 3), (2, 3, 4), ((2,), (1,)), ((0,), (0,))),  # bmm
-    ((3, 2), (4, 3), ((0,), (1,)), ((), ())),  # transposed operands
-    ((2, 3, 2), (3, 2), ((1,), (0,)), ((2,), (1,))),  # batch dim not leading
-]
-
-
-def _dot_sample(draw, dtype):
-    xs, ys, c, b = draw(S._st().sampled_from(_DOT_CASES))
-    return [S.draw_array(draw, xs, dtype), S.draw_array(draw, ys, dtype)], {"contracting_dims": c, "batch_dims": b}
-
-
 dot_general = register(Spec(
     name="dot_general",
     abstract_eval=_dot_rule,
@@ -122,8 +107,7 @@ dot_general = register(Spec(
     jvp=_dot_jvp,
     transpose=_dot_transpose,
     vmap=_dot_vmap,
-    sample=_dot_sample,
-    dtypes=("float32", "float64", "int32", "int64", "uint32"),
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32")),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.ones((4, 5), np.float32)],
                    {"contracting_dims": ((1,), (0,)), "batch_dims": ((), ())}, ShapeError,

@@ -6,9 +6,9 @@ import numpy as np
 from slope import reference as ref
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError, describe
-from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, zeros_like
 from slope.primitives.spec import REGISTRY, ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 
 def _threefry_rule(k1, k2, x1, x2):
@@ -33,11 +33,6 @@ def _threefry_vmap(axis_size, args, dims):
     return REGISTRY["threefry2x32"].bind(*args), [0, 0]
 
 
-def _threefry_sample(draw, dtype):
-    shape = S.draw_shape(draw)
-    return [S.draw_array(draw, shape, dtype, 0, 2**32 - 1) for _ in range(4)], {}
-
-
 def _threefry_edge_cases(dtype):
     z, m = np.zeros((2,), np.uint32), np.full((2,), 0xFFFFFFFF, np.uint32)
     ctr = np.array([0, 1], np.uint32)
@@ -54,12 +49,9 @@ threefry2x32 = register(Spec(
     reference=ref.threefry2x32,
     jvp=_threefry_jvp,
     vmap=_threefry_vmap,
-    sample=_threefry_sample,
-    edge_cases=_threefry_edge_cases,
     multiple_results=True,
-    dtypes=("uint32",),
-    exempt={"transpose": "integer output: not linear",
-            "grad": "integer output (random bits): the tangent is identically zero"},
+    verify=Verify(dtypes=("uint32",), edge_cases=_threefry_edge_cases,
+                  exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT}),
     error_inputs=lambda: [
         ErrorInput([_u32(3), _u32(3), _u32(3), np.zeros(3, np.int32)], {}, DTypeError,
                    r"threefry2x32: operands \(k1, k2, x1, x2\) must all be uint32, got u32\[3\], u32\[3\], u32\[3\], "

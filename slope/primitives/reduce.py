@@ -8,8 +8,8 @@ from slope import reference as ref
 from slope.core import dtypes
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
-from slope.primitives import sampling as S
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 
 def _reduce_rule(name):
@@ -82,19 +82,6 @@ def _reduce_vmap(name):
     return rule
 
 
-def _reduce_sample(distinct_values=False):
-    def sample(draw, dtype):
-        shape = S.draw_shape(draw, min_rank=1)
-        axes = tuple(sorted(draw(S._st().sets(S._st().integers(0, len(shape) - 1), min_size=1))))
-        x = S.draw_array(draw, shape, dtype)
-        if distinct_values and dtype.is_float:  # keep maxima apart so FD does not straddle a tie
-            perm = draw(S._st().permutations(range(x.size)))
-            x = (np.asarray(perm, np.float64).reshape(shape) * 0.37 - 1.0).astype(dtype.np)
-        return [x], {"axes": axes}
-
-    return sample
-
-
 def _errors(name):
     bool_case = [] if name in ("reduce_max", "reduce_min") else [
         ErrorInput([np.ones((2,), bool)], {"axes": (0,)}, DTypeError, f"{name}: expected a numeric operand, got bool\\[2\\]")]
@@ -105,7 +92,7 @@ def _errors(name):
 NUMERIC = ("float32", "float64", "int32", "int64", "uint32")
 
 
-def _make(name, jvp, doc, transpose=None, sample=None, exempt=None, dtypes=NUMERIC):
+def _make(name, jvp, doc, transpose=None, exempt=None, dtypes=NUMERIC):
     spec = register(Spec(
         name=name,
         abstract_eval=_reduce_rule(name),
@@ -113,9 +100,7 @@ def _make(name, jvp, doc, transpose=None, sample=None, exempt=None, dtypes=NUMER
         jvp=jvp,
         transpose=transpose,
         vmap=_reduce_vmap(name),
-        sample=sample or _reduce_sample(),
-        dtypes=dtypes,
-        exempt=exempt if exempt is not None else {"transpose": "not linear in its operand"},
+        verify=Verify(dtypes=dtypes, exempt=exempt if exempt is not None else {"transpose": Exempt.NOT_LINEAR}),
         error_inputs=_errors(name),
         doc=doc,
     ))
@@ -126,8 +111,8 @@ reduce_sum = _make("reduce_sum", _sum_jvp, "sum over axes (integers wrap)",
                    transpose=lambda cts, x, *, axes: [_expand_back(cts[0], x.aval.shape, axes)], exempt={})
 reduce_max = _make("reduce_max", _extreme_jvp("reduce_max"),
                    "max over axes (bool: any; NaN propagates); tied maxima share the gradient equally",
-                   sample=_reduce_sample(True), dtypes=NUMERIC + ("bool",))
+                   dtypes=NUMERIC + ("bool",))
 reduce_min = _make("reduce_min", _extreme_jvp("reduce_min"),
                    "min over axes (bool: all; NaN propagates); tied minima share the gradient equally",
-                   sample=_reduce_sample(True), dtypes=NUMERIC + ("bool",))
+                   dtypes=NUMERIC + ("bool",))
 reduce_prod = _make("reduce_prod", _prod_jvp, "product over axes (integers wrap); the gradient is exact with zeros in x")

@@ -20,9 +20,9 @@ from slope import reference as ref
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.errors import DTypeError, ShapeError
-from slope.primitives import sampling as S
 from slope.primitives.rules import moveaxis, zeros_like
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 
 def check_index_fits(name, n, index_dtype):
@@ -69,17 +69,6 @@ def _arg_jvp(name):
     return jvp
 
 
-def _arg_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, min_rank=1)
-    axis = draw(st.integers(0, len(shape) - 1))
-    x = S.draw_array(draw, shape, dtype, -3, 3)
-    if dtype.is_float and draw(st.booleans()):  # exact ties: the first index must win
-        x = np.round(x).astype(dtype.np)
-    index_dtype = draw(st.sampled_from([dt.int32, dt.int64]))
-    return [x], {"axis": axis, "index_dtype": index_dtype}
-
-
 def _arg_errors(name):
     def errors():
         f = np.ones((2, 3), np.float32)
@@ -102,11 +91,9 @@ def _make_arg(name, doc):
         reference=getattr(ref, name),
         jvp=_arg_jvp(name),
         vmap=_arg_vmap(name),
-        sample=_arg_sample,
         error_inputs=_arg_errors(name),
-        dtypes=("float32", "float64", "int32", "int64", "uint32"),
-        exempt={"transpose": "integer output: not linear",
-                "grad": "integer output: the tangent is identically zero"},
+        verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"),
+                      exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT}),
         doc=doc,
     ))
 
@@ -217,24 +204,6 @@ def _cumext_jvp(name):
     return jvp
 
 
-def _scan_sample(distinct=False):
-    def sample(draw, dtype):
-        st = S._st()
-        shape = S.draw_shape(draw, min_rank=1)
-        axis = draw(st.integers(0, len(shape) - 1))
-        reverse = draw(st.booleans())
-        if distinct and dtype.is_float:  # running extremes far apart: FD never straddles a tie
-            perm = np.asarray(draw(st.permutations(range(int(np.prod(shape))))), np.float64)
-            x = (perm.reshape(shape) * 0.37 - 1.0).astype(dtype.np)
-        elif dtype.is_int:
-            x = S.draw_array(draw, shape, dtype, -3, 3)
-        else:
-            x = S.draw_array(draw, shape, dtype, -1.5, 1.5)
-        return [x], {"axis": axis, "reverse": reverse}
-
-    return sample
-
-
 def _scan_errors(name):
     def errors():
         return [
@@ -246,7 +215,7 @@ def _scan_errors(name):
     return errors
 
 
-def _make_scan(name, jvp, doc, transpose=None, sample=None):
+def _make_scan(name, jvp, doc, transpose=None):
     return register(Spec(
         name=name,
         abstract_eval=_scan_rule(name),
@@ -254,10 +223,9 @@ def _make_scan(name, jvp, doc, transpose=None, sample=None):
         jvp=jvp,
         transpose=transpose,
         vmap=_scan_vmap(name),
-        sample=sample or _scan_sample(),
         error_inputs=_scan_errors(name),
-        dtypes=("float32", "float64", "int32", "int64", "uint32"),
-        exempt={} if transpose else {"transpose": "not linear"},
+        verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"),
+                      exempt={} if transpose else {"transpose": Exempt.NOT_LINEAR}),
         doc=doc,
     ))
 
@@ -267,8 +235,6 @@ cumsum = _make_scan("cumsum", _cumsum_jvp, "inclusive running sum along axis (re
 cumprod = _make_scan("cumprod", _cumprod_jvp, "inclusive running product along axis (reverse: from the end); "
                      "the gradient is exact with zeros in x")
 cummax = _make_scan("cummax", _cumext_jvp("cummax"), "inclusive running max along axis (reverse: from the end), "
-                    "NaN-propagating; the tangent of the latest element holding the max (ties: the latest)",
-                    sample=_scan_sample(distinct=True))
+                    "NaN-propagating; the tangent of the latest element holding the max (ties: the latest)")
 cummin = _make_scan("cummin", _cumext_jvp("cummin"), "inclusive running min along axis (reverse: from the end), "
-                    "NaN-propagating; the tangent of the latest element holding the min (ties: the latest)",
-                    sample=_scan_sample(distinct=True))
+                    "NaN-propagating; the tangent of the latest element holding the min (ties: the latest)")

@@ -12,9 +12,9 @@ from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
-from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, linear_jvp, moveaxis
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Verify
 
 LINEAR = ("float32", "float64", "int32", "uint32", "bool")  # data movement: any dtype (uint32 for the PRNG)
 
@@ -32,12 +32,6 @@ def _reshape_vmap(axis_size, args, dims, *, shape):
     return [lax.reshape(x, shape=(axis_size, *shape))], [0]
 
 
-def _reshape_sample(draw, dtype):
-    shape = S.draw_shape(draw, [(6,), (2, 3), (3, 2, 1), (1, 6)])
-    target = draw(S._st().sampled_from([(6,), (3, 2), (1, 2, 3), (6, 1)]))
-    return [S.draw_array(draw, shape, dtype)], {"shape": target}
-
-
 reshape = register(Spec(
     name="reshape",
     jvp=linear_jvp("reshape"),
@@ -45,8 +39,7 @@ reshape = register(Spec(
     reference=ref.reshape,
     transpose=lambda cts, x, *, shape: [lax.reshape(cts[0], shape=x.aval.shape)],
     vmap=_reshape_vmap,
-    sample=_reshape_sample,
-    dtypes=LINEAR,
+    verify=Verify(dtypes=LINEAR),
     error_inputs=lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"shape": (4,)}, ShapeError, "reshape: cannot reshape f32\\[2,3\\]")],
     doc="the same elements in row-major order with a new shape of equal size",
 ))
@@ -79,13 +72,6 @@ def _bid_vmap(axis_size, args, dims, *, shape, broadcast_dimensions):
     return [lax.broadcast_in_dim(x, shape=(axis_size, *shape), broadcast_dimensions=bd)], [0]
 
 
-def _bid_sample(draw, dtype):
-    case = draw(S._st().sampled_from([((3,), (2, 3), (1,)), ((2, 1), (2, 4), (0, 1)), ((), (2, 3), ()),
-                                      ((1, 3), (2, 2, 3), (1, 2)), ((3,), (3, 2), (0,))]))
-    xs, shape, bd = case
-    return [S.draw_array(draw, xs, dtype)], {"shape": shape, "broadcast_dimensions": bd}
-
-
 broadcast_in_dim = register(Spec(
     name="broadcast_in_dim",
     jvp=linear_jvp("broadcast_in_dim"),
@@ -93,8 +79,7 @@ broadcast_in_dim = register(Spec(
     reference=ref.broadcast_in_dim,
     transpose=_bid_transpose,
     vmap=_bid_vmap,
-    sample=_bid_sample,
-    dtypes=LINEAR,
+    verify=Verify(dtypes=LINEAR),
     error_inputs=lambda: [ErrorInput([np.ones((2,), np.float32)], {"shape": (3,), "broadcast_dimensions": (0,)},
                                      ShapeError, "broadcast_in_dim: cannot broadcast f32\\[2\\] to \\(3,\\)")],
     doc="expand: operand dim i becomes output dim broadcast_dimensions[i] (size 1 or equal)",
@@ -114,12 +99,6 @@ def _transpose_vmap(axis_size, args, dims, *, perm):
     return [lax.transpose(x, perm=(0,) + tuple(p + 1 for p in perm))], [0]
 
 
-def _transpose_sample(draw, dtype):
-    shape = S.draw_shape(draw, min_rank=1)
-    perm = tuple(draw(S._st().permutations(range(len(shape)))))
-    return [S.draw_array(draw, shape, dtype)], {"perm": perm}
-
-
 transpose = register(Spec(
     name="transpose",
     jvp=linear_jvp("transpose"),
@@ -127,8 +106,7 @@ transpose = register(Spec(
     reference=ref.transpose,
     transpose=lambda cts, x, *, perm: [lax.transpose(cts[0], perm=tuple(int(i) for i in np.argsort(perm)))],
     vmap=_transpose_vmap,
-    sample=_transpose_sample,
-    dtypes=LINEAR,
+    verify=Verify(dtypes=LINEAR),
     error_inputs=lambda: [ErrorInput([np.ones((2, 3), np.float32)], {"perm": (0, 0)}, ShapeError,
                                      "transpose: perm \\(0, 0\\) is not a permutation")],
     doc="permute dims: out.shape[i] = x.shape[perm[i]]",
@@ -211,18 +189,6 @@ def _slice_vmap(axis_size, args, dims, *, start_indices, limit_indices, strides=
                       strides=_insert(st, d, 1))], [d]
 
 
-def _slice_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, [(5,), (4, 3), (2, 5, 3), ()])
-    starts, limits, strides = [], [], []
-    for n in shape:
-        a = draw(st.integers(0, n))
-        b = draw(st.integers(a, n))
-        starts.append(a), limits.append(b), strides.append(draw(st.integers(1, 3)))
-    params = {"start_indices": tuple(starts), "limit_indices": tuple(limits), "strides": tuple(strides)}
-    return [S.draw_array(draw, shape, dtype)], params
-
-
 slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.slice)
     name="slice",
     jvp=linear_jvp("slice"),
@@ -230,8 +196,7 @@ slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.s
     reference=ref.slice,
     transpose=_slice_transpose,
     vmap=_slice_vmap,
-    sample=_slice_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"start_indices": (0, 2), "limit_indices": (2, 4), "strides": (1, 1)},
                    ShapeError, "slice: f32\\[2,3\\] .*dimension 1 needs 0 <= start <= limit <= 3"),
@@ -299,21 +264,6 @@ def _pad_vmap(axis_size, args, dims, *, low, high, interior):
     return [lax.select(mask, vb, padded)], [0]
 
 
-def _pad_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, [(3,), (2, 3), (3, 1, 2), ()])
-    low, high, interior = [], [], []
-    for n in shape:
-        it = draw(st.integers(0, 2))
-        inner = n + max(n - 1, 0) * it
-        lo = draw(st.integers(-min(inner, 2), 2))  # negative edges crop
-        hi = draw(st.integers(-min(inner + lo, 2), 2))  # never below an empty result
-        low.append(lo), high.append(hi), interior.append(it)
-    x = S.draw_array(draw, shape, dtype)
-    v = S.draw_array(draw, (), dtype)
-    return [x, v], {"low": tuple(low), "high": tuple(high), "interior": tuple(interior)}
-
-
 pad = register(Spec(
     name="pad",
     jvp=linear_jvp("pad"),
@@ -321,8 +271,7 @@ pad = register(Spec(
     reference=ref.pad,
     transpose=_pad_transpose,
     vmap=_pad_vmap,
-    sample=_pad_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.float32(0)], {"low": (0, -2), "high": (0, -2), "interior": (0, 0)},
                    ShapeError, "pad: f32\\[2,3\\], f32\\[\\] .*negative padding removes more than the whole dimension"),
@@ -347,12 +296,6 @@ def _rev_rule(x, *, dimensions):
     return [x]
 
 
-def _rev_sample(draw, dtype):
-    shape = S.draw_shape(draw)
-    dims = tuple(sorted(draw(S._st().sets(S._st().integers(0, max(len(shape) - 1, 0)), max_size=len(shape)))))
-    return [S.draw_array(draw, shape, dtype)], {"dimensions": dims}
-
-
 rev = register(Spec(
     name="rev",
     jvp=linear_jvp("rev"),
@@ -361,8 +304,7 @@ rev = register(Spec(
     transpose=lambda cts, x, *, dimensions: [lax.rev(cts[0], dimensions=dimensions)],
     vmap=lambda axis_size, args, dims, *, dimensions: (
         [lax.rev(args[0], dimensions=tuple(d + (d >= dims[0]) for d in dimensions))], [dims[0]]),
-    sample=_rev_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (2,)}, ShapeError,
                    "rev: dimensions \\(2,\\) must be distinct dims of f32\\[2,3\\]"),
@@ -418,19 +360,6 @@ def _concat_vmap(axis_size, args, dims, *, dimension):
     return [lax.concatenate(*args, dimension=dimension + 1)], [0]
 
 
-def _concat_sample(draw, dtype):
-    st = S._st()
-    base = S.draw_shape(draw, [(3,), (2, 3), (2, 1, 3)])
-    dimension = draw(st.integers(0, len(base) - 1))
-    n = draw(st.integers(1, 3))
-    args = []
-    for _ in range(n):
-        shape = list(base)
-        shape[dimension] = draw(st.integers(0, 3))  # empty pieces included
-        args.append(S.draw_array(draw, tuple(shape), dtype))
-    return args, {"dimension": dimension}
-
-
 concatenate = register(Spec(
     name="concatenate",
     jvp=linear_jvp("concatenate"),
@@ -438,8 +367,7 @@ concatenate = register(Spec(
     reference=ref.concatenate,
     transpose=_concat_transpose,
     vmap=_concat_vmap,
-    sample=_concat_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.ones((3, 3), np.float32)], {"dimension": 1}, ShapeError,
                    "concatenate: operands f32\\[2,3\\], f32\\[3,3\\] along dimension 1: operands must have equal sizes"),
@@ -472,13 +400,6 @@ def _squeeze_vmap(axis_size, args, dims, *, dimensions):
     return [lax.squeeze(x, dimensions=new)], [d - sum(1 for i in new if i < d)]
 
 
-def _squeeze_sample(draw, dtype):
-    shape = S.draw_shape(draw, [(1,), (2, 1, 3), (1, 3, 1), (1, 1), (3,)])
-    ones = [i for i, n in enumerate(shape) if n == 1]
-    dims = tuple(sorted(draw(S._st().sets(S._st().sampled_from(ones), max_size=len(ones))))) if ones else ()
-    return [S.draw_array(draw, shape, dtype)], {"dimensions": dims}
-
-
 squeeze = register(Spec(
     name="squeeze",
     jvp=linear_jvp("squeeze"),
@@ -486,8 +407,7 @@ squeeze = register(Spec(
     reference=ref.squeeze,
     transpose=lambda cts, x, *, dimensions: [lax.expand_dims(cts[0], dimensions=tuple(sorted(dimensions)))],
     vmap=_squeeze_vmap,
-    sample=_squeeze_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (0,)}, ShapeError,
                    "squeeze: dimensions \\(0,\\) must be distinct size-1 dims of f32\\[2,3\\]"),
@@ -512,14 +432,6 @@ def _expand_dims_vmap(axis_size, args, dims, *, dimensions):
     return [lax.expand_dims(x, dimensions=tuple(d + 1 for d in dimensions))], [0]
 
 
-def _expand_dims_sample(draw, dtype):
-    shape = S.draw_shape(draw)
-    nd = len(shape) + draw(S._st().integers(0, 2))
-    dims = tuple(sorted(draw(S._st().sets(S._st().integers(0, nd - 1), min_size=nd - len(shape),
-                                          max_size=nd - len(shape))))) if nd > len(shape) else ()
-    return [S.draw_array(draw, shape, dtype)], {"dimensions": dims}
-
-
 expand_dims = register(Spec(
     name="expand_dims",
     jvp=linear_jvp("expand_dims"),
@@ -527,8 +439,7 @@ expand_dims = register(Spec(
     reference=ref.expand_dims,
     transpose=lambda cts, x, *, dimensions: [lax.squeeze(cts[0], dimensions=tuple(sorted(dimensions)))],
     vmap=_expand_dims_vmap,
-    sample=_expand_dims_sample,
-    dtypes=DATA,
+    verify=Verify(dtypes=DATA),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (3,)}, ShapeError,
                    "expand_dims: dimensions \\(3,\\) must be distinct positions in the rank-3 result for f32\\[2,3\\]"),

@@ -15,10 +15,10 @@ from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, TransformError, describe
-from slope.primitives import sampling as S
 from slope.primitives.rules import bdim_at_front, zeros_like
 from slope.primitives.scan import _check_axis, check_index_fits
 from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Exempt, Verify
 
 # ---------------------------------------------------------------- sort
 
@@ -83,30 +83,6 @@ def _sort_vmap(axis_size, args, dims, *, dimension, num_keys=1):
     return outs, [d] * len(outs)
 
 
-def _distinct(draw, shape, dtype, scale=0.37):
-    """Values of `dtype` that are pairwise at least `scale` apart (float) or a permutation (int)."""
-    n = int(np.prod(shape))
-    perm = np.asarray(draw(S._st().permutations(range(n))), np.float64).reshape(shape)
-    if dtype.is_float:
-        return ((perm - n / 2) * scale).astype(dtype.np)
-    return (perm - n // 2).astype(dtype.np)
-
-
-def _sort_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, min_rank=1)
-    dimension = draw(st.integers(0, len(shape) - 1))
-    case = draw(st.sampled_from(["one", "payload", "two_keys"]))
-    if case == "one":
-        args, num_keys = [_distinct(draw, shape, dtype)], 1
-    elif case == "payload":
-        args, num_keys = [_distinct(draw, shape, dtype), S.draw_array(draw, shape, dtype)], 1
-    else:  # a tied integer primary key, a distinct secondary key and a payload
-        primary = S.draw_array(draw, shape, dt.int32, 0, 2)
-        args, num_keys = [primary, _distinct(draw, shape, dtype), S.draw_array(draw, shape, dtype)], 2
-    return args, {"dimension": dimension, "num_keys": num_keys}
-
-
 sort = register(Spec(
     name="sort",
     abstract_eval=_sort_rule,
@@ -114,10 +90,8 @@ sort = register(Spec(
     jvp=_sort_jvp,
     transpose=_sort_transpose,
     vmap=_sort_vmap,
-    sample=_sort_sample,
     multiple_results=True,
-    dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
-    exempt={"transpose_keys": "linear only in the non-key operands; the keys fix the permutation"},
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool")),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.ones((3,), np.float32)], {"dimension": 0}, ShapeError,
                    "sort: operands f32\\[2,3\\], f32\\[3\\] must have equal shapes"),
@@ -127,7 +101,7 @@ sort = register(Spec(
         ErrorInput([], {"dimension": 0}, ShapeError, "sort: needs at least one operand"),
     ],
     doc="stable sort of all operands along dimension by the first num_keys (lexicographic; -0.0 == 0.0, NaN last); "
-        "tangents of non-key operands follow the same permutation",
+        "tangents of non-key operands follow the same permutation (linear in those, not in the keys)",
 ))
 
 
@@ -153,25 +127,14 @@ def _argsort_vmap(axis_size, args, dims, *, dimension, index_dtype):
     return [lax.argsort(x, dimension=new_dim, index_dtype=index_dtype)], [d]
 
 
-def _argsort_sample(draw, dtype):
-    st = S._st()
-    shape = S.draw_shape(draw, min_rank=1)
-    dimension = draw(st.integers(0, len(shape) - 1))
-    x = S.draw_array(draw, shape, dtype, -2, 2)
-    if dtype.is_float and draw(st.booleans()):  # exact ties: stability decides the order
-        x = np.round(x).astype(dtype.np)
-    return [x], {"dimension": dimension, "index_dtype": draw(st.sampled_from([dt.int32, dt.int64]))}
-
-
 argsort = register(Spec(
     name="argsort",
     abstract_eval=_argsort_rule,
     reference=ref.argsort,
     jvp=_argsort_jvp,
     vmap=_argsort_vmap,
-    sample=_argsort_sample,
-    dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
-    exempt={"transpose": "integer output: not linear", "grad": "integer output: the tangent is identically zero"},
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
+                  exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT}),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimension": -1, "index_dtype": dt.int32}, ShapeError,
                    "argsort: dimension -1 out of range for f32\\[2,3\\]"),

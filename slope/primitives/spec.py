@@ -1,8 +1,10 @@
 """The Spec: one object holding everything slope knows about a primitive.
 
 A newcomer finds a primitive's whole definition in one `Spec(...)` call: its shape/dtype rule,
-NumPy oracle, JVP, transpose (or why it has none), vmap rule, StableHLO lowering, the input
-domain for property tests and the inputs that must be rejected. Tests enumerate REGISTRY.
+NumPy oracle, JVP, transpose (or why it has none), vmap rule, the inputs that must be rejected and
+its verification metadata (`verify=`: dtypes, exemptions, edge cases). The StableHLO lowering lives
+in the backend and the Hypothesis samplers in slope.testing, both found by the primitive's name.
+Tests enumerate REGISTRY.
 """
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from slope.core.dtypes import DType
 from slope.core.program import Eqn, Program, Var, format_param
 from slope.core.tensor import Tensor
 from slope.errors import ArgumentError, DTypeError
+from slope.primitives.verify import Verify
 
-RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "sample", "error_inputs")
+RULES = ("abstract_eval", "reference", "jvp", "transpose", "vmap", "error_inputs")
 
 
 @dataclass(eq=False, frozen=True)
@@ -30,18 +33,11 @@ class Spec:
     jvp: Optional[Callable] = None  # (primals, tangents, **params) -> (primal_outs, tangent_outs)
     transpose: Optional[Callable] = None  # (cts, *args with UndefPrimal for linear ones, **params) -> cts per arg
     vmap: Optional[Callable] = None  # (axis_size, args, dims, **params) -> (outs, out_dims)
-    sample: Optional[Callable] = None  # (draw, dtype) -> (list of np args, params): valid inputs
-    # (dtype) -> [(list of np args, params)]: deterministic examples every check runs before the
-    # drawn ones, for cases a few random draws may miss (boundaries, partial updates, ties)
-    edge_cases: Optional[Callable] = None
     error_inputs: Optional[Callable] = None  # () -> list of ErrorInput
     multiple_results: bool = False
-    dtypes: tuple = ("float32", "float64")  # dtypes the property suite exercises
-    exempt: dict = field(default_factory=dict)  # rule/check name -> reason it does not apply
-    # (*np args, **params) -> bool: the example sits where the derivative itself has a kink (e.g.
-    # maximum's exact ties, which the sampler keeps on purpose for first-order checks); there the
-    # Hessian does not exist, so second-order checks skip the example.
-    on_derivative_kink: Optional[Callable] = None
+    # dtypes the property suite exercises, exemptions (enumerated reasons), edge cases and derivative
+    # kinks: see slope/primitives/verify.py
+    verify: Verify = field(default_factory=Verify)
     # (**params, *tensors) -> list of Tensors: eager evaluation other than compiling the primitive
     # alone (full fills a host array; jit_call runs its compiled Program)
     eager: Optional[Callable] = None

@@ -1,7 +1,7 @@
 """slope.testing: the verification harness every primitive spec is checked with.
 
 A spec author calls `check_primitive(spec)` (or runs `python -m slope verify --only NAME`):
-it draws inputs from `spec.sample` with Hypothesis and runs every applicable check, each a
+it draws inputs with the primitive's sampler (slope.testing.samplers, by name) under Hypothesis and runs every applicable check, each a
 public function of (spec, Example):
 
     check_abstract_eval, check_eager, check_jit, check_vmap,

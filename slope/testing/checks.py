@@ -447,7 +447,8 @@ def check_second_order(spec, ex: Example):
     flat = _flat_for(spec, ex)
     if not flat.out_float:
         raise NotApplicable(f"{spec.name}: no floating-point output in this example")
-    if spec.on_derivative_kink is not None and spec.on_derivative_kink(*ex.args, **ex.params):
+    kink = spec.verify.on_derivative_kink
+    if kink is not None and kink(*ex.args, **ex.params):
         raise NotApplicable(f"{spec.name}: the example sits on a kink of the derivative (no Hessian there)")
     diff, n, nd, params = flat.diff, len(ex.args), len(flat.diff), ex.params
     cts = _float_cts(ex, flat)

@@ -23,12 +23,12 @@ class _Noting:
 
     def __init__(self, real, jobs):
         self.real, self.jobs = real, jobs
-        self.to_device, self.to_host, self.text = real.to_device, real.to_host, real.text
+        self.to_device, self.to_host, self.text, self.module = real.to_device, real.to_host, real.text, real.module
 
     def compile(self, program, name):
-        text = self.real.text(program)
-        if not iree_compile.cached(text):
-            self.jobs.append((text, name, program.in_avals, program.out_avals))
+        text, needs = self.real.module(program)
+        if not iree_compile.cached(text, needs):
+            self.jobs.append((text, name, program.in_avals, program.out_avals, needs))
         raise Deferred(name)
 
 
@@ -51,5 +51,6 @@ def precompile_eager(eqns) -> None:
     jobs = []
     for e in eqns:
         program, name = e.spec.eager_program([v.aval for v in e.inputs], e.params)
-        jobs.append((backend.get().text(program), name, program.in_avals, program.out_avals))
+        text, needs = backend.get().module(program)
+        jobs.append((text, name, program.in_avals, program.out_avals, needs))
     iree_compile.compile_many(jobs)

@@ -11,7 +11,7 @@ import numpy as np
 class Example:
     """Inputs for one check of one primitive.
 
-    dtype       name of the dtype the example was drawn for (a name from spec.dtypes)
+    dtype       name of the dtype the example was drawn for (a name from spec.verify.dtypes)
     args        operands (NumPy arrays)
     params      the primitive's params
     tangents    one array per operand for derivative checks (None for non-float operands)

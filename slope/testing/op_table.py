@@ -19,7 +19,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from slope.primitives import sampling as S
+from slope.primitives.verify import Exempt, Verify
+from slope.testing.samplers import base as S
 
 FLOAT = ("float32", "float64")
 NUMERIC = ("float32", "float64", "int32", "int64")
@@ -44,18 +45,16 @@ class OpInfo:
     differentiable: bool = True
     multiple_results: bool = False
     error_inputs: Optional[Callable] = None  # () -> list of ErrorInput
-    edge_cases: Optional[Callable] = None
-    exempt: dict = field(default_factory=dict)
-    on_derivative_kink = None
     doc: str = ""
+    verify: Verify = field(init=False)
 
     def __post_init__(self):
-        ex = dict(self.exempt)
+        exempt = {}
         if not self.differentiable:
-            ex.setdefault("grad", "integer or piecewise-constant result: no derivative to check")
+            exempt["grad"] = Exempt.ZERO_DERIVATIVE
         if self.error_inputs is None:
-            ex.setdefault("error_inputs", "its bad inputs are checked by tests/test_bad_inputs.py")
-        object.__setattr__(self, "exempt", ex)
+            exempt["error_inputs"] = Exempt.BAD_INPUTS_TESTED_APART
+        object.__setattr__(self, "verify", Verify(dtypes=self.dtypes, exempt=exempt))
 
     def __repr__(self):
         return f"<op {self.name}>"

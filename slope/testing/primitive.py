@@ -2,12 +2,13 @@
 
 Which checks apply follows from the spec: its rules, its dtypes and its exemptions.
 
-  exemption key (spec.exempt)     exempts
-  a check name ("vmap", "jvp"...) that check
-  "grad" or "jvp"                 jvp, vjp, linearize, second_order (not differentiable)
-  "sample" or "reference"         every check that needs drawn inputs or the oracle
-  "error_inputs"                  errors
-  "float64"                       the float64 column
+  exemption key (spec.verify.exempt)  exempts
+  a check name ("vmap", "jvp"...)     that check
+  "grad" or "jvp"                     jvp, vjp, linearize, second_order (not differentiable)
+  "sample" or "reference"             every check that needs drawn inputs or the oracle
+  "error_inputs"                      errors
+  "float64"                           the float64 column
+Each exemption's reason is a member of slope.primitives.verify.Exempt; reports print its sentence.
 Derivative checks run only for floating-point dtypes; integer/bool dtypes get abstract_eval,
 eager, jit, vmap and errors. The "float64" column reruns the other applicable checks in float64
 on IREE. A missing rule without an exemption is a failure (see tests/properties/test_completeness.py).
@@ -22,6 +23,7 @@ import numpy as np
 from slope.backends.iree import compile as iree_compile
 from slope.core import dtypes as dt
 from slope.testing import dryrun, strategies
+from slope.testing.samplers import sampler_for
 from slope.testing.example import Example
 from slope.testing.checks import CHECK_FUNCTIONS, CHECKS, DERIVATIVE_CHECKS, NEEDS, NotApplicable, get_spec
 
@@ -46,27 +48,35 @@ def exemption(spec, column: str):
     Raises MissingRule when a needed rule is absent without an exemption.
     """
     spec = get_spec(spec)
-    ex = spec.exempt
+    ex, dtypes = spec.verify.exempt, spec.verify.dtypes
     if column in ex:
-        return ex[column]
+        return ex[column].value
     if column == "float64":
-        if "float64" not in spec.dtypes:
-            return f"float64 is not among its dtypes {tuple(spec.dtypes)}"
+        if "float64" not in dtypes:
+            return f"float64 is not among its dtypes {dtypes}"
         if all(exemption(spec, c) is not None for c in CHECKS if c != "errors"):
             return "no check applies (see the other columns)"
         return None
     for rule in _REQUIRES[column]:
-        if getattr(spec, rule) is None:
+        if not has_rule(spec, rule):
             if rule in ex:
-                return f"no {rule}: {ex[rule]}"
-            raise MissingRule(f"{spec.name}: no {rule} rule and no exemption for it (add spec.exempt[{rule!r}] = reason)")
+                return f"no {rule}: {ex[rule].value}"
+            raise MissingRule(f"{spec.name}: no {rule} rule and no exemption for it "
+                              f"(add verify=Verify(exempt={{{rule!r}: Exempt.<REASON>}}))")
     if column in DERIVATIVE_CHECKS:
         for key in ("grad", "jvp"):
             if key in ex:
-                return ex[key]
-        if not _float_dtypes(spec.dtypes):
-            return f"integer/bool only (dtypes {tuple(spec.dtypes)}): not differentiable"
+                return ex[key].value
+        if not _float_dtypes(dtypes):
+            return f"integer/bool only (dtypes {dtypes}): not differentiable"
     return None
+
+
+def has_rule(spec, rule: str) -> bool:
+    """Whether `spec` has `rule`: a Spec field, or "sample" (a sampler registered under its name)."""
+    if rule == "sample":
+        return sampler_for(spec) is not None
+    return getattr(spec, rule) is not None
 
 
 def _float_dtypes(dtypes):
@@ -81,7 +91,8 @@ def dtypes_for(spec, check: str, column: str | None = None):
     spec = get_spec(spec)
     if column == "float64":
         return ["float64"]
-    main = [d for d in spec.dtypes if d != "float64"] or list(spec.dtypes)
+    dtypes = spec.verify.dtypes
+    main = [d for d in dtypes if d != "float64"] or list(dtypes)
     if check in DERIVATIVE_CHECKS:
         main = _float_dtypes(main)
     return main
@@ -116,7 +127,7 @@ def plan(spec):
         else:
             ds = dtypes_for(spec, col)
             if not ds:
-                out[col] = ("exempt", f"no dtype of {tuple(spec.dtypes)} applies besides float64")
+                out[col] = ("exempt", f"no dtype of {spec.verify.dtypes} applies besides float64")
             else:
                 out[col] = ("run", [(col, d) for d in ds])
     return out
@@ -176,8 +187,9 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
             if not dry_run:
                 raise
 
-    d = dt.dtype(dtype or spec.dtypes[0])
-    for args, params in spec.edge_cases(d) if spec.edge_cases else []:
+    d = dt.dtype(dtype or spec.verify.dtypes[0])
+    edge_cases = spec.verify.edge_cases
+    for args, params in edge_cases(d) if edge_cases else []:
         conformance = example(ex=Example(d.name, [np.asarray(a) for a in args], dict(params)))(conformance)
     conformance()
 

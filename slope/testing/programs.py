@@ -1458,7 +1458,8 @@ JIT_OPS_PER_MODULE = 400  # jitted check programs are grouped up to this many op
 def _program_jobs(case, parts):
     lowered = _jit_fn(case, parts).lower(*_flat_args(case))
     p = lowered.program
-    return (backend.get().text(p), f"jit({p.name})", p.in_avals, p.out_avals), len(p.eqns)
+    text, needs = backend.get().module(p)
+    return (text, f"jit({p.name})", p.in_avals, p.out_avals, needs), len(p.eqns)
 
 
 def _eager_eqns(case):
@@ -1491,7 +1492,7 @@ def precompile(cases, checks=CHECKS, workers=2, log=None):
                 job, n = _program_jobs(case, parts)
             except Exception:  # noqa: BLE001 - staging errors are reported by the real run
                 job = None
-            if job is not None and not iree_compile.cached(job[0]):
+            if job is not None and not iree_compile.cached(job[0], job[4]):
                 if cur and size + n > JIT_OPS_PER_MODULE:
                     groups.append(cur)
                     cur, size = [], 0
@@ -1503,9 +1504,9 @@ def precompile(cases, checks=CHECKS, workers=2, log=None):
                     if e.spec.eager is not None:
                         continue
                     program, name = e.spec.eager_program([v.aval for v in e.inputs], e.params)
-                    text = backend.get().text(program)
-                    if not iree_compile.cached(text):
-                        eager_jobs.append((text, name, program.in_avals, program.out_avals))
+                    text, needs = backend.get().module(program)
+                    if not iree_compile.cached(text, needs):
+                        eager_jobs.append((text, name, program.in_avals, program.out_avals, needs))
             except Exception:  # noqa: BLE001
                 pass
     if cur:
@@ -1520,9 +1521,9 @@ def precompile(cases, checks=CHECKS, workers=2, log=None):
         try:
             iree_compile.compile_many(group, max_workers=1)
         except Exception:  # noqa: BLE001 - one program of the group fails: compile the others alone
-            for job in group:
+            for text, name, in_avals, out_avals, needs in group:
                 try:
-                    iree_compile.compile_module(*job)
+                    iree_compile.compile_module(text, name, in_avals, out_avals, needs=needs)
                 except Exception:  # noqa: BLE001
                     pass
 

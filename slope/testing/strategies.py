@@ -1,10 +1,10 @@
-"""Hypothesis strategies built from each spec's `sample`, and the harness's Hypothesis profiles.
+"""Hypothesis strategies built from each primitive's sampler, and the harness's Hypothesis profiles.
 
-`examples(spec, dtype, ...)` draws an Example: operands and params from `spec.sample` (its
-input domain), plus tangents, cotangents and a batch of same-structure operand lists when a check
-needs them. Batches use the record/replay `Draw` of slope.primitives.sampling: the first member
-records the sampler's structural draws (shapes, axes, params), later members replay them and
-draw fresh values.
+`examples(spec, dtype, ...)` draws an Example: operands and params from the primitive's sampler
+(slope.testing.samplers.SAMPLERS[spec.name], its input domain), plus tangents, cotangents and a
+batch of same-structure operand lists when a check needs them. Batches use the record/replay
+`Draw` of slope.testing.samplers.base: the first member records the sampler's structural draws
+(shapes, axes, params), later members replay them and draw fresh values.
 
 Profiles (select with SLOPE_PROFILE=dev|ci|thorough; default ci):
   dev       fast local iteration: few random examples, failures kept in the example database
@@ -89,7 +89,7 @@ def _draw_like(draw, shape, dtype):
     from hypothesis.extra.numpy import arrays
     from hypothesis import strategies as st
 
-    from slope.primitives.sampling import flush_subnormals
+    from slope.testing.samplers.base import flush_subnormals
 
     lo, hi = TANGENT_RANGE
     vals = draw(arrays(np.float64, shape, elements=st.floats(lo, hi, allow_nan=False, allow_infinity=False)))
@@ -107,24 +107,25 @@ def examples(spec, dtype, *, tangents=False, cotangents=False, batch=0):
     from hypothesis import strategies as st
 
     from slope.core import dtypes as dt
-    from slope.primitives import sampling as S
+    from slope.testing.samplers import base, sampler_for
 
     d = dt.dtype(dtype)
-    if spec.sample is None:
-        raise ValueError(f"{spec.name} has no sampler ({spec.exempt.get('sample', 'no reason given')})")
+    sample = sampler_for(spec)
+    if sample is None:
+        raise ValueError(f"{spec.name} has no sampler ({spec.verify.reason('sample', 'no reason given')})")
 
     @st.composite
     def strategy(draw):
-        rec = S.Draw(draw)
-        args, params = spec.sample(rec, d)
+        rec = base.Draw(draw)
+        args, params = sample(rec, d)
         args = [np.asarray(a) for a in args]
         ex = Example(d.name, args, dict(params))
         if batch:
             members = [args]
             for _ in range(batch - 1):
                 try:
-                    more, p2 = spec.sample(S.Draw(draw, replay=rec.log), d)
-                except S.ReplayMismatch:
+                    more, p2 = sample(base.Draw(draw, replay=rec.log), d)
+                except base.ReplayMismatch:
                     assume(False)
                 more = [np.asarray(a) for a in more]
                 assume(_structure(more, p2) == _structure(args, params))

@@ -31,7 +31,7 @@ def rows(registry=None) -> list[tuple[str, str, str]]:
     out = []
     for name in sorted(registry):
         spec = registry[name]
-        dtypes = ", ".join(_SHORT.get(d, d) for d in spec.dtypes)
+        dtypes = ", ".join(_SHORT.get(d, d) for d in spec.verify.dtypes)
         out.append((name, dtypes, spec.doc))
     return out
 

@@ -18,6 +18,7 @@ from slope.core.trace import Tracer, get_aval
 from slope.errors import ArgumentError, ShapeError, TransformError, describe
 from slope.primitives.rules import instantiate
 from slope.primitives.spec import Spec, register
+from slope.primitives.verify import Exempt, Verify
 from slope.transforms.jvp import jvp_flat
 from slope.transforms.staging import make_program
 from slope.transforms.transpose import transpose_program
@@ -118,9 +119,8 @@ jit_call = register(Spec(
     vmap=_jit_call_vmap,
     multiple_results=True,
     eager=_jit_call_impl,
-    exempt={"reference": "runs a Program of other primitives, each verified on its own",
-            "sample": "its inputs are whole programs; covered by the transform tests",
-            "error_inputs": "argument checking is tested through slope.jit"},
+    verify=Verify(exempt={"reference": Exempt.RUNS_A_PROGRAM, "sample": Exempt.RUNS_A_PROGRAM,
+                          "error_inputs": Exempt.RUNS_A_PROGRAM}),
     doc="call a staged Program (what slope.jit produces)",
 ))
 

@@ -27,7 +27,7 @@ class JVPTrace(Trace):
 
     def process_primitive(self, spec, tracers, params):
         if spec.jvp is None:
-            raise TransformError(f"{spec.name}: has no JVP rule ({spec.exempt.get('jvp', 'not differentiable')})")
+            raise TransformError(f"{spec.name}: has no JVP rule ({spec.verify.reason('jvp') or spec.verify.reason('grad', 'not differentiable')})")
         primals = [t.primal for t in tracers]
         tangents = [t.tangent for t in tracers]
         primal_outs, tangent_outs = spec.jvp(primals, tangents, **params)

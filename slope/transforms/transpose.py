@@ -40,7 +40,7 @@ def backward_pass(program: Program, args, cotangents):
         if all(c is None for c in cts):
             continue
         if e.spec.transpose is None:
-            raise TransformError(f"{e.spec.name} is not linear ({e.spec.exempt.get('transpose', 'no transpose rule')}) "
+            raise TransformError(f"{e.spec.name} is not linear ({e.spec.verify.reason('transpose', 'no transpose rule')}) "
                                  "but appears in a linear computation")
         cts = [zeros_aval(v.aval) if c is None else c for c, v in zip(cts, e.outs)]
         cts_in = e.spec.transpose(cts, *ins, **e.params)

@@ -9,13 +9,25 @@ from slope.backends.iree.emitter import LOWERINGS
 from slope.core.aval import Aval
 from slope.primitives import REGISTRY
 from slope.testing import Mismatch, check_primitive, run_check
+from slope.testing.samplers import SAMPLERS
+
+
+@pytest.fixture(autouse=True)
+def _restore_registries():
+    """broken() files its copy's lowering and sampler by name; drop them after each test."""
+    lowerings, samplers = dict(LOWERINGS), dict(SAMPLERS)
+    yield
+    for table, saved in ((LOWERINGS, lowerings), (SAMPLERS, samplers)):
+        table.clear()
+        table.update(saved)
 
 
 def broken(name, lowering=None, **changes):
     """A copy of a registered spec (not registered itself) with some rules replaced, named after
-    them; its StableHLO lowering is the original's, or `lowering`."""
+    them; its StableHLO lowering is the original's, or `lowering`; its sampler the original's."""
     new_name = "_".join(["broken", name, *sorted(changes), *(["lowering"] if lowering else [])])
     LOWERINGS[new_name] = lowering or LOWERINGS[name]
+    SAMPLERS[new_name] = SAMPLERS[name]
     return dataclasses.replace(REGISTRY[name], name=new_name, **changes)
 
 

@@ -7,6 +7,7 @@ from slope.backends.iree.emitter import LOWERINGS
 from slope.primitives import REGISTRY
 from slope.testing import matrix
 from slope.testing.primitive import COLUMNS
+from slope.testing.samplers import SAMPLERS
 
 
 def test_verify_command_prints_the_matrix_and_exits_zero():
@@ -25,6 +26,7 @@ def test_verify_command_prints_the_matrix_and_exits_zero():
 def test_verify_exits_nonzero_and_reports_a_failing_cell(monkeypatch, capsys):
     bad = dataclasses.replace(REGISTRY["exp"], name="exp_lowered_as_neg")
     monkeypatch.setitem(REGISTRY, bad.name, bad)
+    monkeypatch.setitem(SAMPLERS, bad.name, SAMPLERS["exp"])
     monkeypatch.setitem(LOWERINGS, bad.name, lambda ctx, args, ia, oa: [ctx.unary("stablehlo.negate", args[0], ia[0])])
     code = matrix.main(["--only", bad.name, "--checks", "eager", "jit", "--jobs", "1"])
     out = capsys.readouterr().out

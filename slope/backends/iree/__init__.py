@@ -18,10 +18,16 @@ class IREEBackend:
         return lowering.lower_program(program)
 
     @staticmethod
+    def module(program):
+        """(StableHLO text, Needs): what compile.compile_module / compile_many take for a Program."""
+        return lowering.lower_module(program)
+
+    @staticmethod
     def compile(program, name: str):
         """The executable of a Program, compiled once (memory and disk caches; LOG_JIT prints it)."""
-        return compile.compile_module(lowering.lower_program(program), name, program.in_avals, program.out_avals,
-                                      print_program(program))
+        text, needs = lowering.lower_module(program)
+        return compile.compile_module(text, name, program.in_avals, program.out_avals, print_program(program),
+                                      needs=needs)
 
 
 _backend.install(IREEBackend)

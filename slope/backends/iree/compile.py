@@ -26,6 +26,7 @@ import weakref
 
 from slope.backends.iree import cache
 from slope.backends.iree.cache import CacheWarning
+from slope.backends.iree.emitter import Needs
 from slope.backends.iree.runtime import Executable, LoadedModule
 from slope.core import jitlog
 from slope.errors import BackendError
@@ -64,6 +65,14 @@ def cache_dir() -> str | None:
     return cache.cache_dir()
 
 
+def compiler_flags(needs: Needs) -> list[str]:
+    """The compiler flags of a module with these needs (they are part of its cache key)."""
+    return (BASE_FLAGS + (F64_FLAGS if needs.f64 else [])
+            + (DATA_TILING_FLAGS if needs.dot_mnk >= DATA_TILING_MIN_MNK else []))
+
+
+# ---- the fallback for callers that have only StableHLO text (hand-written modules in tests) ----
+
 _DOT = re.compile(r'"stablehlo\.dot_general"\([^)]*\)\s*\{dot_dimension_numbers = #stablehlo\.dot<([^>]*)>\}'
                   r'\s*:\s*\(tensor<([^>]*)>, tensor<([^>]*)>\)')
 
@@ -72,10 +81,11 @@ def _dims(spec: str) -> list[int]:
     return [int(d) for d in spec.split("x")[:-1]]
 
 
-def _wants_data_tiling(text: str) -> bool:
-    """Whether a module has a dot_general of at least DATA_TILING_MIN_MNK multiply-adds."""
+def _largest_dot_in_text(text: str) -> int:
+    """The multiply-adds of the largest dot_general in a module's text (0 if none)."""
+    largest = 0
     if "dot_general" not in text:
-        return False
+        return largest
     for m in _DOT.finditer(text):
         nums, lhs, rhs = m.groups()
         lhs, rhs = _dims(lhs), _dims(rhs)
@@ -92,18 +102,23 @@ def _wants_data_tiling(text: str) -> bool:
             mnk *= 1 if i in lb else d
         for i, d in enumerate(rhs):
             mnk *= 1 if i in rc or i in rb else d
-        if mnk >= DATA_TILING_MIN_MNK:
-            return True
-    return False
+        largest = max(largest, mnk)
+    return largest
 
 
-def flags_for(text: str) -> list[str]:
-    """The compiler flags used for a module (they are part of its cache key)."""
-    return (BASE_FLAGS + (F64_FLAGS if "f64" in text else [])
-            + (DATA_TILING_FLAGS if _wants_data_tiling(text) else []))
+def needs_from_text(text: str) -> Needs:
+    """Needs guessed by searching a module's text (regex): only for callers without the Program,
+    which get its Needs from lowering.lower_module."""
+    return Needs(f64="f64" in text, dot_mnk=_largest_dot_in_text(text))
 
 
-_flags = flags_for  # backwards-compatible name
+def flags_for_text(text: str) -> list[str]:
+    """The compiler flags of a module known only as text (see needs_from_text)."""
+    return compiler_flags(needs_from_text(text))
+
+
+def _flags_of(text: str, needs: Needs | None) -> list[str]:
+    return compiler_flags(needs) if needs is not None else flags_for_text(text)
 
 
 def _key(text: str, flags) -> str:
@@ -301,16 +316,18 @@ def _obtain(text_sha, name, in_avals, out_avals, text, flags, key):
         return _remember(key, exe), "disk cache"
 
 
-def cached(text: str) -> bool:
+def cached(text: str, needs: Needs | None = None) -> bool:
     """Whether the module is in the memory or disk cache (compile_module would not compile it)."""
-    key = _key(text, flags_for(text))
+    key = _key(text, _flags_of(text, needs))
     return key in _memory or any(p and os.path.exists(p) for p in _paths(key))
 
 
-def compile_module(text: str, name: str, in_avals, out_avals, ir: str = "") -> Executable:
+def compile_module(text: str, name: str, in_avals, out_avals, ir: str = "", *,
+                   needs: Needs | None = None) -> Executable:
     """Compile (or fetch from cache) a module whose entry point is @main. `name` (with params) and
-    `ir` (the program as slope IR) say what it is, for errors and for LOG_JIT."""
-    flags = flags_for(text)
+    `ir` (the program as slope IR) say what it is, for errors and for LOG_JIT. `needs` (from
+    lowering.lower_module) decide the compiler flags; without them they are read off the text."""
+    flags = _flags_of(text, needs)
     text_sha = cache.text_hash(text)
     key = cache.make_key(text_sha, flags)
     exe, source = _recall(key), "memory cache"
@@ -326,8 +343,8 @@ BATCH_MAX = 32  # programs per shared module: 16 small ones compile in ~0.9 s, o
 
 
 def compile_many(jobs, max_workers: int | None = None) -> list:
-    """compile_module for each (text, name, in_avals, out_avals) job; returns the executables in
-    job order (or raises the first error).
+    """compile_module for each (text, name, in_avals, out_avals[, needs]) job; returns the executables
+    in job order (or raises the first error).
 
     Most of IREE's ~0.3 s per module is fixed cost (codegen and linking of one executable), so the
     programs that are not cached yet are compiled together: up to BATCH_MAX at a time as the
@@ -337,11 +354,11 @@ def compile_many(jobs, max_workers: int | None = None) -> list:
     are compiled one by one, so that an error names the program that caused it. A batch holds the
     locks of its programs' keys (see _obtain) and compiles only those that are still missing once
     it has them, so threads and processes compiling the same programs compile each once."""
-    jobs = list(jobs)
+    jobs = [(*job, None) if len(job) == 4 else tuple(job) for job in jobs]
     seen: set = set()
     misses: dict[str, tuple] = {}  # key -> (job, flags, text hash), first job of each distinct program
-    for text, name, in_avals, out_avals in jobs:
-        flags = flags_for(text)
+    for text, name, in_avals, out_avals, needs in jobs:
+        flags = _flags_of(text, needs)
         text_sha = cache.text_hash(text)
         key = cache.make_key(text_sha, flags)
         if key in misses or _recall(key) is not None:
@@ -356,25 +373,25 @@ def compile_many(jobs, max_workers: int | None = None) -> list:
     groups: dict[tuple, list] = {}
     for key, (job, flags, text_sha) in misses.items():
         groups.setdefault(tuple(flags), []).append((key, job, text_sha))
-    batches = [g[i:i + BATCH_MAX] for g in groups.values() for i in range(0, len(g), BATCH_MAX)]
+    batches = [(g[i:i + BATCH_MAX], list(flags)) for flags, g in groups.items() for i in range(0, len(g), BATCH_MAX)]
     if batches:
         workers = max(1, min(len(batches), max_workers or os.cpu_count() or 1))
         if workers == 1:
-            for batch in batches:
-                _compile_batch(batch, seen)
+            for batch, flags in batches:
+                _compile_batch(batch, flags, seen)
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(workers) as pool:
-                for f in [pool.submit(_compile_batch, b, seen) for b in batches]:
+                for f in [pool.submit(_compile_batch, b, flags, seen) for b, flags in batches]:
                     f.result()
-    return [compile_module(*job) for job in jobs]
+    return [compile_module(text, name, in_avals, out_avals, needs=needs)
+            for text, name, in_avals, out_avals, needs in jobs]
 
 
-def _compile_batch(batch, seen):
-    """Compile [(key, job, text hash)...] (one flag set) as one module with a function per program,
+def _compile_batch(batch, flags, seen):
+    """Compile [(key, job, text hash)...] (all with `flags`) as one module with a function per program,
     skipping the programs another thread or process has compiled meanwhile."""
-    flags = flags_for(batch[0][1][0])
     with _exclusive([key for key, _, _ in batch]):
         todo = []
         for key, (text, name, in_avals, out_avals), text_sha in batch:

@@ -2,15 +2,45 @@
 function body: fresh SSA names, generic ops, constants, regions), and LOWERINGS, the table of
 one lowering per primitive, keyed by the primitive's name (filled by slope.backends.iree.lowerings).
 
-A lowering is `fn(ctx, arg_names, in_avals, out_avals, **params) -> [result names]`."""
+A lowering is `fn(ctx, arg_names, in_avals, out_avals, **params) -> [result names]`.
+
+While it emits, a LoweringContext notes what the compiler must know about the module (`Needs`:
+float64 values, the largest dot_general), from the avals of the ops it emits;
+compile.compiler_flags turns that into compiler flags."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from slope.core import dtypes as dt
 from slope.core.aval import Aval
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the compiler must be told about a module, noted from the avals its ops were emitted with."""
+
+    f64: bool = False  # some value is float64 (f64 math links only with the system linker)
+    dot_mnk: int = 0  # multiply-adds M*K*N of its largest dot_general (batch dims not counted)
+
+
+class _Notes:
+    """Needs being collected: shared by a function body and the regions emitted inside it."""
+
+    __slots__ = ("dot_mnk", "f64")
+
+    def __init__(self):
+        self.f64, self.dot_mnk = False, 0
+
+    def avals(self, avals):
+        if not self.f64:
+            for a in avals:
+                if a.dtype is dt.float64:
+                    self.f64 = True
+                    return
 
 
 def mlir_type(aval: Aval) -> str:
@@ -53,6 +83,11 @@ class LoweringContext:
     def __init__(self):
         self.lines: list[str] = []
         self._n = 0
+        self.notes = _Notes()
+
+    @property
+    def needs(self) -> Needs:
+        return Needs(self.notes.f64, self.notes.dot_mnk)
 
     def fresh(self) -> str:
         self._n += 1
@@ -64,6 +99,7 @@ class LoweringContext:
     def op(self, text: str, out_aval: Aval, result_count: int = 1) -> str:
         """Emit `%new = <text> : <type of out>` style op whose text already has its type; return the name."""
         name = self.fresh()
+        self.notes.avals((out_aval,))
         self.emit(f"{name} = {text}")
         return name
 
@@ -73,10 +109,32 @@ class LoweringContext:
         lhs = name if len(out_avals) == 1 else f"{name}:{len(out_avals)}"
         attr = f" {{{attrs}}}" if attrs else ""
         reg = f" ({regions})" if regions else ""
+        self.notes.avals(in_avals)
+        self.notes.avals(out_avals)
         outs = ", ".join(map(mlir_type, out_avals))
         outs = outs if len(out_avals) == 1 else f"({outs})"
         self.emit(f'{lhs} = "{op}"({", ".join(args)}){reg}{attr} : ({", ".join(map(mlir_type, in_avals))}) -> {outs}')
         return name if len(out_avals) == 1 else [f"{name}#{i}" for i in range(len(out_avals))]
+
+    def dot_general(self, args, in_avals, out_aval: Aval, contracting_dims, batch_dims) -> str:
+        """stablehlo.dot_general contracting lhs dims contracting_dims[0] with rhs dims contracting_dims[1]
+        (batch dims likewise); notes its multiply-adds (Needs.dot_mnk)."""
+        (xc, yc), (xb, yb) = contracting_dims, batch_dims
+        lhs, rhs = in_avals
+        if lhs.shape and rhs.shape:  # M*K from the lhs (its batch dims aside), N from the rhs free dims
+            mnk = 1
+            for i, d in enumerate(lhs.shape):
+                mnk *= 1 if i in xb else d
+            for i, d in enumerate(rhs.shape):
+                mnk *= 1 if i in yc or i in yb else d
+            self.notes.dot_mnk = max(self.notes.dot_mnk, mnk)
+        fields = []
+        for key, v in [("lhs_batching_dimensions", xb), ("rhs_batching_dimensions", yb),
+                       ("lhs_contracting_dimensions", xc), ("rhs_contracting_dimensions", yc)]:
+            if v:
+                fields.append(f"{key} = [{', '.join(map(str, v))}]")
+        return self.generic("stablehlo.dot_general", args, in_avals, [out_aval],
+                            f"dot_dimension_numbers = #stablehlo.dot<{', '.join(fields)}>")
 
     # small helpers for lowerings that are compositions of elementwise ops on one aval
     def unary(self, op: str, x: str, aval: Aval) -> str:
@@ -142,6 +200,7 @@ def region_builder(parent: LoweringContext) -> LoweringContext:
     compile cache's key).
     """
     ctx = LoweringContext()
+    ctx.notes = parent.notes
     prefix = parent.fresh().replace("%v", "%r", 1) + "_"
     counter = itertools.count(1)
     ctx.fresh = lambda: f"{prefix}{next(counter)}"

@@ -1,8 +1,12 @@
 """Lower slope Programs (and single primitives) to StableHLO modules, each equation by the lowering
-registered for its primitive (emitter.LOWERINGS, filled by slope.backends.iree.lowerings)."""
+registered for its primitive (emitter.LOWERINGS, filled by slope.backends.iree.lowerings).
+
+`lower_module(program)` gives the module text and its `Needs` (what the compiler flags depend on:
+float64 values, the largest dot_general), noted from the avals of the ops the lowering emitted;
+compile.compile_module takes both."""
 from __future__ import annotations
 
-from slope.backends.iree.emitter import LOWERINGS, LoweringContext, mlir_type
+from slope.backends.iree.emitter import LOWERINGS, LoweringContext, Needs, mlir_type
 from slope.errors import BackendError
 from slope.transforms.staging import make_program
 
@@ -77,7 +81,13 @@ def lower_program_body(ctx: LoweringContext, program, args: list[str]) -> list[s
 
 def module_text(in_avals, out_avals, body) -> str:
     """Wrap a body-emitting callback `body(ctx, arg_names) -> out_names` as a module with @main."""
+    return _module(in_avals, out_avals, body)[0]
+
+
+def _module(in_avals, out_avals, body) -> tuple[str, Needs]:
     ctx = LoweringContext()
+    ctx.notes.avals(in_avals)
+    ctx.notes.avals(out_avals)
     args = [f"%arg{i}" for i in range(len(in_avals))]
     outs = body(ctx, args)
     sig = ", ".join(f"{a}: {mlir_type(t)}" for a, t in zip(args, in_avals))
@@ -85,12 +95,17 @@ def module_text(in_avals, out_avals, body) -> str:
     lines = [f"func.func @main({sig}) -> ({res}) {{", *ctx.lines]
     lines.append(f"    return {', '.join(outs)} : {res}" if outs else "    return")
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", ctx.needs
+
+
+def lower_module(program) -> tuple[str, Needs]:
+    """(StableHLO text with @main, Needs) of a Program."""
+    return _module([v.aval for v in program.in_vars], [v.aval for v in program.outs],
+                   lambda ctx, args: lower_program_body(ctx, program, args))
 
 
 def lower_program(program) -> str:
-    return module_text([v.aval for v in program.in_vars], [v.aval for v in program.outs],
-                       lambda ctx, args: lower_program_body(ctx, program, args))
+    return lower_module(program)[0]
 
 
 def lower_primitive(spec, in_avals, out_avals, params) -> str:

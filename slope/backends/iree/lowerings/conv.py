@@ -78,9 +78,7 @@ def _lower_im2col(ctx, args, in_avals, out_avals, *, window_strides, padding, lh
     wr_aval = A(g, o // g, kk, i)
     wr = ctx.generic("stablehlo.reshape", [wt], [wt_aval], [wr_aval])
     d_aval = A(g, n, *out_sp, o // g)
-    dn = (f"#stablehlo.dot<lhs_batching_dimensions = [{nsp + 2}], rhs_batching_dimensions = [0], "
-          f"lhs_contracting_dimensions = [{nsp + 1}, {nsp + 3}], rhs_contracting_dimensions = [2, 3]>")
-    d = ctx.generic("stablehlo.dot_general", [patches, wr], [patches_aval, wr_aval], [d_aval], f"dot_dimension_numbers = {dn}")
+    d = ctx.dot_general([patches, wr], [patches_aval, wr_aval], d_aval, ((nsp + 1, nsp + 3), (2, 3)), ((nsp + 2,), (0,)))
     r_aval = A(n, g, o // g, *out_sp)
     r = ctx.generic("stablehlo.transpose", [d], [d_aval], [r_aval],
                     f"permutation = {dense_attr((1, 0, nsp + 2, *range(2, 2 + nsp)))}")

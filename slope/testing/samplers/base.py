@@ -1,8 +1,11 @@
-"""Input domains for property tests, declared on each spec as `sample=`.
+"""Input domains for property tests: the sampler registry and the helpers samplers draw with.
 
-A sampler is `(draw, dtype) -> (list of NumPy args, params)`; `draw` is Hypothesis's draw (or the
-harness's `Draw` wrapper around it). Hypothesis is imported lazily so `import slope` never needs
-the test dependencies. Shapes come from small pools so the suite compiles few distinct modules.
+A sampler is `(draw, dtype) -> (list of NumPy args, params)`: valid inputs of one primitive at one
+dtype; `draw` is Hypothesis's draw (or the harness's `Draw` wrapper around it). Samplers live in
+this package, one module per primitive family, registered by primitive name in SAMPLERS with
+`@sampler("name", ...)` (or `register(name, fn)` for a table); `strategies.examples` finds a
+spec's sampler by its name. Hypothesis is imported lazily (through `strategies()`), as everywhere in the
+harness. Shapes come from small pools so the suite compiles few distinct modules.
 
 Structure versus values
 -----------------------
@@ -22,14 +25,38 @@ works, only its batch members share those values (the vmap check is then weaker)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from slope.core import dtypes as dt
 
 SHAPES = [(), (3,), (2, 3), (2, 1, 3)]
 
+SAMPLERS: dict[str, Callable] = {}  # primitive name -> (draw, dtype) -> (list of np args, params)
 
-def _st():
+
+def register(name: str, fn: Callable) -> Callable:
+    """Make `fn` the sampler of the primitive `name` (once: a second sampler for a name is an error)."""
+    if name in SAMPLERS:
+        raise ValueError(f"a sampler for {name} is registered twice")
+    SAMPLERS[name] = fn
+    return fn
+
+
+def sampler(*names: str):
+    """Decorator: the function samples the inputs of each named primitive."""
+
+    def deco(fn):
+        for name in names:
+            register(name, fn)
+        return fn
+
+    return deco
+
+
+def strategies():
+    """hypothesis.strategies, imported on first use."""
     from hypothesis import strategies as st
 
     return st
@@ -83,37 +110,37 @@ def choose(draw, strategy):
 
 def sampled(draw, options):
     """One of `options` (structural)."""
-    return draw(_st().sampled_from(list(options)))
+    return draw(strategies().sampled_from(list(options)))
 
 
 def draw_bool(draw):
-    return draw(_st().booleans())
+    return draw(strategies().booleans())
 
 
 def draw_int(draw, lo, hi):
     """An int in [lo, hi] (structural: use it for params, not operand values)."""
-    return draw(_st().integers(lo, hi))
+    return draw(strategies().integers(lo, hi))
 
 
 def draw_shape(draw, shapes=None, min_rank=0):
     pool = [s for s in (shapes or SHAPES) if len(s) >= min_rank]
-    return draw(_st().sampled_from(pool))
+    return draw(strategies().sampled_from(pool))
 
 
 def draw_axis(draw, ndim):
     """One axis of a rank-`ndim` operand (ndim >= 1)."""
-    return draw(_st().integers(0, ndim - 1))
+    return draw(strategies().integers(0, ndim - 1))
 
 
 def draw_axes(draw, ndim, min_size=1):
     """A sorted tuple of distinct axes of a rank-`ndim` operand."""
-    st = _st()
+    st = strategies()
     return tuple(sorted(draw(st.sets(st.integers(0, ndim - 1), min_size=min_size, max_size=ndim))))
 
 
 def draw_dims_permutation(draw, ndim):
     """A permutation of range(ndim) (structural: e.g. transpose's perm)."""
-    return tuple(draw(_st().permutations(range(ndim))))
+    return tuple(draw(strategies().permutations(range(ndim))))
 
 
 # ---------------------------------------------------------------- value helpers
@@ -123,7 +150,7 @@ def draw_array(draw, shape, dtype, lo=-3.0, hi=3.0, fix=None):
     """An array of `dtype` with values in [lo, hi]; `fix` maps float64 values into the op's domain."""
     from hypothesis.extra.numpy import arrays
 
-    st = _st()
+    st = strategies()
     npd = dtype.np
     if dtype.is_bool:
         return draw_values(draw, arrays(np.bool_, shape, elements=st.booleans()))
@@ -152,7 +179,7 @@ def flush_subnormals(vals, npd):
 
 def draw_permutation(draw, n):
     """A permutation of range(n) used as operand values (e.g. distinct keys): a value draw."""
-    return np.asarray(draw_values(draw, _st().permutations(range(n))), np.int64)
+    return np.asarray(draw_values(draw, strategies().permutations(range(n))), np.int64)
 
 
 def away_from_integers(v, margin=0.1, step=1.0):
