@@ -78,8 +78,14 @@ class _Methods:
     def cummin(self, dim): return ops.cummin(self, dim)
     def sort(self, dim=-1, descending=False): return ops.sort(self, dim, descending)
     def argsort(self, dim=-1, descending=False): return ops.argsort(self, dim, descending)
-    def var(self, dim=None, keepdim=False, correction=1): return ops.var(self, dim, keepdim, correction)
-    def std(self, dim=None, keepdim=False, correction=1): return ops.std(self, dim, keepdim, correction)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.var(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.std(self, dim, unbiased, keepdim, correction=correction)
+    def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.var_mean(self, dim, unbiased, keepdim, correction=correction)
+    def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.std_mean(self, dim, unbiased, keepdim, correction=correction)
     def softmax(self, dim=-1): return ops.softmax(self, dim)
     def log_softmax(self, dim=-1): return ops.log_softmax(self, dim)
     def logsumexp(self, dim=None, keepdim=False): return ops.logsumexp(self, dim, keepdim)

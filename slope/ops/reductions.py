@@ -10,7 +10,7 @@ import numpy as np
 
 from slope import lax
 from slope.core import dtypes as dt
-from slope.errors import ShapeError
+from slope.errors import ArgumentError, ShapeError
 from slope.ops.promotion import as_array, astype, is_array, normalize_axes, normalize_dim
 from slope.ops.arithmetic import add, div, exp, log, maximum, minimum, mul, sqrt, stop_gradient, sub
 from slope.ops.shape import narrow, reshape, squeeze, unsqueeze
@@ -18,7 +18,7 @@ from slope.ops.shape import narrow, reshape, squeeze, unsqueeze
 _py_max, _py_sum = builtins.max, builtins.sum
 
 __all__ = [
-    "sum", "amax", "amin", "prod", "mean", "var", "std", "logsumexp", "argmax", "argmin", "max", "min",
+    "sum", "amax", "amin", "prod", "mean", "var", "std", "var_mean", "std_mean", "logsumexp", "argmax", "argmin", "max", "min",
     "topk", "cumsum", "cumprod", "cummax", "cummin", "sort", "argsort",
 ]
 
@@ -58,8 +58,42 @@ def mean(x, dim=None, keepdim=False):
     return div(sum(x, dim, keepdim), n)
 
 
-def var(x, dim=None, keepdim=False, correction=1):
+def _correction(op, dim, unbiased, correction):
+    """(dim, correction) from PyTorch's overloads: var(dim, unbiased, keepdim), var(unbiased) (a bool
+    first argument), var(dim, correction=c); unbiased and correction together raise ArgumentError."""
+    if isinstance(dim, (bool, np.bool_)):  # x.var(False): the bool is `unbiased`
+        if unbiased is not None:
+            raise ArgumentError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
+        dim, unbiased = None, builtins.bool(dim)
+    if unbiased is not None and correction is not None:
+        raise ArgumentError(f"{op}: pass unbiased or correction, not both (unbiased={unbiased!r}, "
+                            f"correction={correction!r})")
+    if unbiased is not None:
+        if not isinstance(unbiased, (bool, np.bool_)):
+            raise ArgumentError(f"{op}: unbiased must be a bool, got {type(unbiased).__name__} {unbiased!r} "
+                                "(keepdim is the third argument: var(dim, unbiased, keepdim))")
+        return dim, 1 if unbiased else 0
+    if correction is None:
+        return dim, 1
+    correction = dt.python_scalar(correction)
+    if isinstance(correction, bool) or not isinstance(correction, (int, float)):
+        raise ArgumentError(f"{op}: correction must be a number, got {type(correction).__name__} {correction!r}")
+    return dim, correction
+
+
+def _keepdim(op, keepdim):
+    if not isinstance(keepdim, (bool, np.bool_)):
+        raise ArgumentError(f"{op}: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r}")
+    return builtins.bool(keepdim)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over dim with PyTorch's overloads: var(dim, unbiased=True, keepdim=False) and
+    var(dim, keepdim=False, correction=1) (divide by n - correction; unbiased=False is correction=0);
+    var(False) is var(unbiased=False). n - correction <= 0 gives inf/NaN, as in PyTorch."""
     x = as_array(x, 'var')
+    dim, correction = _correction("var", dim, unbiased, correction)
+    keepdim = _keepdim("var", keepdim)
     if not x.dtype.is_float:
         x = astype(x, dt.default_float)
     n = math.prod(x.shape[a] for a in normalize_axes("var", dim, x.ndim))
@@ -67,10 +101,28 @@ def var(x, dim=None, keepdim=False, correction=1):
     return div(sum(mul(centered, centered), dim, keepdim), _py_max(n - correction, 0))
 
 
-def std(x, dim=None, keepdim=False, correction=1):
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: sqrt(var) with var's overloads (std(dim, unbiased, keepdim), correction=)."""
     x = as_array(x, 'std')
+    dim, correction = _correction("std", dim, unbiased, correction)
     normalize_axes("std", dim, x.ndim)
-    return sqrt(var(x, dim, keepdim, correction))
+    return sqrt(var(x, dim, keepdim=keepdim, correction=correction))
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over dim (torch.var_mean), with var's overloads."""
+    x = as_array(x, 'var_mean')
+    dim, correction = _correction("var_mean", dim, unbiased, correction)
+    v = var(x, dim, keepdim=keepdim, correction=correction)
+    return (v, mean(astype(x, v.dtype), dim, _keepdim("var_mean", keepdim)))
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over dim (torch.std_mean), with var's overloads."""
+    x = as_array(x, 'std_mean')
+    dim, correction = _correction("std_mean", dim, unbiased, correction)
+    s = std(x, dim, keepdim=keepdim, correction=correction)
+    return (s, mean(astype(x, s.dtype), dim, _keepdim("std_mean", keepdim)))
 
 
 def _finite_max(x, dims):
