@@ -74,3 +74,45 @@ def test_var_bad_arguments_raise_slope_errors():
         x.var_mean(correction="1")
     with pytest.raises(slope.OutOfBoundsError, match="std: dim 2 out of range"):
         x.std(2)
+
+
+# ---------------------------------------------------------------- to / type / type_as / cpu
+
+
+def test_to_and_type_conversions():
+    x = slope.tensor(np.array([1.5, -2.0], np.float32))
+    i8 = slope.tensor(np.array([1], np.int8))
+    assert x.to("cpu") is x and x.cpu() is x and x.to(device="cpu") is x and x.to("cpu:0") is x
+    assert x.to(slope.float64).dtype is slope.float64
+    assert x.to("cpu", slope.int64).tolist() == [1, -2]
+    assert x.to(i8).dtype is slope.int8 and x.to(dtype="float16").dtype is slope.float16
+    assert x.to("f4") is x  # NumPy's spellings still name dtypes
+    assert x.type() == "slope.FloatTensor" and i8.type() == "slope.CharTensor"
+    assert slope.tensor([True]).type() == "slope.BoolTensor"
+    assert x.type(slope.int32).type() == "slope.IntTensor"
+    assert x.type("torch.DoubleTensor").dtype is slope.float64 and x.type("slope.LongTensor").dtype is slope.int64
+    assert x.type_as(i8).tolist() == [1, -2] and x.type_as(i8).dtype is slope.int8
+    y = slope.jit(lambda v, o: (v.to("cpu", slope.float64), v.type_as(o), v.type(slope.int16)))(x, i8)
+    assert [t.dtype for t in y] == [slope.float64, slope.int8, slope.int16]
+    g = slope.grad(lambda v: (v.to(slope.float64) * v.to("cpu")).sum())(x)
+    assert g.dtype is slope.float32 and g.tolist() == [3.0, -4.0]
+
+
+def test_to_errors():
+    x = slope.tensor(np.array([1.5, -2.0], np.float32))
+    with pytest.raises(slope.DeviceError, match="to: slope has no device 'cuda'"):
+        x.to("cuda")
+    with pytest.raises(slope.DeviceError, match="to: slope has no device 'cuda:1'"):
+        x.to("cuda:1", slope.float64)
+    with pytest.raises(slope.DeviceError, match="to: slope has no device 'mps'"):
+        x.to(device="mps")
+    with pytest.raises(slope.DTypeError, match="to: 'gpu0' names neither a device"):
+        x.to("gpu0")
+    with pytest.raises(slope.ArgumentError, match="to: two dtypes"):
+        x.to(slope.float32, slope.float64)
+    with pytest.raises(slope.ArgumentError, match="to: the device comes first"):
+        x.to(slope.float32, "cpu")
+    with pytest.raises(slope.DTypeError, match="type: unknown tensor type 'torch.CudaTensor'"):
+        x.type("torch.CudaTensor")
+    with pytest.raises(slope.DTypeError, match="type_as: expected a tensor"):
+        x.type_as(np.float64)

@@ -141,7 +141,10 @@ class _Methods:
     def logical_not(self): return ops.logical_not(self)
     def where(self, cond, other): return ops.where(cond, self, other)
     def astype(self, dtype): return ops.astype(self, dtype)
-    def to(self, *args, dtype=None, device=None): return ops.to(self, *args, dtype=dtype, device=device)
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        return ops.to(self, *args, dtype=dtype, device=device, non_blocking=non_blocking, copy=copy)
+    def type(self, dtype=None, non_blocking=False): return ops.promotion.type_(self, dtype, non_blocking)
+    def type_as(self, other): return ops.type_as(self, other)
     def cpu(self): return self
     def float(self): return ops.astype(self, "float32")
     def double(self): return ops.astype(self, "float64")
