@@ -116,3 +116,96 @@ def test_to_errors():
         x.type("torch.CudaTensor")
     with pytest.raises(slope.DTypeError, match="type_as: expected a tensor"):
         x.type_as(np.float64)
+
+
+# ---------------------------------------------------------------- integer defaults (int64, as PyTorch)
+
+
+def test_integer_results_do_not_overflow_int32():
+    # arange and Python ints were int32: 3 * 10**9 wrapped to a negative number
+    assert (slope.arange(4) * 1000000000).tolist() == [0, 10**9, 2 * 10**9, 3 * 10**9]
+    assert (slope.tensor([1, 2]) * 2**31).tolist() == [2**31, 2**32]
+
+
+def test_python_ints_and_index_results_are_int64():
+    assert slope.tensor([1, 2]).dtype is slope.int64 and slope.tensor(3).dtype is slope.int64
+    assert slope.arange(3).dtype is slope.int64 and slope.full((2,), 3).dtype is slope.int64
+    assert slope.randint(0, 5, (3,)).dtype is slope.int64
+    assert slope.tensor(np.array([1], np.int32)).dtype is slope.int32  # NumPy data keeps its dtype
+    assert (slope.tensor([True, True]).sum()).dtype is slope.int64
+    x = slope.tensor(np.array([[3.0, 1.0, 2.0], [1.0, 5.0, 5.0]], np.float32))
+
+    def indices(x):
+        return [x.argmax(), x.argmin(1), x.sort(1).indices, x.argsort(1), x.argsort(1, descending=True),
+                x.topk(2).indices, x.max(1).indices, x.min(0).indices, x.cummax(1).indices, x.sort(0, True).indices]
+
+    a = np.asarray(x)
+    expected = [np.argmax(a), a.argmin(1), np.argsort(a, 1, kind="stable"), np.argsort(a, 1, kind="stable"),
+                [[0, 2, 1], [1, 2, 0]], [[0, 2], [1, 2]], a.argmax(1), a.argmin(0), [[0, 0, 0], [0, 1, 2]],
+                [[0, 1, 1], [1, 0, 0]]]
+    for how, got in (("eager", indices(x)), ("jit", slope.jit(indices)(x))):
+        for k, (g, e) in enumerate(zip(got, expected)):
+            assert g.dtype is slope.int64, (how, k, g.dtype)
+            assert g.tolist() == np.asarray(e).tolist(), (how, k)
+    # int64 indices index and gather like any other
+    assert x[x.argmax(1), slope.arange(2)].tolist() == [3.0, 5.0]
+    assert x.gather(1, x.argsort(1)).tolist() == np.sort(a, 1).tolist()
+
+
+def test_default_int_repr_like_pytorch():
+    assert repr(slope.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(slope.tensor([True])) == "tensor([ True])"
+    assert repr(slope.tensor(np.array([1], np.int32))) == "tensor([1], dtype=int32)"
+
+
+# ---------------------------------------------------------------- type promotion with 0-d tensors
+
+
+T = slope.tensor
+PROMOTION = [  # (x, y, result dtype); what torch 2.13 gives
+    (T([1.0], dtype="float32"), T(1.0, dtype="float64"), slope.float32),
+    (T([1], dtype="int32"), T(1), slope.int32),
+    (T([1.0], dtype="float16"), T(1.0), slope.float16),
+    (T([1], dtype="int32"), T(1.0, dtype="float64"), slope.float64),  # the category rises: the 0-d dtype
+    (T([1], dtype="int32"), T(1.0, dtype="float16"), slope.float16),
+    (T([1], dtype="int32"), 2.5, slope.float32),
+    (T([True]), T([True]), slope.bool_),
+    (T([True]), 1, slope.int64),
+    (T([True]), T(1, dtype="int32"), slope.int32),
+    (T([1], dtype="uint8"), T(1, dtype="int8"), slope.uint8),
+    (T([1], dtype="uint8"), T(7), slope.uint8),
+    (T([1.0], dtype="float16"), T(1.0, dtype="bfloat16"), slope.float16),
+    (T([True]), T(1.0, dtype="float64"), slope.float64),
+    (T([True]), 2.5, slope.float32),
+    (T(1, dtype="int32"), T(1.0, dtype="float64"), slope.float64),  # two 0-d tensors: normal promotion
+    (T(1.0), T(1.0, dtype="float64"), slope.float64),
+    (T(1.0, dtype="float16"), 2.5, slope.float16),
+    (T(1, dtype="int32"), 2.5, slope.float32),
+    (T([1.0], dtype="float32"), T([1.0], dtype="float64"), slope.float64),  # dims on both: normal promotion
+]
+
+
+@pytest.mark.parametrize("k", range(len(PROMOTION)))
+def test_zero_dim_tensors_promote_like_pytorch(k):
+    x, y, want = PROMOTION[k]
+    ops = [slope.add, slope.mul, slope.maximum] if want is not slope.bool_ else [slope.add, slope.mul]
+    for op in ops:
+        for a, b in ((x, y), (y, x)):
+            assert op(a, b).dtype is want, (op.__name__, a, b)
+    if isinstance(y, float):  # (a Python scalar argument of jit becomes a tensor: close over it)
+        assert slope.jit(lambda a: a + y)(x).dtype is want
+    else:
+        assert slope.jit(lambda a, b: a + b)(x, y).dtype is want
+        assert slope.where(T(True), x, y).dtype is want
+
+
+def test_zero_dim_promotion_values_and_gradient():
+    x = T(np.array([1.5, 2.5], np.float32))
+    s = T(np.float64(2.0))
+    y = x * s
+    assert y.dtype is slope.float32 and y.tolist() == [3.0, 5.0]
+    gx, gs = slope.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(x, s)
+    assert gx.dtype is slope.float32 and gx.tolist() == [2.0, 2.0]
+    assert gs.dtype is slope.float64 and gs.item() == 4.0
+    assert (T(np.array([1, 2], np.int32)) / T(np.float64(4.0))).tolist() == [0.25, 0.5]
+

@@ -80,7 +80,8 @@ def expand(x, *shape):
 
 
 def operands(op, *xs, dtype=None):
-    """Tensors broadcast to one shape and promoted to one dtype; Python and NumPy scalars are weakly typed."""
+    """Tensors broadcast to one shape and promoted to one dtype by PyTorch's rule (core.dtypes.result_type):
+    Python and NumPy scalars, and 0-d tensors next to tensors with dims, are weakly typed."""
     xs = [dt.python_scalar(x) for x in xs]
     for x in xs:
         if not (is_array(x) or isinstance(x, np.ndarray)):
@@ -90,13 +91,9 @@ def operands(op, *xs, dtype=None):
     if not arrays:
         xs = [tensor(x) for x in xs]
         arrays = xs
-    if dtype is None:
-        dtype = arrays[0].dtype
-        for a in arrays[1:]:
-            dtype = dt.promote(dtype, a.dtype)
-        for x in xs:
-            if not (is_array(x) or isinstance(x, np.ndarray)):
-                dtype = dt.scalar_dtype(x, dtype)
+    if dtype is None:  # PyTorch: 0-d tensors and scalars raise the category, never widen within it
+        dtype = dt.result_type([a.dtype for a in arrays if a.ndim], [a.dtype for a in arrays if not a.ndim],
+                               [x for x in xs if not (is_array(x) or isinstance(x, np.ndarray))])
     try:
         shape = broadcast_shapes(*[a.shape for a in arrays], op=op)
     except ShapeError:

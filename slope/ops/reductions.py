@@ -28,7 +28,7 @@ def _reduce(prim, op):
         x = as_array(x, op)
         axes = normalize_axes(op, dim, x.ndim)
         if x.dtype.is_bool and op in ("sum", "prod"):
-            x = astype(x, dt.int32)
+            x = astype(x, dt.default_int)  # PyTorch: a bool sum is int64
         y = prim(x, axes=axes) if axes else x
         if keepdim:
             y = reshape(y, *[1 if i in axes else s for i, s in enumerate(x.shape)])
