@@ -209,3 +209,84 @@ def test_zero_dim_promotion_values_and_gradient():
     assert gs.dtype is slope.float64 and gs.item() == 4.0
     assert (T(np.array([1, 2], np.int32)) / T(np.float64(4.0))).tolist() == [0.25, 0.5]
 
+
+# ---------------------------------------------------------------- subgradient conventions (PyTorch surface vs slope.lax)
+# Each entry: the PyTorch-surface derivative (what torch 2.13 gives) and the slope.lax one (JAX's).
+
+
+def _derivs(f, x):
+    """grad of f(x).sum() eagerly and under jit, and the diagonal of jacfwd under jit."""
+    x = slope.tensor(np.asarray(x, np.float32))
+    g = slope.grad(lambda v: f(v).sum())
+    jg, jf = slope.jit(lambda v: (g(v), slope.jacfwd(f)(v)))(x)
+    jf = np.asarray(jf)
+    return [np.asarray(g(x)), np.asarray(jg), np.diagonal(jf) if jf.ndim == 2 else jf]
+
+
+CONVENTIONS = {  # name: (surface f, lax f or None, x, surface derivative, lax derivative)
+    "abs at 0": (slope.abs, slope.lax.abs, [-2.0, -0.0, 0.0, 3.0], [-1.0, 0.0, 0.0, 1.0], [-1.0, 1.0, 1.0, 1.0]),
+    "relu at 0": (slope.relu, lambda v: slope.lax.maximum(v, slope.zeros_like(v)), [-1.0, 0.0, 2.0], [0.0, 0.0, 1.0],
+                  [0.0, 0.5, 1.0]),
+    "clamp at the bounds": (lambda v: v.clamp(-1.0, 1.0),
+                            lambda v: slope.lax.clamp(slope.full((5,), -1.0), v, slope.full((5,), 1.0)),
+                            [-2.0, -1.0, 0.0, 1.0, 2.0], [0.0, 1.0, 1.0, 1.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0]),
+    "clamp(min=) at the bound": (lambda v: v.clamp(min=0.0), None, [-1.0, 0.0, 1.0], [0.0, 1.0, 1.0], None),
+    "clamp(max=) at the bound": (lambda v: slope.clamp(v, max=0.0), None, [-1.0, 0.0, 1.0], [1.0, 1.0, 0.0], None),
+    "maximum ties": (lambda v: slope.maximum(v, slope.ones(3)), lambda v: slope.lax.maximum(v, slope.ones(3)),
+                     [0.0, 1.0, 2.0], [0.0, 0.5, 1.0], [0.0, 0.5, 1.0]),
+    "max() ties share evenly": (lambda v: v.max().reshape(1) * slope.ones(4),
+                                lambda v: slope.lax.reduce_max(v, axes=(0,)).reshape(1) * slope.ones(4),
+                                [3.0, 1.0, 3.0, 3.0], None, None),
+}
+
+
+@pytest.mark.parametrize("name", list(CONVENTIONS))
+def test_subgradient_conventions(name):
+    surface, lax_f, x, want, want_lax = CONVENTIONS[name]
+    if want is None:  # the max() case: compare grads only (jacfwd of a broadcast is a full matrix)
+        for f in (surface, lax_f):
+            g = np.asarray(slope.jit(slope.grad(lambda v, f=f: f(v)[0]))(slope.tensor(np.asarray(x, np.float32))))
+            assert g.tolist() == pytest.approx([1 / 3, 0.0, 1 / 3, 1 / 3])
+        return
+    for got in _derivs(surface, x):
+        assert got.tolist() == want, name
+    if lax_f is not None:
+        for got in _derivs(lax_f, x):
+            assert got.tolist() == want_lax, name
+
+
+def test_max_min_along_dim_route_the_gradient_to_the_returned_index():
+    a = np.array([[3.0, 1.0, 3.0, 3.0], [0.0, 2.0, -1.0, 2.0]], np.float32)
+    x = slope.tensor(a)
+    for fn, idx in ((lambda v: v.max(1), [0, 1]), (lambda v: v.min(1), [1, 2]), (lambda v: slope.max(v, 1, True), [0, 1])):
+        assert fn(x).indices.reshape(-1).tolist() == idx
+        want = np.zeros_like(a)
+        want[[0, 1], idx] = 1.0
+        for g in _grad_both(lambda v, fn=fn: fn(v).values.sum(), x):
+            assert g.tolist() == want.tolist()
+    # the value is the one at the index (NaN wins, as in PyTorch)
+    n = slope.tensor(np.array([[1.0, np.nan, 2.0]], np.float32))
+    v, i = n.max(1)
+    assert np.isnan(v.item()) and i.item() == 1
+    # amax still shares ties evenly (torch.amax does too)
+    g = slope.grad(lambda v: v.amax(1).sum())(x)
+    assert_close(g, [[1 / 3, 0, 1 / 3, 1 / 3], [0, 0.5, 0, 0.5]])
+
+
+def test_clamp_values_match_numpy_and_dtypes_follow_promotion():
+    a = np.array([-2.0, -1.0, np.nan, 0.5, 1.0, 2.0], np.float32)
+    x = slope.tensor(a)
+    assert_close(x.clamp(-1, 1), np.clip(a, -1, 1))
+    assert_close(slope.jit(lambda v: v.clamp(min=-1))(x), np.maximum(a, -1))
+    assert_close(x.clamp(max=slope.tensor(np.float32(0.0))), np.minimum(a, 0))
+    lo, hi = slope.tensor(np.full(6, -0.5, np.float32)), slope.tensor(np.full(6, 0.25, np.float32))
+    assert_close(x.clip(lo, hi), np.clip(a, -0.5, 0.25))
+    gx, glo, ghi = slope.grad(lambda v, l, h: slope.clamp(v, l, h).sum(), argnums=(0, 1, 2))(x, lo, hi)
+    assert gx.tolist() == [0, 0, 0, 0, 0, 0] and glo.tolist() == [1, 1, 0, 0, 0, 0] and ghi.tolist() == [0, 0, 0, 1, 1, 1]
+    i = slope.tensor(np.array([-5, 0, 5], np.int32))
+    assert i.clamp(-1, 1).dtype is slope.int32 and i.clamp(-1, 1).tolist() == [-1, 0, 1]
+    assert i.clamp(min=-1.5).dtype is slope.float32 and i.clamp(min=-1.5).tolist() == [-1.5, 0, 5]
+    with pytest.raises(slope.DTypeError, match="clamp"):
+        x.clamp("a")
+    with pytest.raises(slope.ArgumentError, match="clamp: at least one of min and max"):
+        x.clamp()

@@ -13,7 +13,7 @@ from slope.core import dtypes as dt
 from slope.errors import ArgumentError, ShapeError
 from slope.ops.promotion import as_array, astype, is_array, normalize_axes, normalize_dim
 from slope.ops.arithmetic import add, div, exp, log, maximum, minimum, mul, sqrt, stop_gradient, sub
-from slope.ops.shape import narrow, reshape, squeeze, unsqueeze
+from slope.ops.shape import narrow, reshape, squeeze, stack, unsqueeze
 
 _py_max, _py_sum = builtins.max, builtins.sum
 
@@ -175,6 +175,12 @@ argmax = _arg_reduce(lax.argmax, "argmax")
 argmin = _arg_reduce(lax.argmin, "argmin")
 
 
+def _take_at(x, idx, d):
+    """x[..., idx[...], ...] along dim d for an index tensor of x's rank, in range by construction."""
+    cols = [idx if i == d else lax.iota(shape=tuple(idx.shape), dimension=i, dtype=idx.dtype) for i in range(x.ndim)]
+    return lax.gather(x, stack(cols, dim=-1))
+
+
 def _extreme(name, values_of, index_of, elementwise):
     """torch.max / torch.min: the extreme of all elements; with an int dim, the named pair
     (values, indices) along it; with a tensor as second argument, the elementwise extreme."""
@@ -193,11 +199,16 @@ def _extreme(name, values_of, index_of, elementwise):
         if x.ndim and x.shape[d] == 0:
             raise ShapeError(f"{name}: cannot take the {name}imum over the empty dim {d} of {x.aval.str_short()}")
         keys = astype(x, dt.int32) if x.dtype.is_bool else x
-        return pair(values_of(x, dim, keepdim), index_of(keys, dim, keepdim))
+        if x.ndim == 0:
+            return pair(x, index_of(keys, dim, keepdim))
+        idx = index_of(keys, d, keepdim=True)
+        values = _take_at(x, idx, d)  # the value at the returned index: its gradient goes there (PyTorch)
+        return pair(values, idx) if keepdim else pair(squeeze(values, d), squeeze(idx, d))
 
     f.__name__ = name
-    f.__doc__ = (f"{name}(x): the {name}imum of all elements; {name}(x, dim, keepdim=False): (values, indices) "
-                 f"along dim, the index of the first {name}imum (NaN wins); {name}(x, other): elementwise.")
+    f.__doc__ = (f"{name}(x): the {name}imum of all elements (ties share the gradient evenly); {name}(x, dim, "
+                 f"keepdim=False): (values, indices) along dim, the index of the first {name}imum (NaN wins), the "
+                 f"gradient going to that index (PyTorch); {name}(x, other): elementwise.")
     return f
 
 
