@@ -290,3 +290,163 @@ def test_clamp_values_match_numpy_and_dtypes_follow_promotion():
         x.clamp("a")
     with pytest.raises(slope.ArgumentError, match="clamp: at least one of min and max"):
         x.clamp()
+
+
+# ---------------------------------------------------------------- tensor basics
+
+
+def test_size_dim_numel_clone():
+    x = slope.ones(2, 3)
+    assert x.size() == (2, 3) and isinstance(x.size(), tuple) and x.size(1) == 3 and x.size(-2) == 2
+    assert repr(x.size()) == "slope.Size([2, 3])" and x.size().numel() == 6 and x.shape == (2, 3)
+    assert x.dim() == 2 and x.ndimension() == 2 and x.numel() == 6 and slope.numel(x) == 6
+    assert slope.jit(lambda v: v.reshape(v.size(0) * v.size(1)) * v.numel())(x).tolist() == [6.0] * 6
+    with pytest.raises(slope.OutOfBoundsError, match="size: dim 2 out of range"):
+        x.size(2)
+    y = x.clone()
+    y.add_(1)
+    assert x.tolist() == [[1.0] * 3] * 2 and y.tolist() == [[2.0] * 3] * 2 and x.contiguous() is x
+    assert x.new_zeros(2).tolist() == [0.0, 0.0] and x.new_ones((1, 2), dtype=slope.int32).dtype is slope.int32
+    assert x.new_full((2,), 7).tolist() == [7.0, 7.0] and x.new_full((2,), 7).dtype is slope.float32
+    assert x.new_empty(3).shape == (3,) and x.new_tensor([1, 2]).dtype is slope.float32
+    assert slope.tensor([1]).new_tensor([1.5]).dtype is slope.int64
+
+
+def test_any_all_and_float_tests():
+    a = np.array([[0.0, 1.0, np.nan], [0.0, 0.0, np.inf], [-np.inf, 2.0, 3.0]], np.float32)
+    x = slope.tensor(a)
+
+    def tests(x):
+        return [x.any(), x.all(), x.any(1), x.all(0, keepdim=True), x.isnan(), x.isinf(), x.isfinite(),
+                x.isposinf(), x.isneginf(), slope.isclose(x, x + 1e-7), slope.isclose(x, x, equal_nan=True)]
+
+    expected = [a.any(), a.all(), a.any(1), a.all(0, keepdims=True), np.isnan(a), np.isinf(a), np.isfinite(a),
+                np.isposinf(a), np.isneginf(a), np.isclose(a, a + np.float32(1e-7)), np.isclose(a, a, equal_nan=True)]
+    for got in (tests(x), slope.jit(tests)(x)):
+        for g, e in zip(got, expected):
+            assert g.dtype is slope.bool_ and g.tolist() == np.asarray(e).tolist()
+    assert slope.tensor([1, 2]).isnan().tolist() == [False, False] and slope.zeros(0).all().item() is True
+    assert slope.allclose(x, x, equal_nan=True) and not x.allclose(x) and x.equal(x.clone()) is False  # NaN != NaN
+    assert slope.equal(slope.tensor([1, 2]), slope.tensor([1, 2])) and not slope.equal(slope.ones(2), slope.ones(3))
+    assert_close(x.nan_to_num(), np.nan_to_num(a))
+    assert_close(x.nan_to_num(1.0, 5.0, -5.0), np.nan_to_num(a, nan=1.0, posinf=5.0, neginf=-5.0))
+    g = slope.grad(lambda v: v.nan_to_num().sum())(x)
+    assert g.tolist() == np.isfinite(a).astype(np.float32).tolist()
+    with pytest.raises(slope.ArgumentError, match="isclose: rtol must be a non-negative number"):
+        slope.isclose(x, x, rtol=-1)
+    with pytest.raises(slope.ShapeError, match="any: dim|out of range"):
+        x.any(3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+def test_floor_division_and_remainders_follow_python(dtype):
+    a = np.array([-7, -6, -1, 0, 1, 6, 7], dtype)
+    b = np.array([2, -4, 3, 5, -3, 4, -2], dtype)
+    x, y = slope.tensor(a), slope.tensor(b)
+    ops = lambda x, y: [x // y, x % y, x.fmod(y), x.div(y, rounding_mode="floor"),
+                        x.div(y, rounding_mode="trunc"), slope.remainder(x, y), 7 % y, 7 // y]
+    expected = [np.floor_divide(a, b), np.remainder(a, b), np.fmod(a, b), np.floor_divide(a, b),
+                np.trunc(a / b).astype(dtype), np.remainder(a, b), np.remainder(dtype(7), b), np.floor_divide(dtype(7), b)]
+    for got in (ops(x, y), slope.jit(ops)(x, y)):
+        for k, (g, e) in enumerate(zip(got, expected)):
+            assert g.dtype.np == np.dtype(dtype), k
+            np.testing.assert_array_equal(g.numpy(), e, err_msg=str(k))
+    if dtype is np.float32:
+        assert np.signbit((slope.tensor([-2.0]) % 2).numpy()).tolist() == [False]
+        g = slope.grad(lambda v: (v % 3.0).sum() + v.fmod(3.0).sum())(x)
+        assert g.tolist() == [2.0] * 7
+    with pytest.raises(slope.ArgumentError, match="div: rounding_mode must be"):
+        x.div(y, rounding_mode="round")
+
+
+# ---------------------------------------------------------------- in-place methods and item assignment
+
+
+def test_inplace_methods_rebind_eagerly():
+    x = slope.tensor([1.0, -2.0, 3.0])
+    alias = x
+    assert x.add_(1) is x and alias.tolist() == [2.0, -1.0, 4.0]
+    x.mul_(2).neg_().clamp_(-5, 5)
+    assert x.tolist() == [-4.0, 2.0, -5.0]
+    x.abs_().sqrt_().exp_()
+    assert_close(x, np.exp(np.sqrt([4.0, 2.0, 5.0])))
+    x.zero_()
+    assert x.tolist() == [0.0] * 3
+    x.fill_(2.5).copy_(slope.tensor([1, 2, 3]))
+    assert x.dtype is slope.float32 and x.tolist() == [1.0, 2.0, 3.0]
+    i = slope.tensor([1, 2])
+    i.add_(True).mul_(3)
+    assert i.tolist() == [6, 9] and i.dtype is slope.int64
+    i.fill_(2.7)
+    assert i.tolist() == [2, 2]
+    with pytest.raises(slope.DTypeError, match="add_: the result type float32 cannot be cast"):
+        i.add_(0.5)
+    with pytest.raises(slope.ShapeError, match="add_: the result's shape \\(2, 2\\) does not match"):
+        i.add_(slope.ones(2, 1, dtype=slope.int64))
+
+
+def test_item_assignment_and_masks():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x = slope.tensor(a)
+    x[0] = 5
+    x[1:3, ::2] = 0
+    x[x > 6] = -1
+    x[slope.tensor([0, 2]), 1] += 10
+    x[..., -1] = slope.tensor([7.0, 8.0, 9.0])
+    e = a.copy()
+    e[0] = 5
+    e[1:3, ::2] = 0
+    e[e > 6] = -1
+    e[[0, 2], 1] += 10
+    e[..., -1] = [7.0, 8.0, 9.0]
+    assert x.tolist() == e.tolist()
+    assert x[x > 6].tolist() == e[e > 6].tolist() and x[[True, False, True]].tolist() == e[[True, False, True]].tolist()
+    m = np.array([[True, False, True, False]] * 3)
+    x[slope.tensor(m)] = slope.tensor(np.arange(6, dtype=np.float32))
+    e[m] = np.arange(6)
+    assert x.tolist() == e.tolist()
+    with pytest.raises(slope.ShapeError, match="setitem: cannot assign a value of shape \\(2,\\)"):
+        x[0] = slope.ones(2)
+    with pytest.raises(slope.ShapeError, match="getitem: the mask shape \\(2,\\) does not match"):
+        x[np.array([True, False])]
+
+
+def test_inplace_under_jit_and_grad():
+    def f(v):
+        y = v * 2
+        before = y.clone()
+        y.add_(v)          # y = 3v
+        y[0] = y[0] * 10   # y[0] = 30 v[0]
+        y.masked_fill_(y < 0, 0.0)
+        v.mul_(0.5)        # an input updated in place: later uses see it
+        return (y * v).sum() + before.sum()
+
+    a = np.array([1.0, -2.0, 3.0], np.float32)
+
+    def f_np(v):
+        y = 3 * v
+        y[0] *= 10
+        y[y < 0] = 0
+        return (y * v * 0.5).sum() + (2 * v).sum()
+
+    x = slope.tensor(a)
+    assert_close(f(slope.tensor(a)), f_np(a.copy()))
+    assert_close(slope.jit(f)(x), f_np(a.copy()))
+    assert x.tolist() == a.tolist()  # jit's argument is not changed by the traced update
+    want = np.array([30.0 + 2, 2.0, 9 + 2])  # d/dv of f_np: 15 v0^2 -> 30 v0; 1.5 v^2 -> 3 v where y >= 0
+    for g in _grad_both(f, x):
+        assert_close(g, want)
+    assert_close(slope.vmap(f)(slope.tensor(np.stack([a, -a]))), [f_np(a.copy()), f_np(-a)])
+    # masks under jit: a where when the value broadcasts, an error naming where/masked_fill otherwise
+    assert slope.jit(lambda v: v.masked_fill(v < 0, 1.0) + 0)(x).tolist() == [1.0, 1.0, 3.0]
+
+    def set_mask(v):
+        v[v < 0] = 0.0
+        return v
+
+    assert slope.jit(set_mask)(x).tolist() == [1.0, 0.0, 3.0]
+    with pytest.raises(slope.TracerError, match="getitem: a boolean mask .* use slope.where.*masked_fill"):
+        slope.jit(lambda v: v[v > 0])(x)
+    c = slope.zeros(3)
+    with pytest.raises(slope.TracerError, match="add_: cannot update a concrete tensor .* in place with a value traced"):
+        slope.grad(lambda v: c.add_(v).sum())(x)

@@ -96,7 +96,9 @@ def remainder(x, y):
     x, y = operands("remainder", x, y)
     r = lax.rem(x, y)
     wrong = lax.and_(lax.ne(r, zeros_of(r)), lax.ne(lax.lt(r, zeros_of(r)), lax.lt(y, zeros_of(y))))
-    return lax.select(wrong, lax.add(r, y), r)
+    r = lax.select(wrong, lax.add(r, y), r)
+    # -2.0 % 2 is 0.0 in Python and PyTorch, not rem's -0.0 (adding +0.0 keeps the tangent; 2.0 % -2 stays +0.0)
+    return lax.add(r, zeros_of(r)) if r.dtype.is_float else r
 
 
 def fmod(x, y):

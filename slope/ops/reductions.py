@@ -154,7 +154,7 @@ def _arg_reduce(prim, name):
     def f(x, dim=None, keepdim=False):
         x = as_array(x, name)
         if dim is None:  # over all elements (row-major), like torch
-            flat = reshape(x, x.size) if x.ndim != 1 else x
+            flat = reshape(x, x.aval.size) if x.ndim != 1 else x
             out = prim(flat, axis=0, index_dtype=dt.default_int)
             return reshape(out, *([1] * x.ndim)) if keepdim else out
         if x.ndim == 0:
