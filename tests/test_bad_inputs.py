@@ -234,7 +234,8 @@ case("getitem", lambda: T[True], slope.DTypeError, r"boolean indices are not sup
 case("getitem", lambda: T[0, 0, 0], slope.ShapeError, r"too many indices for a 2-d tensor")
 case("getitem", lambda: T[..., ...], slope.ShapeError, r"only have a single ellipsis")
 case("getitem", lambda: T[slope.tensor(np.array([0.5], np.float32))], slope.DTypeError, r"index tensors must have an integer dtype")
-case("getitem", lambda: T[B[:2]], slope.DTypeError, r"boolean masks are not supported")
+case("getitem", lambda: T[B], slope.ShapeError, r"getitem: the mask shape \(3,\) does not match the indexed dims \(2,\) of f32\[2,3\]")
+case("getitem", lambda: slope.jit(lambda t, b: t[b])(T, B[:2]), slope.TracerError, r"getitem: a boolean mask .*use slope\.where")
 case("getitem", lambda: T[[0.5]], slope.DTypeError, r"indices must be integers, got float64")
 case("getitem", jitted(lambda a, i: a[i], slope.zeros(0), slope.tensor(np.array([0], np.int32))), slope.OutOfBoundsError,
      r"index i32\[1\] is out of bounds for dimension 0 with size 0")
