@@ -107,7 +107,7 @@ case("eye", lambda: slope.eye(-1), slope.ShapeError, r"negative dimension in sha
 case("randint", lambda: slope.randint(3, 3, (2,)), slope.DomainError, r"needs low < high, got low=3, high=3")
 case("randint", lambda: slope.randint(0.5, 3, (2,)), slope.ArgumentError, r"low must be an int, got float 0\.5")
 case("randint", lambda: slope.randint(0, 300, (2,), dtype="uint8"), slope.DTypeError, r"299 is out of range for uint8")
-case("randint", lambda: slope.randint(0, 2, HUGE), slope.OutOfMemoryError, r"i32\[1000000,1000000\]")
+case("randint", lambda: slope.randint(0, 2, HUGE), slope.OutOfMemoryError, r"i64\[1000000,1000000\]")
 case("randint", lambda: slope.randint(0, 2, 2.0), slope.ArgumentError, r"a size must be an int")
 case("randn", lambda: slope.randn(2, dtype=I32), slope.DTypeError, r"dtype must be floating-point, got int32")
 case("randn", lambda: slope.randn(2, seed=1.5), slope.ArgumentError, r"seed must be an int, got float 1\.5")
@@ -126,8 +126,8 @@ for bad in ["foo", "f33", None, complex, np.complex128, "cuda", 7, object()]:
 for dev in ["cuda", "cuda:1", "mps", "xpu", "tpu", "gpu", "meta"]:
     case("to", lambda dev=dev: X.to(dev), slope.DeviceError, rf"slope has no device '{dev}': it runs on the CPU only")
 case("to", lambda: X.to(device="cuda"), slope.DeviceError, r"no device 'cuda'")
-case("to", lambda: X.to("cpu", "foo"), slope.DTypeError, r"slope does not support dtype 'foo'")
-case("to", lambda: X.to("foo"), slope.DTypeError, r"slope does not support dtype 'foo'")
+case("to", lambda: X.to("cpu", "foo"), slope.DTypeError, r"'foo' names neither a device .* nor a dtype")
+case("to", lambda: X.to("foo"), slope.DTypeError, r"'foo' names neither a device .* nor a dtype")
 case("to", lambda: X.to(None), slope.DTypeError, r"dtype=None is not a dtype")
 case("to", lambda: X.to(device=1.5), slope.ArgumentError, r"device must be a device name")
 
@@ -234,7 +234,8 @@ case("getitem", lambda: T[True], slope.DTypeError, r"boolean indices are not sup
 case("getitem", lambda: T[0, 0, 0], slope.ShapeError, r"too many indices for a 2-d tensor")
 case("getitem", lambda: T[..., ...], slope.ShapeError, r"only have a single ellipsis")
 case("getitem", lambda: T[slope.tensor(np.array([0.5], np.float32))], slope.DTypeError, r"index tensors must have an integer dtype")
-case("getitem", lambda: T[B[:2]], slope.DTypeError, r"boolean masks are not supported")
+case("getitem", lambda: T[B], slope.ShapeError, r"getitem: the mask shape \(3,\) does not match the indexed dims \(2,\) of f32\[2,3\]")
+case("getitem", lambda: slope.jit(lambda t, b: t[b])(T, B[:2]), slope.TracerError, r"getitem: a boolean mask .*use slope\.where")
 case("getitem", lambda: T[[0.5]], slope.DTypeError, r"indices must be integers, got float64")
 case("getitem", jitted(lambda a, i: a[i], slope.zeros(0), slope.tensor(np.array([0], np.int32))), slope.OutOfBoundsError,
      r"index i32\[1\] is out of bounds for dimension 0 with size 0")
@@ -354,7 +355,7 @@ case("grad", lambda: slope.grad(lambda a: a.sum(), argnums=1.5)(V), slope.Argume
 case("grad", lambda: slope.grad(lambda a: a.sum(), argnums=())(V), slope.ArgumentError, r"argnums must be an int or a non-empty tuple")
 case("grad", lambda: slope.grad(lambda a, b: a.sum(), argnums=(0, 0))(V, V), slope.TransformError, r"argnums \(0, 0\) repeats an argument")
 case("grad", lambda: slope.grad(lambda a: "loss")(V), slope.TransformError, r"must return a float scalar .*got str")
-case("grad", lambda: slope.grad(lambda a: (a > 0).sum())(V), slope.TransformError, r"must return a float scalar .*got i32\[\]")
+case("grad", lambda: slope.grad(lambda a: (a > 0).sum())(V), slope.TransformError, r"must return a float scalar .*got i64\[\]")
 case("grad", lambda: slope.grad(5), slope.ArgumentError, r"expected a function to transform, got int 5")
 case("grad", lambda: slope.grad(lambda a: a.sum())("x"), slope.ArgumentError, r"arguments must be tensors, numbers or pytrees of them, got str")
 case("value_and_grad", lambda: slope.value_and_grad(lambda a: a)(V), slope.TransformError, r"must return a float scalar")

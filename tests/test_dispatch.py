@@ -216,7 +216,7 @@ def test_eager_elementwise_ops_are_their_route_compiled_once():
     from slope.backends.iree import compile as C
 
     a = np.array([[1.5, -2.0, 0.0]], np.float32)
-    x, xi, xb = slope.tensor(a), slope.tensor([[1, -2, 3]]), slope.tensor([True, False, True])
+    x, xi, xb = slope.tensor(a), slope.tensor(np.array([[1, -2, 3]], np.int32)), slope.tensor([True, False, True])
     np.testing.assert_array_equal((x * 2).numpy(), a * 2)
     before = C.stats["compiles"] + C.stats["disk_hits"]
     for v in (3.0, 0.25, np.float32(7.0), 1e30):
@@ -226,7 +226,7 @@ def test_eager_elementwise_ops_are_their_route_compiled_once():
     assert np.isnan((x * float("nan")).numpy()).all()
     cases = [(lambda: 2 - x, 2 - a), (lambda: x / 4, a / 4), (lambda: xi / 2, np.array([[0.5, -1.0, 1.5]], np.float32)),
              (lambda: xi * 0.5, np.array([[0.5, -1.0, 1.5]], np.float32)), (lambda: xb + xb, np.array([True, False, True])),
-             (lambda: xb * 2, np.array([2, 0, 2], np.int32)), (lambda: x + slope.ones(2, 1), a + np.ones((2, 1), np.float32)),
+             (lambda: xb * 2, np.array([2, 0, 2], np.int64)), (lambda: x + slope.ones(2, 1), a + np.ones((2, 1), np.float32)),
              (lambda: x > 0, a > 0), (lambda: xi.exp(), np.exp(np.array([[1, -2, 3]], np.float32))), (lambda: -xi, -np.array([[1, -2, 3]], np.int32))]
     for f, expected in cases:
         got = f().numpy()

@@ -36,7 +36,7 @@ def test_cumulative_methods(x):
     np.testing.assert_array_equal(np.take_along_axis(x, i.numpy(), 1), v.numpy())
     np.testing.assert_array_equal(v0.numpy(), np.minimum.accumulate(x, 0))
     np.testing.assert_array_equal(np.take_along_axis(x, i0.numpy(), 0), v0.numpy())
-    assert i.dtype is slope.int32 and i0.dtype is slope.int32
+    assert i.dtype is slope.int64 and i0.dtype is slope.int64
 
 
 def test_cummax_indices_follow_torch_on_ties_and_nan():
@@ -215,7 +215,7 @@ def test_bool_arithmetic_follows_pytorch():
     s, p, two, s_jit = a + b, a * b, a * 2, slope.jit(lambda a, b: [a + b, a * b, a + True, 2 * a])(a, b)
     assert s.dtype is slope.bool_ and s.tolist() == [True, True, True, False]
     assert p.dtype is slope.bool_ and p.tolist() == [True, False, False, False]
-    assert two.dtype is slope.int32 and two.tolist() == [2, 0, 2, 0]
+    assert two.dtype is slope.int64 and two.tolist() == [2, 0, 2, 0]
     assert [v.tolist() for v in s_jit] == [[True, True, True, False], [True, False, False, False],
                                            [True, True, True, True], [2, 0, 2, 0]]
     with pytest.raises(slope.DTypeError, match="sub: subtracting bool tensors is not supported"):

@@ -581,7 +581,7 @@ def test_ops_argmax_argmin(rng):
     assert amin.item() == np.argmin(x)
     assert amin_keep.shape == (1, 4) and amin_keep.numpy().ravel().tolist() == np.argmin(x, 0).tolist()
     assert amax_keep.shape == (1, 1) and amax_keep.item() == np.argmax(x)
-    assert amax0.dtype is slope.int32 and amax0.tolist() == np.argmax(x, 0).tolist()
+    assert amax0.dtype is slope.int64 and amax0.tolist() == np.argmax(x, 0).tolist()
     assert scalar.item() == 0
     with pytest.raises(slope.ShapeError, match="argmax: dim 2 out of range"):
         slope.argmax(t, dim=2)
@@ -604,7 +604,7 @@ def test_ops_scans(rng):
     assert_close(cmin, np.minimum.accumulate(x, 0))
     # torch.cummax: (values, indices)
     np.testing.assert_array_equal(np.take_along_axis(x, cmax_idx.numpy(), 1), cmax.numpy())
-    assert bsum.tolist() == [1, 1, 2] and bsum.dtype is slope.int32
+    assert bsum.tolist() == [1, 1, 2] and bsum.dtype is slope.int64
     g = slope.grad(lambda a: slope.cumsum(a, 1).sum())(t)  # eager grad: this file's one eager transformation
     assert_close(g, np.tile(np.arange(5, 0, -1), (2, 1)).astype(np.float32))
 

@@ -11,13 +11,13 @@ def test_creation_and_dtypes():
     assert slope.zeros(2, 3).shape == (2, 3)
     assert_close(slope.full((2,), 7.0), [7.0, 7.0])
     assert_close(slope.arange(5), np.arange(5))
-    assert slope.arange(5).dtype is slope.int32
+    assert slope.arange(5).dtype is slope.int64  # PyTorch's default int
     x = slope.arange(15, dtype=slope.float32).reshape(5, 3)
     assert_close(x, np.arange(15, dtype=np.float32).reshape(5, 3))
     assert_close(slope.arange(1.0, 2.0, 0.25), np.arange(1.0, 2.0, 0.25))
     assert_close(slope.eye(3), np.eye(3))
     assert_close(slope.linspace(0, 1, 5), np.linspace(0, 1, 5))
-    assert slope.tensor([1, 2]).dtype is slope.int32
+    assert slope.tensor([1, 2]).dtype is slope.int64
     assert slope.tensor(np.ones(2, np.float64)).dtype is slope.float64
     assert slope.tensor(3.0).shape == ()
 
@@ -55,7 +55,7 @@ def test_arithmetic_broadcasting_and_scalars(rng):
     assert_close(x ** 2, a ** 2)
     assert_close(-x, -a)
     assert (slope.arange(3) * 2.5).dtype is slope.float32  # int tensor * float scalar -> float
-    assert (slope.arange(3) * 2).dtype is slope.int32
+    assert (slope.arange(3) * 2).dtype is slope.int64
     assert_close(slope.arange(7) / 2, np.arange(7) / 2)
 
 
@@ -117,6 +117,7 @@ def test_comparisons_where_astype():
 
 def test_repr_and_item():
     assert repr(slope.ones(3) * 2) == "tensor([2., 2., 2.])"
-    assert repr(slope.arange(3)) == "tensor([0, 1, 2], dtype=int32)"
+    assert repr(slope.arange(3)) == "tensor([0, 1, 2])"  # int64: no dtype shown, as in PyTorch
+    assert repr(slope.arange(3, dtype=slope.int32)) == "tensor([0, 1, 2], dtype=int32)"
     assert slope.tensor(2.5).item() == 2.5
     assert float(slope.tensor([4.0])) == 4.0

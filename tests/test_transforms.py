@@ -187,7 +187,7 @@ def test_float64_grad():
 
 
 def test_integer_inputs_pass_through_jvp():
-    out, t = slope.jvp(lambda x, i: x * i.astype(slope.float32), (slope.ones(2), slope.arange(2)), (slope.ones(2), slope.zeros(2, dtype=slope.int32)))
+    out, t = slope.jvp(lambda x, i: x * i.astype(slope.float32), (slope.ones(2), slope.arange(2)), (slope.ones(2), slope.zeros(2, dtype=slope.int64)))
     assert_close(t, [0.0, 1.0])
 
 

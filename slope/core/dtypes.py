@@ -54,7 +54,7 @@ _BY_NAME = {d.name: d for d in ALL}
 _BY_NP = {d.np: d for d in ALL if d.np is not None}
 
 default_float = float32
-default_int = int32
+default_int = int64  # PyTorch: Python ints and index results are int64
 
 
 _BY_SHORT = {d.short: d for d in ALL}
@@ -152,6 +152,47 @@ def promote(a: DType, b: DType) -> DType:
     return dtype(np.promote_types(a.np, b.np))
 
 
+def _combine(higher: DType | None, lower: DType | None) -> DType | None:
+    """PyTorch's combine_categories: `higher` (from operands that take precedence) keeps its dtype unless
+    `lower` is of a higher category (bool < int < float); then the two promote."""
+    if higher is None:
+        return lower
+    if lower is None or higher.is_float:
+        return higher
+    if higher.is_bool or lower.is_float:
+        return promote(higher, lower)
+    return higher
+
+
+def wrapped_dtype(value) -> DType:
+    """The dtype PyTorch gives a Python scalar operand before it is weakly combined: bool, int64 (the
+    default int) or the default float."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return default_int
+    if isinstance(value, float):
+        return default_float
+    raise DTypeError(f"cannot use {type(value).__name__} {value!r} as a tensor operand")
+
+
+def result_type(dim: list[DType], zero_dim: list[DType], scalars: list) -> DType:
+    """dtype of an elementwise op's result (PyTorch's rule): tensors with dims promote among themselves;
+    0-d tensors and then Python scalars only raise the category (bool < int < float), never widen within
+    it: f32[3] + f64[] -> f32, i32[3] + i64[] -> i32, i32[3] + f64[] -> f64, i32[3] + 2.5 -> default float.
+    0-d tensors alone promote among themselves (f32[] + f64[] -> f64)."""
+    def promote_all(dtypes):
+        out = None
+        for d in dtypes:
+            out = d if out is None else promote(out, d)
+        return out
+
+    out = _combine(promote_all(dim), _combine(promote_all(zero_dim), promote_all(map(wrapped_dtype, scalars))))
+    if out is None:
+        raise DTypeError("result_type: no operands")
+    return out
+
+
 def python_scalar(value):
     """A NumPy scalar (`np.float32(0.5)`, `np.int64(2)`, `np.bool_`) as the Python scalar of its
     kind: operands and fill values take them as PyTorch does, weakly typed like `0.5`, `2`, `True`.
@@ -184,11 +225,5 @@ def scalar_misfit(value, dtype: DType) -> str | None:
 
 
 def scalar_dtype(value, other: DType) -> DType:
-    """dtype a Python scalar takes next to a tensor of dtype `other` (scalars are weakly typed)."""
-    if isinstance(value, bool):
-        return other
-    if isinstance(value, int):  # an int next to a bool tensor is an int (PyTorch: bool * 2 -> integer)
-        return default_int if other.is_bool else other
-    if isinstance(value, float):
-        return other if other.is_float else default_float
-    raise DTypeError(f"cannot use {type(value).__name__} {value!r} as a tensor operand")
+    """dtype a Python scalar takes next to a tensor of dtype `other` (scalars are weakly typed: see result_type)."""
+    return _combine(other, wrapped_dtype(value))

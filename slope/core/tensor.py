@@ -60,7 +60,8 @@ class Tensor(TensorMethods):
         if self.dtype.name == "bfloat16":  # NumPy formats ml_dtypes' bfloat16 like an integer type
             data = data.astype(np.float32)
         body = np.array2string(data, separator=", ", prefix="tensor(")
-        suffix = "" if self.dtype is dt.float32 else f", dtype={self.dtype.name}"
+        # PyTorch leaves out the dtypes a literal infers: the default float, int64 and bool
+        suffix = "" if self.dtype in (dt.default_float, dt.int64, dt.bool_) else f", dtype={self.dtype.name}"
         return f"tensor({body}{suffix})"
 
     __str__ = __repr__
@@ -92,8 +93,8 @@ def tensor(data, dtype=None, device=None) -> Tensor:
             except (TypeError, ValueError, OverflowError) as e:
                 raise DTypeError(f"tensor: cannot make a tensor from {type(data).__name__}: {e}") from None
             d = dt.float32 if arr.dtype.kind == "f" else dt.dtype(arr.dtype) if arr.dtype.kind in "biu" else None
-            if d is dt.int64:  # Python ints default to int32 unless they do not fit
-                d = dt.int32 if np.all(np.abs(arr) < 2**31) else dt.int64
+            if d is not None and d.is_int:  # Python ints are int64 (as in PyTorch), whatever NumPy's platform int
+                d = dt.default_int if arr.dtype.kind == "i" else d
             if d is None:
                 raise DTypeError(f"tensor: cannot make a tensor from {type(data).__name__} with dtype {arr.dtype}")
     else:

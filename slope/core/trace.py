@@ -128,6 +128,13 @@ class Tracer(TensorMethods):
     def __repr__(self):
         return f"{type(self).__name__}({self.aval})"
 
+    def _assign(self, new):
+        """Make this tracer stand for `new` from now on (in-place ops: Tensor.add_, x[i] = v): later
+        uses read new's value, earlier uses keep the old one. `new` is a tracer of the same trace.
+        Traces whose tracers are referenced lazily (partial evaluation) cannot do this."""
+        raise TracerError(f"in-place update of a value traced by {self._trace.main.trace_type.__name__} is not "
+                          "supported; use the out-of-place op (x = x + y, slope.where, masked_fill)")
+
 
 def get_aval(x) -> Aval:
     if isinstance(x, Tracer):

@@ -6,7 +6,7 @@ import numpy as np
 
 from slope import lax
 from slope.core import dtypes as dt
-from slope.errors import DomainError, DTypeError, describe
+from slope.errors import ArgumentError, DomainError, DTypeError, describe
 from slope.ops import eager
 from slope.ops.promotion import (
     as_array, astype, broadcast_shapes, broadcast_to, check_scalar, float_operands, is_array, operands, zeros_of,
@@ -96,7 +96,9 @@ def remainder(x, y):
     x, y = operands("remainder", x, y)
     r = lax.rem(x, y)
     wrong = lax.and_(lax.ne(r, zeros_of(r)), lax.ne(lax.lt(r, zeros_of(r)), lax.lt(y, zeros_of(y))))
-    return lax.select(wrong, lax.add(r, y), r)
+    r = lax.select(wrong, lax.add(r, y), r)
+    # -2.0 % 2 is 0.0 in Python and PyTorch, not rem's -0.0 (adding +0.0 keeps the tangent; 2.0 % -2 stays +0.0)
+    return lax.add(r, zeros_of(r)) if r.dtype.is_float else r
 
 
 def fmod(x, y):
@@ -175,7 +177,12 @@ def neg(x):
 
 
 def abs(x):
-    return lax.abs(as_array(x, 'abs'))
+    """|x|; derivative sign(x), 0 at +-0 (PyTorch's convention; slope.lax.abs gives 1 there, as JAX)."""
+    x = as_array(x, 'abs')
+    if not x.dtype.is_float:
+        return lax.abs(x)
+    zero = zeros_of(x)
+    return lax.select(lax.ne(x, zero), lax.abs(x), zero)  # (NaN != 0: abs(NaN) is NaN)
 
 
 neg, abs = eager.unary(neg, "neg"), eager.unary(abs, "abs")
@@ -196,16 +203,37 @@ def _rounding(prim):
 floor, ceil, round = _rounding(lax.floor), _rounding(lax.ceil), _rounding(lax.round)
 
 
+def _extreme_of(x, sign):
+    """A tensor like x filled with its dtype's -inf/+inf (or the integer min/max): an absent clamp bound."""
+    if x.dtype.is_float:
+        value = sign * float("inf")
+    else:
+        info = np.iinfo(x.dtype.np)
+        value = int(info.max if sign > 0 else info.min)
+    return lax.full(shape=tuple(x.shape), value=value, dtype=x.dtype)
+
+
 def clamp(x, min=None, max=None):
+    """min(max(x, min), max) with broadcasting and promotion (torch.clamp; min > max gives max). The
+    clamp primitive computes it; the derivative is PyTorch's: x's gradient passes where
+    min <= x <= max (bounds included), a tensor min's where x < min, a tensor max's where x > max.
+    (slope.lax.clamp keeps JAX's rule: nothing passes at the bounds.)"""
     x = as_array(x, 'clamp')
+    if min is None and max is None:
+        raise ArgumentError("clamp: at least one of min and max must be given")
     for bound in (min, max):
         if bound is not None and not is_array(bound) and not isinstance(bound, np.ndarray):
             check_scalar("clamp", dt.python_scalar(bound))
-    if min is not None:
-        x = maximum(x, min)
-    if max is not None:
-        x = minimum(x, max)
-    return x
+    given = [b for b in (min, max) if b is not None]
+    x, *bounds = operands("clamp", x, *given)
+    if x.dtype.is_bool:
+        raise DTypeError(f"clamp: expected a numeric tensor, got {x.aval.str_short()}")
+    lo = bounds.pop(0) if min is not None else _extreme_of(x, -1)
+    hi = bounds.pop(0) if max is not None else _extreme_of(x, 1)
+    out = lax.clamp(lo, x, hi)
+    if not x.dtype.is_float:
+        return out
+    return lax.select(lax.and_(lax.ge(x, lo), lax.le(x, hi)), x, out)  # x's tangent at the bounds too
 
 
 def where(cond, x, y):

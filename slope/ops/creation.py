@@ -81,8 +81,7 @@ def _number(op, what, v):
 
 
 def arange(start, stop=None, step=1, dtype=None, device=None):
-    """Like torch.arange: [start, stop) by step; int dtype unless any bound is a float (int64 when an
-    int bound or the step does not fit int32)."""
+    """Like torch.arange: [start, stop) by step; int64 unless any bound is a float (then the default float)."""
     dt.check_device("arange", device)
     if stop is None:
         start, stop = 0, start
@@ -93,7 +92,7 @@ def arange(start, stop=None, step=1, dtype=None, device=None):
         if any(isinstance(v, float) for v in (start, stop, step)):
             dtype = dt.default_float
         else:
-            dtype = dt.default_int if all(-2**31 <= v < 2**31 for v in (start, stop, step)) else dt.int64
+            dtype = dt.default_int
     dtype = dt.dtype(dtype, "arange")
     if dtype.is_bool:
         raise DTypeError("arange: dtype must be numeric, got bool")

@@ -42,7 +42,7 @@ def _index_tensor(op, v, n, d):
             raise DTypeError(f"{op}: index tensors must have an integer dtype, got {v.aval.str_short()}"
                              + (" (boolean masks are not supported)" if v.dtype.is_bool else ""))
         if not isinstance(v, Tensor):  # traced: its values are data, unknown while tracing
-            if n == 0 and v.size:
+            if n == 0 and v.aval.size:
                 raise OutOfBoundsError(f"{op}: index {v.aval.str_short()} is out of bounds for dimension {d} with "
                                        "size 0 (every index is)")
             if v.dtype.is_unsigned:  # never negative; int64 holds every uint32 value
@@ -172,7 +172,7 @@ def take_along_axis(x, indices, axis, _op="take_along_axis"):
     raise OutOfBoundsError; traced ones wrap once if negative, then clamp (see the module doc)."""
     x = as_array(x, _op)
     if axis is None:
-        x, axis = reshape(x, x.size), 0
+        x, axis = reshape(x, x.aval.size), 0
     a = normalize_dim(_op, axis, x.ndim)
     idx = _index_tensor(_op, indices, x.shape[a], a)
     if idx.ndim != x.ndim:

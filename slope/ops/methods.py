@@ -78,8 +78,14 @@ class _Methods:
     def cummin(self, dim): return ops.cummin(self, dim)
     def sort(self, dim=-1, descending=False): return ops.sort(self, dim, descending)
     def argsort(self, dim=-1, descending=False): return ops.argsort(self, dim, descending)
-    def var(self, dim=None, keepdim=False, correction=1): return ops.var(self, dim, keepdim, correction)
-    def std(self, dim=None, keepdim=False, correction=1): return ops.std(self, dim, keepdim, correction)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.var(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.std(self, dim, unbiased, keepdim, correction=correction)
+    def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.var_mean(self, dim, unbiased, keepdim, correction=correction)
+    def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.std_mean(self, dim, unbiased, keepdim, correction=correction)
     def softmax(self, dim=-1): return ops.softmax(self, dim)
     def log_softmax(self, dim=-1): return ops.log_softmax(self, dim)
     def logsumexp(self, dim=None, keepdim=False): return ops.logsumexp(self, dim, keepdim)
@@ -135,7 +141,10 @@ class _Methods:
     def logical_not(self): return ops.logical_not(self)
     def where(self, cond, other): return ops.where(cond, self, other)
     def astype(self, dtype): return ops.astype(self, dtype)
-    def to(self, *args, dtype=None, device=None): return ops.to(self, *args, dtype=dtype, device=device)
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        return ops.to(self, *args, dtype=dtype, device=device, non_blocking=non_blocking, copy=copy)
+    def type(self, dtype=None, non_blocking=False): return ops.promotion.type_(self, dtype, non_blocking)
+    def type_as(self, other): return ops.type_as(self, other)
     def cpu(self): return self
     def float(self): return ops.astype(self, "float32")
     def double(self): return ops.astype(self, "float64")
@@ -146,8 +155,64 @@ class _Methods:
     def detach(self): return ops.stop_gradient(self)
 
 
+class _Basics:
+    """PyTorch's tensor basics (slope.ops.basics): copies, new_* constructors, tests, masks, item assignment."""
+    def __floordiv__(self, o): return ops.floor_divide(self, o)
+    def __rfloordiv__(self, o): return ops.floor_divide(o, self)
+    def __mod__(self, o): return ops.remainder(self, o)
+    def __rmod__(self, o): return ops.remainder(o, self)
+    def div(self, o, *, rounding_mode=None): return ops.div(self, o, rounding_mode=rounding_mode)
+    divide = div
+    def clone(self): return ops.clone(self)
+    def contiguous(self): return self
+    def new_zeros(self, *size, dtype=None, device=None): return ops.basics.new_zeros(self, *size, dtype=dtype, device=device)
+    def new_ones(self, *size, dtype=None, device=None): return ops.basics.new_ones(self, *size, dtype=dtype, device=device)
+    def new_empty(self, *size, dtype=None, device=None): return ops.basics.new_zeros(self, *size, dtype=dtype, device=device)
+    def new_full(self, size, fill_value, dtype=None, device=None):
+        return ops.basics.new_full(self, size, fill_value, dtype=dtype, device=device)
+    def new_tensor(self, data, dtype=None, device=None): return ops.basics.new_tensor(self, data, dtype=dtype, device=device)
+    def any(self, dim=None, keepdim=False): return ops.any(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False): return ops.all(self, dim, keepdim)
+    def isnan(self): return ops.isnan(self)
+    def isinf(self): return ops.isinf(self)
+    def isfinite(self): return ops.isfinite(self)
+    def isposinf(self): return ops.isposinf(self)
+    def isneginf(self): return ops.isneginf(self)
+    def isclose(self, o, rtol=1e-05, atol=1e-08, equal_nan=False): return ops.isclose(self, o, rtol, atol, equal_nan)
+    def allclose(self, o, rtol=1e-05, atol=1e-08, equal_nan=False): return ops.allclose(self, o, rtol, atol, equal_nan)
+    def equal(self, o): return ops.equal(self, o)
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None): return ops.nan_to_num(self, nan, posinf, neginf)
+    def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
+    def __getitem__(self, idx): return ops.getitem(self, idx)
+    def __setitem__(self, idx, value): ops.basics.assign(self, ops.setitem(self, idx, value), "setitem", cast=True)
+    def zero_(self): return ops.basics.assign(self, ops.zeros_like(self), "zero_")
+    def fill_(self, value): return ops.basics.assign(self, ops.basics.fill(self, value), "fill_")
+    def copy_(self, src): return ops.basics.assign(self, ops.basics.copy_from(self, src), "copy_", cast=True)
+
+
+# In-place methods (PyTorch's trailing underscore): name_ computes the method `name` and rebinds self to
+# the result (slope.ops.basics.assign), so later uses see it; the result keeps self's shape and dtype.
+INPLACE = ["add", "sub", "mul", "div", "pow", "remainder", "fmod", "floor_divide", "atan2", "clamp", "clip",
+           "neg", "abs", "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "rsqrt", "sigmoid", "relu", "erf",
+           "expm1", "log1p", "floor", "ceil", "round", "sign", "square", "masked_fill", "nan_to_num",
+           "logical_and", "logical_or", "logical_xor", "logical_not", "maximum", "minimum"]
+
+
+def _inplace(name):
+    def method(self, *args, **kwargs):
+        return ops.basics.assign(self, getattr(TensorMethods, name)(self, *args, **kwargs), name + "_")
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In place: self = self.{name}(...) (slope.ops.basics.assign)."
+    return method
+
+
 def attach(cls=TensorMethods):
     """Give cls (and so Tensor and Tracer) every method and operator defined above."""
-    for name, value in vars(_Methods).items():
-        if name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__hash__"):
-            setattr(cls, name, value)
+    for klass in (_Methods, _Basics):
+        for name, value in vars(klass).items():
+            if name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__hash__"):
+                setattr(cls, name, value)
+    for name in INPLACE:
+        setattr(cls, name + "_", _inplace(name))
+    cls.subtract_, cls.multiply_, cls.divide_ = cls.sub_, cls.mul_, cls.div_

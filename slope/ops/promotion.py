@@ -14,7 +14,7 @@ from slope.core.tensor import Tensor, as_tensor, tensor
 from slope.core.trace import Tracer
 from slope.errors import ArgumentError, DTypeError, OutOfBoundsError, ShapeError, describe
 
-__all__ = ["broadcast_shapes", "broadcast_to", "expand", "astype", "to"]
+__all__ = ["broadcast_shapes", "broadcast_to", "expand", "astype", "to", "type_as"]
 
 
 _py_max, _py_sum = builtins.max, builtins.sum
@@ -80,7 +80,8 @@ def expand(x, *shape):
 
 
 def operands(op, *xs, dtype=None):
-    """Tensors broadcast to one shape and promoted to one dtype; Python and NumPy scalars are weakly typed."""
+    """Tensors broadcast to one shape and promoted to one dtype by PyTorch's rule (core.dtypes.result_type):
+    Python and NumPy scalars, and 0-d tensors next to tensors with dims, are weakly typed."""
     xs = [dt.python_scalar(x) for x in xs]
     for x in xs:
         if not (is_array(x) or isinstance(x, np.ndarray)):
@@ -90,13 +91,9 @@ def operands(op, *xs, dtype=None):
     if not arrays:
         xs = [tensor(x) for x in xs]
         arrays = xs
-    if dtype is None:
-        dtype = arrays[0].dtype
-        for a in arrays[1:]:
-            dtype = dt.promote(dtype, a.dtype)
-        for x in xs:
-            if not (is_array(x) or isinstance(x, np.ndarray)):
-                dtype = dt.scalar_dtype(x, dtype)
+    if dtype is None:  # PyTorch: 0-d tensors and scalars raise the category, never widen within it
+        dtype = dt.result_type([a.dtype for a in arrays if a.ndim], [a.dtype for a in arrays if not a.ndim],
+                               [x for x in xs if not (is_array(x) or isinstance(x, np.ndarray))])
     try:
         shape = broadcast_shapes(*[a.shape for a in arrays], op=op)
     except ShapeError:
@@ -138,21 +135,67 @@ def astype(x, dtype, op="astype"):
     return x if x.dtype is dtype else lax.convert(x, dtype=dtype)
 
 
-def to(x, *args, dtype=None, device=None):
-    """Tensor.to (PyTorch): a dtype, a device ('cpu' is the only one: a no-op) or another tensor (its
-    dtype), positionally or as dtype=/device=."""
-    x = as_array(x)
+def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False):
+    """Tensor.to (PyTorch): to(dtype), to(device), to(device, dtype), to(other) (other's dtype; its device
+    is the CPU), or dtype=/device= keywords. 'cpu' is slope's only device (a no-op); another device raises
+    DeviceError, a string that names neither a device nor a dtype DTypeError. Tensors are immutable, so
+    copy=True and non_blocking change nothing."""
+    x = as_array(x, "to")
+    if len(args) > 2:
+        raise ArgumentError(f"to: expected to(dtype), to(device[, dtype]) or to(other), got {len(args)} arguments")
     target = None
-    for a in (*args, *(v for v in (dtype,) if v is not None)):
+    for k, a in enumerate((*args, *(v for v in (dtype,) if v is not None))):
+        from_kw = k >= len(args)
         if is_array(a):
+            if from_kw or k:
+                raise ArgumentError("to: a tensor argument (to(other)) must come alone and first")
             a = a.dtype
-        kind = dt.device_type(a)
-        if kind is not None:
+        elif dt.device_type(a) is not None:
+            if from_kw or k:
+                raise ArgumentError(f"to: the device comes first: to(device, dtype), got {a!r} in place of a dtype")
             dt.check_device("to", a)
             continue
-        target = dt.dtype(a, "to")
+        if target is not None:
+            raise ArgumentError(f"to: two dtypes given ({target.name} and {a!r})")
+        try:
+            target = dt.dtype(a, "to")
+        except DTypeError:
+            if not isinstance(a, str):
+                raise
+            raise DTypeError(f"to: {a!r} names neither a device (slope's only device is 'cpu') nor a dtype "
+                             f"({', '.join(d.name for d in dt.ALL)})") from None
     dt.check_device("to", device)
     return x if target is None else astype(x, target, "to")
+
+
+# Tensor.type(): PyTorch's legacy type names, per dtype
+_TYPE_NAMES = {dt.float32: "FloatTensor", dt.float64: "DoubleTensor", dt.float16: "HalfTensor",
+               dt.bfloat16: "BFloat16Tensor", dt.int8: "CharTensor", dt.int16: "ShortTensor", dt.int32: "IntTensor",
+               dt.int64: "LongTensor", dt.uint8: "ByteTensor", dt.uint32: "UInt32Tensor", dt.bool_: "BoolTensor"}
+_BY_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+def type_(x, dtype=None, non_blocking=False):
+    """Tensor.type: with no dtype, the type string ('slope.FloatTensor', as torch's 'torch.FloatTensor');
+    with a dtype (or a type string 'slope.LongTensor' / 'torch.LongTensor'), x converted to it."""
+    x = as_array(x, "type")
+    if dtype is None:
+        return f"slope.{_TYPE_NAMES[x.dtype]}"
+    if isinstance(dtype, str) and dtype.partition(".")[0] in ("slope", "torch") and "." in dtype:
+        name = dtype.partition(".")[2]
+        if name not in _BY_TYPE_NAME:
+            raise DTypeError(f"type: unknown tensor type {dtype!r}; known: "
+                             f"{', '.join('slope.' + n for n in _BY_TYPE_NAME)}")
+        dtype = _BY_TYPE_NAME[name]
+    return astype(x, dt.dtype(dtype, "type"), "type")
+
+
+def type_as(x, other):
+    """x converted to other's dtype (Tensor.type_as)."""
+    x = as_array(x, "type_as")
+    if not is_array(other):
+        raise DTypeError(f"type_as: expected a tensor, got {type(other).__name__} {other!r:.60}")
+    return astype(x, other.dtype, "type_as")
 
 
 def shape_arg(shape):

@@ -10,15 +10,15 @@ import numpy as np
 
 from slope import lax
 from slope.core import dtypes as dt
-from slope.errors import ShapeError
+from slope.errors import ArgumentError, ShapeError
 from slope.ops.promotion import as_array, astype, is_array, normalize_axes, normalize_dim
 from slope.ops.arithmetic import add, div, exp, log, maximum, minimum, mul, sqrt, stop_gradient, sub
-from slope.ops.shape import narrow, reshape, squeeze, unsqueeze
+from slope.ops.shape import narrow, reshape, squeeze, stack, unsqueeze
 
 _py_max, _py_sum = builtins.max, builtins.sum
 
 __all__ = [
-    "sum", "amax", "amin", "prod", "mean", "var", "std", "logsumexp", "argmax", "argmin", "max", "min",
+    "sum", "amax", "amin", "prod", "mean", "var", "std", "var_mean", "std_mean", "logsumexp", "argmax", "argmin", "max", "min",
     "topk", "cumsum", "cumprod", "cummax", "cummin", "sort", "argsort",
 ]
 
@@ -28,7 +28,7 @@ def _reduce(prim, op):
         x = as_array(x, op)
         axes = normalize_axes(op, dim, x.ndim)
         if x.dtype.is_bool and op in ("sum", "prod"):
-            x = astype(x, dt.int32)
+            x = astype(x, dt.default_int)  # PyTorch: a bool sum is int64
         y = prim(x, axes=axes) if axes else x
         if keepdim:
             y = reshape(y, *[1 if i in axes else s for i, s in enumerate(x.shape)])
@@ -58,8 +58,42 @@ def mean(x, dim=None, keepdim=False):
     return div(sum(x, dim, keepdim), n)
 
 
-def var(x, dim=None, keepdim=False, correction=1):
+def _correction(op, dim, unbiased, correction):
+    """(dim, correction) from PyTorch's overloads: var(dim, unbiased, keepdim), var(unbiased) (a bool
+    first argument), var(dim, correction=c); unbiased and correction together raise ArgumentError."""
+    if isinstance(dim, (bool, np.bool_)):  # x.var(False): the bool is `unbiased`
+        if unbiased is not None:
+            raise ArgumentError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
+        dim, unbiased = None, builtins.bool(dim)
+    if unbiased is not None and correction is not None:
+        raise ArgumentError(f"{op}: pass unbiased or correction, not both (unbiased={unbiased!r}, "
+                            f"correction={correction!r})")
+    if unbiased is not None:
+        if not isinstance(unbiased, (bool, np.bool_)):
+            raise ArgumentError(f"{op}: unbiased must be a bool, got {type(unbiased).__name__} {unbiased!r} "
+                                "(keepdim is the third argument: var(dim, unbiased, keepdim))")
+        return dim, 1 if unbiased else 0
+    if correction is None:
+        return dim, 1
+    correction = dt.python_scalar(correction)
+    if isinstance(correction, bool) or not isinstance(correction, (int, float)):
+        raise ArgumentError(f"{op}: correction must be a number, got {type(correction).__name__} {correction!r}")
+    return dim, correction
+
+
+def _keepdim(op, keepdim):
+    if not isinstance(keepdim, (bool, np.bool_)):
+        raise ArgumentError(f"{op}: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r}")
+    return builtins.bool(keepdim)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over dim with PyTorch's overloads: var(dim, unbiased=True, keepdim=False) and
+    var(dim, keepdim=False, correction=1) (divide by n - correction; unbiased=False is correction=0);
+    var(False) is var(unbiased=False). n - correction <= 0 gives inf/NaN, as in PyTorch."""
     x = as_array(x, 'var')
+    dim, correction = _correction("var", dim, unbiased, correction)
+    keepdim = _keepdim("var", keepdim)
     if not x.dtype.is_float:
         x = astype(x, dt.default_float)
     n = math.prod(x.shape[a] for a in normalize_axes("var", dim, x.ndim))
@@ -67,10 +101,28 @@ def var(x, dim=None, keepdim=False, correction=1):
     return div(sum(mul(centered, centered), dim, keepdim), _py_max(n - correction, 0))
 
 
-def std(x, dim=None, keepdim=False, correction=1):
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: sqrt(var) with var's overloads (std(dim, unbiased, keepdim), correction=)."""
     x = as_array(x, 'std')
+    dim, correction = _correction("std", dim, unbiased, correction)
     normalize_axes("std", dim, x.ndim)
-    return sqrt(var(x, dim, keepdim, correction))
+    return sqrt(var(x, dim, keepdim=keepdim, correction=correction))
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over dim (torch.var_mean), with var's overloads."""
+    x = as_array(x, 'var_mean')
+    dim, correction = _correction("var_mean", dim, unbiased, correction)
+    v = var(x, dim, keepdim=keepdim, correction=correction)
+    return (v, mean(astype(x, v.dtype), dim, _keepdim("var_mean", keepdim)))
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over dim (torch.std_mean), with var's overloads."""
+    x = as_array(x, 'std_mean')
+    dim, correction = _correction("std_mean", dim, unbiased, correction)
+    s = std(x, dim, keepdim=keepdim, correction=correction)
+    return (s, mean(astype(x, s.dtype), dim, _keepdim("std_mean", keepdim)))
 
 
 def _finite_max(x, dims):
@@ -102,7 +154,7 @@ def _arg_reduce(prim, name):
     def f(x, dim=None, keepdim=False):
         x = as_array(x, name)
         if dim is None:  # over all elements (row-major), like torch
-            flat = reshape(x, x.size) if x.ndim != 1 else x
+            flat = reshape(x, x.aval.size) if x.ndim != 1 else x
             out = prim(flat, axis=0, index_dtype=dt.default_int)
             return reshape(out, *([1] * x.ndim)) if keepdim else out
         if x.ndim == 0:
@@ -123,6 +175,12 @@ argmax = _arg_reduce(lax.argmax, "argmax")
 argmin = _arg_reduce(lax.argmin, "argmin")
 
 
+def _take_at(x, idx, d):
+    """x[..., idx[...], ...] along dim d for an index tensor of x's rank, in range by construction."""
+    cols = [idx if i == d else lax.iota(shape=tuple(idx.shape), dimension=i, dtype=idx.dtype) for i in range(x.ndim)]
+    return lax.gather(x, stack(cols, dim=-1))
+
+
 def _extreme(name, values_of, index_of, elementwise):
     """torch.max / torch.min: the extreme of all elements; with an int dim, the named pair
     (values, indices) along it; with a tensor as second argument, the elementwise extreme."""
@@ -141,11 +199,16 @@ def _extreme(name, values_of, index_of, elementwise):
         if x.ndim and x.shape[d] == 0:
             raise ShapeError(f"{name}: cannot take the {name}imum over the empty dim {d} of {x.aval.str_short()}")
         keys = astype(x, dt.int32) if x.dtype.is_bool else x
-        return pair(values_of(x, dim, keepdim), index_of(keys, dim, keepdim))
+        if x.ndim == 0:
+            return pair(x, index_of(keys, dim, keepdim))
+        idx = index_of(keys, d, keepdim=True)
+        values = _take_at(x, idx, d)  # the value at the returned index: its gradient goes there (PyTorch)
+        return pair(values, idx) if keepdim else pair(squeeze(values, d), squeeze(idx, d))
 
     f.__name__ = name
-    f.__doc__ = (f"{name}(x): the {name}imum of all elements; {name}(x, dim, keepdim=False): (values, indices) "
-                 f"along dim, the index of the first {name}imum (NaN wins); {name}(x, other): elementwise.")
+    f.__doc__ = (f"{name}(x): the {name}imum of all elements (ties share the gradient evenly); {name}(x, dim, "
+                 f"keepdim=False): (values, indices) along dim, the index of the first {name}imum (NaN wins), the "
+                 f"gradient going to that index (PyTorch); {name}(x, other): elementwise.")
     return f
 
 

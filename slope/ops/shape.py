@@ -30,9 +30,9 @@ def reshape(x, *shape):
         raise ShapeError(f"reshape: only one dim may be -1, got {tuple(shape)}")
     if -1 in shape:
         known = math.prod(s for s in shape if s != -1)
-        if known == 0 or x.size % known:
+        if known == 0 or x.aval.size % known:
             raise ShapeError(f"reshape: cannot reshape {x.aval.str_short()} to {tuple(shape)}")
-        shape[shape.index(-1)] = x.size // known
+        shape[shape.index(-1)] = x.aval.size // known
     shape = tuple(shape)
     return x if shape == tuple(x.shape) else lax.reshape(x, shape=shape)
 
@@ -112,7 +112,7 @@ def pad(x, pad, value=0, mode="constant"):
     for i in range(len(pad) // 2):
         low[x.ndim - 1 - i], high[x.ndim - 1 - i] = int(pad[2 * i]), int(pad[2 * i + 1])
     if is_array(value):
-        if value.size != 1:
+        if value.aval.size != 1:
             raise ShapeError(f"pad: value must be a scalar, got {value.aval.str_short()}")
         v = astype(reshape(value), x.dtype)
     else:

@@ -310,7 +310,7 @@ def jacfwd(f, argnums=0, _op="jacfwd"):
 
     def jac(*args):
         x, f_x = _of_one_arg(_op, f, args, argnums)
-        n = x.size
+        n = x.aval.size
         basis = lax.reshape(_eye(n, x.dtype), shape=(n, *x.shape))
         pushfwd = lambda t: jvp(f_x, (x,), (t,))[1]  # noqa: E731
         cols = vmap(pushfwd, out_axes=-1)(basis)  # out.shape + (n,)
@@ -328,7 +328,7 @@ def jacrev(f, argnums=0, _op="jacrev"):
         y, f_vjp = vjp(f_x, x, _op=_op)
         if not isinstance(y, (Tensor, Tracer)):
             raise TransformError(f"{_op}: f must return a single tensor, got {type(y).__name__}")
-        m = y.size
+        m = y.aval.size
         basis = lax.reshape(_eye(m, y.dtype), shape=(m, *y.shape))
         rows = vmap(lambda ct: f_vjp(ct)[0])(basis)  # (m,) + x.shape
         return lax.reshape(rows, shape=(*y.shape, *x.shape))

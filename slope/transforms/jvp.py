@@ -13,6 +13,9 @@ class JVPTracer(Tracer):
     def __init__(self, trace, primal, tangent):
         self._trace, self.primal, self.tangent = trace, primal, tangent
 
+    def _assign(self, new):  # values: earlier results already hold the old primal and tangent
+        self.primal, self.tangent = new.primal, new.tangent
+
     @property
     def aval(self) -> Aval:
 

@@ -15,6 +15,10 @@ class StagingTracer(Tracer):
     def aval(self):
         return self._aval
 
+    def _assign(self, new):  # equations hold Vars: later ones read new's, an input keeps its own
+        self._trace.builder.rebind(self, new)
+        self._aval = new._aval
+
 
 class ProgramBuilder:
     def __init__(self):
@@ -23,6 +27,7 @@ class ProgramBuilder:
         self.const_tracers: dict[int, StagingTracer] = {}
         self.constvals: dict[Var, object] = {}
         self.tracers: list[StagingTracer] = []  # keeps tracers alive so ids stay unique
+        self.first_var: dict[int, Var] = {}  # a rebound tracer's original var (an input stays an input)
 
     def new_tracer(self, trace, aval):
         t = StagingTracer(trace, aval)
@@ -36,6 +41,11 @@ class ProgramBuilder:
     def getvar(self, tracer) -> Var:
         return self.tracer_to_var[id(tracer)]
 
+    def rebind(self, tracer, new):
+        """Later uses of `tracer` read `new`'s var (an in-place op updated it)."""
+        self.first_var.setdefault(id(tracer), self.tracer_to_var[id(tracer)])
+        self.tracer_to_var[id(tracer)] = self.getvar(new)
+
     def add_const(self, tracer, val):
         var = self.add_var(tracer)
         self.const_tracers[id(val)] = tracer
@@ -44,7 +54,7 @@ class ProgramBuilder:
 
     def build(self, in_tracers, out_tracers, name):
         constvars = list(self.constvals)
-        in_vars = [self.getvar(t) for t in in_tracers]
+        in_vars = [self.first_var.get(id(t)) or self.getvar(t) for t in in_tracers]
         outs = [self.getvar(t) for t in out_tracers]
         program = Program(constvars + in_vars, self.eqns, outs, name)
         program, used = dead_code_elimination(program, len(constvars))

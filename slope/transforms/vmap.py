@@ -14,6 +14,9 @@ class BatchTracer(Tracer):
     def __init__(self, trace, val, batch_dim):
         self._trace, self.val, self.batch_dim = trace, val, batch_dim
 
+    def _assign(self, new):
+        self.val, self.batch_dim = new.val, new.batch_dim
+
     @property
     def aval(self):
         aval = get_aval(self.val)
