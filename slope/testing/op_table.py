@@ -137,10 +137,29 @@ def binary(lo=-3.0, hi=3.0, fix_x=None, fix_y=None, mixed=False):
     return sample
 
 
+def _category(d):
+    return 0 if d.kind == "b" else 1 if d.kind in "iu" else 2
+
+
+def _result_dtype(*arrays):
+    """PyTorch's promotion, the rule slope promises: operands with dims decide the dtype; a 0-d
+    operand only matters when its category (bool < int < float) is higher than theirs."""
+    dims = [a.dtype for a in arrays if a.ndim]
+    zero = [a.dtype for a in arrays if not a.ndim]
+    if not dims or not zero:
+        return np.result_type(*dims, *zero)
+    top = max(map(_category, dims))
+    higher = [d for d in zero if _category(d) > top]
+    if higher:
+        best = max(map(_category, higher))
+        return np.result_type(*[d for d in higher if _category(d) == best])
+    return np.result_type(*dims)
+
+
 def _float_result(*arrays):
-    """The dtype slope promises for a float op of these operands: the widest float, else float32."""
-    fl = [a.dtype for a in arrays if a.dtype.kind == "f"]
-    return np.result_type(*fl) if fl else np.dtype(np.float32)
+    """The dtype of a float op's result: the promoted dtype if it is a float, else float32."""
+    d = _result_dtype(*arrays)
+    return d if d.kind == "f" else np.dtype(np.float32)
 
 
 # ---------------------------------------------------------------- elementwise and arithmetic
@@ -308,7 +327,7 @@ def _max_dim_ref(x, dim, keepdim):
 
 
 def _index_dtype():
-    return np.dtype(_slope().argmax(_slope().tensor(np.zeros(2, np.float32))).dtype.np)
+    return np.dtype(np.int64)  # PyTorch's index dtype
 
 
 op("max_dim", lambda x, dim, keepdim: tuple(_slope().max(x, dim=dim, keepdim=keepdim)), _max_dim_ref,
