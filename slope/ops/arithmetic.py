@@ -208,9 +208,13 @@ def clamp(x, min=None, max=None):
     return x
 
 
-def where(cond, x, y):
+def where(cond, x=None, y=None):
     """x where cond is True, else y (broadcasting). cond must be a bool tensor (as in PyTorch): compare
-    first, e.g. where(m != 0, x, y); other dtypes raise DTypeError."""
+    first, e.g. where(m != 0, x, y); other dtypes raise DTypeError. where(cond) alone is
+    nonzero(cond, as_tuple=True) (eager only)."""
+    if x is None and y is None:
+        from slope.ops.selection import nonzero
+        return nonzero(cond, as_tuple=True)
     if not is_array(cond) and not isinstance(cond, (bool, np.bool_, np.ndarray, list, tuple)):
         raise DTypeError(f"where: condition must be a bool tensor, got {type(cond).__name__} {cond!r:.60}")
     cond = as_array(cond)

@@ -30,6 +30,22 @@ class _TorchMethods:
     def trace(self): return ops.trace(self)
     def fliplr(self): return ops.fliplr(self)
     def flipud(self): return ops.flipud(self)
+    # selection
+    def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return ops.scatter(self, dim, index, src, value=value, reduce=reduce)
+    def scatter_add(self, dim, index, src): return ops.scatter_add(self, dim, index, src)
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return ops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+    def index_put(self, indices, values, accumulate=False): return ops.index_put(self, indices, values, accumulate)
+    def take(self, index): return ops.take(self, index)
+    def nonzero(self, *, as_tuple=False): return ops.nonzero(self, as_tuple=as_tuple)
+    def argwhere(self): return ops.argwhere(self)
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return ops.unique(self, sorted, return_inverse, return_counts, dim)
+    def masked_select(self, mask): return ops.masked_select(self, mask)
+    def median(self, dim=None, keepdim=False): return ops.median(self, dim, keepdim)
+    def kthvalue(self, k, dim=-1, keepdim=False): return ops.kthvalue(self, k, dim, keepdim)
 
 
 def attach(cls=TensorMethods):
