@@ -1,7 +1,7 @@
 """User-level tensor operations: NumPy/PyTorch semantics (broadcasting, dtype promotion, dims)
 built from primitives, one module per family. Tensor methods and operators call these."""
 from slope.ops import arithmetic, creation, functional, indexing, linalg, promotion, reductions, shape
-from slope.ops import layout, selection
+from slope.ops import layout, mathfns, selection
 from slope.ops.promotion import *  # noqa: F401,F403
 from slope.ops.arithmetic import *  # noqa: F401,F403
 from slope.ops.shape import *  # noqa: F401,F403
@@ -12,6 +12,7 @@ from slope.ops.functional import *  # noqa: F401,F403
 from slope.ops.creation import *  # noqa: F401,F403
 from slope.ops.layout import *  # noqa: F401,F403
 from slope.ops.selection import *  # noqa: F401,F403
+from slope.ops.mathfns import *  # noqa: F401,F403
 
 from slope.ops import methods as _methods
 
@@ -22,5 +23,5 @@ from slope.ops import torch_methods as _torch_methods  # noqa: E402
 _torch_methods.attach()
 
 __all__ = [name for family in (promotion, arithmetic, shape, reductions, linalg, indexing, functional, creation,
-                                          layout, selection)
+                                          layout, selection, mathfns)
            for name in family.__all__]

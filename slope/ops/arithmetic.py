@@ -193,7 +193,22 @@ def _rounding(prim):
     return f
 
 
-floor, ceil, round = _rounding(lax.floor), _rounding(lax.ceil), _rounding(lax.round)
+floor, ceil, _round = _rounding(lax.floor), _rounding(lax.ceil), _rounding(lax.round)
+
+
+def round(x, *, decimals=0):
+    """Round half to even (torch.round); with decimals, to that many decimal places (negative: tens,
+    hundreds...) as torch does: round(x * 10**decimals) / 10**decimals."""
+    if decimals == 0:
+        return _round(x)
+    x = as_array(x, "round")
+    if not x.dtype.is_float:
+        raise DTypeError(f"round: decimals is only supported for floating-point tensors, got {x.aval.str_short()}")
+    decimals = int(decimals)
+    scale = 10.0 ** (decimals if decimals > 0 else -decimals)  # (this module's abs is the tensor op)
+    if decimals > 0:
+        return div(_round(mul(x, scale)), scale)
+    return mul(_round(div(x, scale)), scale)
 
 
 def clamp(x, min=None, max=None):

@@ -46,6 +46,36 @@ class _TorchMethods:
     def masked_select(self, mask): return ops.masked_select(self, mask)
     def median(self, dim=None, keepdim=False): return ops.median(self, dim, keepdim)
     def kthvalue(self, k, dim=-1, keepdim=False): return ops.kthvalue(self, k, dim, keepdim)
+    # math
+    def erfinv(self): return ops.erfinv(self)
+    def trunc(self): return ops.trunc(self)
+    fix = trunc
+    def frac(self): return ops.frac(self)
+    def reciprocal(self): return ops.reciprocal(self)
+    def log2(self): return ops.log2(self)
+    def log10(self): return ops.log10(self)
+    def exp2(self): return ops.exp2(self)
+    def sinh(self): return ops.sinh(self)
+    def cosh(self): return ops.cosh(self)
+    def asin(self): return ops.asin(self)
+    def acos(self): return ops.acos(self)
+    def atan(self): return ops.atan(self)
+    def asinh(self): return ops.asinh(self)
+    def acosh(self): return ops.acosh(self)
+    def atanh(self): return ops.atanh(self)
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+    def arctan2(self, other): return ops.atan2(self, other)
+    def hypot(self, other): return ops.hypot(self, other)
+    def lerp(self, end, weight): return ops.lerp(self, end, weight)
+    def addcmul(self, tensor1, tensor2, *, value=1): return ops.addcmul(self, tensor1, tensor2, value=value)
+    def addcdiv(self, tensor1, tensor2, *, value=1): return ops.addcdiv(self, tensor1, tensor2, value=value)
+    def logaddexp(self, other): return ops.logaddexp(self, other)
+    def xlogy(self, other): return ops.xlogy(self, other)
+    def clamp_min(self, min): return ops.clamp_min(self, min)
+    def clamp_max(self, max): return ops.clamp_max(self, max)
+    def sgn(self): return ops.sgn(self)
+    def count_nonzero(self, dim=None): return ops.count_nonzero(self, dim)
+    def logcumsumexp(self, dim): return ops.logcumsumexp(self, dim)
 
 
 def attach(cls=TensorMethods):
