@@ -1,7 +1,7 @@
 """User-level tensor operations: NumPy/PyTorch semantics (broadcasting, dtype promotion, dims)
 built from primitives, one module per family. Tensor methods and operators call these."""
 from slope.ops import arithmetic, creation, functional, indexing, linalg, promotion, reductions, shape
-from slope.ops import layout, mathfns, selection
+from slope.ops import layout, mathfns, norms, products, selection
 from slope.ops.promotion import *  # noqa: F401,F403
 from slope.ops.arithmetic import *  # noqa: F401,F403
 from slope.ops.shape import *  # noqa: F401,F403
@@ -13,6 +13,8 @@ from slope.ops.creation import *  # noqa: F401,F403
 from slope.ops.layout import *  # noqa: F401,F403
 from slope.ops.selection import *  # noqa: F401,F403
 from slope.ops.mathfns import *  # noqa: F401,F403
+from slope.ops.norms import *  # noqa: F401,F403
+from slope.ops.products import *  # noqa: F401,F403
 
 from slope.ops import methods as _methods
 
@@ -21,7 +23,8 @@ _methods.attach()  # Tensor and Tracer methods and operators forward to the func
 from slope.ops import torch_methods as _torch_methods  # noqa: E402
 
 _torch_methods.attach()
+linalg._namespace()  # slope.linalg.solve, ... (torch.linalg names)
 
 __all__ = [name for family in (promotion, arithmetic, shape, reductions, linalg, indexing, functional, creation,
-                                          layout, selection, mathfns)
+                                          layout, selection, mathfns, norms, products)
            for name in family.__all__]

@@ -76,6 +76,21 @@ class _TorchMethods:
     def sgn(self): return ops.sgn(self)
     def count_nonzero(self, dim=None): return ops.count_nonzero(self, dim)
     def logcumsumexp(self, dim): return ops.logcumsumexp(self, dim)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None): return ops.norm(self, p, dim, keepdim, dtype)
+    # products
+    def mm(self, other): return ops.mm(self, other)
+    def bmm(self, other): return ops.bmm(self, other)
+    def mv(self, vec): return ops.mv(self, vec)
+    def vdot(self, other): return ops.vdot(self, other)
+    def inner(self, other): return ops.inner(self, other)
+    def kron(self, other): return ops.kron(self, other)
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1): return ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+    def addmv(self, mat, vec, *, beta=1, alpha=1): return ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+    def baddbmm(self, b1, b2, *, beta=1, alpha=1): return ops.baddbmm(self, b1, b2, beta=beta, alpha=alpha)
+    def addbmm(self, b1, b2, *, beta=1, alpha=1): return ops.addbmm(self, b1, b2, beta=beta, alpha=alpha)
+    def det(self): return ops.linalg.det(self)
+    def inverse(self): return ops.linalg.inv(self)
+    def cholesky(self, upper=False): return ops.linalg.cholesky(self, upper=upper)
 
 
 def attach(cls=TensorMethods):
