@@ -99,7 +99,7 @@ def pad(x, pad, value=0, mode="constant"):
     `value` (a number, or a 0-d tensor: the result is differentiable in it) and negative pads crop;
     'reflect' mirrors without repeating the edge, 'replicate' repeats the edge, 'circular' wraps around."""
     x = as_array(x, 'pad')
-    if isinstance(value, str):  # torch's positional order: pad(x, pad, mode, value)
+    if isinstance(value, str) and value in ("constant", "reflect", "replicate", "circular"):  # torch: (x, pad, mode)
         mode, value = value, 0 if mode == "constant" else mode
     value = 0 if value is None else value
     if mode not in ("constant", "reflect", "replicate", "circular"):
