@@ -1,6 +1,6 @@
 """Matrix products with NumPy's matmul rules (1-d operands are vectors, leading dims batch), and the
 torch.linalg namespace (slope.linalg): norms (ops/norms.py), solve/inv/det/slogdet/cholesky/
-solve_triangular (ops/decomp.py), matmul/vecdot-style products (ops/products.py)."""
+solve_triangular (ops/decomp.py), multi_dot, vecdot."""
 from __future__ import annotations
 
 from slope import lax
@@ -57,12 +57,11 @@ def outer(x, y):
 
 # ---------------------------------------------------------------- the slope.linalg namespace (torch.linalg names)
 def _namespace():  # imported late: these modules build on matmul above
-    from slope.ops import decomp, norms, products
-    names = dict(vector_norm=norms.vector_norm, matrix_norm=norms.matrix_norm, norm=norms.linalg_norm,
-                 solve=decomp.solve, inv=decomp.inv, det=decomp.det, slogdet=decomp.slogdet,
-                 cholesky=decomp.cholesky, solve_triangular=decomp.solve_triangular,
-                 multi_dot=lambda tensors: _multi_dot(tensors), vecdot=_vecdot, cross=None)
-    names.pop("cross")
+    from slope.ops import decomp, norms
+    names = {"vector_norm": norms.vector_norm, "matrix_norm": norms.matrix_norm, "norm": norms.linalg_norm,
+             "solve": decomp.solve, "inv": decomp.inv, "det": decomp.det, "slogdet": decomp.slogdet,
+             "cholesky": decomp.cholesky, "solve_triangular": decomp.solve_triangular, "multi_dot": _multi_dot,
+             "vecdot": _vecdot}
     globals().update(names)
 
 
