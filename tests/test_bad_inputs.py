@@ -188,7 +188,8 @@ case("pad", lambda: X.pad((1.5, 1)), slope.ArgumentError, r"pad must be a tuple 
 case("pad", lambda: X.pad(1), slope.ArgumentError, r"pad must be a tuple of ints, got int 1")
 case("pad", lambda: X.pad((-5, -5)), slope.ShapeError, r"gives a negative size")
 case("pad", lambda: X.pad((1, 1), value="a"), slope.DTypeError, r"unsupported operand type str")
-case("pad", lambda: slope.pad(X, (1, 1), mode="reflect"), slope.DomainError, r"only mode='constant' is supported")
+case("pad", lambda: slope.pad(X, (1, 1), mode="symmetric"), slope.DomainError, r"pad: mode must be 'constant', 'reflect'")
+case("pad", lambda: slope.pad(X, (9, 0), mode="reflect"), slope.ShapeError, r"reflect padding \(9, 0\) must be smaller")
 
 # ---------------------------------------------------------------- reductions, scans, sorting, softmax
 REDUCERS = [("sum", slope.sum), ("mean", slope.mean), ("prod", slope.prod), ("amax", slope.amax),

@@ -281,7 +281,7 @@ def test_clamp_values_match_numpy_and_dtypes_follow_promotion():
     assert_close(x.clamp(max=slope.tensor(np.float32(0.0))), np.minimum(a, 0))
     lo, hi = slope.tensor(np.full(6, -0.5, np.float32)), slope.tensor(np.full(6, 0.25, np.float32))
     assert_close(x.clip(lo, hi), np.clip(a, -0.5, 0.25))
-    gx, glo, ghi = slope.grad(lambda v, l, h: slope.clamp(v, l, h).sum(), argnums=(0, 1, 2))(x, lo, hi)
+    gx, glo, ghi = slope.grad(lambda v, lo_, hi_: slope.clamp(v, lo_, hi_).sum(), argnums=(0, 1, 2))(x, lo, hi)
     assert gx.tolist() == [0, 0, 0, 0, 0, 0] and glo.tolist() == [1, 1, 0, 0, 0, 0] and ghi.tolist() == [0, 0, 0, 1, 1, 1]
     i = slope.tensor(np.array([-5, 0, 5], np.int32))
     assert i.clamp(-1, 1).dtype is slope.int32 and i.clamp(-1, 1).tolist() == [-1, 0, 1]
@@ -343,8 +343,9 @@ def test_floor_division_and_remainders_follow_python(dtype):
     a = np.array([-7, -6, -1, 0, 1, 6, 7], dtype)
     b = np.array([2, -4, 3, 5, -3, 4, -2], dtype)
     x, y = slope.tensor(a), slope.tensor(b)
-    ops = lambda x, y: [x // y, x % y, x.fmod(y), x.div(y, rounding_mode="floor"),
-                        x.div(y, rounding_mode="trunc"), slope.remainder(x, y), 7 % y, 7 // y]
+    def ops(x, y):
+        return [x // y, x % y, x.fmod(y), x.div(y, rounding_mode="floor"),
+                            x.div(y, rounding_mode="trunc"), slope.remainder(x, y), 7 % y, 7 // y]
     expected = [np.floor_divide(a, b), np.remainder(a, b), np.fmod(a, b), np.floor_divide(a, b),
                 np.trunc(a / b).astype(dtype), np.remainder(a, b), np.remainder(dtype(7), b), np.floor_divide(dtype(7), b)]
     for got in (ops(x, y), slope.jit(ops)(x, y)):

@@ -200,7 +200,22 @@ def _rounding(prim):
     return f
 
 
-floor, ceil, round = _rounding(lax.floor), _rounding(lax.ceil), _rounding(lax.round)
+floor, ceil, _round = _rounding(lax.floor), _rounding(lax.ceil), _rounding(lax.round)
+
+
+def round(x, *, decimals=0):
+    """Round half to even (torch.round); with decimals, to that many decimal places (negative: tens,
+    hundreds...) as torch does: round(x * 10**decimals) / 10**decimals."""
+    if decimals == 0:
+        return _round(x)
+    x = as_array(x, "round")
+    if not x.dtype.is_float:
+        raise DTypeError(f"round: decimals is only supported for floating-point tensors, got {x.aval.str_short()}")
+    decimals = int(decimals)
+    scale = 10.0 ** (decimals if decimals > 0 else -decimals)  # (this module's abs is the tensor op)
+    if decimals > 0:
+        return div(_round(mul(x, scale)), scale)
+    return mul(_round(div(x, scale)), scale)
 
 
 def _extreme_of(x, sign):
@@ -236,9 +251,13 @@ def clamp(x, min=None, max=None):
     return lax.select(lax.and_(lax.ge(x, lo), lax.le(x, hi)), x, out)  # x's tangent at the bounds too
 
 
-def where(cond, x, y):
+def where(cond, x=None, y=None):
     """x where cond is True, else y (broadcasting). cond must be a bool tensor (as in PyTorch): compare
-    first, e.g. where(m != 0, x, y); other dtypes raise DTypeError."""
+    first, e.g. where(m != 0, x, y); other dtypes raise DTypeError. where(cond) alone is
+    nonzero(cond, as_tuple=True) (eager only)."""
+    if x is None and y is None:
+        from slope.ops.selection import nonzero
+        return nonzero(cond, as_tuple=True)
     if not is_array(cond) and not isinstance(cond, (bool, np.bool_, np.ndarray, list, tuple)):
         raise DTypeError(f"where: condition must be a bool tensor, got {type(cond).__name__} {cond!r:.60}")
     cond = as_array(cond)

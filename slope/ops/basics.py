@@ -45,7 +45,6 @@ __all__ = [
     "isnan",
     "isneginf",
     "isposinf",
-    "masked_fill",
     "nan_to_num",
     "numel",
     "setitem",
@@ -236,23 +235,6 @@ def getitem(x, idx):
     the number of True entries; under jit use where/masked_fill)."""
     x = as_array(x, "getitem")
     return indexing.getitem(x, _expand_masks("getitem", x, idx))
-
-
-def masked_fill(x, mask, value):
-    """x with value where mask is True (mask broadcasts to x; torch.masked_fill)."""
-    x = as_array(x, "masked_fill")
-    mask = as_array(mask, "masked_fill")
-    if not mask.dtype.is_bool:
-        raise DTypeError(f"masked_fill: mask must be a bool tensor, got {mask.aval.str_short()}")
-    value = as_array(dt.python_scalar(value), "masked_fill")
-    if value.ndim:
-        raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got {value.aval.str_short()}")
-    try:
-        mask = broadcast_to(mask, tuple(x.shape), op="masked_fill")
-    except ShapeError:
-        raise ShapeError(f"masked_fill: the mask {mask.aval.str_short()} does not broadcast to {x.aval.str_short()}") \
-            from None
-    return lax.select(mask, broadcast_to(astype(value, x.dtype), tuple(x.shape)), x)
 
 
 def setitem(x, idx, value):

@@ -1,4 +1,6 @@
-"""Matrix products with NumPy's matmul rules (1-d operands are vectors, leading dims batch)."""
+"""Matrix products with NumPy's matmul rules (1-d operands are vectors, leading dims batch), and the
+torch.linalg namespace (slope.linalg): norms (ops/norms.py), solve/inv/det/slogdet/cholesky/
+solve_triangular (ops/decomp.py), multi_dot, vecdot."""
 from __future__ import annotations
 
 from slope import lax
@@ -51,3 +53,29 @@ def outer(x, y):
     if x.ndim != 1 or y.ndim != 1:
         raise ShapeError(f"outer: expects two 1-d tensors, got {describe([x.aval, y.aval])}")
     return mul(reshape(x, -1, 1), reshape(y, 1, -1))
+
+
+# ---------------------------------------------------------------- the slope.linalg namespace (torch.linalg names)
+def _namespace():  # imported late: these modules build on matmul above
+    from slope.ops import decomp, norms
+    names = {"vector_norm": norms.vector_norm, "matrix_norm": norms.matrix_norm, "norm": norms.linalg_norm,
+             "solve": decomp.solve, "inv": decomp.inv, "det": decomp.det, "slogdet": decomp.slogdet,
+             "cholesky": decomp.cholesky, "solve_triangular": decomp.solve_triangular, "multi_dot": _multi_dot,
+             "vecdot": _vecdot}
+    globals().update(names)
+
+
+def _multi_dot(tensors):
+    """torch.linalg.multi_dot: the product of a list of matrices (1-d first/last operands are vectors)."""
+    if not isinstance(tensors, (list, tuple)) or len(tensors) < 2:
+        raise ShapeError("multi_dot: expects a list of at least two tensors")
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def _vecdot(x, y, *, dim=-1):
+    """torch.linalg.vecdot: sum over dim of x * y (broadcasting)."""
+    from slope.ops.reductions import sum as _sum
+    return _sum(mul(x, y), dim)

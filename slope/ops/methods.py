@@ -103,7 +103,7 @@ class _Methods:
     def sign(self): return ops.sign(self)
     def floor(self): return ops.floor(self)
     def ceil(self): return ops.ceil(self)
-    def round(self): return ops.round(self)
+    def round(self, decimals=0): return ops.round(self, decimals=decimals)
     def sigmoid(self): return ops.sigmoid(self)
     def relu(self): return ops.relu(self)
     def square(self): return ops.mul(self, self)

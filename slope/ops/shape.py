@@ -95,11 +95,15 @@ def flip(x, dims):
 
 
 def pad(x, pad, value=0, mode="constant"):
-    """torch.nn.functional.pad, constant mode: pad = (last_lo, last_hi, second_last_lo, ...); negative crops.
-    `value` may be a tensor (0-d): the result is differentiable in it."""
+    """torch.nn.functional.pad: pad = (last_lo, last_hi, second_last_lo, ...). mode 'constant' fills with
+    `value` (a number, or a 0-d tensor: the result is differentiable in it) and negative pads crop;
+    'reflect' mirrors without repeating the edge, 'replicate' repeats the edge, 'circular' wraps around."""
     x = as_array(x, 'pad')
-    if mode != "constant":
-        raise DomainError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if isinstance(value, str) and value in ("constant", "reflect", "replicate", "circular"):  # torch: (x, pad, mode)
+        mode, value = value, 0 if mode == "constant" else mode
+    value = 0 if value is None else value
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise DomainError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     if not isinstance(pad, (tuple, list)):
         raise ArgumentError(f"pad: pad must be a tuple of ints, got {type(pad).__name__} {pad!r}")
     pad = tuple(pad)
@@ -111,6 +115,9 @@ def pad(x, pad, value=0, mode="constant"):
     low, high = [0] * x.ndim, [0] * x.ndim
     for i in range(len(pad) // 2):
         low[x.ndim - 1 - i], high[x.ndim - 1 - i] = int(pad[2 * i]), int(pad[2 * i + 1])
+    if mode != "constant":
+        from slope.ops.layout import pad_mode
+        return pad_mode(x, low, high, mode)
     if is_array(value):
         if value.aval.size != 1:
             raise ShapeError(f"pad: value must be a scalar, got {value.aval.str_short()}")
