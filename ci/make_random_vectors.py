@@ -12,9 +12,9 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-import jax
-import jax.random as jr
-from random_cases import CASES, SEEDS
+import jax  # noqa: E402  (after the path set-up above)
+import jax.random as jr  # noqa: E402
+from random_cases import CASES, SEEDS  # noqa: E402
 
 PATH = os.path.join(ROOT, "tests", "data", "random_vectors.npz")
 
