@@ -432,8 +432,9 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
         raise DomainError(f"categorical: number of samples without replacement "
                           f"({math.prod(shape[:len(shape) - len(batch_shape)])}) cannot exceed the number of "
                           f"categories ({aval.shape[axis]})")
-    return _categorical(key, logits, shape=shape, batch_shape=batch_shape, axis=axis, replace=bool(replace),
-                        mode=_mode("categorical", mode))
+    idx = _categorical(key, logits, shape=shape, batch_shape=batch_shape, axis=axis, replace=bool(replace),
+                       mode=_mode("categorical", mode))
+    return ops.astype(idx, dt.int32)  # JAX's index dtype (slope's own index results are int64)
 
 
 # ---------------------------------------------------------------- permutation, choice
@@ -558,7 +559,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
                              f"got shape {tuple(pt.shape)}")
         ind = _choice_p(key, pt, shape=shape, replace=bool(replace), n_draws=n_draws)
         if arr is None:
-            return ops.reshape(ind, shape)
+            return ops.astype(ops.reshape(ind, shape), out_dtype)
         out = ops.index_select(arr, axis, ops.reshape(ind, (n_draws,)))
     full_shape = (*arr.shape[:axis], *shape, *arr.shape[axis + 1:])
     return ops.reshape(out, full_shape)
