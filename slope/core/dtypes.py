@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from slope.errors import DTypeError
+from slope.errors import ArgumentError, DeviceError, DTypeError
 
 try:  # bfloat16 lives in ml_dtypes, which the IREE runtime already depends on
     import ml_dtypes
@@ -81,12 +81,8 @@ def check_device(op, device):
         return
     kind = device_type(device)
     if kind is None:
-        from slope.errors import ArgumentError
-
         raise ArgumentError(f"{op}: device must be a device name such as 'cpu', got {device!r}")
     if kind not in DEVICES:
-        from slope.errors import DeviceError
-
         raise DeviceError(f"{op}: slope has no device {str(getattr(device, 'type', device))!r}: it runs on the CPU "
                           f"only (IREE's local-sync and local-task drivers); devices: {', '.join(map(repr, DEVICES))}")
 

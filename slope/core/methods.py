@@ -5,7 +5,7 @@ jax.numpy attaches array methods), so a method works the same on a Tensor and un
 """
 from __future__ import annotations
 
-from slope.errors import ArgumentError
+from slope.errors import ArgumentError, OutOfBoundsError
 
 
 class Size(tuple):
@@ -38,8 +38,6 @@ class TensorMethods:
             raise ArgumentError(f"size: dim must be an int, got {type(dim).__name__} {dim!r}")
         n = self.aval.ndim
         if not -max(n, 1) <= dim < max(n, 1) or n == 0:
-            from slope.errors import OutOfBoundsError
-
             raise OutOfBoundsError(f"size: dim {dim} out of range for a {n}-d tensor {self.aval.str_short()}")
         return self.aval.shape[dim]
 

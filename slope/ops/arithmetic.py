@@ -251,13 +251,10 @@ def clamp(x, min=None, max=None):
     return lax.select(lax.and_(lax.ge(x, lo), lax.le(x, hi)), x, out)  # x's tangent at the bounds too
 
 
-def where(cond, x=None, y=None):
+def where(cond, x, y):
     """x where cond is True, else y (broadcasting). cond must be a bool tensor (as in PyTorch): compare
-    first, e.g. where(m != 0, x, y); other dtypes raise DTypeError. where(cond) alone is
-    nonzero(cond, as_tuple=True) (eager only)."""
-    if x is None and y is None:
-        from slope.ops.selection import nonzero
-        return nonzero(cond, as_tuple=True)
+    first, e.g. where(m != 0, x, y); other dtypes raise DTypeError. (slope.where(cond) alone is
+    selection.where's.)"""
     if not is_array(cond) and not isinstance(cond, (bool, np.bool_, np.ndarray, list, tuple)):
         raise DTypeError(f"where: condition must be a bool tensor, got {type(cond).__name__} {cond!r:.60}")
     cond = as_array(cond)

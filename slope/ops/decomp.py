@@ -16,6 +16,7 @@ from slope.ops.promotion import as_array, astype, broadcast_shapes, broadcast_to
 from slope.ops.reductions import argmax, prod
 from slope.ops.reductions import sum as _sum
 from slope.ops.shape import squeeze, stack, unsqueeze
+from slope.ops.layout import diagonal, mT
 
 __all__ = []  # reached as slope.linalg.<name> (slope/ops/linalg.py)
 
@@ -138,7 +139,6 @@ def solve(A, B, *, left=True):
     gives inf/NaN entries (torch raises)."""
     A = _square("solve", A)
     if not left:
-        from slope.ops.layout import mT
         return mT(solve(mT(A), mT(as_array(B, "solve"))))
     A, B, vector = _batched("solve", A, B)
     U, C, _ = _eliminate(A, B)
@@ -156,7 +156,6 @@ def inv(A):
 
 
 def _diag(U):
-    from slope.ops.layout import diagonal
     return diagonal(U, 0, -2, -1)
 
 
@@ -198,7 +197,6 @@ def cholesky(A, *, upper=False):
         cols.append(col)
     L = stack(cols, -1) if n else A
     if upper:
-        from slope.ops.layout import mT
         return mT(L)
     return L
 
@@ -207,7 +205,6 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B for a triangular A (torch.linalg.solve_triangular; left=False solves X A = B)."""
     A = _square("solve_triangular", A)
     if not left:
-        from slope.ops.layout import mT
         return mT(solve_triangular(mT(A), mT(as_array(B, "solve_triangular")), upper=not upper,
                                    unitriangular=unitriangular))
     B = as_array(B, "solve_triangular")

@@ -33,6 +33,8 @@ from slope.ops.shape import (
     transpose,
     unsqueeze,
 )
+from slope.ops.indexing import index_select
+from slope.ops.reductions import sum as _sum
 
 __all__ = [
     "diag",
@@ -135,7 +137,6 @@ def repeat_interleave(x, repeats, dim=None, *, output_size=None):
             raise DomainError("repeat_interleave: repeats must be non-negative")
         if output_size is not None and int(conc.sum()) != output_size:
             raise ShapeError(f"repeat_interleave: output_size {output_size} != sum(repeats) {int(conc.sum())}")
-        from slope.ops.indexing import index_select
         return index_select(x, d, np.repeat(np.arange(n), conc).astype(np.int32))
     repeats = as_array(repeats)
     if output_size is None:
@@ -149,7 +150,6 @@ def repeat_interleave(x, repeats, dim=None, *, output_size=None):
     pos = lax.iota(shape=(m, n), dimension=0, dtype=dt.int32)
     idx = lax.reduce_sum(lax.convert(lax.ge(pos, lax.broadcast_in_dim(ends, shape=(m, n), broadcast_dimensions=(1,))),
                                      dtype=dt.int32), axes=(1,))
-    from slope.ops.indexing import index_select
     return index_select(x, d, lax.minimum(idx, lax.full(shape=(m,), value=max(n - 1, 0), dtype=dt.int32)))
 
 
@@ -318,7 +318,6 @@ def trace(x):
     x = as_array(x, "trace")
     if x.ndim != 2:
         raise ShapeError(f"trace: expects a 2-d tensor, got {x.aval.str_short()}")
-    from slope.ops.reductions import sum as _sum
     return _sum(diagonal(x))
 
 
@@ -334,38 +333,3 @@ def flipud(x):
     if x.ndim < 1:
         raise ShapeError(f"flipud: expects a tensor of at least 1 dim, got {x.aval.str_short()}")
     return flip(x, 0)
-
-
-def _edge(x, d, i, k):
-    """Entry i of dim d of x repeated k times along d."""
-    e = narrow(x, d, i, 1)
-    return expand(e, *[k if j == d else s for j, s in enumerate(e.shape)])
-
-
-def pad_mode(x, low, high, mode):
-    """Non-constant padding (reflect, replicate, circular) of each dim by (low[d], high[d]), as
-    torch.nn.functional.pad does it."""
-    for d in range(x.ndim):
-        lo, hi, n = low[d], high[d], x.shape[d]
-        if not lo and not hi:
-            continue
-        if lo < 0 or hi < 0:
-            raise ShapeError(f"pad: negative padding {(lo, hi)} is only supported in constant mode")
-        if mode == "reflect" and (lo >= n or hi >= n):
-            raise ShapeError(f"pad: reflect padding {(lo, hi)} must be smaller than the size {n} of dim {d} of "
-                             f"{x.aval.str_short()}")
-        if mode == "circular" and (lo > n or hi > n):
-            raise ShapeError(f"pad: circular padding {(lo, hi)} must be at most the size {n} of dim {d} of "
-                             f"{x.aval.str_short()}")
-        if mode == "replicate" and n == 0:
-            raise ShapeError(f"pad: replicate padding needs a non-empty dim {d}, got {x.aval.str_short()}")
-        parts = []
-        if mode == "reflect":
-            parts = [flip(narrow(x, d, 1, lo), d)] if lo else []
-            parts += [x] + ([flip(narrow(x, d, n - 1 - hi, hi), d)] if hi else [])
-        elif mode == "replicate":
-            parts = ([_edge(x, d, 0, lo)] if lo else []) + [x] + ([_edge(x, d, n - 1, hi)] if hi else [])
-        else:
-            parts = ([narrow(x, d, n - lo, lo)] if lo else []) + [x] + ([narrow(x, d, 0, hi)] if hi else [])
-        x = cat(parts, d)
-    return x

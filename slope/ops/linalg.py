@@ -9,6 +9,8 @@ from slope.errors import DTypeError, ShapeError, describe
 from slope.ops.promotion import as_array, astype, broadcast_shapes, broadcast_to
 from slope.ops.arithmetic import mul
 from slope.ops.shape import reshape, squeeze
+from slope.ops import decomp, norms
+from slope.ops.reductions import sum as _sum
 
 __all__ = ["matmul", "dot", "outer"]
 
@@ -57,7 +59,6 @@ def outer(x, y):
 
 # ---------------------------------------------------------------- the slope.linalg namespace (torch.linalg names)
 def _namespace():  # imported late: these modules build on matmul above
-    from slope.ops import decomp, norms
     names = {"vector_norm": norms.vector_norm, "matrix_norm": norms.matrix_norm, "norm": norms.linalg_norm,
              "solve": decomp.solve, "inv": decomp.inv, "det": decomp.det, "slogdet": decomp.slogdet,
              "cholesky": decomp.cholesky, "solve_triangular": decomp.solve_triangular, "multi_dot": _multi_dot,
@@ -77,5 +78,4 @@ def _multi_dot(tensors):
 
 def _vecdot(x, y, *, dim=-1):
     """torch.linalg.vecdot: sum over dim of x * y (broadcasting)."""
-    from slope.ops.reductions import sum as _sum
     return _sum(mul(x, y), dim)

@@ -32,6 +32,7 @@ from slope.ops.arithmetic import (
 from slope.ops.promotion import as_array, astype, float_operands, normalize_dim
 from slope.ops.reductions import logsumexp
 from slope.ops.reductions import sum as _sum
+from slope.ops.reductions import _finite_max, cumsum
 
 __all__ = [
     "acos", "acosh", "addcdiv", "addcmul", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
@@ -273,7 +274,6 @@ def logcumsumexp(x, dim):
     d = normalize_dim("logcumsumexp", dim, x.ndim)
     n = x.shape[d]
     if n > 1024:
-        from slope.ops.reductions import _finite_max, cumsum
         m = _finite_max(x, (d,))
         return add(log(cumsum(exp(sub(x, m)), d)), m)
     shape = tuple(x.shape[:d + 1]) + (n,) + tuple(x.shape[d + 1:])  # [..., j, i, ...]: entry j of prefix i

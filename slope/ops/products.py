@@ -19,6 +19,7 @@ from slope.ops.promotion import (
 )
 from slope.ops.reductions import sum as _sum
 from slope.ops.shape import permute, reshape
+from slope.ops.layout import diagonal
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "einsum", "inner", "kron", "mm", "mv", "tensordot", "vdot"]
 
@@ -167,7 +168,6 @@ def _diagonal_labels(x, term):
     while len(set(term)) != len(term):
         c = next(c for c in term if term.count(c) > 1)
         i, j = term.index(c), term.index(c, term.index(c) + 1)
-        from slope.ops.layout import diagonal
         x = diagonal(x, 0, i, j)  # the diagonal becomes the last dim
         term = "".join(t for k, t in enumerate(term) if k not in (i, j)) + c
     return x, term

@@ -15,7 +15,8 @@ from slope import lax
 from slope.core import dtypes as dt
 from slope.core.tensor import Tensor, tensor
 from slope.errors import DomainError, DTypeError, ShapeError, TracerError, describe
-from slope.ops.arithmetic import add, div, maximum, minimum, mul, where
+from slope.ops.arithmetic import add, div, floor_divide, maximum, minimum, mul
+from slope.ops.arithmetic import where as _where
 from slope.ops.indexing import _index_tensor, index_select
 from slope.ops.promotion import (
     as_array,
@@ -38,6 +39,7 @@ from slope.ops.shape import (
     stack,
     unsqueeze,
 )
+from slope.ops.indexing import take_along_dim
 
 __all__ = [
     "argwhere",
@@ -52,6 +54,7 @@ __all__ = [
     "scatter_add",
     "scatter_reduce",
     "searchsorted",
+    "where",
     "take",
     "unique",
 ]
@@ -161,7 +164,6 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
         n = add(count, 1) if include_self else where(hit, count, lax.full(shape=tuple(x.shape), value=1, dtype=x.dtype))
         if x.dtype.is_float:
             return div(total, n)
-        from slope.ops.arithmetic import floor_divide
         return floor_divide(total, n)
     # one-hot over the targets: mask[t, ...] = (index[...] == t) along dim d
     n_d = x.shape[d]
@@ -231,6 +233,14 @@ def _concrete(op, x):
     return as_array(x, op).numpy()
 
 
+def where(cond, x=None, y=None):
+    """torch.where: x where cond is True, else y (broadcasting; arithmetic.where); where(cond) alone is
+    nonzero(cond, as_tuple=True) (eager only: its size depends on the data)."""
+    if x is None and y is None:
+        return nonzero(cond, as_tuple=True)
+    return _where(cond, x, y)
+
+
 def nonzero(x, *, as_tuple=False):
     """Indices of the nonzero entries (row-major): an (n, ndim) tensor, or with as_tuple=True one 1-d tensor
     per dim (torch.nonzero). Eager only: the size of the result depends on the data."""
@@ -292,7 +302,6 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     if seq.ndim == 0:
         raise ShapeError("searchsorted: sorted_sequence must have at least 1 dim")
     if sorter is not None:
-        from slope.ops.indexing import take_along_dim
         seq = take_along_dim(seq, sorter, -1)
     if seq.ndim > 1 and tuple(seq.shape[:-1]) != tuple(vals.shape[:-1]):
         raise ShapeError(f"searchsorted: leading dims of sorted_sequence and values must match, got "
@@ -333,7 +342,6 @@ def _select_sorted(op, x, dim, pos_of, keepdim, result):
         raise ShapeError(f"{op}: cannot select from the empty dim {d} of {x.aval.str_short()}")
     values, indices = sort(x, d)
     pos = pos_of(x, d, n)  # keepdim-shaped int32 positions into the sorted dim
-    from slope.ops.indexing import take_along_dim
     v, i = take_along_dim(values, pos, d), take_along_dim(indices, pos, d)
     if not keepdim:
         v, i = squeeze(v, d), squeeze(i, d)

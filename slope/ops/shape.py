@@ -12,7 +12,7 @@ from slope.core.tensor import Tensor
 from slope.core.trace import Tracer
 from slope.errors import ArgumentError, DomainError, DTypeError, ShapeError, describe
 from slope.ops.promotion import (
-    as_array, astype, check_scalar, int_arg, is_array, is_static_int, normalize_dim, shape_arg, sizes_arg,
+    as_array, astype, check_scalar, expand, int_arg, is_array, is_static_int, normalize_dim, shape_arg, sizes_arg,
 )
 
 _py_max, _py_sum = builtins.max, builtins.sum
@@ -116,8 +116,7 @@ def pad(x, pad, value=0, mode="constant"):
     for i in range(len(pad) // 2):
         low[x.ndim - 1 - i], high[x.ndim - 1 - i] = int(pad[2 * i]), int(pad[2 * i + 1])
     if mode != "constant":
-        from slope.ops.layout import pad_mode
-        return pad_mode(x, low, high, mode)
+        return _pad_mode(x, low, high, mode)
     if is_array(value):
         if value.aval.size != 1:
             raise ShapeError(f"pad: value must be a scalar, got {value.aval.str_short()}")
@@ -218,3 +217,38 @@ def chunk(x, chunks, dim=0):
         raise ShapeError(f"chunk: chunks must be a positive int, got {chunks!r}")
     n = x.shape[normalize_dim("chunk", dim, x.ndim)]
     return split(x, _py_max(-(-n // chunks), 1), dim)
+
+
+def _edge(x, d, i, k):
+    """Entry i of dim d of x repeated k times along d."""
+    e = narrow(x, d, i, 1)
+    return expand(e, *[k if j == d else s for j, s in enumerate(e.shape)])
+
+
+def _pad_mode(x, low, high, mode):
+    """Non-constant padding (reflect, replicate, circular) of each dim by (low[d], high[d]), as
+    torch.nn.functional.pad does it."""
+    for d in range(x.ndim):
+        lo, hi, n = low[d], high[d], x.shape[d]
+        if not lo and not hi:
+            continue
+        if lo < 0 or hi < 0:
+            raise ShapeError(f"pad: negative padding {(lo, hi)} is only supported in constant mode")
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ShapeError(f"pad: reflect padding {(lo, hi)} must be smaller than the size {n} of dim {d} of "
+                             f"{x.aval.str_short()}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise ShapeError(f"pad: circular padding {(lo, hi)} must be at most the size {n} of dim {d} of "
+                             f"{x.aval.str_short()}")
+        if mode == "replicate" and n == 0:
+            raise ShapeError(f"pad: replicate padding needs a non-empty dim {d}, got {x.aval.str_short()}")
+        parts = []
+        if mode == "reflect":
+            parts = [flip(narrow(x, d, 1, lo), d)] if lo else []
+            parts += [x] + ([flip(narrow(x, d, n - 1 - hi, hi), d)] if hi else [])
+        elif mode == "replicate":
+            parts = ([_edge(x, d, 0, lo)] if lo else []) + [x] + ([_edge(x, d, n - 1, hi)] if hi else [])
+        else:
+            parts = ([narrow(x, d, n - lo, lo)] if lo else []) + [x] + ([narrow(x, d, 0, hi)] if hi else [])
+        x = cat(parts, d)
+    return x

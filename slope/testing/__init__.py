@@ -12,13 +12,36 @@ using the one tolerance table in slope.testing.tolerances. Profiles (SLOPE_PROFI
 are in slope.testing.strategies; the conformance matrix in slope.testing.matrix.
 """
 from slope.testing.checks import (  # noqa: F401
-    CHECK_FUNCTIONS, CHECKS, DERIVATIVE_CHECKS, NotApplicable, batch_placements, check_abstract_eval, check_eager,
-    check_errors, check_jit, check_jvp, check_linearize, check_second_order, check_vjp, check_vmap, get_spec,
+    CHECK_FUNCTIONS,
+    CHECKS,
+    DERIVATIVE_CHECKS,
+    NotApplicable,
+    batch_placements,
+    check_abstract_eval,
+    check_eager,
+    check_errors,
+    check_jit,
+    check_jvp,
+    check_linearize,
+    check_second_order,
+    check_vjp,
+    check_vmap,
+    get_spec,
 )
 from slope.testing.example import Example  # noqa: F401
 from slope.testing.primitive import (  # noqa: F401
-    COLUMNS, CellResult, MissingRule, PrimitiveCheckFailed, check_primitive, dtypes_for, exemption, plan, repro_line,
-    prefetch, run_cell, run_check,
+    COLUMNS,
+    CellResult,
+    MissingRule,
+    PrimitiveCheckFailed,
+    check_primitive,
+    dtypes_for,
+    exemption,
+    plan,
+    prefetch,
+    repro_line,
+    run_cell,
+    run_check,
 )
 from slope.testing.strategies import examples, load_profile, register_profiles, settings_for  # noqa: F401
 from slope.testing.tolerances import TOLERANCES, Mismatch, assert_close, tolerance  # noqa: F401

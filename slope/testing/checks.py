@@ -26,9 +26,16 @@ import re
 
 import numpy as np
 
+import slope
+from slope import lax
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
+from slope.primitives import REGISTRY
 from slope.testing import fd, raises
 from slope.testing.example import Example
+from slope.testing.op_table import OPS
 from slope.testing.tolerances import Mismatch, assert_close, assert_scalar_close
+from slope.transforms.staging import make_program
 
 CHECKS = ("abstract_eval", "eager", "jit", "vmap", "jvp", "vjp", "linearize", "second_order", "errors")
 DERIVATIVE_CHECKS = ("jvp", "vjp", "linearize", "second_order")
@@ -50,11 +57,7 @@ class NotApplicable(Exception):
 def get_spec(spec):
     """A Spec, given one or the name of a registered primitive (or an OpInfo, or "ops.<name>")."""
     if isinstance(spec, str):
-        from slope.primitives import REGISTRY
-
         if spec.startswith("ops."):
-            from slope.testing.op_table import OPS
-
             return OPS[spec]
         if spec not in REGISTRY:
             raise KeyError(f"no primitive named {spec!r}")
@@ -65,14 +68,8 @@ def get_spec(spec):
 # ---------------------------------------------------------------- helpers
 
 
-def _slope():
-    import slope
-
-    return slope
-
-
 def _tensor(a):
-    return _slope().tensor(np.asarray(a))
+    return slope.tensor(np.asarray(a))
 
 
 def _as_list(x):
@@ -89,8 +86,6 @@ def _np_dtype(x):
 
 def _tol_dtype(ex_dtype, out_dtype):
     """Compare at the precision of the less precise of the example's dtype and the output's."""
-    from slope.core import dtypes as dt
-
     a, b = dt.dtype(ex_dtype), dt.dtype(out_dtype)
     if a.is_float and b.is_float and a.bits < b.bits:
         return a
@@ -146,7 +141,7 @@ def _flat_for(spec, ex):
 
 def _jit(fn, name):
     fn.__name__ = fn.__qualname__ = name
-    return _slope().jit(fn)
+    return slope.jit(fn)
 
 
 def _zero_tangent_check(spec, t, o_aval_like, what):
@@ -162,9 +157,6 @@ def _zero_tangent_check(spec, t, o_aval_like, what):
 
 def check_abstract_eval(spec, ex: Example):
     """The shape/dtype rule agrees with the oracle, with staging, and with IREE's actual output buffers."""
-    from slope.core.aval import Aval
-    from slope.transforms.staging import make_program
-
     spec = get_spec(spec)
     avals = [Aval(np.asarray(a).shape, np.asarray(a).dtype) for a in ex.args]
     rule = spec.abstract_eval(*avals, **ex.params)
@@ -275,7 +267,6 @@ def check_vmap(spec, ex: Example, placements=None):
     ex.batch holds the members (operand lists of one structure). An unbatched operand takes the
     first member's value for every slice. All placements run in one jitted module.
     """
-    slope = _slope()
     spec = get_spec(spec)
     members = ex.batch or [ex.args]
     members = [[np.asarray(a) for a in m] for m in members]
@@ -352,13 +343,11 @@ def _check_forward(spec, ex: Example, transform: str, apply):
 
 def check_jvp(spec, ex: Example):
     """jvp under jit: primal outputs == oracle, tangent outputs == float64 central differences."""
-    _check_forward(spec, ex, "jvp", lambda f, xs, ts: _slope().jvp(f, xs, ts))
+    _check_forward(spec, ex, "jvp", lambda f, xs, ts: slope.jvp(f, xs, ts))
 
 
 def _cotangent_tensors(slope, spec, ex, cts_in, flat, expected_avals):
     """A cotangent per output: the drawn one for float outputs, zeros for the others."""
-    from slope import lax
-
     it = iter(cts_in)
     out = []
     for k, aval in enumerate(expected_avals):
@@ -379,9 +368,6 @@ def _float_cts(ex, flat):
 def check_vjp(spec, ex: Example):
     """vjp under jit: the dot-product test <ct, J t> == <J^T ct, t> (J t from slope's jvp), and
     J^T ct vs float64 finite differences of the reference."""
-    from slope.core.aval import Aval
-
-    slope = _slope()
     spec = get_spec(spec)
     ex = _with_tangents(spec, ex, cotangents=True)
     flat = _flat_for(spec, ex)
@@ -431,7 +417,7 @@ def check_linearize(spec, ex: Example):
     """linearize under jit: primal outputs == oracle, f_lin(t) == float64 central differences."""
 
     def apply(f, xs, ts):
-        out, f_lin = _slope().linearize(f, *xs)
+        out, f_lin = slope.linearize(f, *xs)
         return out, f_lin(*ts)
 
     _check_forward(spec, ex, "linearize", apply)
@@ -439,9 +425,6 @@ def check_linearize(spec, ex: Example):
 
 def check_second_order(spec, ex: Example):
     """jvp of grad under jit, for g(x) = sum_k <ct_k, f(x)_k>: grad g == FD, H t == FD of the FD gradient."""
-    slope = _slope()
-    from slope import lax
-
     spec = get_spec(spec)
     ex = _with_tangents(spec, ex, cotangents=True)
     flat = _flat_for(spec, ex)
@@ -501,8 +484,6 @@ def check_errors(spec, ex: Example | None = None):
     with raises.reached() as hit:
         for j, case in enumerate(cases):
             _check_error_case(spec, j, case)
-    from slope.primitives import REGISTRY
-
     missing = raises.owned_raises(spec, REGISTRY) - hit
     if missing:
         raise Mismatch(f"{spec.name}: no error input reaches {len(missing)} raise(s) of its shape rule (add an "

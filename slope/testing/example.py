@@ -6,6 +6,8 @@ from typing import Optional
 
 import numpy as np
 
+from slope.core.dtypes import DType
+
 
 @dataclass
 class Example:
@@ -53,8 +55,6 @@ def _fmt_list(xs) -> str:
 
 
 def _fmt_value(v) -> str:
-    from slope.core.dtypes import DType
-
     if isinstance(v, DType):
         return f"slope.dtype({v.name!r})"
     if isinstance(v, tuple):

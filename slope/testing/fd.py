@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from slope.core.dtypes import DType
+
 H = 1e-3
 
 
@@ -28,8 +30,6 @@ def np_params(params, promote_floats=False):
 
 
 def _np_param(v, promote):
-    from slope.core.dtypes import DType
-
     if isinstance(v, DType):
         return np.dtype(np.float64) if (promote and v.is_float) else v.np
     if isinstance(v, tuple):

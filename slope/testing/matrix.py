@@ -11,14 +11,13 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+from slope.primitives import REGISTRY
 from slope.testing.primitive import COLUMNS, CellResult, run_cell
 
 SYMBOL = {"pass": "pass", "fail": "**FAIL**", "exempt": "exempt"}
 
 
 def primitive_names(only=None) -> list[str]:
-    from slope.primitives import REGISTRY
-
     names = sorted(REGISTRY)
     if only:
         unknown = [n for n in only if n not in REGISTRY]

@@ -19,19 +19,16 @@ from typing import Callable, Optional
 
 import numpy as np
 
+import slope
+from slope.core import dtypes as dt
 from slope.primitives.verify import Exempt, Verify
 from slope.testing.samplers import base as S
+from slope.transforms.staging import make_program
 
 FLOAT = ("float32", "float64")
 NUMERIC = ("float32", "float64", "int32", "int64")
 SHAPES = [(), (3,), (2, 3), (2, 1, 3)]
 RANKED = [s for s in SHAPES if s]
-
-
-def _slope():
-    import slope
-
-    return slope
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,8 +66,6 @@ class OpInfo:
 
     def abstract_eval(self, *avals, **params):
         """The op's output avals, from staging it (the shape check compares them to the oracle's)."""
-        from slope.transforms.staging import make_program
-
         def outs(*xs):
             out = self.bind(*xs, **params)
             return list(out) if self.multiple_results else [out]
@@ -130,8 +125,6 @@ def binary(lo=-3.0, hi=3.0, fix_x=None, fix_y=None, mixed=False):
         sx, sy = S.sampled(draw, BROADCAST)
         dy = dtype
         if mixed and dtype.name == "float32" and S.draw_bool(draw):
-            from slope.core import dtypes as dt
-
             dy = dt.float64
         return [_array(draw, sx, dtype, lo, hi, fix_x), _array(draw, sy, dy, lo, hi, fix_y)], {}
     return sample
@@ -182,7 +175,7 @@ def _logsumexp_ref(x, dim=None, keepdim=False):
 
 
 def _sl(name):
-    return lambda *xs, **p: getattr(_slope(), name)(*xs, **p)
+    return lambda *xs, **p: getattr(slope, name)(*xs, **p)
 
 
 op("relu", _sl("relu"), lambda x: np.maximum(x, 0).astype(x.dtype), unary(fix=S.away_from_zero))
@@ -274,8 +267,6 @@ def _where_sample(draw, dtype):
 
 
 def _bool():
-    from slope.core import dtypes as dt
-
     return dt.bool_
 
 
@@ -330,12 +321,12 @@ def _index_dtype():
     return np.dtype(np.int64)  # PyTorch's index dtype
 
 
-op("max_dim", lambda x, dim, keepdim: tuple(_slope().max(x, dim=dim, keepdim=keepdim)), _max_dim_ref,
+op("max_dim", lambda x, dim, keepdim: tuple(slope.max(x, dim=dim, keepdim=keepdim)), _max_dim_ref,
    _dim_sample(), multiple_results=True, doc="(values, indices) along dim")
-op("argmax", lambda x, dim, keepdim: _slope().argmax(x, dim=dim, keepdim=keepdim),
+op("argmax", lambda x, dim, keepdim: slope.argmax(x, dim=dim, keepdim=keepdim),
    lambda x, dim, keepdim: (np.expand_dims(np.argmax(x, axis=dim), dim) if keepdim else np.argmax(x, axis=dim))
    .astype(_index_dtype()), _dim_sample(), differentiable=False, dtypes=("float32", "float64", "int32"))
-op("cumsum", lambda x, dim: _slope().cumsum(x, dim=dim), lambda x, dim: np.cumsum(x, axis=dim).astype(x.dtype),
+op("cumsum", lambda x, dim: slope.cumsum(x, dim=dim), lambda x, dim: np.cumsum(x, axis=dim).astype(x.dtype),
    _dim_sample(distinct=False, keepdim=False))
 
 
@@ -349,7 +340,7 @@ def _sort_sample(draw, dtype):
     return x, {**p, "descending": S.draw_bool(draw)}
 
 
-op("sort", lambda x, dim, descending: tuple(_slope().sort(x, dim=dim, descending=descending)), _sort_ref,
+op("sort", lambda x, dim, descending: tuple(slope.sort(x, dim=dim, descending=descending)), _sort_ref,
    _sort_sample, multiple_results=True)
 
 
@@ -366,7 +357,7 @@ def _topk_ref(x, k, dim, largest):
     return np.take_along_axis(x, i, axis=dim), i.astype(_index_dtype())
 
 
-op("topk", lambda x, k, dim, largest: tuple(_slope().topk(x, k, dim=dim, largest=largest)), _topk_ref,
+op("topk", lambda x, k, dim, largest: tuple(slope.topk(x, k, dim=dim, largest=largest)), _topk_ref,
    _topk_sample, multiple_results=True)
 
 # ---------------------------------------------------------------- shape
@@ -449,7 +440,7 @@ def _cat_sample(draw, dtype):
     return xs, {"dim": dim}
 
 
-op("cat", lambda *xs, dim: _slope().cat(list(xs), dim=dim), lambda *xs, dim: np.concatenate(xs, axis=dim),
+op("cat", lambda *xs, dim: slope.cat(list(xs), dim=dim), lambda *xs, dim: np.concatenate(xs, axis=dim),
    _cat_sample)
 
 
@@ -459,7 +450,7 @@ def _stack_sample(draw, dtype):
     return [_array(draw, shape, dtype) for _ in range(n)], {"dim": S.draw_int(draw, -len(shape) - 1, len(shape))}
 
 
-op("stack", lambda *xs, dim: _slope().stack(list(xs), dim=dim), lambda *xs, dim: np.stack(xs, axis=dim),
+op("stack", lambda *xs, dim: slope.stack(list(xs), dim=dim), lambda *xs, dim: np.stack(xs, axis=dim),
    _stack_sample)
 
 
@@ -479,7 +470,7 @@ def _split_ref(x, split, dim):
     return tuple(np.split(x, cuts, axis=dim))
 
 
-op("split", lambda x, split, dim: tuple(_slope().split(x, split, dim=dim)), _split_ref, _split_sample,
+op("split", lambda x, split, dim: tuple(slope.split(x, split, dim=dim)), _split_ref, _split_sample,
    multiple_results=True)
 
 
@@ -518,7 +509,7 @@ def _pad_ref(x, pad, value):
     return np.pad(x, widths, constant_values=value)
 
 
-op("pad", lambda x, pad, value: _slope().pad(x, pad, value=value), _pad_ref, _pad_sample,
+op("pad", lambda x, pad, value: slope.pad(x, pad, value=value), _pad_ref, _pad_sample,
    doc="PyTorch's F.pad order: (last dim low, last dim high, second-to-last low, ...)")
 
 # ---------------------------------------------------------------- indexing
@@ -544,8 +535,6 @@ def _advanced_sample(draw, dtype):
 
 
 def _int64():
-    from slope.core import dtypes as dt
-
     return dt.int64
 
 
@@ -565,9 +554,9 @@ def _take_along_sample(draw, dtype):
     return [_array(draw, shape, dtype), S.draw_array(draw, tuple(ishape), _int64(), 0, shape[dim] - 1)], {"dim": dim}
 
 
-op("take_along_dim", lambda x, i, dim: _slope().take_along_dim(x, i, dim=dim),
+op("take_along_dim", lambda x, i, dim: slope.take_along_dim(x, i, dim=dim),
    lambda x, i, dim: np.take_along_axis(x, i, axis=dim), _take_along_sample)
-op("gather", lambda x, i, dim: _slope().gather(x, dim, i), lambda x, i, dim: np.take_along_axis(x, i, axis=dim),
+op("gather", lambda x, i, dim: slope.gather(x, dim, i), lambda x, i, dim: np.take_along_axis(x, i, axis=dim),
    _take_along_sample)
 
 
@@ -578,7 +567,7 @@ def _index_select_sample(draw, dtype):
     return [_array(draw, shape, dtype), S.draw_array(draw, (n,), _int64(), 0, shape[dim] - 1)], {"dim": dim}
 
 
-op("index_select", lambda x, i, dim: _slope().index_select(x, dim, i), lambda x, i, dim: np.take(x, i, axis=dim),
+op("index_select", lambda x, i, dim: slope.index_select(x, dim, i), lambda x, i, dim: np.take(x, i, axis=dim),
    _index_select_sample)
 
 # ---------------------------------------------------------------- linear algebra

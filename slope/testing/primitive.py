@@ -22,10 +22,11 @@ import numpy as np
 
 from slope.backends.iree import compile as iree_compile
 from slope.core import dtypes as dt
+from slope.primitives import REGISTRY
 from slope.testing import dryrun, strategies
-from slope.testing.samplers import sampler_for
-from slope.testing.example import Example
 from slope.testing.checks import CHECK_FUNCTIONS, CHECKS, DERIVATIVE_CHECKS, NEEDS, NotApplicable, get_spec
+from slope.testing.example import Example
+from slope.testing.samplers import sampler_for
 
 COLUMNS = CHECKS + ("float64",)
 VALUE_CHECKS = ("abstract_eval", "eager", "jit", "vmap")
@@ -80,8 +81,6 @@ def has_rule(spec, rule: str) -> bool:
 
 
 def _float_dtypes(dtypes):
-    from slope.core import dtypes as dt
-
     return [d for d in dtypes if dt.dtype(d).is_float]
 
 
@@ -216,8 +215,6 @@ def prefetch(spec, runs, profile: str | None = None) -> int:
 
 
 def _is_registered(spec):
-    from slope.primitives import REGISTRY
-
     return REGISTRY.get(spec.name) is spec
 
 

@@ -19,7 +19,11 @@ import os
 
 import numpy as np
 
+from slope.core import dtypes as dt
+from slope.core.aval import Aval
 from slope.testing.example import Example
+from slope.testing.samplers import base, sampler_for
+from slope.testing.samplers.base import flush_subnormals
 
 VMAP_BATCH = 4  # members of a vmap batch (a size no sampler uses for an operand dim in the pools)
 TANGENT_RANGE = (-1.0, 1.0)
@@ -79,17 +83,13 @@ def _structure(args, params):
 
 
 def _out_avals(spec, args, params):
-    from slope.core.aval import Aval
-
     avals = [Aval(np.asarray(a).shape, np.asarray(a).dtype) for a in args]
     return spec.abstract_eval(*avals, **params)
 
 
 def _draw_like(draw, shape, dtype):
-    from hypothesis.extra.numpy import arrays
     from hypothesis import strategies as st
-
-    from slope.testing.samplers.base import flush_subnormals
+    from hypothesis.extra.numpy import arrays
 
     lo, hi = TANGENT_RANGE
     vals = draw(arrays(np.float64, shape, elements=st.floats(lo, hi, allow_nan=False, allow_infinity=False)))
@@ -105,9 +105,6 @@ def examples(spec, dtype, *, tangents=False, cotangents=False, batch=0):
     """
     from hypothesis import assume
     from hypothesis import strategies as st
-
-    from slope.core import dtypes as dt
-    from slope.testing.samplers import base, sampler_for
 
     d = dt.dtype(dtype)
     sample = sampler_for(spec)
