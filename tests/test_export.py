@@ -308,3 +308,19 @@ def test_c_snippet_compiles_where_the_iree_c_sdk_is_installed():
     done = subprocess.run([cc, "-fsyntax-only", f"-I{include}", "-x", "c", "-"], input=code, text=True,
                           capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_bfloat16_weights_and_inputs_through_the_python_runtime(tmp_path):
+    import ml_dtypes
+
+    w = slope.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)).to(slope.bfloat16)
+    x = np.linspace(0, 2, 8, dtype=np.float32).reshape(2, 4).astype(ml_dtypes.bfloat16)
+
+    def f(p, x):
+        return x @ p["w"]
+
+    manifest = slope.export(f, x, path=tmp_path, params={"w": w}, save_inputs=False)
+    assert manifest["parameters"]["entries"][0]["dtype"] == "bfloat16"
+    got = slope.export.load(tmp_path)(x)
+    assert got.dtype == np.dtype(ml_dtypes.bfloat16)
+    assert_bitwise_equal(got, slope.jit(f)({"w": w}, x).numpy())
