@@ -324,3 +324,22 @@ def test_bfloat16_weights_and_inputs_through_the_python_runtime(tmp_path):
     got = slope.export.load(tmp_path)(x)
     assert got.dtype == np.dtype(ml_dtypes.bfloat16)
     assert_bitwise_equal(got, slope.jit(f)({"w": w}, x).numpy())
+
+
+def test_jitted_functions_and_inline_constants_of_every_kind_export(tmp_path):
+    mask = slope.tensor(np.array([[True, False, True], [False, False, True]]))
+    empty = slope.tensor(np.zeros((0, 3), np.float32))
+    half = slope.tensor(np.array([0.5, 1.5, -2], np.float16))
+
+    @slope.jit
+    def f(x):
+        return slope.where(mask, x, -x), slope.cat([empty, x], 0), x * half.float()
+
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    manifest = slope.export(f, x, path=tmp_path)
+    assert manifest["name"] == "f" and manifest["inputs"][0]["name"] == "x" and manifest["parameters"] is None
+    text = (tmp_path / "model.mlir").read_text()
+    assert "dense<[[true, false, true], [false, false, true]]> : tensor<2x3xi1>" in text
+    assert 'dense<"0x0038003E00C0"> : tensor<3xf16>' in text and "dense<> : tensor<0x3xf32>" in text
+    for got, want in zip(slope.export.load(tmp_path)(x), f(x)):
+        assert_bitwise_equal(got, want.numpy())

@@ -83,24 +83,16 @@ def _unique(names):
 
 
 def _arg_names(f, n_args, with_params):
-    """Names of f's positional parameters for its example arguments (`arg<i>` where unknown)."""
+    """Names of f's positional parameters for its example arguments: `x`, `xs0` for `*xs`, else `arg<i>`."""
     try:
         params = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):
         params = []
-    if with_params and params and params[0].kind != inspect.Parameter.VAR_POSITIONAL:
-        params = params[1:]
-    names = []
-    for i in range(n_args):
-        if i < len(params) and params[i].kind in (inspect.Parameter.POSITIONAL_ONLY,
-                                                  inspect.Parameter.POSITIONAL_OR_KEYWORD):
-            names.append(params[i].name)
-        elif params and any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params):
-            var = next(p for p in params if p.kind == inspect.Parameter.VAR_POSITIONAL)
-            names.append(f"{var.name}{i - sum(1 for p in params[:i] if p.kind != p.VAR_POSITIONAL)}")
-        else:
-            names.append(f"arg{i}")
-    return names
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    var = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
+    skip = 1 if with_params else 0  # f(params, *args): the first positional argument is the weights
+    names = positional + [f"{var}{k}" if var else f"arg{k}" for k in range(n_args + skip)]
+    return names[skip:skip + n_args]
 
 
 # ---- values ----------------------------------------------------------------------------------------
