@@ -284,8 +284,7 @@ def export(f, *example_args, path, target="host", params=None, flags=(), const_l
             entries.append({"key": key, "source": "constant", "shape": list(a.shape), "dtype": c.aval.dtype.name})
         else:
             weights.append((c.aval, ("inline", a)))
-    for pname, a, aval in zip(param_names, param_arrays, param_avals):
-        key = _safe(pname)
+    for pname, key, a, aval in zip(param_names, _unique([_safe(n) for n in param_names]), param_arrays, param_avals):
         if aval.dtype.is_bool:  # IREE stores i1 as bytes: masks stay in the module
             weights.append((aval, ("inline", a)))
             continue
