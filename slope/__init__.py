@@ -14,7 +14,7 @@ from slope.core.pytree import (  # noqa: F401
     register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten,
 )
 from slope.errors import (  # noqa: F401
-    ArgumentError, BackendError, DeviceError, DomainError, DTypeError, OutOfBoundsError, OutOfMemoryError,
+    ArgumentError, BackendError, DeviceError, DomainError, DTypeError, ExportError, OutOfBoundsError, OutOfMemoryError,
     ShapeError, SlopeError, TracerError, TransformError,
 )
 from slope import primitives  # noqa: F401  (registers every primitive spec)
@@ -30,6 +30,7 @@ from slope.ops import abs, max, min, pow, round, sum  # noqa: F401  (shadow buil
 from slope import random  # noqa: F401  (slope.random: threefry keys and samplers, bit-exact with jax.random)
 from slope.random.torch_style import manual_seed, rand, randint, randn  # noqa: F401
 from slope.ops import linalg  # noqa: F401  (slope.linalg.solve, ...: torch.linalg's names)
+from slope.export import export, load as load_exported  # noqa: F401,E402  (slope.export(f, ...), slope.export.load)
 
 bool = bool_  # noqa: A001  slope.bool, like torch.bool
 stop_gradient = ops.stop_gradient  # noqa: F405

@@ -49,6 +49,12 @@ class DeviceError(SlopeError, RuntimeError):
     """A device slope does not have was asked for (slope runs on the CPU only)."""
 
 
+class ExportError(SlopeError, ValueError):
+    """A function cannot be exported as a standalone module (slope.export): Python control flow on a
+    traced value, an output that is not an array, a dtype the target cannot hold, an unknown target,
+    or a compile failure for the target; the message names the cause and the input/output involved."""
+
+
 def describe(avals):
     """Render operand avals as 'f32[3,4], i32[]' for error messages."""
     return ", ".join(a.str_short() for a in avals)

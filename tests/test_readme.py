@@ -21,10 +21,14 @@ NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 SOURCE = re.compile(r"\((?:compiled in [\d.]+ s|from the (?:memory|disk) cache)\)")
 
 
-def _tutorial(text=None):
-    """[(lang, code, (start, end) of the following output block's body or None)] of the Tutorial."""
+EXPORT = "## Deploying without Python"
+
+
+def _tutorial(text=None, section="## Tutorial"):
+    """[(lang, code, (start, end) of the following output block's body or None)] of the Tutorial
+    (or of another README section that shows its output the same way)."""
     text = open(README).read() if text is None else text
-    start = text.index("## Tutorial")
+    start = text.index(section)
     end = text.index("\n## ", start + 1)
     blocks = [(m.group(1), m.group(2), m.span(2)) for m in FENCE.finditer(text, start, end)]
     out = []
@@ -59,6 +63,7 @@ def _assert_same_output(got, shown, code):
 
 
 BLOCKS = _tutorial()
+EXPORT_BLOCKS = _tutorial(section=EXPORT)
 
 
 def test_every_tutorial_block_shows_its_output():
@@ -99,9 +104,21 @@ def test_jit_block_shows_the_program_and_its_stablehlo():
     assert "func.func @main" in out and "stablehlo.constant dense<1.0e-05>" in out
 
 
+@pytest.mark.parametrize("lang,code,shown", EXPORT_BLOCKS, ids=[f"block{i}" for i in range(len(EXPORT_BLOCKS))])
+def test_export_section_runs_verbatim_and_prints_what_the_readme_shows(lang, code, shown):
+    """The README's slope.export example: exports to a temporary directory, runs the artifact with the
+    IREE runtime and with the manifest's iree-run-module command line, and compares the bits."""
+    text = open(README).read()
+    assert "tempfile.TemporaryDirectory()" in code
+    out = _run(lang, code)
+    _assert_same_output(out, text[shown[0]:shown[1]], code)
+    assert out.strip().endswith("True")
+
+
 def _write_outputs():
     text = open(README).read()
-    for lang, code, shown in reversed(_tutorial(text)):  # from the end: earlier spans stay valid
+    blocks = sorted(_tutorial(text) + _tutorial(text, EXPORT), key=lambda b: b[2][0])
+    for lang, code, shown in reversed(blocks):  # from the end: earlier spans stay valid
         text = text[:shown[0]] + _run(lang, code).rstrip("\n") + "\n" + text[shown[1]:]
     open(README, "w").write(text)
 
