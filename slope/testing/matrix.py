@@ -12,19 +12,24 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from slope.primitives import REGISTRY
+from slope.testing.op_table import OPS
 from slope.testing.primitive import COLUMNS, CellResult, run_cell
 
 SYMBOL = {"pass": "pass", "fail": "**FAIL**", "exempt": "exempt"}
 
 
-def primitive_names(only=None) -> list[str]:
-    names = sorted(REGISTRY)
-    if only:
-        unknown = [n for n in only if n not in REGISTRY]
-        if unknown:
-            raise SystemExit(f"slope verify: no primitive named {', '.join(unknown)}; known: {', '.join(names)}")
-        names = [n for n in names if n in only]
-    return names
+def row_names(only=None, ops=False) -> list[str]:
+    """The matrix's rows: registered primitives, then (with `ops`) the public ops as ops.<name>;
+    `only` keeps those named (an op by ops.<name> or its bare name)."""
+    rows = sorted(REGISTRY) + (sorted(OPS) if ops else [])
+    if not only:
+        return rows
+    known = set(rows) | {n[4:] for n in rows if n.startswith("ops.")}
+    unknown = [n for n in only if n not in known]
+    if unknown:
+        what = "primitive or op" if ops else "primitive"
+        raise SystemExit(f"slope verify: no {what} named {', '.join(unknown)}; known: {', '.join(rows)}")
+    return [n for n in rows if n in only or (n.startswith("ops.") and n[4:] in only)]
 
 
 def _row(args) -> tuple[str, dict]:
@@ -58,7 +63,9 @@ def to_markdown(rows, columns=COLUMNS, details=True) -> str:
         lines.append(f"| {name} | " + " | ".join(SYMBOL[row[c].status] for c in columns) + " |")
     counts = {s: sum(r[c].status == s for r in rows.values() for c in columns) for s in SYMBOL}
     lines.append("")
-    lines.append(f"{len(rows)} primitives: {counts['pass']} cells pass, {counts['fail']} fail, "
+    n_ops = sum(n.startswith("ops.") for n in rows)
+    what = f"{len(rows) - n_ops} primitives" + (f", {n_ops} ops" if n_ops else "")
+    lines.append(f"{what}: {counts['pass']} cells pass, {counts['fail']} fail, "
                  f"{counts['exempt']} exempt")
     if details:
         fails = [(n, c, r[c]) for n, r in rows.items() for c in columns if r[c].status == "fail"]
@@ -79,6 +86,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m slope verify",
                                 description="Run every check of every primitive; print the conformance matrix.")
     p.add_argument("--only", nargs="+", metavar="PRIMITIVE", help="just these primitives")
+    p.add_argument("--ops", action="store_true",
+                   help="also the public ops (slope.testing.op_table), as rows named ops.<name>")
     p.add_argument("--checks", nargs="+", metavar="COLUMN", choices=COLUMNS, help="just these columns")
     p.add_argument("--profile", choices=("dev", "ci", "thorough"), help="Hypothesis profile (default: SLOPE_PROFILE or ci)")
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
@@ -86,7 +95,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-details", action="store_true", help="table only")
     a = p.parse_args(argv)
     columns = tuple(a.checks) if a.checks else COLUMNS
-    names = primitive_names(a.only)
+    names = row_names(a.only, a.ops)
     t0 = time.perf_counter()
 
     def progress(name, row):

@@ -39,3 +39,12 @@ def test_unknown_primitive_is_a_clear_error(capsys):
     proc = subprocess.run([sys.executable, "-m", "slope", "verify", "--only", "no_such_op"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0 and "no primitive named no_such_op" in proc.stderr
+
+
+def test_ops_rows_join_the_matrix(capsys):
+    """`verify --ops` adds the public ops (slope.testing.op_table) as rows ops.<name>."""
+    code = matrix.main(["--ops", "--only", "relu", "neg", "--checks", "eager", "vjp", "--jobs", "1", "--no-details"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "| neg | pass | pass |" in out and "| ops.relu | pass | pass |" in out
+    assert "1 primitives, 1 ops: 4 cells pass" in out
