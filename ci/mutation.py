@@ -316,6 +316,14 @@ def _equivalent() -> dict[str, str]:
     return json.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
 
 
+def score(results) -> float:
+    """killed / (killed + survived), equivalent and stillborn mutants left out."""
+    equivalent = _equivalent()
+    killed = sum(r["status"] == "killed" for _, _, r in results)
+    survived = sum(r["status"] == "survived" and m.key not in equivalent for m, _, r in results)
+    return killed / (killed + survived) if killed + survived else float("nan")
+
+
 def report(results, seconds) -> str:
     equivalent = _equivalent()
     counts = {"killed": 0, "survived": 0, "stillborn": 0, "equivalent": 0}
@@ -352,6 +360,8 @@ def main(argv=None) -> int:
     p.add_argument("--list", action="store_true", help="print the mutants and the primitives each would verify")
     p.add_argument("--suite", action="store_true", help="also run the pytest suite on each verify survivor")
     p.add_argument("--output", "-o", help="also write the report (markdown) to this file")
+    p.add_argument("--min-score", type=float, default=0.0,
+                   help="exit 1 when the score (killed / scored mutants) is below this fraction")
     a = p.parse_args(argv)
 
     mutants = [m for f in target_files(a.targets) for m in mutants_of(f)]
@@ -391,7 +401,7 @@ def main(argv=None) -> int:
     print("\n" + text)
     if a.output:
         Path(a.output).write_text(text + "\n")
-    return 0
+    return 1 if score(results) < a.min_score else 0
 
 
 if __name__ == "__main__":

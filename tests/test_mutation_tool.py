@@ -72,3 +72,16 @@ def test_equivalent_mutants_are_live_and_explained(mutants):
     for key, reason in json.loads(mutation.EQUIVALENT.read_text()).items():
         assert key in keys, f"ci/mutation_equivalent.json lists a mutant that no longer exists: {key}"
         assert len(reason) > 20
+
+
+def test_score_leaves_out_equivalent_and_stillborn_mutants(mutants):
+    key = next(iter(json.loads(mutation.EQUIVALENT.read_text())))
+    equivalent = next(m for m in mutants if m.key == key)
+    others = [m for m in mutants if m.key != key][:4]
+    results = [(others[0], [], {"status": "killed"}), (others[1], [], {"status": "killed"}),
+               (others[2], [], {"status": "survived"}), (others[3], [], {"status": "stillborn"}),
+               (equivalent, [], {"status": "survived"})]
+    assert mutation.score(results) == 2 / 3
+    text = mutation.report(results, 1.0)
+    assert text.startswith("mutation score: 66.7% (2 killed of 3 scored mutants; 1 broke `import slope`, 1 equivalent")
+    assert others[2].label in text and equivalent.label not in text
