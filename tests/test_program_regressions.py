@@ -250,3 +250,19 @@ def test_fuzzer_repro_gradient_of_two_pads_with_input_padding_values():
     # exactly: dilated [x2, p2, p1] -> low -2 -> [p1] -> high 1 -> [p1, p2]
     assert (float(g1), float(g2)) == (0.25, 0.5)
     np.testing.assert_array_equal(gv.numpy(), np.zeros(3))
+
+
+def test_float64_vjp_of_two_slices_compiles():
+    """Regression (found by verifying jit_call): in float64, the vjp check of the staged program
+    `x[1:, ::-1], x[:, 1] * x[0, 2]` failed to compile ("'stream.yield' op used resource not listed
+    in explicit captures"): two pads (the slices' transposes) whose padding values went through the
+    optimization_barrier of the pitfall-24 workaround. docs/stablehlo-notes.md section 27 (with the
+    module shrunk to two pads and an add)."""
+    from slope.testing import Example, check_vjp
+
+    def f(x):
+        return x[1:, ::-1], x[:, 1] * x[0, 2]
+
+    x = np.arange(12.0).reshape(3, 4) / 60
+    program = slope.jit(f).lower(slope.tensor(x)).program
+    check_vjp("jit_call", Example("float64", [x], {"program": program}))

@@ -198,3 +198,12 @@ def test_log_jit_prints_ir_and_stablehlo(n, capfd, monkeypatch):
     fn(slope.ones(n + 7))
     out = capfd.readouterr().out
     assert "def <lambda>(x0)" in out and "stablehlo.multiply" in out
+
+
+def test_jit_call_bound_eagerly_checks_its_operands():
+    """Regression: lax.jit_call on concrete operands ran the executable without checking them against
+    the program's avals, so IREE computed on an f32[3] buffer for an f32[2] program (BackendError)."""
+    program = slope.jit(lambda x: x * 2.0).lower(slope.ones(2)).program
+    with pytest.raises(slope.ShapeError, match=r"called with f32\[3\], compiled for f32\[2\]"):
+        slope.lax.jit_call(slope.ones(3), program=program)
+    assert slope.lax.jit_call(slope.ones(2), program=program)[0].tolist() == [2.0, 2.0]

@@ -7,6 +7,7 @@ from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .program import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
@@ -17,6 +18,6 @@ import importlib as _importlib  # noqa: E402
 # submodules are looked up by full name.
 __all__ = sorted(
     name
-    for _m in ("creation", "elementwise", "indexing", "linalg", "random", "reduce", "shape", "sort")
+    for _m in ("creation", "elementwise", "indexing", "linalg", "program", "random", "reduce", "shape", "sort")
     for name in _importlib.import_module(f"{__name__}.{_m}").__all__
 )

@@ -8,7 +8,11 @@ from __future__ import annotations
 import functools
 import inspect
 
+import numpy as np
+
+from slope import reference as ref
 from slope.core import backend, memory
+from slope.core import dtypes as dt
 from slope.core import trace as _trace
 from slope.core.aval import Aval
 from slope.core.program import Program, UndefPrimal, eval_program, print_program
@@ -17,8 +21,8 @@ from slope.core.tensor import Tensor, as_tensor
 from slope.core.trace import Tracer, get_aval
 from slope.errors import ArgumentError, ShapeError, TransformError, describe
 from slope.primitives.rules import instantiate
-from slope.primitives.spec import Spec, register
-from slope.primitives.verify import Exempt, Verify
+from slope.primitives.spec import ErrorInput, Spec, register
+from slope.primitives.verify import Verify
 from slope.transforms.jvp import jvp_flat
 from slope.transforms.staging import make_program
 from slope.transforms.transpose import transpose_program
@@ -43,6 +47,7 @@ def _jit_call_rule(*avals, program):
 
 
 def _jit_call_impl(*args, program):
+    _jit_call_rule(*[a.aval for a in args], program=program)  # the executable checks nothing itself
     exe = compile_program(program)
     bufs = exe([a._buf for a in args])
     return [Tensor(b, a) for b, a in zip(bufs, exe.out_avals)]
@@ -111,6 +116,20 @@ def _jit_call_transpose(cts, *args, program):
     return [next(outs) if u else None for u in undef]
 
 
+def _jit_call_errors():
+    """A program called with operands other than those it was staged for."""
+    f32 = dt.float32
+    program, _ = make_program(lambda x: [x], [Aval((2,), f32)], "identity")
+    return [
+        ErrorInput([np.ones(3, np.float32)], {"program": program}, ShapeError,
+                   r"jit\(identity\): called with f32\[3\], compiled for f32\[2\]"),
+        ErrorInput([np.ones(2, np.int32)], {"program": program}, ShapeError,
+                   r"jit\(identity\): called with i32\[2\], compiled for f32\[2\]"),
+        ErrorInput([np.ones(2, np.float32), np.ones(2, np.float32)], {"program": program}, ShapeError,
+                   r"jit\(identity\): called with f32\[2\], f32\[2\], compiled for f32\[2\]"),
+    ]
+
+
 jit_call = register(Spec(
     name="jit_call",
     abstract_eval=_jit_call_rule,
@@ -119,8 +138,9 @@ jit_call = register(Spec(
     vmap=_jit_call_vmap,
     multiple_results=True,
     eager=_jit_call_impl,
-    verify=Verify(exempt={"reference": Exempt.RUNS_A_PROGRAM, "sample": Exempt.RUNS_A_PROGRAM,
-                          "error_inputs": Exempt.RUNS_A_PROGRAM}),
+    reference=ref.jit_call,
+    verify=Verify(),
+    error_inputs=lambda: _jit_call_errors(),
     doc="call a staged Program (what slope.jit produces)",
 ))
 

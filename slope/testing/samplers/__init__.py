@@ -18,6 +18,7 @@ from slope.testing.samplers import (  # noqa: F401  (each module registers its f
     creation,
     elementwise,
     indexing,
+    jit,
     linalg,
     random,
     reduce,

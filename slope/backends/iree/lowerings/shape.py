@@ -56,12 +56,15 @@ def fence_noncontiguous_view(ctx, y, in_aval, out_aval, strides):
 
 @lowering("pad")
 def _pad(ctx, args, in_avals, out_avals, *, low, high, interior):
-    # The padding value goes through a barrier: IREE 3.13 folds a pad of a constant with a constant
-    # value into a constant, and two such in one float64 module failed to compile ("'stream.yield' op
-    # used resource not listed in explicit captures"; docs/stablehlo-notes.md pitfall 26). The
-    # gradient w.r.t. a padding value pads zeros with 1 (its mask).
-    value = ctx.barrier([args[1]], [in_avals[1]])[0]
-    return [ctx.pad(args[0], value, in_avals[0], out_avals[0], low, high, interior)]
+    # In float64 the operand goes through a barrier. IREE 3.13 folds a pad of a constant with a
+    # constant value into a constant, and two such in one float64 module fail to compile ("'stream.yield'
+    # op used resource not listed in explicit captures"; the gradient w.r.t. a padding value pads zeros
+    # with 1); a barrier on the padding value instead avoids that but makes two pads of computed
+    # operands fail the same way (docs/stablehlo-notes.md sections 24 and 27). float32 has neither.
+    operand = args[0]
+    if in_avals[0].dtype.name == "float64":
+        operand = ctx.barrier([operand], [in_avals[0]])[0]
+    return [ctx.pad(operand, args[1], in_avals[0], out_avals[0], low, high, interior)]
 
 
 @lowering("rev")
