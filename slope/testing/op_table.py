@@ -5,7 +5,7 @@ public op, a NumPy reference written independently of slope's own composition, a
 primitives' form; the harness then runs it through the same columns as a primitive (eager, jit,
 vmap at every batch-dim placement, jvp, vjp, linearize and second order against float64 finite
 differences, float64 on IREE, error inputs). `python -m slope verify --ops` prints these rows as the
-"ops" table; tests/properties/test_ops_conformance.py runs them in the suite.
+"ops" rows; tests/properties/test_conformance.py runs them in the suite beside the primitives.
 
 The samplers keep derivative checks off kinks and ties (ops with a subgradient convention are
 checked there by tests/test_conventions.py), and draw mixed shapes for broadcasting and mixed dtypes
