@@ -14,13 +14,15 @@ for promotion: the reference states the result dtype slope promises.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 import numpy as np
 
 import slope
 from slope.core import dtypes as dt
+from slope.errors import DTypeError, OutOfBoundsError, ShapeError
+from slope.primitives.spec import ErrorInput
 from slope.primitives.verify import Exempt, Verify
 from slope.testing.samplers import base as S
 from slope.transforms.staging import make_program
@@ -584,3 +586,38 @@ op("matmul", lambda a, b: a @ b, lambda a, b: np.matmul(a, b), _matmul_sample,
    doc="@: vectors, matrices and broadcast batches (NumPy/PyTorch rules)")
 op("outer", _sl("outer"), lambda a, b: np.outer(a, b),
    lambda draw, dtype: ([_array(draw, (3,), dtype), _array(draw, (S.draw_int(draw, 1, 3),), dtype)], {}))
+
+# ---------------------------------------------------------------- error inputs
+
+
+def _f32(*shape):
+    return np.ones(shape, np.float32)
+
+
+_ERRORS = {  # op -> [ErrorInput]: what a user gets wrong, and the slope error that must name it
+    "softmax": [ErrorInput([_f32(2, 3)], {"dim": 2}, OutOfBoundsError, r"softmax: dim 2 out of range for a 2-d")],
+    "log_softmax": [ErrorInput([_f32(2)], {"dim": -2}, OutOfBoundsError, r"log_softmax: dim -2 out of range")],
+    "sum": [ErrorInput([_f32(2, 3)], {"dim": 2, "keepdim": False}, OutOfBoundsError, r"sum: dim 2 out of range")],
+    "max_dim": [ErrorInput([_f32(2, 3)], {"dim": 3, "keepdim": False}, OutOfBoundsError, r"max: dim 3 out of range")],
+    "cumsum": [ErrorInput([_f32(2)], {"dim": 1}, OutOfBoundsError, r"cumsum: dim 1 out of range")],
+    "add": [ErrorInput([_f32(2, 3), _f32(4)], {}, ShapeError, r"add: cannot broadcast operands f32\[2,3\], f32\[4\]")],
+    "where": [ErrorInput([_f32(3), _f32(3), _f32(3)], {}, DTypeError, r"where: condition must be a bool tensor")],
+    "topk": [ErrorInput([_f32(3)], {"k": 4, "dim": -1, "largest": True}, ShapeError, r"topk: k must be an int in \[0, 3\]")],
+    "reshape": [ErrorInput([_f32(2, 3)], {"shape": (4, 2)}, ShapeError, r"reshape: cannot reshape f32\[2,3\]")],
+    "permute": [ErrorInput([_f32(2, 3)], {"dims": (0, 0)}, ShapeError, r"permute: dims \(0, 0\) are not a permutation")],
+    "transpose": [ErrorInput([_f32(2, 3)], {"dim0": 0, "dim1": 2}, OutOfBoundsError, r"transpose: dim 2 out of range")],
+    "unsqueeze": [ErrorInput([_f32(2, 3)], {"dim": 4}, OutOfBoundsError, r"unsqueeze: dim 4 out of range")],
+    "squeeze": [ErrorInput([_f32(2, 3)], {"dim": 2}, OutOfBoundsError, r"squeeze: dim 2 out of range")],
+    "cat": [ErrorInput([_f32(2, 3), _f32(3, 2)], {"dim": 0}, ShapeError, r"cat: sizes must match except in dimension 0")],
+    "stack": [ErrorInput([_f32(2), _f32(3)], {"dim": 0}, ShapeError, r"stack: expects tensors of equal shape")],
+    "split": [ErrorInput([_f32(5)], {"split": 0, "dim": 0}, ShapeError, r"split: split_size must be positive")],
+    "flip": [ErrorInput([_f32(2, 3)], {"dims": (0, 0)}, ShapeError, r"flip: dims \(0, 0\) repeat a dimension")],
+    "narrow": [ErrorInput([_f32(5)], {"dim": 0, "start": 3, "length": 4}, ShapeError, r"narrow: start 3 and length 4")],
+    "pad": [ErrorInput([_f32(3)], {"pad": (1,), "value": 0.0}, ShapeError, r"pad: pad must be an even number of ints")],
+    "gather": [ErrorInput([_f32(3, 4), _f32(3, 4)], {"dim": 1}, DTypeError, r"gather: index tensors must have an integer")],
+    "index_select": [ErrorInput([_f32(3, 4), np.zeros(2, np.int64)], {"dim": 2}, OutOfBoundsError,
+                                r"index_select: dim 2 out of range")],
+    "matmul": [ErrorInput([_f32(2, 3), _f32(4, 2)], {}, ShapeError, r"matmul: inner dimensions differ: f32\[2,3\], f32\[4,2\]")],
+}
+for _name, _cases in _ERRORS.items():
+    OPS[f"ops.{_name}"] = replace(OPS[f"ops.{_name}"], error_inputs=(lambda cases: lambda: list(cases))(_cases))
