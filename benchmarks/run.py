@@ -349,6 +349,22 @@ def bench_suites():
     return rows
 
 
+def bench_llama(quick):
+    """Tiny Llama (examples/llama_train.py's) train and decode tokens/s, slope and JAX each in its own process
+    (benchmarks/llama_bench.py), so that each reports its own peak resident memory."""
+    import json
+
+    out = {}
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for lib in ("slope", "jax") if jax is not None else ("slope",):
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "llama_bench.py"), lib]
+                           + (["--quick"] if quick else []), capture_output=True, text=True, env=env, timeout=900)
+        if r.returncode != 0:
+            raise RuntimeError(f"llama_bench.py {lib} failed:\n{r.stderr[-3000:]}")
+        out[lib] = json.loads(r.stdout.strip().splitlines()[-1])
+    return out.get("slope"), out.get("jax")
+
+
 def _load():
     try:
         return os.getloadavg()[0]
@@ -392,6 +408,18 @@ def main():
     s, j, n = bench_random_bits((3, 2) if args.quick else (7, 5))
     rows.append(("`slope.random.bits`, 10^7 uint32 (threefry2x32)", fmt_t(s), fmt_t(j), fmt_t(n), ratio(s, j),
                  ratio(s, n), ""))
+    sl, jl = bench_llama(args.quick)
+    jl = jl or {}
+    tok = lambda r, k: "n/a" if r.get(k) is None else f"{r[k]:,.0f} tok/s"  # noqa: E731
+    inv = lambda a, b: "n/a" if a is None or b is None else f"{b / a:.2f}x"  # noqa: E731  (time ratio)
+    rows.append(("Llama 2x64 (GQA 4/2, vocab 256) train step, batch 16 x 64 tokens, AdamW", tok(sl, "train_tokens_per_s"),
+                 tok(jl, "train_tokens_per_s"), "", inv(sl["train_tokens_per_s"], jl.get("train_tokens_per_s")), "", ""))
+    rows.append(("Llama 2x64 KV-cache decode step, batch 1, cache 256", tok(sl, "decode_tokens_per_s"),
+                 tok(jl, "decode_tokens_per_s"), "", inv(sl["decode_tokens_per_s"], jl.get("decode_tokens_per_s")),
+                 "", ""))
+    mb = lambda r: "n/a" if r.get("peak_rss_mb") is None else f"{r['peak_rss_mb']:.0f} MB"  # noqa: E731
+    rows.append(("Llama train + decode, peak RSS of the process", mb(sl), mb(jl), "",
+                 "n/a" if not jl else f"{sl['peak_rss_mb'] / jl['peak_rss_mb']:.2f}x", "", ""))
     flag_rows = bench_matmul_flags((3, 2) if args.quick else (7, 3)) if args.flags else []
     if args.suite:
         for label, cold, warm, summary in bench_suites():

@@ -1,0 +1,1 @@
+"""slope.models: models written on the public slope API (slope.models.llama)."""

@@ -1,0 +1,67 @@
+"""python -m slope.models.llama generate --model DIR --prompt "..." [--max-new-tokens N] [--temperature T]
+[--top-k K] [--top-p P] [--seed S]
+
+The prompt is encoded with DIR/tokenizer.json through the `tokenizers` package when both are present;
+with --bytes as UTF-8 bytes (the byte-level models of examples/llama_train.py); otherwise it is a list of
+token ids ("1 15043 3186")."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _tokenizer(path):
+    f = os.path.join(path, "tokenizer.json")
+    if not os.path.exists(f):
+        return None
+    try:
+        import tokenizers
+    except ImportError:
+        return None
+    return tokenizers.Tokenizer.from_file(f)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m slope.models.llama")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate", help="continue a prompt with a Hugging Face Llama checkpoint")
+    g.add_argument("--model", required=True, help="checkpoint directory (config.json, model.safetensors)")
+    g.add_argument("--prompt", required=True)
+    g.add_argument("--max-new-tokens", type=int, default=32)
+    g.add_argument("--temperature", type=float, default=0.0)
+    g.add_argument("--top-k", type=int, default=None)
+    g.add_argument("--top-p", type=float, default=None)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--bytes", action="store_true", help="the model's tokens are UTF-8 bytes")
+    args = ap.parse_args(argv)
+
+    import numpy as np
+
+    import slope
+    from slope.models.llama import Llama
+
+    model = Llama.from_pretrained(args.model)
+    tok = None if args.bytes else _tokenizer(args.model)
+    if args.bytes:
+        ids = list(args.prompt.encode("utf-8"))
+    elif tok is not None:
+        ids = tok.encode(args.prompt).ids
+    else:
+        try:
+            ids = [int(t) for t in args.prompt.replace(",", " ").split()]
+        except ValueError:
+            sys.exit("no tokenizer.json (or no `tokenizers` package): give --prompt as token ids, or --bytes")
+    out = model.generate(np.array([ids], np.int32), args.max_new_tokens, temperature=args.temperature,
+                         top_k=args.top_k, top_p=args.top_p, key=slope.random.key(args.seed))
+    new = np.asarray(out)[0].tolist()
+    if args.bytes:
+        print(bytes(new).decode("utf-8", errors="replace"))
+    elif tok is not None:
+        print(tok.decode(new))
+    else:
+        print(" ".join(map(str, new)))
+
+
+if __name__ == "__main__":
+    main()
