@@ -157,7 +157,7 @@ def resample(audio, orig_sr: int, target_sr: int = SAMPLE_RATE, method: str = "a
     return _resample_numpy(x.astype(np.float64), int(orig_sr), int(target_sr)).astype(np.float32)
 
 
-_ZEROS, _ROLLOFF, _BETA = 48, 0.94, 10.0  # sinc zero crossings each side, passband edge, Kaiser beta
+_ZEROS, _ROLLOFF, _BETA = 64, 0.96, 9.0  # sinc zero crossings each side, passband edge, Kaiser beta
 
 
 def _sinc_kernel(tau, fc, half):
@@ -186,7 +186,7 @@ def _resample_numpy(x, orig_sr, target_sr):
         base = n * down // up
         taps = (table[n % up] if table is not None
                 else _sinc_kernel(((n * down % up) / up)[:, None] - offsets[None, :], fc, half))
-        out[n - 0] = np.einsum("nk,nk->n", taps, xp[base[:, None] + offsets[None, :] + k_lo + 1])
+        out[n] = np.einsum("nk,nk->n", taps, xp[base[:, None] + offsets[None, :] + k_lo + 1])
     return out
 
 
