@@ -8,3 +8,7 @@ from slope.models.whisper.audio import (  # noqa: F401
     CHUNK_LENGTH, HOP_LENGTH, N_FFT, N_FRAMES, N_SAMPLES, SAMPLE_RATE,
     load_audio, log_mel_spectrogram, mel_filters, pad_or_trim, read_wav, resample, stft_power,
 )
+from slope.models.whisper.config import WhisperConfig, sinusoids, sinusoids_numpy  # noqa: F401,E402
+from slope.models.whisper.weights import (  # noqa: F401,E402
+    hf_to_params, load_whisper, param_shapes, read_checkpoint, read_safetensors, write_safetensors,
+)
