@@ -576,3 +576,7 @@ op("matmul", lambda a, b: a @ b, lambda a, b: np.matmul(a, b), _matmul_sample,
    doc="@: vectors, matrices and broadcast batches (NumPy/PyTorch rules)")
 op("outer", _sl("outer"), lambda a, b: np.outer(a, b),
    lambda draw, dtype: ([_array(draw, (3,), dtype), _array(draw, (S.draw_int(draw, 1, 3),), dtype)], {}))
+
+# ---------------------------------------------------------------- slope.nn.functional
+
+from slope.testing import op_table_nn  # noqa: E402,F401  (registers the F.* rows in OPS)
