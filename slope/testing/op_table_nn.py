@@ -471,6 +471,13 @@ op("F.linear", lambda x, w, *b: _F().linear(x, w, *b), _cast(lambda x, w, *b: x 
 # ---------------------------------------------------------------- normalization
 
 
+def _spread(draw, shape, dtype):
+    """Drawn values plus a fixed non-constant pattern: a normalized group never has (near) zero variance, where
+    (x - mean) / sqrt(var + eps) magnifies float32 rounding of the mean by 1/sqrt(eps) (ill-conditioned)."""
+    offset = np.random.default_rng(len(shape) * 7 + int(np.prod(shape))).normal(0, 2.0, shape)
+    return (_array(draw, shape, dtype, -1, 1).astype(np.float64) + offset).astype(dtype.np)
+
+
 def _norm_ref(x, axes, eps):
     mu = x.mean(axes, keepdims=True)
     var = ((x - mu) ** 2).mean(axes, keepdims=True)
@@ -479,7 +486,7 @@ def _norm_ref(x, axes, eps):
 
 def _ln_sample(draw, dtype):
     shape, ns = S.sampled(draw, [((3, 4), (4,)), ((2, 3, 4), (3, 4)), ((5,), (5,))])
-    xs = [_array(draw, shape, dtype), _array(draw, ns, dtype), _array(draw, ns, dtype)]
+    xs = [_spread(draw, shape, dtype), _array(draw, ns, dtype), _array(draw, ns, dtype)]
     return xs, {"normalized_shape": ns, "eps": S.sampled(draw, [1e-5, 0.1])}
 
 
@@ -515,8 +522,8 @@ def _gn_ref(x, w, b, num_groups, eps):
 
 
 def _gn_sample(draw, dtype):
-    shape = S.sampled(draw, [(2, 4, 3), (1, 4, 2, 2), (3, 2)])
-    xs = [_array(draw, shape, dtype), _array(draw, (shape[1],), dtype), _array(draw, (shape[1],), dtype)]
+    shape = S.sampled(draw, [(2, 4, 3), (1, 4, 2, 2), (3, 4)])
+    xs = [_spread(draw, shape, dtype), _array(draw, (shape[1],), dtype), _array(draw, (shape[1],), dtype)]
     return xs, {"num_groups": S.sampled(draw, [1, 2]), "eps": 1e-5}
 
 
@@ -539,7 +546,7 @@ def _bn_ref(x, rm, rv, w, b, training, eps):
 def _bn_sample(draw, dtype):
     shape = S.sampled(draw, [(3, 2), (2, 3, 2), (2, 2, 2, 2)])
     C = shape[1]
-    xs = [_array(draw, shape, dtype), _array(draw, (C,), dtype), _array(draw, (C,), dtype, 0.5, 2.0),
+    xs = [_spread(draw, shape, dtype), _array(draw, (C,), dtype), _array(draw, (C,), dtype, 0.5, 2.0),
           _array(draw, (C,), dtype), _array(draw, (C,), dtype)]
     return xs, {"training": S.draw_bool(draw), "eps": 1e-5}
 
