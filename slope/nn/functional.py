@@ -674,12 +674,29 @@ def _windows(xp, k, s, d, outs):
     return views
 
 
+def _pad_hw(x, top, bottom, left, right, value):
+    """x padded on its last two dims by concatenating constant blocks: its transpose is a slice. (The same
+    through lax.pad transposes to a pad with negative edges, which iree-compile 3.13 rejects in some float64
+    second-order programs: "'stream.yield' op used resource not listed in explicit captures".)"""
+    if not (top or bottom or left or right):
+        return x
+    lead = tuple(x.shape[:-2])
+    H, W = x.shape[-2:]
+    parts = [O.full(lead + (H, n), value, dtype=x.dtype) if i != 1 else x
+             for i, n in enumerate((left, W, right)) if n or i == 1]
+    x = O.cat(parts, -1) if len(parts) > 1 else x
+    W2 = x.shape[-1]
+    parts = [O.full(lead + (n, W2), value, dtype=x.dtype) if i != 1 else x
+             for i, n in enumerate((top, H, bottom)) if n or i == 1]
+    return O.cat(parts, -2) if len(parts) > 1 else x
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """The max over each window (padding with -inf), PyTorch's output size rule incl. ceil_mode."""
     op = "max_pool2d"
     x = _float(op, input)
     k, s, p, d, outs, extra = _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode)
-    xp = O.pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), -math.inf) if any(p + extra) else x
+    xp = _pad_hw(x, p[0], p[0] + extra[0], p[1], p[1] + extra[1], -math.inf)
     return O.stack(_windows(xp, k, s, d, outs), 0).amax(0)
 
 
@@ -690,7 +707,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     op = "avg_pool2d"
     x = _float(op, input)
     k, s, p, d, outs, extra = _pool_geometry(op, x, kernel_size, stride, padding, 1, ceil_mode)
-    xp = O.pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), 0.0) if any(p + extra) else x
+    xp = _pad_hw(x, p[0], p[0] + extra[0], p[1], p[1] + extra[1], 0.0)
     total = O.stack(_windows(xp, k, s, d, outs), 0).sum(0)
     if divisor_override is not None:
         return total / divisor_override

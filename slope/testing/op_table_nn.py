@@ -283,8 +283,8 @@ _PAIR_ERRS = [([np.ones(3, F32), np.ones(2, F32)], {"reduction": "mean"}, ShapeE
               ([np.ones(3, np.int32), np.ones(3, F32)], {"reduction": "mean"}, DTypeError, "{}: input must be")]
 
 
-def _pair_errs(name):
-    return _errs(*[(a, p, e, m.format(name)) for a, p, e, m in _PAIR_ERRS])
+def _pair_errs(name, **extra):
+    return _errs(*[(a, {**p, **extra}, e, m.format(name)) for a, p, e, m in _PAIR_ERRS])
 
 
 op("F.mse_loss", lambda x, t, reduction: _F().mse_loss(x, t, reduction), _cast(lambda x, t, reduction: _reduce(
@@ -305,7 +305,7 @@ def _smooth_l1_sample(draw, dtype):
 
 
 op("F.smooth_l1_loss", lambda x, t, reduction, beta: _F().smooth_l1_loss(x, t, reduction, beta),
-   _cast(_smooth_l1_ref), _smooth_l1_sample, error_inputs=_pair_errs("smooth_l1_loss"))
+   _cast(_smooth_l1_ref), _smooth_l1_sample, error_inputs=_pair_errs("smooth_l1_loss", beta=1.0))
 
 
 def _bce_sample(logits):
