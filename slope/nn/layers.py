@@ -13,6 +13,7 @@ import numpy as np
 
 from slope import ops as O
 from slope.core import dtypes as dt
+from slope.core.tensor import tensor as _tensor
 from slope.errors import ArgumentError, ShapeError
 from slope.nn import functional as F
 from slope.nn import init
@@ -142,7 +143,7 @@ class Embedding(Module):
         if padding_idx is not None:
             keep = np.ones((self.num_embeddings, 1), bool)
             keep[padding_idx] = False
-            w = O.where(O.tensor(keep), w, O.zeros_like(w))
+            w = O.where(_tensor(keep), w, O.zeros_like(w))
         self.weight = w
 
     def forward(self, idx):
@@ -437,7 +438,7 @@ class MultiheadAttention(Module):
         q, k, v = (t.reshape(B, -1, H, D).transpose(1, 2) for t in (q, k, v))  # (B, H, len, D)
         scores = O.matmul(q, k.transpose(-2, -1)) * (1.0 / math.sqrt(D))  # (B, H, L, S)
         if is_causal and attn_mask is None:
-            attn_mask = O.tensor(np.triu(np.ones((L, S), bool), 1))
+            attn_mask = _tensor(np.triu(np.ones((L, S), bool), 1))
         if attn_mask is not None:
             m = attn_mask if attn_mask.ndim == 2 else attn_mask.reshape(B, H, L, S)
             scores = O.where(m, -math.inf, scores) if m.dtype.is_bool else scores + m
