@@ -365,6 +365,23 @@ def bench_llama(quick):
     return out.get("slope"), out.get("jax")
 
 
+def bench_digits(epochs):
+    """examples/digits.py's CNN epoch (after the compiling first one) and peak RSS, slope vs the same model and
+    AdamW in plain JAX, each library in its own process (benchmarks/digits_bench.py); n/a without sklearn."""
+    out = {}
+    for lib in ("slope", "jax"):
+        if lib == "jax" and jax is None:
+            continue
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "digits_bench.py"), lib, "--epochs",
+                            str(epochs)], cwd=ROOT, capture_output=True, text=True, check=False)
+        line = [ln for ln in r.stdout.splitlines() if ln.startswith("epoch_s")]
+        if r.returncode or not line:
+            return None
+        f = line[0].split()
+        out[lib] = (float(f[1]), float(f[5]))
+    return out
+
+
 def _load():
     try:
         return os.getloadavg()[0]
@@ -420,6 +437,13 @@ def main():
     mb = lambda r: "n/a" if r.get("peak_rss_mb") is None else f"{r['peak_rss_mb']:.0f} MB"  # noqa: E731
     rows.append(("Llama train + decode, peak RSS of the process", mb(sl), mb(jl), "",
                  "n/a" if not jl else f"{sl['peak_rss_mb'] / jl['peak_rss_mb']:.2f}x", "", ""))
+    d = bench_digits(2 if args.quick else 4)
+    if d:
+        (s, sm), (j, jm) = d["slope"], d.get("jax", (None, None))
+        rows.append(("digits CNN epoch (42 steps of batch 32, AdamW), after compile", fmt_t(s), fmt_t(j), "",
+                     ratio(s, j), "", "<= 1.0x JAX"))
+        rows.append(("digits CNN training, peak memory (RSS)", f"{sm:.0f} MB", "n/a" if jm is None else f"{jm:.0f} MB",
+                     "", "" if jm is None else f"{sm / jm:.2f}x", "", ""))
     flag_rows = bench_matmul_flags((3, 2) if args.quick else (7, 3)) if args.flags else []
     if args.suite:
         for label, cold, warm, summary in bench_suites():

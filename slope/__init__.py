@@ -29,6 +29,8 @@ from slope.ops import *  # noqa: F401,F403
 from slope.ops import abs, max, min, pow, round, sum  # noqa: F401  (shadow builtins on purpose, like torch)
 from slope import random  # noqa: F401  (slope.random: threefry keys and samplers, bit-exact with jax.random)
 from slope.random.torch_style import manual_seed, rand, randint, randn  # noqa: F401
+from slope import data, io, nn, optim  # noqa: F401  (layers, optimizers, the DataLoader, checkpoints)
+from slope.io import load, save  # noqa: F401  (safetensors checkpoints)
 from slope.ops import linalg  # noqa: F401  (slope.linalg.solve, ...: torch.linalg's names)
 from slope.export import export, load as load_exported  # noqa: F401,E402  (slope.export(f, ...), slope.export.load)
 

@@ -621,3 +621,7 @@ _ERRORS = {  # op -> [ErrorInput]: what a user gets wrong, and the slope error t
 }
 for _name, _cases in _ERRORS.items():
     OPS[f"ops.{_name}"] = replace(OPS[f"ops.{_name}"], error_inputs=(lambda cases: lambda: list(cases))(_cases))
+
+# ---------------------------------------------------------------- slope.nn.functional
+
+from slope.testing import op_table_nn  # noqa: E402,F401  (registers the F.* rows in OPS)
