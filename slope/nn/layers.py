@@ -321,7 +321,22 @@ def _call_with_key(m, x, key):
     return m(x, key=key) if getattr(m, "takes_key", False) else m(x)
 
 
-class Sequential(Module):
+class _Container(Module):
+    """A Module whose children are its items, in order (Sequential, ModuleList): len, iteration and
+    indexing (a slice gives a container of the same kind, made by `_of`)."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, i):
+        mods = list(self._modules.values())
+        return type(self)._of(mods[i]) if isinstance(i, slice) else mods[i]
+
+
+class Sequential(_Container):
     """Modules called in order; names "0", "1", ... (or the keys of an OrderedDict). A key passed to the call
     is split among the layers that take one (Dropout)."""
     takes_key = True
@@ -337,17 +352,9 @@ class Sequential(Module):
                     raise ArgumentError(f"nn.Sequential: argument {i} is a {type(m).__name__}, not a Module")
                 self.add_module(str(i), m)
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, i):
-        mods = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(*mods[i])
-        return mods[i]
+    @classmethod
+    def _of(cls, modules):
+        return cls(*modules)
 
     def forward(self, x, key=None):
         layers = list(self._modules.values())
@@ -358,7 +365,7 @@ class Sequential(Module):
         return x
 
 
-class ModuleList(Module):
+class ModuleList(_Container):
     def __init__(self, modules=()):
         super().__init__()
         for m in modules:
@@ -375,15 +382,9 @@ class ModuleList(Module):
             self.append(m)
         return self
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, i):
-        mods = list(self._modules.values())
-        return ModuleList(mods[i]) if isinstance(i, slice) else mods[i]
+    @classmethod
+    def _of(cls, modules):
+        return cls(modules)
 
 
 class MultiheadAttention(Module):
