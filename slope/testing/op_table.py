@@ -14,7 +14,7 @@ for promotion: the reference states the result dtype slope promises.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
@@ -76,10 +76,46 @@ class OpInfo:
         return program.out_avals
 
 
+# ---------------------------------------------------------------- error inputs
+
+
+def _f32(*shape):
+    return np.ones(shape, np.float32)
+
+
+_ERRORS = {  # op -> [ErrorInput]: what a user gets wrong, and the slope error that must name it
+    "softmax": [ErrorInput([_f32(2, 3)], {"dim": 2}, OutOfBoundsError, r"softmax: dim 2 out of range for a 2-d")],
+    "log_softmax": [ErrorInput([_f32(2)], {"dim": -2}, OutOfBoundsError, r"log_softmax: dim -2 out of range")],
+    "sum": [ErrorInput([_f32(2, 3)], {"dim": 2, "keepdim": False}, OutOfBoundsError, r"sum: dim 2 out of range")],
+    "max_dim": [ErrorInput([_f32(2, 3)], {"dim": 3, "keepdim": False}, OutOfBoundsError, r"max: dim 3 out of range")],
+    "cumsum": [ErrorInput([_f32(2)], {"dim": 1}, OutOfBoundsError, r"cumsum: dim 1 out of range")],
+    "add": [ErrorInput([_f32(2, 3), _f32(4)], {}, ShapeError, r"add: cannot broadcast operands f32\[2,3\], f32\[4\]")],
+    "where": [ErrorInput([_f32(3), _f32(3), _f32(3)], {}, DTypeError, r"where: condition must be a bool tensor")],
+    "topk": [ErrorInput([_f32(3)], {"k": 4, "dim": -1, "largest": True}, ShapeError, r"topk: k must be an int in \[0, 3\]")],
+    "reshape": [ErrorInput([_f32(2, 3)], {"shape": (4, 2)}, ShapeError, r"reshape: cannot reshape f32\[2,3\]")],
+    "permute": [ErrorInput([_f32(2, 3)], {"dims": (0, 0)}, ShapeError, r"permute: dims \(0, 0\) are not a permutation")],
+    "transpose": [ErrorInput([_f32(2, 3)], {"dim0": 0, "dim1": 2}, OutOfBoundsError, r"transpose: dim 2 out of range")],
+    "unsqueeze": [ErrorInput([_f32(2, 3)], {"dim": 4}, OutOfBoundsError, r"unsqueeze: dim 4 out of range")],
+    "squeeze": [ErrorInput([_f32(2, 3)], {"dim": 2}, OutOfBoundsError, r"squeeze: dim 2 out of range")],
+    "cat": [ErrorInput([_f32(2, 3), _f32(3, 2)], {"dim": 0}, ShapeError, r"cat: sizes must match except in dimension 0")],
+    "stack": [ErrorInput([_f32(2), _f32(3)], {"dim": 0}, ShapeError, r"stack: expects tensors of equal shape")],
+    "split": [ErrorInput([_f32(5)], {"split": 0, "dim": 0}, ShapeError, r"split: split_size must be positive")],
+    "flip": [ErrorInput([_f32(2, 3)], {"dims": (0, 0)}, ShapeError, r"flip: dims \(0, 0\) repeat a dimension")],
+    "narrow": [ErrorInput([_f32(5)], {"dim": 0, "start": 3, "length": 4}, ShapeError, r"narrow: start 3 and length 4")],
+    "pad": [ErrorInput([_f32(3)], {"pad": (1,), "value": 0.0}, ShapeError, r"pad: pad must be an even number of ints")],
+    "gather": [ErrorInput([_f32(3, 4), _f32(3, 4)], {"dim": 1}, DTypeError, r"gather: index tensors must have an integer")],
+    "index_select": [ErrorInput([_f32(3, 4), np.zeros(2, np.int64)], {"dim": 2}, OutOfBoundsError,
+                                r"index_select: dim 2 out of range")],
+    "matmul": [ErrorInput([_f32(2, 3), _f32(4, 2)], {}, ShapeError, r"matmul: inner dimensions differ: f32\[2,3\], f32\[4,2\]")],
+}
+
+
 OPS: dict[str, OpInfo] = {}
 
 
 def op(name, fn, reference, sample, **kw) -> OpInfo:
+    if name in _ERRORS:
+        kw["error_inputs"] = (lambda cases: lambda: list(cases))(_ERRORS[name])
     info = OpInfo(name=f"ops.{name}", fn=fn, reference=reference, sample=sample, **kw)
     if info.name in OPS:
         raise ValueError(f"{info.name} listed twice")
@@ -264,12 +300,8 @@ op("clamp", _sl("clamp"), lambda x, min, max: np.clip(x, min, max).astype(x.dtyp
 def _where_sample(draw, dtype):
     sx, sy = S.sampled(draw, BROADCAST)
     sc = S.sampled(draw, [sx, sy, ()])
-    cond = S.draw_array(draw, sc, _bool())
+    cond = S.draw_array(draw, sc, dt.bool_)
     return [cond, _array(draw, sx, dtype), _array(draw, sy, dtype)], {}
-
-
-def _bool():
-    return dt.bool_
 
 
 op("where", _sl("where"), lambda c, x, y: np.where(c, x, y), _where_sample)
@@ -532,12 +564,8 @@ op("getitem", lambda x, index: x[INDEXES[index]], lambda x, index: np.asarray(x[
 
 
 def _advanced_sample(draw, dtype):
-    idx = S.draw_array(draw, S.sampled(draw, [(2,), (2, 2), ()]), _int64(), -3, 2)
+    idx = S.draw_array(draw, S.sampled(draw, [(2,), (2, 2), ()]), dt.int64, -3, 2)
     return [_array(draw, (3, 4), dtype), idx], {"where": S.sampled(draw, ["first", "second"])}
-
-
-def _int64():
-    return dt.int64
 
 
 def _advanced(x, idx, where):
@@ -553,7 +581,7 @@ def _take_along_sample(draw, dtype):
     dim = S.draw_int(draw, 0, len(shape) - 1)
     ishape = list(shape)
     ishape[dim] = S.draw_int(draw, 1, 3)
-    return [_array(draw, shape, dtype), S.draw_array(draw, tuple(ishape), _int64(), 0, shape[dim] - 1)], {"dim": dim}
+    return [_array(draw, shape, dtype), S.draw_array(draw, tuple(ishape), dt.int64, 0, shape[dim] - 1)], {"dim": dim}
 
 
 op("take_along_dim", lambda x, i, dim: slope.take_along_dim(x, i, dim=dim),
@@ -566,7 +594,7 @@ def _index_select_sample(draw, dtype):
     shape = S.draw_shape(draw, [(3, 4), (2, 3, 2)])
     dim = S.draw_int(draw, 0, len(shape) - 1)
     n = S.draw_int(draw, 0, 4)
-    return [_array(draw, shape, dtype), S.draw_array(draw, (n,), _int64(), 0, shape[dim] - 1)], {"dim": dim}
+    return [_array(draw, shape, dtype), S.draw_array(draw, (n,), dt.int64, 0, shape[dim] - 1)], {"dim": dim}
 
 
 op("index_select", lambda x, i, dim: slope.index_select(x, dim, i), lambda x, i, dim: np.take(x, i, axis=dim),
@@ -587,40 +615,6 @@ op("matmul", lambda a, b: a @ b, lambda a, b: np.matmul(a, b), _matmul_sample,
 op("outer", _sl("outer"), lambda a, b: np.outer(a, b),
    lambda draw, dtype: ([_array(draw, (3,), dtype), _array(draw, (S.draw_int(draw, 1, 3),), dtype)], {}))
 
-# ---------------------------------------------------------------- error inputs
-
-
-def _f32(*shape):
-    return np.ones(shape, np.float32)
-
-
-_ERRORS = {  # op -> [ErrorInput]: what a user gets wrong, and the slope error that must name it
-    "softmax": [ErrorInput([_f32(2, 3)], {"dim": 2}, OutOfBoundsError, r"softmax: dim 2 out of range for a 2-d")],
-    "log_softmax": [ErrorInput([_f32(2)], {"dim": -2}, OutOfBoundsError, r"log_softmax: dim -2 out of range")],
-    "sum": [ErrorInput([_f32(2, 3)], {"dim": 2, "keepdim": False}, OutOfBoundsError, r"sum: dim 2 out of range")],
-    "max_dim": [ErrorInput([_f32(2, 3)], {"dim": 3, "keepdim": False}, OutOfBoundsError, r"max: dim 3 out of range")],
-    "cumsum": [ErrorInput([_f32(2)], {"dim": 1}, OutOfBoundsError, r"cumsum: dim 1 out of range")],
-    "add": [ErrorInput([_f32(2, 3), _f32(4)], {}, ShapeError, r"add: cannot broadcast operands f32\[2,3\], f32\[4\]")],
-    "where": [ErrorInput([_f32(3), _f32(3), _f32(3)], {}, DTypeError, r"where: condition must be a bool tensor")],
-    "topk": [ErrorInput([_f32(3)], {"k": 4, "dim": -1, "largest": True}, ShapeError, r"topk: k must be an int in \[0, 3\]")],
-    "reshape": [ErrorInput([_f32(2, 3)], {"shape": (4, 2)}, ShapeError, r"reshape: cannot reshape f32\[2,3\]")],
-    "permute": [ErrorInput([_f32(2, 3)], {"dims": (0, 0)}, ShapeError, r"permute: dims \(0, 0\) are not a permutation")],
-    "transpose": [ErrorInput([_f32(2, 3)], {"dim0": 0, "dim1": 2}, OutOfBoundsError, r"transpose: dim 2 out of range")],
-    "unsqueeze": [ErrorInput([_f32(2, 3)], {"dim": 4}, OutOfBoundsError, r"unsqueeze: dim 4 out of range")],
-    "squeeze": [ErrorInput([_f32(2, 3)], {"dim": 2}, OutOfBoundsError, r"squeeze: dim 2 out of range")],
-    "cat": [ErrorInput([_f32(2, 3), _f32(3, 2)], {"dim": 0}, ShapeError, r"cat: sizes must match except in dimension 0")],
-    "stack": [ErrorInput([_f32(2), _f32(3)], {"dim": 0}, ShapeError, r"stack: expects tensors of equal shape")],
-    "split": [ErrorInput([_f32(5)], {"split": 0, "dim": 0}, ShapeError, r"split: split_size must be positive")],
-    "flip": [ErrorInput([_f32(2, 3)], {"dims": (0, 0)}, ShapeError, r"flip: dims \(0, 0\) repeat a dimension")],
-    "narrow": [ErrorInput([_f32(5)], {"dim": 0, "start": 3, "length": 4}, ShapeError, r"narrow: start 3 and length 4")],
-    "pad": [ErrorInput([_f32(3)], {"pad": (1,), "value": 0.0}, ShapeError, r"pad: pad must be an even number of ints")],
-    "gather": [ErrorInput([_f32(3, 4), _f32(3, 4)], {"dim": 1}, DTypeError, r"gather: index tensors must have an integer")],
-    "index_select": [ErrorInput([_f32(3, 4), np.zeros(2, np.int64)], {"dim": 2}, OutOfBoundsError,
-                                r"index_select: dim 2 out of range")],
-    "matmul": [ErrorInput([_f32(2, 3), _f32(4, 2)], {}, ShapeError, r"matmul: inner dimensions differ: f32\[2,3\], f32\[4,2\]")],
-}
-for _name, _cases in _ERRORS.items():
-    OPS[f"ops.{_name}"] = replace(OPS[f"ops.{_name}"], error_inputs=(lambda cases: lambda: list(cases))(_cases))
 
 # ---------------------------------------------------------------- slope.nn.functional
 

@@ -63,18 +63,13 @@ def _code_key(f):
     return f.__code__.co_filename, f.__code__.co_firstlineno
 
 
-_users: dict = {}  # registry size -> {function's code location: names of the specs whose rule uses it}
-
-
 def _function_users(registry):
-    if len(registry) not in _users:
-        users: dict = {}
-        for name, spec in registry.items():
-            for f in _helpers(spec.abstract_eval):
-                users.setdefault(_code_key(f), (f, set()))[1].add(name)
-        _users.clear()
-        _users[len(registry)] = users
-    return _users[len(registry)]
+    """{function's code location: (the function, names of the specs whose rule uses it)}."""
+    users: dict = {}
+    for name, spec in registry.items():
+        for f in _helpers(spec.abstract_eval):
+            users.setdefault(_code_key(f), (f, set()))[1].add(name)
+    return users
 
 
 def owned_raises(spec, registry) -> set[tuple[str, int]]:
