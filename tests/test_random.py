@@ -47,7 +47,9 @@ def test_known_answers(name, fn, bound):
 
 def test_threefry_known_answers_of_random123():
     """The cipher itself: Random123's published threefry2x32_20 test vectors."""
-    u = lambda *v: slope.tensor(np.array(v, np.uint32))
+    def u(*v):
+        return slope.tensor(np.array(v, np.uint32))
+
     y1, y2 = slope.lax.threefry2x32(u(0, 0xFFFFFFFF, 0x13198A2E), u(0, 0xFFFFFFFF, 0x03707344),
                                     u(0, 0xFFFFFFFF, 0x243F6A88), u(0, 0xFFFFFFFF, 0x85A308D3))
     assert y1.numpy().tolist() == [0x6B200159, 0x1CB996FC, 0xC4923A9C]
