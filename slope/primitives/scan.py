@@ -84,6 +84,18 @@ def _arg_errors(name):
     return errors
 
 
+def _arg_edges(dtype):
+    """Ties (the first index wins), NaN (counts as the extreme), infinities, a size-1 axis."""
+    d = dt.dtype(dtype)
+    x = np.array([[2, 5, 5, 0], [1, 1, 1, 1], [0, 3, 0, 3]], d.np)
+    cases = [([x], {"axis": 1, "index_dtype": dt.int32}), ([x], {"axis": 0, "index_dtype": dt.int64}),
+             ([x[:, :1]], {"axis": 1, "index_dtype": dt.int32})]
+    if d.is_float:
+        y = np.array([[1.0, np.nan, 2.0, np.nan], [-np.inf, np.inf, np.inf, -np.inf]], d.np)
+        cases.append(([y], {"axis": 1, "index_dtype": dt.int32}))
+    return cases
+
+
 def _make_arg(name, doc):
     return register(Spec(
         name=name,
@@ -93,7 +105,8 @@ def _make_arg(name, doc):
         vmap=_arg_vmap(name),
         error_inputs=_arg_errors(name),
         verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"),
-                      exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT}),
+                      exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT},
+                      edge_cases=_arg_edges),
         doc=doc,
     ))
 
