@@ -217,10 +217,21 @@ def _extreme_edges(dtype):
     return out
 
 
+def _pow_edges(dtype):
+    """Integers: negative exponents (1**n = 1, (-1)**n = +-1, else 0), 0**0 = 1. Floats: 0**0 = 1,
+    0**-1 = inf, negative bases with integer and non-integer exponents; a finite set for the derivatives."""
+    d = dt.dtype(dtype)
+    if d.is_int:
+        return [([np.array([2, -2, 1, -1, -1, 0, 3, 0, -3], d.np), np.array([-1, -2, -3, -4, -3, 0, 0, 2, 3], d.np)], {})]
+    x = np.array([0.0, 0.0, -2.0, -2.0, 2.0, 1.0, -1.0, 0.5, -0.0], d.np)
+    y = np.array([0.0, -1.0, 3.0, 0.5, 0.0, 7.5, 2.0, -2.0, 3.0], d.np)
+    return [([x, y], {}), ([np.array([2.0, 0.5, 1.5, 0.0], d.np), np.array([0.0, -2.0, 2.5, 2.0], d.np)], {})]
+
+
 _EDGE_CASES = {
     **dict.fromkeys(("abs", "sign", "floor", "ceil", "round", "neg", "not"), _unary_edges),
     **dict.fromkeys(("add", "sub", "mul", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor"), _binary_edges),
-    "div": _div_edges, "rem": _rem_edges,
+    "div": _div_edges, "rem": _rem_edges, "pow": _pow_edges,
     "maximum": _extreme_edges, "minimum": _extreme_edges,
 }
 

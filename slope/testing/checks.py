@@ -12,7 +12,9 @@ so that each compiles ONE module (eager transformations compile every op of a ru
                         operands' device buffers are unchanged afterwards (no in-place reuse)
   check_jit             the op staged by slope.jit vs the oracle; operands unchanged too
   check_vmap            vmap vs stacking per-slice oracle results, for every batch-dim placement
-                        (each operand at each of its dims, and unbatched), all in one module
+                        (each operand at each of its dims, and unbatched), all in one module; every
+                        other placement puts the batch dim last (out_axes=-1), and out_axes=None
+                        must be refused for a batched output
   check_jvp             jvp: primal vs oracle, tangent vs float64 central differences
   check_vjp             dot-product test <ct, J t> == <J^T ct, t>, and J^T ct vs float64 FD
   check_linearize       linearize: primal vs oracle, f_lin(t) vs float64 FD
@@ -363,21 +365,35 @@ def check_vmap(spec, ex: Example, placements=None):
         def g(*xs):
             return _bind(spec, xs, params)
 
+    out_axes = [0 if j % 2 == 0 else -1 for j in range(len(placements))]  # every other placement: batch dim last
+    refused = []
+
     def vmap_all(*flat):
         outs, pos = [], 0
-        for dims in placements:
+        for j, dims in enumerate(placements):
             args = flat[pos:pos + len(dims)]
             pos += len(dims)
             try:
-                outs.append(slope.vmap(g, in_axes=dims)(*args))
+                outs.append(slope.vmap(g, in_axes=dims, out_axes=out_axes[j])(*args))
             except Exception as e:
-                e.add_note(f"while tracing {spec.name} under vmap with in_axes={dims}")
+                e.add_note(f"while tracing {spec.name} under vmap with in_axes={dims}, out_axes={out_axes[j]}")
                 raise
+            if j == 0 and not no_operands:  # a batched output cannot be returned unbatched
+                try:
+                    slope.vmap(g, in_axes=dims, out_axes=None)(*args)
+                except TransformError:
+                    refused.append(dims)
         return outs
 
+    from slope.errors import TransformError
+
     results = _jit(vmap_all, f"vmap_{spec.name}")(*[_tensor(a) for a in inputs])
-    for dims, got, exp in zip(placements, results, expected):
-        _compare_outputs(spec, ex, _as_list(got), exp, f"vmap(in_axes={dims}) output")
+    if not no_operands and not refused:
+        raise Mismatch(f"{spec.name}: vmap(in_axes={placements[0]}, out_axes=None) returned a batched output "
+                       "unbatched instead of raising TransformError")
+    for j, (dims, got, exp) in enumerate(zip(placements, results, expected)):
+        exp = [np.moveaxis(e, 0, out_axes[j]) for e in exp]
+        _compare_outputs(spec, ex, _as_list(got), exp, f"vmap(in_axes={dims}, out_axes={out_axes[j]}) output")
 
 
 # ---------------------------------------------------------------- derivatives

@@ -51,7 +51,7 @@ def _ties_sample(draw, dtype):
 def _pow_sample(draw, dtype):
     if dtype.is_int:
         shape = draw_shape(draw)
-        return [draw_array(draw, shape, dtype, -4, 4), draw_array(draw, shape, dtype, 0, 4)], {}
+        return [draw_array(draw, shape, dtype, -4, 4), draw_array(draw, shape, dtype, -3, 4)], {}  # y < 0 too
     return elementwise(2, fixes=[lambda v: np.abs(v) + 0.3, None])(draw, dtype)
 
 
