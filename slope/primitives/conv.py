@@ -172,14 +172,17 @@ def _conv_vmap(axis_size, args, dims, **params):
 # (lhs shape, rhs shape, strides, padding, lhs_dilation, rhs_dilation, groups)
 def _conv_edges(dtype):
     """One output position (a window covering the input; a strided one leaving an unread tail), an
-    empty batch, a size-1 kernel."""
+    empty batch, a size-1 kernel window; one element in the output, the input, the kernel."""
     d = np.dtype(dtype.np if hasattr(dtype, "np") else dtype)
     x = np.linspace(-1, 1, 2 * 4, dtype=np.float64).reshape(1, 2, 4).astype(d)
     w = np.linspace(0.5, -0.5, 3 * 2 * 3, dtype=np.float64).reshape(3, 2, 3).astype(d)
     return [([x[:, :, :3], w], _params(1)),
             ([x, w], _params(1, window_strides=(2,))),
             ([np.zeros((0, 2, 4), d), w], _params(1)),
-            ([x, w[:, :, :1]], _params(1))]
+            ([x, w[:, :, :1]], _params(1)),
+            ([x[:, :1, :3], w[:1, :1]], _params(1)),  # one output element
+            ([x[:, :1, :1], w[:2, :1, :1]], _params(1)),  # one input element
+            ([x[:, :1], w[:1, :1, :1]], _params(1))]  # one kernel element
 
 
 def _params(nsp, g=1, **kw):
