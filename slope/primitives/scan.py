@@ -93,6 +93,23 @@ def _arg_edges(dtype):
     if d.is_float:
         y = np.array([[1.0, np.nan, 2.0, np.nan], [-np.inf, np.inf, np.inf, -np.inf]], d.np)
         cases.append(([y], {"axis": 1, "index_dtype": dt.int32}))
+        cases.append(([_NANS.astype(d.np)], {"axis": 1, "index_dtype": dt.int32}))  # a NaN first, last, twice
+    return cases
+
+
+_NANS = np.array([[np.nan, 1.0, 2.0, 0.0], [3.0, 2.0, 1.0, np.nan], [np.nan, np.nan, 0.0, 1.0], [0.5, -1.0, np.nan, 2.0]])
+
+
+def _scan_edges(dtype):
+    """NaN first, last, twice and in the middle of a row, scanned both ways (values; the derivative
+    checks skip non-finite inputs), distinct finite values with a size-1 axis, an empty axis."""
+    d = dt.dtype(dtype)
+    x = np.array([[1, 4, 3, 2], [0, 2, 1, 5]], d.np)
+    cases = [([x], {"axis": 1, "reverse": False}), ([x[:, :1]], {"axis": 1, "reverse": True}),
+             ([np.zeros((2, 0), d.np)], {"axis": 1, "reverse": False})]
+    if d.is_float:
+        cases += [([_NANS.astype(d.np)], {"axis": 1, "reverse": False}),
+                  ([_NANS.astype(d.np)], {"axis": 1, "reverse": True})]
     return cases
 
 
@@ -238,7 +255,7 @@ def _make_scan(name, jvp, doc, transpose=None):
         vmap=_scan_vmap(name),
         error_inputs=_scan_errors(name),
         verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"),
-                      exempt={} if transpose else {"transpose": Exempt.NOT_LINEAR}),
+                      exempt={} if transpose else {"transpose": Exempt.NOT_LINEAR}, edge_cases=_scan_edges),
         doc=doc,
     ))
 
