@@ -266,3 +266,26 @@ def test_float64_vjp_of_two_slices_compiles():
     x = np.arange(12.0).reshape(3, 4) / 60
     program = slope.jit(f).lower(slope.tensor(x)).program
     check_vjp("jit_call", Example("float64", [x], {"program": program}))
+
+
+# ---------------------------------------------------------------- bool -> float convert into a matmul (pitfall 27)
+# IREE 3.13 fused the i1 -> float extension of a convert into a consuming dot_general (linalg.vecmat)
+# and failed to compile it; jacfwd of an inner product builds one (docs/stablehlo-notes.md §29).
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+def test_dot_general_of_a_converted_bool_mask(dtype):
+    def f(x, y):
+        mask = lax.convert(lax.gt(y, lax.full(shape=(3, 4), value=0.0, dtype=y.dtype)), dtype=x.dtype)
+        return lax.dot_general(x, mask, contracting_dims=((0,), (1,)), batch_dims=((), ()))
+
+    x = np.arange(1, 5).astype(dtype)
+    y = np.random.default_rng(0).uniform(-1, 1, (3, 4)).astype(np.float32)
+    got = slope.jit(f)(slope.tensor(x), slope.tensor(y)).numpy()
+    np.testing.assert_array_equal(got, (y > 0).astype(dtype) @ x)
+
+
+def test_fuzzer_repro_jacfwd_of_an_inner_product():
+    x = np.array([0.69, 1.54, 1.0, 0.67], np.float32)
+    jac = slope.jit(slope.jacfwd(lambda v: lax.dot_general(v, v, contracting_dims=((0,), (0,)), batch_dims=((), ()))))
+    np.testing.assert_allclose(jac(slope.tensor(x)).numpy(), 2 * x, rtol=1e-6)

@@ -19,6 +19,11 @@ CI_SEED = 20240614
 CI_PROGRAMS = 32
 DEV_PROGRAMS = 12
 THOROUGH_PROGRAMS = 300
+# the composed transformations (jacfwd, jacrev, hessian, grad of grad, vmap of grad) compile bigger
+# modules: ci and dev run them on a few small programs, thorough on every program
+HIGHER_SEED = 20240615
+HIGHER_PROGRAMS = 8
+HIGHER_MAX_OPS = 6
 
 
 def _batch():
@@ -29,23 +34,38 @@ def _batch():
     return CI_SEED, DEV_PROGRAMS if profile == "dev" else CI_PROGRAMS
 
 
-def test_random_programs_agree_with_the_oracle(capsys):
-    seed, n = _batch()
+def _run(capsys, seed, n, checks, **kw):
     summary = P.Summary()
     lines = []
     for start in range(0, n, 40):
-        cases = P.random_cases(min(40, n - start), seed, start)
-        P.run_batch(cases, summary, log=lines.append, first_index=start, seed=seed)
+        cases = P.random_cases(min(40, n - start), seed, start, **kw)
+        P.run_batch(cases, summary, checks, log=lines.append, first_index=start, seed=seed)
     with capsys.disabled():
-        print(f"\nprogram fuzzer (seed {seed}): {summary.line()}")
+        print(f"\nprogram fuzzer (seed {seed}, checks {', '.join(checks)}): {summary.line()}")
         for why, count in sorted(summary.skipped.items()):
             print(f"  skipped {count} x {why}")
     if summary.failures:
         report = "\n\n".join(f"[{check}] {msg}\n--- repro ---\n{repro}" for check, msg, repro in summary.failures)
         pytest.fail(f"{len(summary.failures)} of {summary.programs} programs disagree with the oracle "
                     f"(seed {seed}):\n\n{report}", pytrace=False)
+    return summary
+
+
+def test_random_programs_agree_with_the_oracle(capsys):
+    seed, n = _batch()
+    checks = P.CHECKS if profile_name() == "thorough" else P.BASE_CHECKS
+    summary = _run(capsys, seed, n, checks)
     # the batch really exercised the checks: skips are the exception
     assert summary.passed >= 5 * summary.programs
+
+
+def test_composed_transformations_of_random_programs_agree_with_the_oracle(capsys):
+    """vmap with random (negative) in_axes and out_axes, jacfwd, jacrev, hessian, grad of grad and
+    vmap of grad of small random programs, against float64 finite differences of the oracle."""
+    if profile_name() == "thorough":
+        pytest.skip("the thorough batch runs every check on every program")
+    summary = _run(capsys, HIGHER_SEED, HIGHER_PROGRAMS, P.CHECKS, max_ops=HIGHER_MAX_OPS)
+    assert summary.passed >= 8 * summary.programs
 
 
 # ---------------------------------------------------------------- the generator itself (no compiling)

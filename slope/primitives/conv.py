@@ -170,6 +170,21 @@ def _conv_vmap(axis_size, args, dims, **params):
 
 
 # (lhs shape, rhs shape, strides, padding, lhs_dilation, rhs_dilation, groups)
+def _conv_edges(dtype):
+    """One output position (a window covering the input; a strided one leaving an unread tail), an
+    empty batch, a size-1 kernel window; one element in the output, the input, the kernel."""
+    d = np.dtype(dtype.np if hasattr(dtype, "np") else dtype)
+    x = np.linspace(-1, 1, 2 * 4, dtype=np.float64).reshape(1, 2, 4).astype(d)
+    w = np.linspace(0.5, -0.5, 3 * 2 * 3, dtype=np.float64).reshape(3, 2, 3).astype(d)
+    return [([x[:, :, :3], w], _params(1)),
+            ([x, w], _params(1, window_strides=(2,))),
+            ([np.zeros((0, 2, 4), d), w], _params(1)),
+            ([x, w[:, :, :1]], _params(1)),
+            ([x[:, :1, :3], w[:1, :1]], _params(1)),  # one output element
+            ([x[:, :1, :1], w[:2, :1, :1]], _params(1)),  # one input element
+            ([x[:, :1], w[:1, :1, :1]], _params(1))]  # one kernel element
+
+
 def _params(nsp, g=1, **kw):
     p = {"window_strides": (1,) * nsp, "padding": ((0, 0),) * nsp, "lhs_dilation": (1,) * nsp,
          "rhs_dilation": (1,) * nsp, "feature_group_count": g}
@@ -184,7 +199,7 @@ conv = register(Spec(
     jvp=_conv_jvp,
     transpose=_conv_transpose,
     vmap=_conv_vmap,
-    verify=Verify(dtypes=("float32", "float64")),
+    verify=Verify(dtypes=("float32", "float64"), edge_cases=_conv_edges),
     error_inputs=lambda: [
         ErrorInput([np.ones((1, 3, 5), np.float32), np.ones((2, 2, 3), np.float32)], _params(1), ShapeError,
                    "conv: lhs f32\\[1,3,5\\], rhs f32\\[2,2,3\\]: with feature_group_count=1 need C = 1 \\* I"),

@@ -72,7 +72,8 @@ def _shape_rule(name, arity, kind, out_dtype=None):
 
 
 def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=None,
-                          dtypes=FLOAT, ref_name=None, doc="", exempt=None, on_derivative_kink=None):
+                          dtypes=FLOAT, ref_name=None, doc="", exempt=None, on_derivative_kink=None,
+                          kink_derivative=None, edge_cases=None):
     """Make and register the Spec of an elementwise primitive from a table row."""
     ref_fn = getattr(ref, ref_name or name)
     exempt = dict(exempt or {})
@@ -97,7 +98,8 @@ def _register_elementwise(name, arity, kind, deriv, *, linear=None, out_dtype=No
         vmap=vmap_elementwise(name),
         doc=doc,
         error_inputs=_default_errors(name, arity, kind, dtypes),
-        verify=Verify(dtypes=dtypes, exempt=exempt, on_derivative_kink=on_derivative_kink),
+        verify=Verify(dtypes=dtypes, exempt=exempt, on_derivative_kink=on_derivative_kink,
+                      kink_derivative=kink_derivative, edge_cases=edge_cases or _EDGE_CASES.get(name)),
     )
     return register(spec)
 
@@ -126,6 +128,114 @@ def _default_errors(name, arity, kind, dtypes):
     return errors
 
 
+# ---------------------------------------------------------------- edge cases (checked in every column)
+def _special(dtype):
+    """Boundary values of a dtype: signed zeros, halves, infinities and NaN (floats); 0, +-1 and the
+    extremes (integers); 0, 1, 2**31 and the maximum (unsigned)."""
+    d = dt.dtype(dtype)
+    if d.is_float:
+        return np.array([0.0, -0.0, 0.5, -0.5, 1.5, -2.5, 2.5, 1.0, -3.0, np.inf, -np.inf, np.nan], d.np)
+    if d.is_bool:
+        return np.array([False, True])
+    info = np.iinfo(d.np)
+    vals = [0, 1, 2**31, info.max] if d.is_unsigned else [0, 1, -1, 7, info.min, info.max]
+    return np.array(vals, d.np)
+
+
+def _finite(v):
+    return v[np.isfinite(v)] if v.dtype.kind == "f" else v
+
+
+def _unary_edges(dtype):
+    """The special values (0-d and as a vector), and the finite ones alone (which the derivative
+    columns take: they skip inputs with a NaN or infinity)."""
+    v = _special(dtype)
+    return [([v], {}), ([_finite(v)], {}), ([v[:1].reshape(())], {})]
+
+
+def _pairs(dtype):
+    """(x, y) rows over the special values: every pair of the first few, ties included."""
+    v = _special(dtype)[:8]
+    x, y = np.meshgrid(v, v, indexing="ij")
+    return x.reshape(-1), y.reshape(-1)
+
+
+def _binary_edges(dtype):
+    x, y = _pairs(dtype)
+    return [([x, y], {})]
+
+
+def _div_edges(dtype):
+    d = dt.dtype(dtype)
+    x, y = _pairs(dtype)
+    if d.is_float:  # x / +-0 = +-inf or NaN
+        return [([x, y], {}), ([np.array([1, -1, 0, 2.5], d.np), np.array([0.0, -0.0, 0.0, -0.0], d.np)], {})]
+    info = np.iinfo(d.np)
+    if d.is_unsigned:
+        return [([x, y], {})]
+    # x / 0 = -1, INT_MIN / -1 = INT_MIN (overflow), truncation toward 0 for negative quotients
+    return [([x, y], {}), ([np.array([info.min, 7, -7, 0, info.max], d.np), np.array([-1, 0, 2, 0, -1], d.np)], {})]
+
+
+def _rem_edges(dtype):
+    d = dt.dtype(dtype)
+    if d.is_float:  # the sign of x, x % +-0 = NaN, inf % y = NaN, x % inf = x
+        x = np.array([5.5, -5.5, 5.5, -5.5, 1.0, np.inf, 2.0, 0.0, -0.0], d.np)
+        y = np.array([2.0, 2.0, -2.0, -2.0, 0.0, 2.0, np.inf, 3.0, 3.0], d.np)
+        return [([x, y], {})]
+    if d.is_unsigned:
+        return [([np.array([7, 2**31, 2**32 - 1, 5], d.np), np.array([0, 3, 2**31, 5], d.np)], {})]
+    return [([np.array([7, -7, 7, -7, 5, np.iinfo(d.np).min], d.np),
+              np.array([2, 2, -2, -2, 0, 3], d.np)], {})]
+
+
+def _abs_kink(x):
+    return bool(np.any(np.asarray(x) == 0))
+
+
+def _abs_kink_derivative(args, ts):
+    (x,), (t,) = args, ts
+    return [np.where(np.asarray(x) >= 0, t, -t)]  # abs'(+-0) = 1, as JAX
+
+
+def _extreme_kink_derivative(name):
+    def deriv(args, ts):
+        x, y = (np.asarray(a, np.float64) for a in args)
+        tx, ty = ts
+        wins = x > y if name == "maximum" else x < y
+        return [np.where(x == y, (tx + ty) / 2, np.where(wins, tx, ty))]  # ties split 1/2 - 1/2
+
+    return deriv
+
+
+def _extreme_edges(dtype):
+    d = dt.dtype(dtype)
+    out = _binary_edges(dtype)
+    if d.is_float:  # relu(x) = maximum(x, 0) at 0: a tie, derivative 1/2; ties of equal finite values
+        out.append(([np.array([-1.0, 0.0, 2.0, -0.0], d.np), np.zeros(4, d.np)], {}))
+        out.append(([np.array([[1.5, -2.0], [3.0, 0.25]], d.np), np.array([[1.5, -2.0], [-1.0, 0.25]], d.np)], {}))
+    return out
+
+
+def _pow_edges(dtype):
+    """Integers: negative exponents (1**n = 1, (-1)**n = +-1, else 0), 0**0 = 1. Floats: 0**0 = 1,
+    0**-1 = inf, negative bases with integer and non-integer exponents; a finite set for the derivatives."""
+    d = dt.dtype(dtype)
+    if d.is_int:
+        return [([np.array([2, -2, 1, -1, -1, 0, 3, 0, -3], d.np), np.array([-1, -2, -3, -4, -3, 0, 0, 2, 3], d.np)], {})]
+    x = np.array([0.0, 0.0, -2.0, -2.0, 2.0, 1.0, -1.0, 0.5, -0.0], d.np)
+    y = np.array([0.0, -1.0, 3.0, 0.5, 0.0, 7.5, 2.0, -2.0, 3.0], d.np)
+    return [([x, y], {}), ([np.array([2.0, 0.5, 1.5, 0.0], d.np), np.array([0.0, -2.0, 2.5, 2.0], d.np)], {})]
+
+
+_EDGE_CASES = {
+    **dict.fromkeys(("abs", "sign", "floor", "ceil", "round", "neg", "not"), _unary_edges),
+    **dict.fromkeys(("add", "sub", "mul", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor"), _binary_edges),
+    "div": _div_edges, "rem": _rem_edges, "pow": _pow_edges,
+    "maximum": _extreme_edges, "minimum": _extreme_edges,
+}
+
+
 # ---------------------------------------------------------------- unary math
 _UNARY = [
     # name, derivative(x, y, t) -> tangent, extra
@@ -144,7 +254,7 @@ _UNARY = [
     ("rsqrt", lambda x, y, t: lax.mul(t, lax.div(lax.mul(_const_like(y, -0.5), y), x)),
      dict(doc="1 / sqrt(x): rsqrt(0) = inf, rsqrt(x < 0) = NaN")),
     ("abs", lambda x, y, t: lax.select(lax.ge(x, _const_like(x, 0)), t, lax.neg(t)),
-     dict(kind="signed", dtypes=FLOAT + SIGNED,
+     dict(kind="signed", dtypes=FLOAT + SIGNED, on_derivative_kink=_abs_kink, kink_derivative=_abs_kink_derivative,
           doc="|x| (abs(INT_MIN) = INT_MIN); derivative sign(x) except abs'(+-0) = 1, as JAX")),
     ("sign", None, dict(kind="signed", dtypes=FLOAT + SIGNED, doc="-1, 0 or 1 (sign(-0.0) = -0.0, NaN stays NaN); zero derivative")),
     ("floor", None, dict(doc="round toward -inf; zero derivative (also at the jumps)")),
@@ -241,10 +351,10 @@ _BINARY = [
     ("pow", _pow_deriv, dict(kind="numeric", dtypes=FLOAT + SIGNED,
                                                 doc="x ** y as IEEE pow (0**0 = 1, negative base needs an integer exponent); d/dy = 0 where x <= 0")),
     ("maximum", _max_deriv,
-     dict(kind="numeric", dtypes=NUMS, on_derivative_kink=_has_ties,
+     dict(kind="numeric", dtypes=NUMS, on_derivative_kink=_has_ties, kink_derivative=_extreme_kink_derivative("maximum"),
           doc="elementwise max, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
     ("minimum", _max_deriv,
-     dict(kind="numeric", dtypes=NUMS, on_derivative_kink=_has_ties,
+     dict(kind="numeric", dtypes=NUMS, on_derivative_kink=_has_ties, kink_derivative=_extreme_kink_derivative("minimum"),
           doc="elementwise min, NaN-propagating; tied operands split the gradient 1/2 - 1/2 (JAX)")),
     ("rem", _rem_deriv,
      dict(kind="numeric", dtypes=NUMS, doc="C fmod: x - y * trunc(x / y), sign of x; integers: x % 0 = x")),
@@ -347,13 +457,41 @@ def _clamp_jvp(primals, tangents):
     return [out], [t]
 
 
+def _clamp_kink(lo, x, hi):
+    lo, x, hi = (np.asarray(a) for a in (lo, x, hi))
+    return bool(np.any((x == lo) | (x == hi) | (lo == hi)))
+
+
+def _clamp_kink_derivative(args, ts):
+    """_clamp_jvp's convention in NumPy: at x == lo or x == hi nobody gets the tangent."""
+    lo, x, hi = (np.asarray(a, np.float64) for a in args)
+    tlo, tx, thi = ts
+    inside = (x > lo) & (x < hi)
+    below = (lo > x) & (lo < hi)
+    return [np.where(below, tlo, 0) + np.where(inside, tx, 0) + np.where(hi < x, thi, 0)]
+
+
+def _clamp_edges(dtype):
+    """x at each bound, below, inside and above; lo == hi; NaN and infinities (floats)."""
+    d = dt.dtype(dtype)
+    lo = np.array([1, 1, 1, 1, 1, 2], d.np)
+    x = np.array([1, 4, 0, 2, 3, 2], d.np)
+    hi = np.array([3, 3, 3, 3, 3, 2], d.np)
+    cases = [([lo, x, hi], {})]
+    if d.is_float:
+        cases.append(([np.array([-1.0, -np.inf, 0.0], d.np), np.array([np.nan, 5.0, -np.inf], d.np),
+                       np.array([1.0, np.inf, 1.0], d.np)], {}))
+    return cases
+
+
 clamp = Spec(
     name="clamp",
     vmap=vmap_elementwise("clamp"),
     abstract_eval=_clamp_rule,
     reference=ref.clamp,
     jvp=_clamp_jvp,
-    verify=Verify(dtypes=NUMS, exempt={"transpose": Exempt.NOT_LINEAR}),
+    verify=Verify(dtypes=NUMS, exempt={"transpose": Exempt.NOT_LINEAR}, edge_cases=_clamp_edges,
+                  on_derivative_kink=_clamp_kink, kink_derivative=_clamp_kink_derivative),
     error_inputs=lambda: [
         _bad([np.zeros(2, np.float32), np.ones(3, np.float32), np.ones(2, np.float32)],
              "clamp: .*f32\\[2\\], f32\\[3\\], f32\\[2\\]", ShapeError),
@@ -382,6 +520,26 @@ def _convert_transpose(cts, x, *, dtype):
     return [lax.convert(cts[0], dtype=x.aval.dtype)]
 
 
+def _convert_edges(dtype):
+    """Conversion boundaries to every target: exact +-2**31, -2**31 - 1, 2**32, 2**63, NaN, +-inf,
+    halves (truncation), f64 values beyond float32's range; INT_MIN/INT_MAX and 2**24 + 1 (not a
+    float32) from integers; 2**31 and the maximum from uint32."""
+    d = dt.dtype(dtype)
+    if d.is_float:
+        vals = [2.0**31, -(2.0**31), -(2.0**31) - 1, 2.0**31 - 1, 2.0**32, 2.0**63, -(2.0**63), 2.0**64, np.nan, np.inf,
+                -np.inf, 0.5, -0.5, -1.5, 1e10, -0.0, 1e300 if d.bits == 64 else 3e38]
+    elif d.is_bool:
+        vals = [True, False]
+    elif d.is_unsigned:
+        vals = [0, 2**31, 2**32 - 1, 2**24 + 1]
+    elif d.bits == 32:
+        vals = [-(2**31), 2**31 - 1, -1, 0, 2**24 + 1]
+    else:
+        vals = [2**31, -(2**31) - 1, 2**32 + 5, -1, 2**63 - 1, -(2**63), 2**53 + 1]
+    x = np.array(vals, d.np)
+    return [([x], {"dtype": t}) for t in (dt.float32, dt.float64, dt.int32, dt.int64, dt.uint32, dt.bool_)]
+
+
 convert = register(Spec(
     name="convert",
     vmap=vmap_same_dims("convert"),
@@ -389,7 +547,7 @@ convert = register(Spec(
     reference=ref.convert,
     jvp=_convert_jvp,
     transpose=_convert_transpose,
-    verify=Verify(dtypes=NUMS + ("bool",)),
+    verify=Verify(dtypes=NUMS + ("bool",), edge_cases=_convert_edges),
     error_inputs=lambda: [_bad([np.ones(2, np.float32)], "convert: f32\\[2\\] to 'float32': the target must be a slope dtype",
                                dtype="float32")],
     doc="astype: float->int truncates toward zero and saturates (NaN -> 0), int->int wraps, to bool means != 0",

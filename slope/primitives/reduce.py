@@ -92,6 +92,48 @@ def _errors(name):
 NUMERIC = ("float32", "float64", "int32", "int64", "uint32")
 
 
+def _extreme_mask(name, x, axes):
+    x = np.asarray(x, np.float64)
+    y = (np.max if name == "reduce_max" else np.min)(x, axis=tuple(axes), keepdims=True)
+    return x == y
+
+
+def _ties(name):
+    def kink(x, *, axes):
+        """Tied extremes in a reduced slice: the gradient jumps there (ties share it equally)."""
+        x = np.asarray(x)
+        if x.size == 0 or x.dtype.kind != "f":
+            return False
+        return bool(np.any(np.sum(_extreme_mask(name, x, axes), axis=tuple(axes)) > 1))
+
+    def derivative(args, ts, *, axes):
+        mask = _extreme_mask(name, args[0], axes)
+        return [np.sum(ts[0] * mask, axis=tuple(axes)) / np.sum(mask, axis=tuple(axes))]
+
+    return kink, derivative
+
+
+def _extreme_edges(dtype):
+    """Ties (two and three equal maxima, the whole slice equal), a NaN, infinities, a size-1 axis,
+    an empty reduced axis (the identity: -inf / int min for max), 0-d."""
+    d = dtypes.dtype(dtype)
+    if d.is_bool:
+        return [([np.array([[True, False, True], [False, False, False]])], {"axes": (1,)})]
+    ties = np.array([[1, 3, 3], [2, 2, 2], [0, 5, 0]], d.np)
+    cases = [([ties], {"axes": (1,)}), ([ties], {"axes": (0, 1)}), ([ties[:, :1]], {"axes": (1,)}),
+             ([np.zeros((2, 0), d.np)], {"axes": (1,)}), ([ties[0, 0]], {"axes": ()})]
+    if d.is_float:
+        cases.append(([np.array([[1.0, np.nan, 2.0], [np.inf, -np.inf, 0.0]], d.np)], {"axes": (1,)}))
+    return cases
+
+
+def _extreme_verify(name):
+    if name not in ("reduce_max", "reduce_min"):
+        return {}
+    kink, derivative = _ties(name)
+    return dict(edge_cases=_extreme_edges, on_derivative_kink=kink, kink_derivative=derivative)
+
+
 def _make(name, jvp, doc, transpose=None, exempt=None, dtypes=NUMERIC):
     spec = register(Spec(
         name=name,
@@ -100,7 +142,8 @@ def _make(name, jvp, doc, transpose=None, exempt=None, dtypes=NUMERIC):
         jvp=jvp,
         transpose=transpose,
         vmap=_reduce_vmap(name),
-        verify=Verify(dtypes=dtypes, exempt=exempt if exempt is not None else {"transpose": Exempt.NOT_LINEAR}),
+        verify=Verify(dtypes=dtypes, exempt=exempt if exempt is not None else {"transpose": Exempt.NOT_LINEAR},
+                      **_extreme_verify(name)),
         error_inputs=_errors(name),
         doc=doc,
     ))

@@ -84,6 +84,35 @@ def _arg_errors(name):
     return errors
 
 
+def _arg_edges(dtype):
+    """Ties (the first index wins), NaN (counts as the extreme), infinities, a size-1 axis."""
+    d = dt.dtype(dtype)
+    x = np.array([[2, 5, 5, 0], [1, 1, 1, 1], [0, 3, 0, 3]], d.np)
+    cases = [([x], {"axis": 1, "index_dtype": dt.int32}), ([x], {"axis": 0, "index_dtype": dt.int64}),
+             ([x[:, :1]], {"axis": 1, "index_dtype": dt.int32})]
+    if d.is_float:
+        y = np.array([[1.0, np.nan, 2.0, np.nan], [-np.inf, np.inf, np.inf, -np.inf]], d.np)
+        cases.append(([y], {"axis": 1, "index_dtype": dt.int32}))
+        cases.append(([_NANS.astype(d.np)], {"axis": 1, "index_dtype": dt.int32}))  # a NaN first, last, twice
+    return cases
+
+
+_NANS = np.array([[np.nan, 1.0, 2.0, 0.0], [3.0, 2.0, 1.0, np.nan], [np.nan, np.nan, 0.0, 1.0], [0.5, -1.0, np.nan, 2.0]])
+
+
+def _scan_edges(dtype):
+    """NaN first, last, twice and in the middle of a row, scanned both ways (values; the derivative
+    checks skip non-finite inputs), distinct finite values with a size-1 axis, an empty axis."""
+    d = dt.dtype(dtype)
+    x = np.array([[1, 4, 3, 2], [0, 2, 1, 5]], d.np)
+    cases = [([x], {"axis": 1, "reverse": False}), ([x[:, :1]], {"axis": 1, "reverse": True}),
+             ([np.zeros((2, 0), d.np)], {"axis": 1, "reverse": False})]
+    if d.is_float:
+        cases += [([_NANS.astype(d.np)], {"axis": 1, "reverse": False}),
+                  ([_NANS.astype(d.np)], {"axis": 1, "reverse": True})]
+    return cases
+
+
 def _make_arg(name, doc):
     return register(Spec(
         name=name,
@@ -93,7 +122,8 @@ def _make_arg(name, doc):
         vmap=_arg_vmap(name),
         error_inputs=_arg_errors(name),
         verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"),
-                      exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT}),
+                      exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT},
+                      edge_cases=_arg_edges),
         doc=doc,
     ))
 
@@ -225,7 +255,7 @@ def _make_scan(name, jvp, doc, transpose=None):
         vmap=_scan_vmap(name),
         error_inputs=_scan_errors(name),
         verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32"),
-                      exempt={} if transpose else {"transpose": Exempt.NOT_LINEAR}),
+                      exempt={} if transpose else {"transpose": Exempt.NOT_LINEAR}, edge_cases=_scan_edges),
         doc=doc,
     ))
 

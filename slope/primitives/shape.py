@@ -189,6 +189,17 @@ def _slice_vmap(axis_size, args, dims, *, start_indices, limit_indices, strides=
                       strides=_insert(st, d, 1))], [d]
 
 
+def _slice_edges(dtype):
+    """strides omitted (None: all 1), a stride longer than the dim, an empty dim, size-1 dims, 0-d."""
+    d = np.dtype(dtype.np)
+    x = (np.arange(12) % 5).astype(d).reshape(4, 3)
+    return [([x], {"start_indices": (1, 0), "limit_indices": (3, 3)}),
+            ([x], {"start_indices": (1, 2), "limit_indices": (4, 3), "strides": (5, 2)}),
+            ([np.zeros((0, 3), d)], {"start_indices": (0, 1), "limit_indices": (0, 3), "strides": (1, 1)}),
+            ([x[:1, :1]], {"start_indices": (0, 0), "limit_indices": (1, 1), "strides": (2, 1)}),
+            ([x[0, 0]], {"start_indices": (), "limit_indices": (), "strides": ()})]
+
+
 slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.slice)
     name="slice",
     jvp=linear_jvp("slice"),
@@ -196,7 +207,7 @@ slice = register(Spec(  # noqa: A001  (the primitive is called slice, like lax.s
     reference=ref.slice,
     transpose=_slice_transpose,
     vmap=_slice_vmap,
-    verify=Verify(dtypes=DATA),
+    verify=Verify(dtypes=DATA, edge_cases=_slice_edges),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"start_indices": (0, 2), "limit_indices": (2, 4), "strides": (1, 1)},
                    ShapeError, "slice: f32\\[2,3\\] .*dimension 1 needs 0 <= start <= limit <= 3"),

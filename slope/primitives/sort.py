@@ -83,6 +83,59 @@ def _sort_vmap(axis_size, args, dims, *, dimension, num_keys=1):
     return outs, [d] * len(outs)
 
 
+def _sort_perm(args, dimension, num_keys):
+    """The stable sorting permutation along `dimension` (the reference's order: NaN last, ties by index)."""
+    keys = [np.asarray(a) for a in args[:num_keys]]
+    iota = np.broadcast_to(np.arange(keys[0].shape[dimension]).reshape(
+        [-1 if i == dimension else 1 for i in range(keys[0].ndim)]), keys[0].shape)
+    return np.asarray(ref.sort(*keys, iota.astype(np.int64), dimension=dimension, num_keys=num_keys)[-1])
+
+
+def _sort_ties(*args, dimension, num_keys=1):
+    """Neighbours tied on a float key (and the keys before it): the tangents follow the stable order
+    there, while finite differences reorder them."""
+    keys = [np.asarray(a) for a in args[:num_keys]]
+    if not any(a.dtype.kind == "f" for a in args) or keys[0].shape[dimension] < 2:
+        return False
+    perm = _sort_perm(args, dimension, num_keys)
+    sk = [np.take_along_axis(k, perm, dimension) for k in keys]
+    n = keys[0].shape[dimension]
+    lo, hi = (np.arange(n - 1), np.arange(1, n))
+    same = np.ones(np.take(sk[0], lo, dimension).shape, bool)
+    for k in sk:  # neighbours equal on the keys so far, the last a float key: a perturbation reorders them
+        a, b = np.take(k, lo, dimension), np.take(k, hi, dimension)
+        if k.dtype.kind == "f":
+            same &= (a == b) | (np.isnan(a) & np.isnan(b))
+            if np.any(same):
+                return True
+        else:
+            same &= a == b
+    return False
+
+
+def _sort_kink_derivative(args, ts, *, dimension, num_keys=1):
+    perm = _sort_perm(args, dimension, num_keys)
+    return [None if t is None else np.take_along_axis(np.asarray(t, np.float64), perm, dimension) for t in ts]
+
+
+def _sort_edges(dtype):
+    """Ties (stable order: the tangents follow it), NaN last, -0.0 == 0.0, a size-1 and an empty dimension,
+    a tied primary key decided by the second key."""
+    d = dt.dtype(dtype)
+    if d.is_bool:
+        x = np.array([[True, False, True, False], [False, False, True, True]])
+        return [([x, x.astype(np.int32)], {"dimension": 1, "num_keys": 1})]
+    x = np.array([[2, 1, 2, 0], [3, 3, 3, 1], [1, 2, 3, 4]], d.np)
+    pay = np.arange(12, dtype=d.np).reshape(3, 4)
+    cases = [([x, pay], {"dimension": 1, "num_keys": 1}), ([x], {"dimension": 0, "num_keys": 1}),
+             ([x[:, :1]], {"dimension": 1, "num_keys": 1}), ([np.zeros((2, 0), d.np)], {"dimension": 1, "num_keys": 1}),
+             ([x, pay[::-1].copy(), pay], {"dimension": 1, "num_keys": 2})]
+    if d.is_float:
+        y = np.array([np.nan, 1.0, -0.0, 0.0, -np.inf, np.nan, 1.0, np.inf], d.np)
+        cases.append(([y, np.arange(8, dtype=d.np)], {"dimension": 0, "num_keys": 1}))
+    return cases
+
+
 sort = register(Spec(
     name="sort",
     abstract_eval=_sort_rule,
@@ -91,7 +144,8 @@ sort = register(Spec(
     transpose=_sort_transpose,
     vmap=_sort_vmap,
     multiple_results=True,
-    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool")),
+    verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"), edge_cases=_sort_edges,
+                  on_derivative_kink=_sort_ties, kink_derivative=_sort_kink_derivative),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32), np.ones((3,), np.float32)], {"dimension": 0}, ShapeError,
                    "sort: operands f32\\[2,3\\], f32\\[3\\] must have equal shapes"),
@@ -134,7 +188,9 @@ argsort = register(Spec(
     jvp=_argsort_jvp,
     vmap=_argsort_vmap,
     verify=Verify(dtypes=("float32", "float64", "int32", "int64", "uint32", "bool"),
-                  exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT}),
+                  exempt={"transpose": Exempt.INTEGER_OUTPUT, "grad": Exempt.INTEGER_OUTPUT},
+                  edge_cases=lambda dtype: [([a[0]], {"dimension": p["dimension"], "index_dtype": dt.int32})
+                                            for a, p in _sort_edges(dtype)[:4] + _sort_edges(dtype)[5:]]),
     error_inputs=lambda: [
         ErrorInput([np.ones((2, 3), np.float32)], {"dimension": -1, "index_dtype": dt.int32}, ShapeError,
                    "argsort: dimension -1 out of range for f32\\[2,3\\]"),

@@ -3,7 +3,20 @@
     Verify(dtypes=("float32", "float64"),          # dtypes the checks run at (the first is the default)
            exempt={"transpose": Exempt.NOT_LINEAR}, # rule or check column -> the reason it does not apply
            edge_cases=fn,                           # (dtype) -> [(list of np args, params)], always checked
-           on_derivative_kink=fn)                   # (*np args, **params) -> bool: skip second-order there
+           on_derivative_kink=fn,                   # (*np args, **params) -> bool: the input sits on a kink
+           kink_derivative=fn)                      # (args, tangents, **params) -> [output tangents]
+
+Kinks. Finite differences cannot give the derivative where it jumps (abs at 0, tied max operands,
+x at a clamp bound, tied sort keys). `on_derivative_kink` says whether an input holds such a point;
+`kink_derivative` declares the derivative the jvp rule gives there by convention (JAX's: abs'(0) = 1,
+ties of maximum split 1/2 - 1/2, tied maxima of reduce_max share equally, ...), as a float64 NumPy
+function of the operands and one tangent per operand (None for non-float ones) returning one tangent
+per output (None for non-float ones). It must give the rule's derivative at every input, kink or not
+(the check uses it for the whole example). On an input where `on_derivative_kink` holds, the jvp,
+linearize, vjp and second-order checks compare against it instead of finite differences (the vjp
+against its transpose); the ops that declare one are piecewise linear around their kinks, so the
+second-order check takes the Hessian there to be 0 (the derivative of a select's predicate is 0).
+Without `kink_derivative` the derivative checks skip such inputs.
 
 An exemption names a rule the spec lacks (or a check column that cannot apply) and one of the
 enumerated `Exempt` reasons; `Verify` rejects unknown keys and free-text reasons when it is made.
@@ -50,6 +63,7 @@ class Verify:
     exempt: Mapping[str, Exempt] = field(default_factory=dict)  # stored as a read-only mapping
     edge_cases: Callable | None = None
     on_derivative_kink: Callable | None = None
+    kink_derivative: Callable | None = None
 
     def __post_init__(self):
         exempt = dict(self.exempt)
@@ -63,6 +77,8 @@ class Verify:
         object.__setattr__(self, "dtypes", tuple(self.dtypes))
         if not self.dtypes:
             raise ValueError("Verify: dtypes must name at least one dtype")
+        if self.kink_derivative is not None and self.on_derivative_kink is None:
+            raise ValueError("Verify: kink_derivative needs on_derivative_kink (which inputs are kinks)")
 
     def reason(self, key: str, default: str | None = None) -> str | None:
         """The sentence exempting `key`, or `default` when it is not exempt."""

@@ -49,5 +49,7 @@ def acc_dtype(*dtypes):
 
 
 def as_dtype(x, dtype):
-    """Cast to dtype and make sure the result is an ndarray (never a scalar)."""
-    return np.asarray(np.asarray(x).astype(dtype, copy=False))
+    """Cast to dtype and make sure the result is an ndarray (never a scalar); a float narrowed out of
+    range becomes +-inf (IEEE), quietly."""
+    with np.errstate(over="ignore"):
+        return np.asarray(np.asarray(x).astype(dtype, copy=False))

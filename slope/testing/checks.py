@@ -12,13 +12,22 @@ so that each compiles ONE module (eager transformations compile every op of a ru
                         operands' device buffers are unchanged afterwards (no in-place reuse)
   check_jit             the op staged by slope.jit vs the oracle; operands unchanged too
   check_vmap            vmap vs stacking per-slice oracle results, for every batch-dim placement
-                        (each operand at each of its dims, and unbatched), all in one module
+                        (each operand at each of its dims, and unbatched), all in one module; every
+                        other placement puts the batch dim last (out_axes=-1), and out_axes=None
+                        must be refused for a batched output
   check_jvp             jvp: primal vs oracle, tangent vs float64 central differences
   check_vjp             dot-product test <ct, J t> == <J^T ct, t>, and J^T ct vs float64 FD
   check_linearize       linearize: primal vs oracle, f_lin(t) vs float64 FD
   check_second_order    jvp of grad: grad vs FD, Hessian-vector product vs FD of the FD gradient
   check_errors          every spec.error_inputs() case raises its error type and message,
                         eagerly and under jit
+
+Derivative truth: float64 FD of the reference, except on an input where the spec's
+`on_derivative_kink` holds (abs at 0, tied maximum operands, x at a clamp bound, tied sort keys):
+there the spec's declared `kink_derivative` (its convention, e.g. abs'(0) = 1) is the truth, its
+transpose for the vjp, and a zero Hessian (slope.primitives.verify). Inputs with a NaN or infinite
+operand or output, or a non-finite FD (a domain boundary), have no derivative to compare: the
+derivative checks skip them (such edge cases exercise the value checks).
 """
 from __future__ import annotations
 
@@ -136,7 +145,61 @@ def _flat_for(spec, ex):
     flat = fd.Flat(spec, ex.args, ex.params)
     if not flat.diff:
         raise NotApplicable(f"{spec.name}: no floating-point operand to differentiate in this example")
+    if not all(np.all(np.isfinite(ex.args[i])) for i in flat.diff) or not np.all(np.isfinite(flat(flat.x0))):
+        raise NotApplicable(f"{spec.name}: a NaN or infinite operand or output (an edge case for the values): "
+                            "no derivative to compare")
     return flat
+
+
+class _Truth:
+    """The derivative slope's rules must give at an example: float64 finite differences of the
+    reference, or, where the spec's `on_derivative_kink` holds, its declared `kink_derivative`
+    (the convention at the kink; its Hessian is 0 there, see slope.primitives.verify)."""
+
+    def __init__(self, spec, ex, flat):
+        self.spec, self.ex, self.flat = spec, ex, flat
+        kink = spec.verify.on_derivative_kink
+        self.on_kink = kink is not None and bool(kink(*ex.args, **ex.params))
+        if self.on_kink and spec.verify.kink_derivative is None:
+            raise NotApplicable(f"{spec.name}: the example sits on a kink of the derivative and the spec declares "
+                                "no kink_derivative")
+
+    def _kink_jvp(self, packed_t):
+        flat = self.flat
+        ts = [None] * len(self.ex.args)
+        for i, t in zip(flat.diff, flat.unpack(packed_t)):
+            ts[i] = t
+        outs = self.spec.verify.kink_derivative(list(self.ex.args), ts, **self.ex.params)
+        return flat.pack([np.asarray(outs[k], np.float64) for k in flat.out_float])
+
+    def _finite(self, arrays, what):
+        if not all(np.all(np.isfinite(a)) for a in arrays):
+            raise NotApplicable(f"{self.spec.name}: the finite-difference {what} is not finite here (a boundary "
+                                "of the domain): no derivative to compare")
+        return arrays
+
+    def jvp(self, tangents):
+        flat = self.flat
+        if self.on_kink:
+            return flat.unpack_out(self._kink_jvp(flat.pack(tangents)))
+        return self._finite(fd.jvp(flat, tangents), "derivative")
+
+    def _kink_jacobian(self):
+        n = int(sum(self.flat.sizes))
+        cols = [self._kink_jvp(np.eye(n)[j]) for j in range(n)]
+        m = int(sum(self.flat.out_sizes))
+        return np.stack(cols, axis=1) if cols else np.zeros((m, 0))
+
+    def vjp(self, cotangents):
+        flat = self.flat
+        if self.on_kink:
+            return flat.unpack(self._kink_jacobian().T @ flat.pack(cotangents))
+        return self._finite(fd.vjp(flat, cotangents), "gradient")
+
+    def hvp(self, tangents, cotangents):
+        if self.on_kink:
+            return [np.zeros(s) for s in self.flat.shapes]
+        return self._finite(fd.hvp(self.flat, tangents, cotangents), "Hessian")
 
 
 def _jit(fn, name):
@@ -293,21 +356,35 @@ def check_vmap(spec, ex: Example, placements=None):
         def g(*xs):
             return _bind(spec, xs, params)
 
+    out_axes = [0 if j % 2 == 0 else -1 for j in range(len(placements))]  # every other placement: batch dim last
+    refused = []
+
     def vmap_all(*flat):
         outs, pos = [], 0
-        for dims in placements:
+        for j, dims in enumerate(placements):
             args = flat[pos:pos + len(dims)]
             pos += len(dims)
             try:
-                outs.append(slope.vmap(g, in_axes=dims)(*args))
+                outs.append(slope.vmap(g, in_axes=dims, out_axes=out_axes[j])(*args))
             except Exception as e:
-                e.add_note(f"while tracing {spec.name} under vmap with in_axes={dims}")
+                e.add_note(f"while tracing {spec.name} under vmap with in_axes={dims}, out_axes={out_axes[j]}")
                 raise
+            if j == 0 and not no_operands:  # a batched output cannot be returned unbatched
+                try:
+                    slope.vmap(g, in_axes=dims, out_axes=None)(*args)
+                except TransformError:
+                    refused.append(dims)
         return outs
 
+    from slope.errors import TransformError
+
     results = _jit(vmap_all, f"vmap_{spec.name}")(*[_tensor(a) for a in inputs])
-    for dims, got, exp in zip(placements, results, expected):
-        _compare_outputs(spec, ex, _as_list(got), exp, f"vmap(in_axes={dims}) output")
+    if not no_operands and not refused:
+        raise Mismatch(f"{spec.name}: vmap(in_axes={placements[0]}, out_axes=None) returned a batched output "
+                       "unbatched instead of raising TransformError")
+    for j, (dims, got, exp) in enumerate(zip(placements, results, expected)):
+        exp = [np.moveaxis(e, 0, out_axes[j]) for e in exp]
+        _compare_outputs(spec, ex, _as_list(got), exp, f"vmap(in_axes={dims}, out_axes={out_axes[j]}) output")
 
 
 # ---------------------------------------------------------------- derivatives
@@ -329,14 +406,16 @@ def _check_forward(spec, ex: Example, transform: str, apply):
                                                        *[_tensor(ex.tangents[i]) for i in diff])
     expected = fd.call_reference(spec, ex.args, params)
     _compare_outputs(spec, ex, _as_list(po), expected, f"{transform} primal output")
-    truth = iter(fd.jvp(flat, [ex.tangents[i] for i in diff]))
+    truth = _Truth(spec, ex, flat)
+    vs = "the declared derivative at the kink" if truth.on_kink else "float64 FD"
+    truth = iter(truth.jvp([ex.tangents[i] for i in diff]))
     for k, (t, e) in enumerate(zip(_as_list(to), expected)):
         label = f"{spec.name} {transform} tangent output" + (f" {k}" if len(expected) > 1 else "")
         if k in flat.out_float:
             t_np = np.asarray(t)
             if t_np.dtype != e.dtype:
                 raise Mismatch(f"{label}: dtype {t_np.dtype} != output dtype {e.dtype}")
-            assert_close(t_np, next(truth), _tol_dtype(ex.dtype, e.dtype), "grad", f"{label} (vs float64 FD)")
+            assert_close(t_np, next(truth), _tol_dtype(ex.dtype, e.dtype), "grad", f"{label} (vs {vs})")
         else:
             _zero_tangent_check(spec, t, e, f"{transform} tangent output {k}")
 
@@ -408,9 +487,10 @@ def check_vjp(spec, ex: Example):
     assert_scalar_close(lhs, rhs, scale, adj_dtype, "adjoint",
                         f"{spec.name} vjp dot-product test <ct, J t> vs <J^T ct, t> (the transpose is not the adjoint "
                         "of the linearization)")
-    truth = fd.vjp(flat, cts)
-    for i, x, e in zip(diff, xbar, truth):
-        assert_close(x, e, _tol_dtype(ex.dtype, x.dtype), "grad", f"{spec.name} vjp cotangent of operand {i} (vs float64 FD)")
+    truth = _Truth(spec, ex, flat)
+    vs = "the transposed declared derivative at the kink" if truth.on_kink else "float64 FD"
+    for i, x, e in zip(diff, xbar, truth.vjp(cts)):
+        assert_close(x, e, _tol_dtype(ex.dtype, x.dtype), "grad", f"{spec.name} vjp cotangent of operand {i} (vs {vs})")
 
 
 def check_linearize(spec, ex: Example):
@@ -430,9 +510,7 @@ def check_second_order(spec, ex: Example):
     flat = _flat_for(spec, ex)
     if not flat.out_float:
         raise NotApplicable(f"{spec.name}: no floating-point output in this example")
-    kink = spec.verify.on_derivative_kink
-    if kink is not None and kink(*ex.args, **ex.params):
-        raise NotApplicable(f"{spec.name}: the example sits on a kink of the derivative (no Hessian there)")
+    truth = _Truth(spec, ex, flat)
     diff, n, nd, params = flat.diff, len(ex.args), len(flat.diff), ex.params
     cts = _float_cts(ex, flat)
     out_float = flat.out_float
@@ -460,13 +538,15 @@ def check_second_order(spec, ex: Example):
     grads, hv = _jit(so_fn, f"second_order_{spec.name}")(*[_tensor(x) for x in ex.args],
                                                           *[_tensor(ex.tangents[i]) for i in diff],
                                                           *[_tensor(c) for c in cts])
-    g_truth = fd.vjp(flat, cts)
-    h_truth = fd.hvp(flat, [ex.tangents[i] for i in diff], cts)
+    g_truth = truth.vjp(cts)
+    h_truth = truth.hvp([ex.tangents[i] for i in diff], cts)
+    vs = ("the declared derivative at the kink", "0 at the kink") if truth.on_kink else (
+        "float64 FD", "float64 FD of the FD gradient")
     for i, g_, gt, h_, ht in zip(diff, grads, g_truth, hv, h_truth):
         dt_ = _tol_dtype(ex.dtype, np.asarray(g_).dtype)
-        assert_close(np.asarray(g_), gt, dt_, "grad", f"{spec.name} grad of <ct, f> w.r.t. operand {i} (vs float64 FD)")
+        assert_close(np.asarray(g_), gt, dt_, "grad", f"{spec.name} grad of <ct, f> w.r.t. operand {i} (vs {vs[0]})")
         assert_close(np.asarray(h_), ht, dt_, "grad2",
-                     f"{spec.name} jvp of grad (Hessian-vector product) w.r.t. operand {i} (vs float64 FD of the FD gradient)")
+                     f"{spec.name} jvp of grad (Hessian-vector product) w.r.t. operand {i} (vs {vs[1]})")
 
 
 # ---------------------------------------------------------------- errors

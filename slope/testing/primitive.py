@@ -148,7 +148,7 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     dry_run: draw the same examples but compile and run nothing: every module a check asks for is
     noted by an enclosing `dryrun.collecting()` block (see prefetch); errors are ignored.
     """
-    from hypothesis import example, given, note
+    from hypothesis import example, given, note, seed
 
     spec = get_spec(spec)
     fn = CHECK_FUNCTIONS[check]
@@ -167,9 +167,12 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     strategy = strategies.examples(spec, dtype, **needs)
     registered = _is_registered(spec)
 
-    # Derandomized profiles seed Hypothesis from this function's source, so a dry run draws the
-    # very examples the real run will.
-    @strategies.settings_for(profile)
+    # Derandomized profiles seed Hypothesis with a stable hash of (primitive, check, dtype): every
+    # cell draws its own examples (float32 and float64, vjp and second_order differ), the same on
+    # every run and every xdist worker, and a dry run draws the very examples the real run will.
+    settings = strategies.settings_for(profile, spec=spec.name)
+
+    @settings
     @given(ex=strategy)
     def conformance(ex):
         if registered:
@@ -190,7 +193,38 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     edge_cases = spec.verify.edge_cases
     for args, params in edge_cases(d) if edge_cases else []:
         conformance = example(ex=Example(d.name, [np.asarray(a) for a in args], dict(params)))(conformance)
+    if settings.derandomize:
+        conformance = seed(strategies.stable_seed(spec.name, _seed_key(check), d.name))(conformance)
     conformance()
+
+
+def _seed_key(check):
+    """abstract_eval draws eager's examples: both compile the op alone, so they share its modules
+    (the shape rule is checked on every one of them all the same)."""
+    return "eager" if check == "abstract_eval" else check
+
+
+def drawn_examples(spec, check: str, dtype, profile: str | None = None) -> list:
+    """The Examples run_check draws for (spec, check, dtype) under a profile (not its edge cases):
+    for tests of what the samplers cover. Same settings and seed as run_check."""
+    from hypothesis import given, seed
+
+    spec = get_spec(spec)
+    needs = dict(NEEDS[check])
+    if "batch" in needs:
+        needs["batch"] = strategies.VMAP_BATCH
+    settings = strategies.settings_for(profile, spec=spec.name)
+    out = []
+
+    @settings
+    @given(ex=strategies.examples(spec, dtype, **needs))
+    def collect(ex):
+        out.append(ex)
+
+    if settings.derandomize:
+        collect = seed(strategies.stable_seed(spec.name, _seed_key(check), dt.dtype(dtype).name))(collect)
+    collect()
+    return out
 
 
 def prefetch(spec, runs, profile: str | None = None) -> int:

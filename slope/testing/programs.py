@@ -41,8 +41,16 @@ Checks per case (CHECKS):
   grad_eager  slope.grad of loss = sum_k sum(out_k * w_k) w.r.t. every input, eagerly ...
   grad_jit    ... and under jit, == float64 central differences of the oracle's loss (slope.testing.fd)
   jvp         slope.jvp under jit: primals == oracle, tangents == float64 central differences
-  vmap        slope.vmap with a random in_axes (None for some inputs) under jit == stacked oracle results
+  vmap        slope.vmap with random in_axes (None for some inputs, negative ones from the end) and
+              random out_axes (negative too) under jit == stacked oracle results
   jit_repeat  a second call of the jitted checks returns the same bits (no state leaks between calls)
+The composed transformations (HIGHER_CHECKS; programs with at most HIGHER_MAX_SIZE input and output
+elements), all under jit, with the inputs flattened into one vector (slice + reshape):
+  jacfwd      the Jacobian of the flat outputs by forward mode == the float64 FD Jacobian
+  jacrev      ... by reverse mode
+  hessian     hessian(loss) is symmetric and H t == float64 FD of the FD gradient along t
+  grad_grad   reverse over reverse: grad of <grad loss, t> == the same FD Hessian-vector product
+  vmap_grad   vmap(grad(loss)) with the case's in_axes == the FD gradients of the batch members
 Tolerances are slope.testing.tolerances' (never loosened). Two kinds of examples are skipped, and
 counted (`Report.skipped`):
   * value elements whose float rounding noise exceeds half the tolerance: the oracle is run again
@@ -60,7 +68,8 @@ replacing a value with an input holding the oracle's value, bypass ops, unmap vm
 candidates compiled in batches) and printed as a repro (`Case.repro()`). Large programs' gradients
 are compared on FD_COORDS random coordinates.
 
-Profiles: tests/test_programs.py runs a fixed batch (ci); `SLOPE_PROFILE=thorough` or
+Profiles: tests/test_programs.py runs a fixed batch (ci: BASE_CHECKS, and every check on a few small
+programs); `SLOPE_PROFILE=thorough` or
 `python -m slope.testing.programs --n 2000` runs long random batches. What it found so far is in
 docs/stablehlo-notes.md, pitfalls 22-26, and tests/test_program_regressions.py.
 """
@@ -87,8 +96,16 @@ from slope.testing import fd
 from slope.testing.example import fmt_array
 from slope.testing.tolerances import tolerance
 
-CHECKS = ("eager", "jit", "grad_eager", "grad_jit", "jvp", "vmap", "jit_repeat")
-JIT_PARTS = ("jit", "grad_jit", "jvp", "vmap")  # staged together into one module per case
+BASE_CHECKS = ("eager", "jit", "grad_eager", "grad_jit", "jvp", "vmap", "jit_repeat")
+# composed transformations, each against the float64 oracle (FD of the program run with the references)
+HIGHER_CHECKS = ("jacfwd", "jacrev", "hessian", "grad_grad", "vmap_grad")
+CHECKS = BASE_CHECKS + HIGHER_CHECKS
+JIT_PARTS = ("jit", "grad_jit", "jvp", "vmap") + HIGHER_CHECKS  # staged together into one module per case
+HIGHER_MAX_SIZE = 48  # the higher checks run on programs whose inputs (and outputs) have this many elements at most
+# Second derivatives of whole programs compare at float32's grad2 tolerance in both dtypes: the float64
+# FD of the FD gradient of a program's loss carries ~1e-9 * |loss| of rounding noise (above float64's
+# grad2 atol of 1e-8), while a wrong rule is off by O(1).
+HVP_TOLERANCE_DTYPE = "float32"
 
 CAP = 30.0  # no generated value may exceed this magnitude (interval bound)
 MAX_SIZE = 48  # elements per value
@@ -993,8 +1010,10 @@ class Case:
     inputs    one array per program input (program's dtype)
     weights   one array per output: the grad checks differentiate sum_k sum(out_k * weights_k)
     tangents  one array per input, for the jvp check
-    in_axes   per input: the vmap axis of its batch, or None (the input is then not mapped)
+    in_axes   per input: the vmap axis of its batch (negative ones count from the end), or None (the
+              input is then not mapped)
     batch     per input: VMAP_BATCH fresh inputs stacked at in_axes[i], or None
+    out_axes  per output: where vmap puts the batch dim (negative: from the end); () means all 0
     """
 
     source: str
@@ -1006,6 +1025,7 @@ class Case:
     batch: list
     program: Optional[Program] = field(default=None, repr=False, compare=False)
     domains: Optional[list] = field(default=None, repr=False, compare=False)
+    out_axes: tuple = ()
 
     def __post_init__(self):
         self._fn = None
@@ -1026,13 +1046,14 @@ class Case:
 
         return (f"Case(source={self.source!r},\n     dtype={self.dtype!r},\n     inputs={arrs(self.inputs)},\n"
                 f"     weights={arrs(self.weights)},\n     tangents={arrs(self.tangents)},\n"
-                f"     in_axes={self.in_axes!r},\n     batch={arrs(self.batch)})")
+                f"     in_axes={self.in_axes!r},\n     batch={arrs(self.batch)}"
+                + (f",\n     out_axes={self.out_axes!r})" if self.out_axes else ")"))
 
     def repro(self, checks=CHECKS) -> str:
         """A runnable script: the program (as source), its data, and the checks that failed."""
         case = self
-        if "vmap" not in checks:  # leave out the batch no check reads
-            case = replace(self, in_axes=(None,) * len(self.inputs), batch=[None] * len(self.inputs))
+        if not {"vmap", "vmap_grad"} & set(checks):  # leave out the batch no check reads
+            case = replace(self, in_axes=(None,) * len(self.inputs), batch=[None] * len(self.inputs), out_axes=())
         return ("import numpy as np\nfrom slope.testing.programs import Case, check_case\n\n"
                 f"# the program under test (the oracle is the same function run with NumpyLax):\n"
                 f"{textwrap.indent(self.source, '# ')}"
@@ -1058,6 +1079,9 @@ def make_case(program: Program, seed: int, axes_seed: int = 0) -> Case:
             for v in program.inputs]
     if all(a is None for a in axes):
         axes[0] = 0
+    # negative in_axes (from the end) for some mapped inputs, and a random out_axes per output
+    axes = [a - (v.ndim + 1) if (a is not None and arng.random() < 0.3) else a for a, v in zip(axes, program.inputs)]
+    out_axes = tuple(int(arng.integers(-(v.ndim + 1), v.ndim + 1)) for v in outs)
     batch = []
     for v, a in zip(program.inputs, axes):
         if a is None:
@@ -1066,7 +1090,7 @@ def make_case(program: Program, seed: int, axes_seed: int = 0) -> Case:
             members = [_draw_in(rng, v.lo, v.hi, v.shape, dt) for _ in range(VMAP_BATCH)]
             batch.append(np.stack(members, axis=a))
     return Case(program.source(), program.dtype, inputs, weights, tangents, tuple(axes), batch, program,
-                [(v.lo, v.hi) for v in program.inputs])
+                [(v.lo, v.hi) for v in program.inputs], out_axes)
 
 
 # ================================================================ the truth
@@ -1081,9 +1105,15 @@ class Truth:
     grad_skip: str
     jvp: Optional[list]  # float64 FD directional derivative per output, or None
     jvp_skip: str
-    vmap: list  # stacked oracle outputs (dtype)
+    vmap: list  # stacked oracle outputs (dtype), the batch dim at the case's out_axes
     vmap64: list
     vmap_ok: list
+    jac: Optional[np.ndarray] = None  # float64 FD Jacobian of the flat outputs w.r.t. the flat inputs
+    jac_skip: str = ""
+    hvp: Optional[np.ndarray] = None  # float64 FD of the FD gradient of the loss along the flat tangents
+    hvp_skip: str = ""
+    vmap_grads: Optional[list] = None  # per input, the FD gradients of the batch members stacked at 0
+    vmap_grads_skip: str = ""
 
 
 def _noise_eps(dtype):
@@ -1113,12 +1143,13 @@ def _conditioned(case, xs, values64, k=4, seed=0):
 
 class _Loss:
     """The oracle's loss sum_k sum(out_k * w_k) in float64 as a function of the flat inputs."""
-    def __init__(self, case):
+    def __init__(self, case, inputs=None):
+        inputs = case.inputs if inputs is None else inputs
         self.case = case
-        self.shapes = [x.shape for x in case.inputs]
-        self.sizes = [x.size for x in case.inputs]
+        self.shapes = [x.shape for x in inputs]
+        self.sizes = [x.size for x in inputs]
         self.w = [np.asarray(w, np.float64) for w in case.weights]
-        self.x0 = np.concatenate([np.asarray(x, np.float64).ravel() for x in case.inputs])
+        self.x0 = np.concatenate([np.asarray(x, np.float64).ravel() for x in inputs])
 
     def unpack(self, vec):
         out, pos = [], 0
@@ -1155,6 +1186,59 @@ def _fd_checked(F, x, v, dtype):
     return d, ""
 
 
+def _fd_grads(loss, dtype):
+    """The FD gradient of a _Loss per input (coordinates not differentiated are NaN), or (None, why)."""
+    n = loss.x0.size
+    coords = range(n) if n <= FD_COORDS else np.sort(np.random.default_rng(0).choice(n, FD_COORDS, False))
+    full = np.full(n, np.nan)  # coordinates not differentiated stay NaN (not compared)
+    for i in coords:
+        e = np.zeros(n)
+        e[i] = 1.0
+        d, why = _fd_checked(loss, loss.x0, e, dtype)
+        if d is None:
+            return None, why
+        full[i] = d[0]
+    return loss.unpack(full), ""
+
+
+def _fd_jacobian(F, x0, dtype):
+    """The FD Jacobian (len(F(x0)) x len(x0)), every column checked by _fd_checked, or (None, why)."""
+    cols = []
+    for i in range(x0.size):
+        e = np.zeros(x0.size)
+        e[i] = 1.0
+        d, why = _fd_checked(F, x0, e, dtype)
+        if d is None:
+            return None, why
+        cols.append(d)
+    return np.stack(cols, axis=1), ""
+
+
+def _fd_hvp(loss, t, dtype):
+    """d/ds grad(loss)(x + s t) by central differences of the FD gradient, with the steps 1e-3 and
+    1e-4 agreeing (the gradient has no kink within 1e-3), or (None, why)."""
+    def grad(x):
+        return fd.jacobian(loss, x)[0]
+
+    d = fd.directional(grad, loss.x0, t, fd.H)
+    d_small = fd.directional(grad, loss.x0, t, fd.H / 10)
+    rtol, atol = tolerance(HVP_TOLERANCE_DTYPE, "grad2")
+    if not np.all(np.isfinite(d)):
+        return None, "non-finite finite difference"
+    if not np.all(np.abs(d - d_small) <= 0.25 * (atol + rtol * np.abs(d))):
+        return None, "second differences with steps 1e-3 and 1e-4 disagree (a kink of the gradient within 1e-3)"
+    return d, ""
+
+
+def _higher_size_ok(case):
+    n = sum(np.size(x) for x in case.inputs)
+    m = sum(np.size(w) for w in case.weights)
+    return n <= HIGHER_MAX_SIZE and m <= HIGHER_MAX_SIZE
+
+
+_TOO_LARGE = f"more than {HIGHER_MAX_SIZE} input or output elements (the higher checks take small programs)"
+
+
 def truth(case: Case, checks=CHECKS) -> Truth:
     xs = [np.asarray(x) for x in case.inputs]
     with np.errstate(all="ignore"):
@@ -1162,22 +1246,8 @@ def truth(case: Case, checks=CHECKS) -> Truth:
         values64 = _run_ref(case, [x.astype(np.float64) for x in xs])
         ok = _conditioned(case, xs, values64)
         grads, grad_skip, jvp, jvp_skip = None, "", None, ""
-        if {"grad_eager", "grad_jit"} & set(checks):
-            loss = _Loss(case)
-            n = loss.x0.size
-            coords = range(n) if n <= FD_COORDS else np.sort(np.random.default_rng(0).choice(n, FD_COORDS, False))
-            full, why = np.full(n, np.nan), ""  # coordinates not differentiated stay NaN (not compared)
-            for i in coords:
-                e = np.zeros(n)
-                e[i] = 1.0
-                d, why = _fd_checked(loss, loss.x0, e, case.dtype)
-                if d is None:
-                    break
-                full[i] = d[0]
-            else:
-                grads = loss.unpack(full)
-            if grads is None:
-                grad_skip = why
+        if {"grad_eager", "grad_jit", "hessian", "grad_grad"} & set(checks):
+            grads, grad_skip = _fd_grads(_Loss(case), case.dtype)
         if "jvp" in checks:
             loss = _Loss(case)
             F = lambda vec: np.concatenate([o.ravel() for o in loss.outputs(vec)])  # noqa: E731
@@ -1195,10 +1265,40 @@ def truth(case: Case, checks=CHECKS) -> Truth:
             per64 = [_run_ref(case, [x.astype(np.float64) for x in m]) for m in members]
             oks = [_conditioned(case, m, p64, seed=j + 1) for j, (m, p64) in enumerate(zip(members, per64))]
             for k in range(len(values)):
-                vm.append(np.stack([p[k] for p in per]))
-                vm64.append(np.stack([p[k] for p in per64]))
-                vm_ok.append(np.stack([o[k] for o in oks]))
-    return Truth(values, values64, ok, grads, grad_skip, jvp, jvp_skip, vm, vm64, vm_ok)
+                ax = _out_axis(case, k)
+                vm.append(np.moveaxis(np.stack([p[k] for p in per]), 0, ax))
+                vm64.append(np.moveaxis(np.stack([p[k] for p in per64]), 0, ax))
+                vm_ok.append(np.moveaxis(np.stack([o[k] for o in oks]), 0, ax))
+        t = Truth(values, values64, ok, grads, grad_skip, jvp, jvp_skip, vm, vm64, vm_ok)
+        higher = set(HIGHER_CHECKS) & set(checks)
+        if higher and not _higher_size_ok(case):
+            t.jac_skip = t.hvp_skip = t.vmap_grads_skip = _TOO_LARGE
+        elif higher:
+            loss = _Loss(case)
+            if {"jacfwd", "jacrev"} & higher:
+                F = lambda vec: np.concatenate([o.ravel() for o in loss.outputs(vec)])  # noqa: E731
+                t.jac, t.jac_skip = _fd_jacobian(F, loss.x0, case.dtype)
+            if {"hessian", "grad_grad"} & higher:
+                if grads is None:
+                    t.hvp_skip = grad_skip
+                else:
+                    tv = np.concatenate([np.asarray(x, np.float64).ravel() for x in case.tangents])
+                    t.hvp, t.hvp_skip = _fd_hvp(loss, tv, case.dtype)
+            if "vmap_grad" in higher:
+                per = []
+                for m in _members(case):
+                    g, why = _fd_grads(_Loss(case, m), case.dtype)
+                    if g is None:
+                        t.vmap_grads_skip = why
+                        break
+                    per.append(g)
+                else:
+                    t.vmap_grads = [np.stack([g[i] for g in per]) for i in range(len(case.inputs))]
+    return t
+
+
+def _out_axis(case, k):
+    return case.out_axes[k] if case.out_axes else 0
 
 
 def _members(case):
@@ -1246,10 +1346,52 @@ def _part(case, part):
         if part == "vmap":
             it = iter(bs)  # the batches of the mapped inputs only
             vargs = [x if a is None else next(it) for x, a in zip(xs, case.in_axes)]
-            return list(slope.vmap(lambda *a: fn(SLOPE_LAX, *a), in_axes=tuple(case.in_axes))(*vargs))
+            out_axes = list(case.out_axes) if case.out_axes else 0
+            return list(slope.vmap(lambda *a: list(fn(SLOPE_LAX, *a)), in_axes=tuple(case.in_axes),
+                                   out_axes=out_axes)(*vargs))
+        if part in ("jacfwd", "jacrev"):  # of the flat outputs w.r.t. the flat inputs
+            jac = slope.jacfwd if part == "jacfwd" else slope.jacrev
+            return [jac(lambda v: _flat_outputs(case, _unflatten(case, v)))(_flatten(xs))]
+        if part == "hessian":  # of the loss w.r.t. the flat inputs
+            return [slope.hessian(lambda v: _loss_fn(case, ws)(*_unflatten(case, v)))(_flatten(xs))]
+        if part == "grad_grad":  # reverse over reverse: grad of <grad loss, t> = H t
+            tv = _flatten(ts)
+            g = slope.grad(lambda v: _loss_fn(case, ws)(*_unflatten(case, v)))
+
+            def inner(v):
+                return lax.reduce_sum(lax.mul(g(v), tv), axes=(0,))
+
+            return [slope.grad(inner)(_flatten(xs))]
+        if part == "vmap_grad":  # per-member gradients of the loss, the batch dim in front
+            it = iter(bs)
+            vargs = [x if a is None else next(it) for x, a in zip(xs, case.in_axes)]
+            gfn = slope.grad(_loss_fn(case, ws), argnums=tuple(range(n)))
+            def grads(*a):
+                g = gfn(*a)  # a bare gradient for one input
+                return list(g) if isinstance(g, (tuple, list)) else [g]
+
+            return list(slope.vmap(grads, in_axes=tuple(case.in_axes))(*vargs))
         raise KeyError(part)
 
     return run
+
+
+def _flatten(xs):
+    return lax.concatenate(*[lax.reshape(x, shape=(int(np.prod(x.shape, dtype=np.int64)),)) for x in xs], dimension=0)
+
+
+def _unflatten(case, v):
+    out, pos = [], 0
+    for x in case.inputs:
+        size = int(np.size(x))
+        piece = lax.slice(v, start_indices=(pos,), limit_indices=(pos + size,), strides=(1,))
+        out.append(lax.reshape(piece, shape=tuple(np.shape(x))))
+        pos += size
+    return out
+
+
+def _flat_outputs(case, xs):
+    return _flatten(list(case.fn(SLOPE_LAX, *xs)))
 
 
 def _flat_args(case):
@@ -1319,8 +1461,8 @@ def _cmp_values(what, got, want, want64, ok, dtype, report):
     return None
 
 
-def _cmp_grads(what, got, want, dtype):
-    rtol, atol = tolerance(dtype, "grad")
+def _cmp_grads(what, got, want, dtype, kind="grad"):
+    rtol, atol = tolerance(dtype, kind)
     for k, (a, e) in enumerate(zip(got, want)):
         a = np.asarray(a)
         if a.shape != e.shape:
@@ -1359,6 +1501,30 @@ def _compare(case, truth_: Truth, check, outs, report):
         return _cmp_grads("jvp tangent", outs[n:], truth_.jvp, dt)
     if check == "vmap":
         return _cmp_values("vmap", outs, truth_.vmap, truth_.vmap64, truth_.vmap_ok, dt, report)
+    if check in ("jacfwd", "jacrev"):
+        if truth_.jac is None:
+            report.skipped[check] = truth_.jac_skip
+            return None
+        return _cmp_grads(f"{check} d flat outputs / d flat inputs", outs, [truth_.jac], dt)
+    if check in ("hessian", "grad_grad"):
+        if truth_.hvp is None:
+            report.skipped[check] = truth_.hvp_skip
+            return None
+        got = np.asarray(outs[0], np.float64)
+        if check == "hessian":
+            rtol, atol = tolerance(HVP_TOLERANCE_DTYPE, "grad2")
+            asym = np.abs(got - got.T) > atol + rtol * np.abs(got)
+            if np.any(asym):
+                return _describe("hessian (not symmetric: H vs H^T)", got, got.T, asym, rtol, atol)
+            t = np.concatenate([np.asarray(x, np.float64).ravel() for x in case.tangents])
+            got = got @ t
+        return _cmp_grads(f"{check} Hessian-vector product of the loss (vs FD of the FD gradient)", [got],
+                          [truth_.hvp], HVP_TOLERANCE_DTYPE, "grad2")
+    if check == "vmap_grad":
+        if truth_.vmap_grads is None:
+            report.skipped[check] = truth_.vmap_grads_skip
+            return None
+        return _cmp_grads("vmap of grad, d loss / d input", outs, truth_.vmap_grads, dt)
     raise KeyError(check)
 
 
@@ -1390,7 +1556,7 @@ def run_checks(case: Case, checks=CHECKS, truth_: Truth | None = None) -> Report
             results["grad_eager"] = _np(_grad(case, wts, tensors))
         except Exception as e:  # noqa: BLE001
             report.failures.append(Failure("grad_eager", f"raised {_err(e)}"))
-    parts = _jit_parts(checks)
+    parts = _case_parts(case, checks)
     if parts:
         flat = _flat_args(case)
         try:
@@ -1420,6 +1586,8 @@ def run_checks(case: Case, checks=CHECKS, truth_: Truth | None = None) -> Report
                 results[p] = outs[pos:pos + c]
                 pos += c
     for check in checks:
+        if check in HIGHER_CHECKS and check not in parts and check in _jit_parts(checks):
+            report.skipped[check] = _TOO_LARGE
         if check in results:
             msg = _compare(case, truth_, check, results[check], report)
             if msg:
@@ -1427,6 +1595,12 @@ def run_checks(case: Case, checks=CHECKS, truth_: Truth | None = None) -> Report
             elif check not in report.skipped:
                 report.passed.append(check)
     return report
+
+
+def _case_parts(case, checks):
+    """The jit parts of one case: the higher checks only for small programs (truth says why not)."""
+    parts = _jit_parts(checks)
+    return parts if _higher_size_ok(case) else [p for p in parts if p not in HIGHER_CHECKS]
 
 
 def _jit_parts(checks):
@@ -1442,7 +1616,8 @@ def _same_bits(a, b):
 
 def _part_counts(case, parts):
     n, m = len(case.inputs), len(case.weights)
-    return [{"jit": m, "grad_jit": n, "jvp": 2 * m, "vmap": m}[p] for p in parts]
+    return [{"jit": m, "grad_jit": n, "jvp": 2 * m, "vmap": m, "jacfwd": 1, "jacrev": 1, "hessian": 1,
+             "grad_grad": 1, "vmap_grad": n}[p] for p in parts]
 
 
 def check_case(case: Case, checks=CHECKS) -> Report:
@@ -1489,7 +1664,7 @@ def precompile(cases, checks=CHECKS, workers=2, log=None):
     for case in cases:
         if parts:
             try:
-                job, n = _program_jobs(case, parts)
+                job, n = _program_jobs(case, _case_parts(case, checks))
             except Exception:  # noqa: BLE001 - staging errors are reported by the real run
                 job = None
             if job is not None and not iree_compile.cached(job[0], job[4]):
@@ -1574,7 +1749,9 @@ def _with_program(case: Case, program: Program, extra=None) -> Case:
     ws = [case.weights[old_out[o]] if o in old_out else
           _draw_in(np.random.default_rng(1), -1, 1, program.values[o].shape, np.dtype(case.dtype))
           for o in program.outputs]
-    return Case(program.source(), case.dtype, xs, ws, ts, tuple(axes), bs, program, doms)
+    out_axes = tuple(_out_axis(case, old_out[o]) if o in old_out else 0 for o in program.outputs)
+    return Case(program.source(), case.dtype, xs, ws, ts, tuple(axes), bs, program, doms,
+                out_axes if any(out_axes) else ())
 
 
 def _candidates(case: Case):

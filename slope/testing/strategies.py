@@ -9,7 +9,9 @@ batch of same-structure operand lists when a check needs them. Batches use the r
 Profiles (select with SLOPE_PROFILE=dev|ci|thorough; default ci):
   dev       fast local iteration: few random examples, failures kept in the example database
   ci        derandomized (the same examples every run, so the compile cache stays warm), no
-            database, a handful of examples per (primitive, check, dtype)
+            database, a handful of examples per (primitive, check, dtype), each (primitive, check,
+            dtype) seeded apart (`stable_seed`), so float32 and float64, vjp and second_order draw
+            different examples; EXAMPLE_WEIGHT spends more on structured primitives (6) than on smooth unary ones (2)
   thorough  many random examples (nightly / before a release)
 No profile has a deadline: the first call of a shape compiles an IREE module (~0.3 s).
 """
@@ -57,12 +59,42 @@ def register_profiles():
         settings.register_profile(f"slope-{name}", **{**common, **kw})
 
 
-def settings_for(name: str | None = None):
-    """The Hypothesis settings object of a profile (by name, or SLOPE_PROFILE, or the default)."""
+# Examples are spent where bugs hide: a primitive whose parameter space has structure (axes,
+# permutations, windows, index maps, strides, padding, ties) draws more examples per (check, dtype)
+# than the profile's max_examples, a smooth unary elementwise one fewer. Multipliers of the profile's
+# count (at least 1 example); a name not listed draws the profile's count.
+EXAMPLE_WEIGHT = {
+    **dict.fromkeys(("transpose", "slice", "pad", "gather", "scatter", "scatter_add", "dynamic_slice",
+                     "dynamic_update_slice", "conv", "dot_general", "concatenate", "rev", "broadcast_in_dim",
+                     "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "sort", "argsort", "argmax",
+                     "argmin", "cummax", "cummin", "cumsum", "cumprod", "convert"), 1.5),
+    **dict.fromkeys(("exp", "log", "sin", "cos", "tan", "tanh", "logistic", "sqrt", "rsqrt", "expm1", "log1p",
+                     "erf", "neg", "not", "stop_gradient", "full", "iota", "reshape", "squeeze",
+                     "expand_dims"), 0.5),
+}
+
+
+def stable_seed(*parts) -> int:
+    """A seed from strings, the same in every process and run (Python's hash() is salted per process)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()[:8], "little")
+
+
+def max_examples_for(base: int, spec: str | None) -> int:
+    return max(1, round(base * EXAMPLE_WEIGHT.get(spec, 1.0))) if spec else base
+
+
+def settings_for(name: str | None = None, spec: str | None = None):
+    """The Hypothesis settings object of a profile (by name, or SLOPE_PROFILE, or the default);
+    given a primitive's name, with its example budget (EXAMPLE_WEIGHT)."""
     from hypothesis import settings
 
     register_profiles()
-    return settings.get_profile(f"slope-{profile_name(name)}")
+    base = settings.get_profile(f"slope-{profile_name(name)}")
+    if spec is None:
+        return base
+    return settings(base, max_examples=max_examples_for(base.max_examples, spec))
 
 
 def load_profile(name: str | None = None) -> str:

@@ -65,6 +65,30 @@ def _dus_lowered_in_place(ctx, args, in_avals, out_avals):
     return [ctx.generic("stablehlo.dynamic_update_slice", list(args), in_avals, out_avals)]
 
 
+def _self_transposing(name, transpose):
+    """A broken copy whose JVP binds the copy itself, so that vjp reaches its (wrong) transpose rule."""
+    made = []  # specs are frozen: the JVP finds its own spec here once it is made
+    spec = broken(name, transpose=transpose,
+                  jvp=lambda primals, tangents, **params: _self_jvp(made[0])(primals, tangents, **params))
+    made.append(spec)
+    return spec
+
+
+def _transpose_not_inverted(cts, x, *, perm):
+    return [lax.transpose(cts[0], perm=perm)]  # the adjoint transposes by the inverse permutation
+
+
+def _abs_jvp_zero_at_zero(primals, tangents):
+    (x,), (t,) = primals, tangents  # PyTorch's abs'(0) = 0 where slope declares JAX's 1
+    zero = lax.full(shape=tuple(x.shape), value=0, dtype=x.dtype)
+    return [lax.abs(x)], [lax.select(lax.gt(x, zero), t, lax.select(lax.lt(x, zero), lax.neg(t), zero))]
+
+
+def _maximum_jvp_ties_to_x(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents  # ties give x's tangent where slope declares a 1/2 - 1/2 split
+    return [lax.maximum(x, y)], [lax.select(lax.ge(x, y), tx, ty)]
+
+
 CASES = {
     "jvp with the wrong sign": (lambda: broken("sin", jvp=_wrong_sign_jvp), ["jvp", "vjp", "linearize", "second_order"]),
     "transpose that is not the adjoint": (None, ["vjp"]),
@@ -73,6 +97,14 @@ CASES = {
     "lowering of another function": (lambda: broken("exp", lowering=_exp_lowered_as_expm1), ["eager", "jit"]),
     "lowering that writes into its operand": (lambda: broken("dynamic_update_slice", lowering=_dus_lowered_in_place),
                                               ["eager", "jit"]),
+    # the samplers draw permutations that are not their own inverse (3-cycles)
+    "transpose rule that forgot to invert its permutation": (lambda: _self_transposing("transpose", _transpose_not_inverted),
+                                                             ["vjp"]),
+    # the edge cases put inputs on kinks, where the declared convention (kink_derivative) is checked
+    "abs'(0) = 0 instead of the declared 1": (lambda: broken("abs", jvp=_abs_jvp_zero_at_zero),
+                                               ["jvp", "vjp", "linearize", "second_order"]),
+    "maximum ties not split 1/2 - 1/2": (lambda: broken("maximum", jvp=_maximum_jvp_ties_to_x),
+                                          ["jvp", "vjp", "linearize", "second_order"]),
 }
 
 

@@ -25,13 +25,14 @@ works, only its batch members share those values (the vmap check is then weaker)
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
 
 from slope.core import dtypes as dt
 
-SHAPES = [(), (3,), (2, 3), (2, 1, 3)]
+SHAPES = [(2, 3), (), (3,), (2, 1, 3)]  # (2, 3) first: the first (simplest) example is not 0-d
 
 SAMPLERS: dict[str, Callable] = {}  # primitive name -> (draw, dtype) -> (list of np args, params)
 
@@ -136,6 +137,15 @@ def draw_axes(draw, ndim, min_size=1):
     """A sorted tuple of distinct axes of a rank-`ndim` operand."""
     st = strategies()
     return tuple(sorted(draw(st.sets(st.integers(0, ndim - 1), min_size=min_size, max_size=ndim))))
+
+
+def draw_subset(draw, items, min_size=0, prefer=2):
+    """A sorted tuple of distinct `items` (structural), subsets of `prefer` elements first: Hypothesis's
+    first example takes the first option, which should hold several axes, not one or none."""
+    items = list(items)
+    subsets = [c for k in range(min_size, len(items) + 1) for c in itertools.combinations(items, k)]
+    subsets.sort(key=lambda c: (abs(len(c) - min(prefer, len(items))), c))
+    return tuple(draw(strategies().sampled_from(subsets)))
 
 
 def draw_dims_permutation(draw, ndim):

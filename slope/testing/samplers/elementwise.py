@@ -8,9 +8,9 @@ from slope.testing.samplers.base import (
     away_from_integers,
     away_from_zero,
     draw_array,
-    draw_bool,
     draw_shape,
     elementwise,
+    sampled,
     register,
     sampler,
     strategies,
@@ -51,7 +51,7 @@ def _ties_sample(draw, dtype):
 def _pow_sample(draw, dtype):
     if dtype.is_int:
         shape = draw_shape(draw)
-        return [draw_array(draw, shape, dtype, -4, 4), draw_array(draw, shape, dtype, 0, 4)], {}
+        return [draw_array(draw, shape, dtype, -4, 4), draw_array(draw, shape, dtype, -3, 4)], {}  # y < 0 too
     return elementwise(2, fixes=[lambda v: np.abs(v) + 0.3, None])(draw, dtype)
 
 
@@ -96,11 +96,18 @@ def _convert_sample(draw, dtype):
         x = draw_array(draw, shape, dtype, -(2**40), 2**40)  # wraps when narrowed
     else:
         x = draw_array(draw, shape, dtype, -5, 5, fix=away_from_integers)
-        if target.is_int and draw_bool(draw):  # values outside the target's range saturate
+        mode = sampled(draw, ["boundary", "saturate", "in range"]) if target.is_int else "in range"
+        if mode == "saturate":  # values outside the target's range saturate
             info = np.iinfo(target.np)
             big = draw_array(draw, shape, dt.float64, 1.5, 3.0) * float(info.max)
             neg = -draw_array(draw, shape, dt.float64, 1.5, 3.0) * max(float(-info.min), 1.0)
             x = np.where(x > 0, big, neg).astype(dtype.np)
+        elif mode == "boundary":  # the target's limits: exact 2**31, -2**31 - 1, one step inside, NaN, inf
+            info = np.iinfo(target.np)
+            edges = np.array([float(info.max) + 1, float(info.min) - 1, float(info.min), float(info.max) - 128,
+                              float(info.min) + 128, np.nan, np.inf, -np.inf, 0.5, -0.5], np.float64)
+            pick = draw_array(draw, shape, dt.int32, 0, len(edges) - 1)
+            x = np.where(draw_array(draw, shape, dt.bool_), edges[pick].astype(dtype.np), x).astype(dtype.np)
     return [x], {"dtype": target}
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from slope.testing.samplers.base import draw_array, draw_shape, register, strategies
+from slope.testing.samplers.base import draw_array, draw_shape, draw_subset, register, strategies
 
 
 def _reduce_sample(distinct_values=False):
     def sample(draw, dtype):
-        shape = draw_shape(draw, min_rank=1)
-        axes = tuple(sorted(draw(strategies().sets(strategies().integers(0, len(shape) - 1), min_size=1))))
+        shape = draw_shape(draw, [(2, 3, 4), (3,), (2, 3), (2, 1, 3), (2, 0, 3)], min_rank=1)
+        axes = draw_subset(draw, range(len(shape)), min_size=1)  # several axes first
         x = draw_array(draw, shape, dtype)
         if distinct_values and dtype.is_float:  # keep maxima apart so FD does not straddle a tie
             perm = draw(strategies().permutations(range(x.size)))

@@ -128,6 +128,12 @@ def _convert(ctx, args, in_avals, out_avals, *, dtype):
     if dtype.is_bool and not src.is_bool:  # StableHLO convert to i1 truncates; slope means x != 0
         zero = ctx.constant(0, in_avals[0])
         return [ctx.compare("NE", args[0], zero, in_avals[0])]
+    if src.is_bool and not dtype.is_bool:
+        # select(x, 1, 0), not stablehlo.convert: IREE 3.13 fuses an i1 -> float convert into a consuming
+        # matmul-like dot_general (linalg.vecmat) and then fails to compile it (i1 vs i8 block argument;
+        # docs/stablehlo-notes.md). jacfwd's one-hot basis (convert(eq(iota, iota))) hits it.
+        o = out_avals[0]
+        return [ctx.select(args[0], ctx.constant(1, o), ctx.constant(0, o), o)]
     out = ctx.generic("stablehlo.convert", args, in_avals, out_avals)
     if src.is_float and dtype.is_int:
         # IREE gives INT_MIN (signed) or 0xFF..F (unsigned) for NaN, inf and out-of-range values:
