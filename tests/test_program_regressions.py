@@ -289,3 +289,21 @@ def test_fuzzer_repro_jacfwd_of_an_inner_product():
     x = np.array([0.69, 1.54, 1.0, 0.67], np.float32)
     jac = slope.jit(slope.jacfwd(lambda v: lax.dot_general(v, v, contracting_dims=((0,), (0,)), batch_dims=((), ()))))
     np.testing.assert_allclose(jac(slope.tensor(x)).numpy(), 2 * x, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype, tiny", [("float32", 1e-45), ("float64", 5e-324)])
+@pytest.mark.parametrize("op", ["add", "rsub", "mul"])
+def test_converted_bool_does_arithmetic_like_a_float_tensor(dtype, tiny, op):
+    """Regression: with convert-from-bool lowered as select(x, 1, 0) on literal branches, IREE folded
+    the consumer into the branches (jit of bool + 1e-45 became select(x, 1, 1e-45); bool * s became
+    select(x, s, 0)) and kept the subnormal that the same arithmetic on a float tensor of the same
+    values flushes (pitfall 9): eager and jit disagreed with each other and with the float tensor.
+    bool * s kept it already with stablehlo.convert."""
+    f = {"add": lambda t: t + tiny, "rsub": lambda t: tiny - t, "mul": lambda t: t * tiny}[op]
+    b = np.array([False, True, True])
+    as_float = slope.tensor(b.astype(dtype))
+    as_bool = slope.tensor(b).to(getattr(slope, dtype))
+    want = f(as_float).numpy()
+    for got in (f(as_bool), slope.jit(lambda t: f(t.to(getattr(slope, dtype))))(slope.tensor(b))):
+        assert got.dtype.np == np.dtype(dtype)
+        np.testing.assert_array_equal(got.numpy(), want)

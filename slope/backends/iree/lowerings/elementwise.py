@@ -122,6 +122,13 @@ lowering("expm1")(_lower_accurate_small_x("stablehlo.exponential_minus_one", "ex
 lowering("log1p")(_lower_accurate_small_x("stablehlo.log_plus_one", "log1p"))
 
 
+def _opaque_full(ctx, value, aval):
+    """A tensor of `value` that IREE cannot fold into its consumers (a fenced 0-d constant, broadcast)."""
+    scalar = Aval((), aval.dtype)
+    fenced = ctx.barrier([ctx.constant(value, scalar)], [scalar])[0]
+    return ctx.generic("stablehlo.broadcast_in_dim", [fenced], [scalar], [aval], "broadcast_dimensions = array<i64>")
+
+
 @lowering("convert")
 def _convert(ctx, args, in_avals, out_avals, *, dtype):
     src = in_avals[0].dtype
@@ -131,9 +138,12 @@ def _convert(ctx, args, in_avals, out_avals, *, dtype):
     if src.is_bool and not dtype.is_bool:
         # select(x, 1, 0), not stablehlo.convert: IREE 3.13 fuses an i1 -> float convert into a consuming
         # matmul-like dot_general (linalg.vecmat) and then fails to compile it (i1 vs i8 block argument;
-        # docs/stablehlo-notes.md). jacfwd's one-hot basis (convert(eq(iota, iota))) hits it.
+        # docs/stablehlo-notes.md §29). jacfwd's one-hot basis (convert(eq(iota, iota))) hits it.
+        # The 1 and 0 go through a barrier: with literal branches IREE folds a consumer into them
+        # (x + 1e-45 -> select(x, 1, 1e-45) at compile time, x * s -> select(x, s, 0)), and the
+        # result kept subnormals that the same arithmetic on a float tensor flushes (pitfall 9).
         o = out_avals[0]
-        return [ctx.select(args[0], ctx.constant(1, o), ctx.constant(0, o), o)]
+        return [ctx.select(args[0], _opaque_full(ctx, 1, o), _opaque_full(ctx, 0, o), o)]
     out = ctx.generic("stablehlo.convert", args, in_avals, out_avals)
     if src.is_float and dtype.is_int:
         # IREE gives INT_MIN (signed) or 0xFF..F (unsigned) for NaN, inf and out-of-range values:
