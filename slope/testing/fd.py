@@ -140,3 +140,21 @@ def hvp(flat: Flat, tangents, cotangents) -> list:
         return jacobian(flat, x).T @ ct
 
     return flat.unpack(directional(grad, flat.x0, flat.pack(tangents)))
+
+
+ROUNDING_ULPS = 4  # float64 rounding error taken for each value of the reference (a few ulps)
+
+
+def hvp_noise(flat: Flat, cotangents) -> list:
+    """How far rounding alone may move hvp()'s result, per operand element (the truth's own error).
+
+    Each reference value F_j carries ~ROUNDING_ULPS * eps * |F_j|; each of the two nested stencils
+    weights its values by 3/h in all (Richardson of central differences), so the FD of the FD
+    gradient carries up to 9/h^2 * ROUNDING_ULPS * eps * sum_j |ct_j F_j| over the outputs j that
+    element i reaches (nonzero Jacobian entries; the others cancel exactly). That is ~1e-8 * |<ct, F>|:
+    where the true H t is ~0 and |F| is large (x * 30000, a bilinear conv) it is above float64's
+    grad2 atol, while a wrong rule is off by a multiple of the derivative itself."""
+    reach = (jacobian(flat, flat.x0) != 0).astype(np.float64)
+    ct_f = np.abs(flat.pack(cotangents)) * np.abs(flat(flat.x0))
+    eps = np.finfo(np.float64).eps
+    return flat.unpack(9.0 / H ** 2 * ROUNDING_ULPS * eps * (reach.T @ ct_f))

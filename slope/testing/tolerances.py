@@ -59,8 +59,10 @@ class Mismatch(AssertionError):
     """A check found slope's result different from the truth."""
 
 
-def assert_close(actual, expected, dtype, kind: str = "value", what: str = "result"):
-    """Elementwise comparison with the table's tolerance for (dtype, kind); NaNs must match."""
+def assert_close(actual, expected, dtype, kind: str = "value", what: str = "result", truth_error=None):
+    """Elementwise comparison with the table's tolerance for (dtype, kind); NaNs must match.
+    truth_error: how far the expected values themselves may be off (finite differences' rounding,
+    fd.hvp_noise), added to the allowed difference element by element."""
     actual = np.asarray(actual)
     expected = np.asarray(expected)
     if actual.shape != expected.shape:
@@ -75,10 +77,14 @@ def assert_close(actual, expected, dtype, kind: str = "value", what: str = "resu
     e = expected.astype(np.float64)
     both_nan = np.isnan(a) & np.isnan(e)
     same_inf = np.isinf(e) & (a == e)
+    slack = 0.0 if truth_error is None else np.asarray(truth_error, np.float64)
     with np.errstate(invalid="ignore"):
-        ok = (np.abs(a - e) <= atol + rtol * np.abs(e)) | both_nan | same_inf
+        ok = (np.abs(a - e) <= atol + rtol * np.abs(e) + slack) | both_nan | same_inf
     if not np.all(ok):
-        raise Mismatch(_report(what, actual, expected, ~ok, rtol, atol, kind, dtype))
+        report = _report(what, actual, expected, ~ok, rtol, atol, kind, dtype)
+        if truth_error is not None:
+            report += f"\n  plus the expected values' own error, up to {float(np.max(slack, initial=0.0)):.3g}"
+        raise Mismatch(report)
 
 
 def assert_scalar_close(a: float, b: float, scale: float, dtype, kind="adjoint", what="inner products"):
