@@ -236,3 +236,24 @@ def test_eager_elementwise_ops_are_their_route_compiled_once():
         x + slope.ones(2)
     with pytest.raises(slope.DTypeError, match="mul: scalar operand 1099511627776 is out of range for int32"):
         xi * 2**40
+
+
+def test_eager_memo_keys_follow_scalar_types_and_survive_a_misfit_first_call():
+    """The memo is keyed by a tensor's aval and a scalar's Python type: a first call whose scalar does
+    not fit the dtype raises the route's error without disabling the memo for later fitting values;
+    True and 1 (equal as dict keys) keep their own dtypes; a NumPy scalar is its Python scalar."""
+    from slope.backends.iree import compile as C
+
+    xi = slope.tensor(np.array([5, -7, 9], np.int16))
+    with pytest.raises(slope.DTypeError, match="mul: scalar operand 100000 is out of range for int16"):
+        xi * 100000
+    np.testing.assert_array_equal((xi * 3).numpy(), np.array([15, -21, 27], np.int16))
+    before = C.stats["compiles"] + C.stats["disk_hits"]
+    np.testing.assert_array_equal((xi * -2).numpy(), np.array([-10, 14, -18], np.int16))
+    assert C.stats["compiles"] + C.stats["disk_hits"] == before
+    xb = slope.tensor([True, False])
+    assert (xb + True).numpy().dtype == np.bool_ and (xb + 1).numpy().dtype == np.int64
+    np.testing.assert_array_equal((xb + 1).numpy(), [2, 1])
+    np.testing.assert_array_equal((xb + True).numpy(), [True, True])
+    got = np.float16(3.0) * slope.tensor(np.array([1.5], np.float32))
+    assert got.dtype == slope.float32 and got.numpy()[0] == 4.5
