@@ -321,3 +321,21 @@ def test_batchnorm_momentum_none_is_a_cumulative_average_as_torch():
     assert float(fresh.num_batches_tracked.numpy()) == 4.0
     g = slope.grad(lambda m, x: m(x).sum())(nn.BatchNorm2d(3, momentum=None), slope.tensor(x))
     assert isinstance(g, nn.BatchNorm2d)                      # the count is no obstacle to grad over the model
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_dropout_mask_statistics_and_scale(p):
+    n = 200_000
+    x = slope.tensor(np.random.default_rng(1).uniform(1.0, 2.0, n).astype(np.float32))
+    y = F.dropout(x, p, key=slope.random.key(11)).numpy()
+    kept = y != 0
+    sigma = math.sqrt(p * (1 - p) / n)
+    assert abs((1 - kept.mean()) - p) < 5 * sigma                       # the dropped fraction is p
+    np.testing.assert_allclose(y[kept], x.numpy()[kept] / np.float32(1 - p), rtol=2e-7)   # kept ones scaled
+    assert abs(y.mean() / x.numpy().mean() - 1) < 5 * sigma / (1 - p) * 1.2     # unbiased in expectation
+    again = F.dropout(x, p, key=slope.random.key(11)).numpy()
+    assert (again == y).all()                                           # one key, one mask
+    other = F.dropout(x, p, key=slope.random.key(12)).numpy() != 0
+    assert abs((other != kept).mean() - 2 * p * (1 - p)) < 5 * math.sqrt(2 * p * (1 - p) / n)  # independent keys
+    jitted = slope.jit(lambda t, k: F.dropout(t, p, key=k))(x, slope.random.key(11)).numpy()
+    assert (jitted == y).all()
