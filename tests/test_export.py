@@ -284,6 +284,35 @@ def test_export_mlp_example_runs(tmp_path):
     assert (tmp_path / "mlp" / "manifest.json").exists()
 
 
+def _example(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"example_{name}", os.path.join(ROOT, "examples", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_cli
+def test_export_digits_example_from_a_checkpoint(tmp_path, capsys):
+    """The digits CNN (examples/digits.py's model, random weights saved as digits.py saves them): exported,
+    run with slope.export.load and iree-run-module, compared with slope's forward."""
+    example = _example("export_digits")
+    model = example.digits.DigitsCNN(slope.random.key(3))
+    slope.save(model, str(tmp_path / "digits.safetensors"))
+    acc = example.main([str(tmp_path / "art"), "--checkpoint", str(tmp_path / "digits.safetensors"), "--batch", "8"])
+    out = capsys.readouterr().out
+    assert "labels identical" in out and "same bits" in out
+    manifest = artifact.read_manifest(tmp_path / "art")
+    keys = [e["key"] for e in manifest["parameters"]["entries"]]
+    assert sorted(keys) == sorted("params." + k for k in model.state_dict())   # the weights, by their names
+    assert manifest["inputs"][0]["shape"] == [8, 1, 8, 8] and manifest["outputs"][0]["name"] == "out.label"
+    x, y = example.load_images()
+    n = len(x) // 8 * 8                                                 # slope's own model, same images
+    want = np.concatenate([model.eval()(slope.tensor(x[i:i + 8])).argmax(-1).numpy() for i in range(0, n, 8)])
+    assert acc == float(np.mean(want == y[:n]))
+
+
 def _iree_c_headers():
     import iree.runtime
 
