@@ -105,7 +105,11 @@ def special_tokens(config: WhisperConfig, directory=None, tokenizer=None) -> Spe
     begin = gen.get("begin_suppress_tokens", config.begin_suppress_tokens) or ()
     control = tuple(added[c] for c in ("<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|nospeech|>")
                     if c in added)
-    ids = [sot, eot, transcribe, translate, no_ts, *languages.values(), *suppress, *begin, *control]
+    # ids outside the vocabulary cannot be emitted: the suppress lists drop them (HF's default config lists
+    # 50256 and 220 even for tiny test vocabularies); the prompt's own ids must exist
+    suppress = [i for i in suppress if 0 <= int(i) < config.vocab_size]
+    begin = [i for i in begin if 0 <= int(i) < config.vocab_size]
+    ids = [sot, eot, transcribe, translate, no_ts, *languages.values(), *control]
     bad = [i for i in ids if i is not None and not (0 <= int(i) < config.vocab_size)]
     if bad:
         raise ArgumentError(f"Whisper: special token ids {bad} lie outside the vocabulary (vocab_size "
