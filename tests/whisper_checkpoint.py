@@ -20,7 +20,10 @@ TINY = dict(d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_he
 SUPPRESS = [1, 2, 3, 33, 34]   # a few byte tokens, as the real lists hold punctuation and symbols
 
 
-def numpy_params(cfg_dict, seed=0, std=0.3):
+def numpy_params(cfg_dict, seed=0, std=0.3, eot_boost=0.0, position_std=None):
+    """Normal(0, std) weights, layer-norm scales near 1. Decoding tests want outputs that vary with the
+    position and that sometimes stop: position_std widens the decoder's position table, and eot_boost adds
+    that much to <|endoftext|>'s logit (through the final layer norm's bias, along its embedding row)."""
     from slope.models.whisper import WhisperConfig, param_shapes
     rng = np.random.default_rng(seed)
     out = {}
@@ -29,6 +32,10 @@ def numpy_params(cfg_dict, seed=0, std=0.3):
             out[name] = (1 + 0.1 * rng.standard_normal(shape)).astype(np.float32)
         else:
             out[name] = (std * rng.standard_normal(shape)).astype(np.float32)
+    if position_std is not None:
+        out["decoder.embed_positions.weight"] *= np.float32(position_std / std)
+    e = out["decoder.embed_tokens.weight"][cfg_dict["eos_token_id"]]
+    out["decoder.layer_norm.bias"] += (eot_boost * e / (e @ e)).astype(np.float32)
     return out
 
 
@@ -42,12 +49,12 @@ def write_tokenizer(directory):
     tok.save(os.path.join(directory, "tokenizer.json"))
 
 
-def write_checkpoint(directory, cfg_dict=None, seed=0, std=0.3, tokenizer=True):
+def write_checkpoint(directory, cfg_dict=None, seed=0, std=0.3, tokenizer=True, **shaping):
     """Write the checkpoint; returns (config dict, numpy params keyed without `model.`)."""
     from slope.models.whisper import write_safetensors
     cfg = dict(TINY if cfg_dict is None else cfg_dict)
     os.makedirs(directory, exist_ok=True)
-    params = numpy_params(cfg, seed, std)
+    params = numpy_params(cfg, seed, std, **shaping)
     names = {("" if k == "proj_out.weight" else "model.") + k: v for k, v in params.items()}
     write_safetensors(os.path.join(directory, "model.safetensors"), names, {"format": "pt"})
     with open(os.path.join(directory, "config.json"), "w") as f:

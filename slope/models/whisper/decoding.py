@@ -8,8 +8,11 @@ prompt goes through the same step one token at a time, so the logits after <|sta
 language. Suppression, log-softmax and the beam bookkeeping run in NumPy (float64) on the (rows, vocab)
 logits.
 
-Beam ranking (as openai/whisper's ranker): a finished sequence's score is its summed log-probability divided
-by its length (generated tokens including <|endoftext|>) when length_penalty is None, else by
+Beam search follows openai/whisper's BeamSearchDecoder: each beam proposes its beam_size + 1 best tokens;
+the candidates, sorted by summed log-probability, fill beam_size live beams, those ending in <|endoftext|>
+ranked above the last live beam are set aside as finished, and an audio is done with beam_size finished
+sequences. Ranking (openai's MaximumLikelihoodRanker): the summed log-probability divided by the length
+(text tokens, the stop token not counted, at least 1) when length_penalty is None, else by
 ((5 + length) / 6) ** length_penalty.
 """
 from __future__ import annotations
@@ -233,6 +236,6 @@ def _beam(runner, logits, n, eot, never, begin, B, K, length_penalty):
         if not pool:
             best.append(())
             continue
-        best.append(max(pool, key=lambda s: _score(pool[s], len(s), length_penalty)))
+        best.append(max(pool, key=lambda s: _score(pool[s], max(1, len(s) - (s[-1] == eot)), length_penalty)))
     L = max((len(s) for s in best), default=0)
     return np.array([list(s) + [eot] * (L - len(s)) for s in best], np.int64).reshape(B, L)
