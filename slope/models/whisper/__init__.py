@@ -45,8 +45,15 @@ class Whisper:
     def __init__(self, config: WhisperConfig, params: dict, special: SpecialTokens | None = None, tokenizer=None):
         self.config = config
         self.params = params
-        self.special = special if special is not None else special_tokens(config)
+        self._special = special
         self.tokenizer = tokenizer
+
+    @property
+    def special(self) -> SpecialTokens:
+        """The special token ids decoding uses (from config.json alone when none were given)."""
+        if self._special is None:
+            self._special = special_tokens(self.config)
+        return self._special
 
     @classmethod
     def from_pretrained(cls, path) -> "Whisper":
@@ -128,7 +135,7 @@ def _samples(audio) -> np.ndarray:
 def _unflatten(config, children):
     m = Whisper.__new__(Whisper)
     m.config, m.params = config, children[0]
-    m.special, m.tokenizer = None, None
+    m._special, m.tokenizer = None, None
     return m
 
 
