@@ -58,7 +58,8 @@ def run_slope(n_enc, n_dec):
     return enc, dec
 
 
-def run_jax(n_enc, n_dec):
+def jax_functions():
+    """The JAX model's jitted (encode, prepare, step)."""
     import jax
     import jax.numpy as jnp
     jax.config.update("jax_platforms", "cpu")
@@ -130,6 +131,13 @@ def run_jax(n_enc, n_dec):
         x = ln(p, "decoder.layer_norm", x)
         return (x @ p["decoder.embed_tokens.weight"].T)[:, -1], new
 
+    return encode, prepare, step
+
+
+def run_jax(n_enc, n_dec):
+    import jax.numpy as jnp
+    encode, prepare, step = jax_functions()
+    H, D = CFG["decoder_attention_heads"], CFG["d_model"] // CFG["decoder_attention_heads"]
     p = {k: jnp.asarray(v) for k, v in numpy_params().items()}
     m = jnp.asarray(mel())
     enc = timed(lambda: np.asarray(encode(p, m)), n_enc)
@@ -141,8 +149,35 @@ def run_jax(n_enc, n_dec):
     return enc, dec
 
 
+def alternate(rounds):
+    """Encoder times of both libraries in one process, alternating call by call (a busy machine's load then
+    falls on both alike): (slope median, JAX median)."""
+    import jax.numpy as jnp
+
+    import slope
+    from slope.models.whisper import Whisper, WhisperConfig
+    params = numpy_params()
+    model = Whisper(WhisperConfig(**CFG), {k: slope.tensor(v) for k, v in params.items()})
+    encode = jax_functions()[0]
+    p, m, x = {k: jnp.asarray(v) for k, v in params.items()}, jnp.asarray(mel()), slope.tensor(mel())
+    runs = {"slope": lambda: model.encode(x).numpy(), "jax": lambda: np.asarray(encode(p, m))}
+    times = {k: [] for k in runs}
+    for f in runs.values():
+        f()
+    for _ in range(rounds):
+        for k, f in runs.items():
+            t = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t)
+    return float(np.median(times["slope"])), float(np.median(times["jax"]))
+
+
 def main():
     lib, quick = sys.argv[1], "--quick" in sys.argv
+    if lib == "alternate":
+        s, j = alternate(3 if quick else 11)
+        print(json.dumps({"slope_encoder_s": s, "jax_encoder_s": j}))
+        return
     n_enc, n_dec = (2, 10) if quick else (15, 200)
     enc, dec = (run_slope if lib == "slope" else run_jax)(n_enc, n_dec)
     print(json.dumps({"encoder_s": enc, "decode_tokens_per_s": 1 / dec,

@@ -21,7 +21,7 @@ import numpy as np
 
 import slope
 from slope.errors import ArgumentError, DomainError
-from slope.models.whisper.model import cross_kv, decoder, encoder
+from slope.models.whisper.model import check_mel, cross_kv, decoder, encoder
 
 DEFAULT_SAMPLE_LEN = 224  # openai/whisper's default sample_len: half of max_target_positions
 
@@ -141,7 +141,6 @@ def generate(model, mel, max_new_tokens=None, language=None, task="transcribe", 
              length_penalty=None, return_language=False):
     """Token ids (batch, prompt + generated) int32, the prompt first; rows that stop early are padded with
     <|endoftext|> (the stop token itself is kept). Greedy when beam_size is None or 1."""
-    from slope.models.whisper.model import check_mel
     _check(model, task, beam_size, max_new_tokens, length_penalty)
     special, config = model.special, model.config
     mel = check_mel(mel, config, "Whisper.generate")
@@ -188,6 +187,14 @@ def _greedy(runner, logits, n, eot, never, begin):
     return np.stack(out, 1) if out else np.zeros((rows, 0), np.int64)
 
 
+def _top(row, k):
+    """The indices of the k largest entries, largest first (ties: lower index first), without sorting the
+    whole vocabulary."""
+    k = min(k, row.shape[0])
+    idx = np.argpartition(-row, k - 1)[:k]
+    return idx[np.lexsort((idx, -row[idx]))]
+
+
 def _score(logprob, length, length_penalty):
     penalty = length if length_penalty is None else ((5 + length) / 6) ** length_penalty
     return logprob / penalty
@@ -207,7 +214,7 @@ def _beam(runner, logits, n, eot, never, begin, B, K, length_penalty):
                 continue
             cands = {}
             for r in range(b * K, (b + 1) * K):
-                top = np.argsort(-logp[r], kind="stable")[:K + 1]
+                top = _top(logp[r], K + 1)
                 for tok in top:
                     if np.isfinite(logp[r, tok]):
                         cands.setdefault(tuple(seqs[r]) + (int(tok),), (sums[r] + logp[r, tok], r))
