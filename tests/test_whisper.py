@@ -265,3 +265,42 @@ def test_generation_config_read_and_special_tokens(ckpt):
     assert sp.languages == {"en": LANGS[0], "de": LANGS[1], "fr": LANGS[2]}
     assert sp.never(VOCAB) == never_ids()
     assert set(model.params) == set(slope.models.whisper.param_shapes(model.config))
+
+
+def test_transformers_greedy_generate_matches(tmp_path):
+    """HF's WhisperForConditionalGeneration.generate (greedy, forced language and task) gives the same new
+    tokens. HF does not suppress control and timestamp tokens by itself, so the checkpoint's suppress_tokens
+    lists them (slope suppresses them always)."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from tests.whisper_checkpoint import write_tokenizer
+    cfg = transformers.WhisperConfig(
+        vocab_size=VOCAB, d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=20, decoder_ffn_dim=28, num_mel_bins=8, max_source_positions=10,
+        max_target_positions=24, decoder_start_token_id=SOT, eos_token_id=EOT, pad_token_id=EOT, bos_token_id=EOT,
+        begin_suppress_tokens=[32, EOT], suppress_tokens=None)
+    torch.manual_seed(0)
+    hf = transformers.WhisperForConditionalGeneration(cfg).eval()
+    with torch.no_grad():
+        for name, p in hf.named_parameters():
+            p.copy_(torch.randn_like(p) * 0.3 + (1.0 if "layer_norm.weight" in name else 0.0))
+        e = hf.model.decoder.embed_tokens.weight[EOT]
+        hf.model.decoder.layer_norm.bias += 4.0 * e / (e @ e)       # some rows stop
+    g = hf.generation_config
+    g.lang_to_id = {s: IDS[s] for s in ("<|en|>", "<|de|>", "<|fr|>")}
+    g.task_to_id = {"transcribe": IDS["<|transcribe|>"], "translate": IDS["<|translate|>"]}
+    g.no_timestamps_token_id, g.is_multilingual = IDS["<|notimestamps|>"], True
+    g.suppress_tokens = SUPPRESS + list(range(EOT + 1, VOCAB))
+    g.begin_suppress_tokens, g.decoder_start_token_id = [32, EOT], SOT
+    hf.save_pretrained(tmp_path)
+    write_tokenizer(tmp_path)
+    model = Whisper.from_pretrained(tmp_path)
+    mel = mels(4, seed=14)
+    for language, task in (("de", "transcribe"), ("fr", "translate")):
+        with torch.no_grad():
+            want = hf.generate(torch.tensor(mel), language=language, task=task, max_new_tokens=10, num_beams=1,
+                               do_sample=False)
+        want = (want.sequences if hasattr(want, "sequences") else want).numpy()
+        got = np.asarray(model.generate(mel, 10, language, task))[:, 4:]
+        n = min(got.shape[1], want.shape[1])
+        assert (got[:, :n] == want[:, :n]).all() and (want[:, n:] == EOT).all() and (got[:, n:] == EOT).all()
