@@ -304,3 +304,23 @@ def test_transformers_greedy_generate_matches(tmp_path):
         got = np.asarray(model.generate(mel, 10, language, task))[:, 4:]
         n = min(got.shape[1], want.shape[1])
         assert (got[:, :n] == want[:, :n]).all() and (want[:, n:] == EOT).all() and (got[:, n:] == EOT).all()
+
+
+def test_english_only_checkpoint_prompt(ckpt):
+    """No language tokens: the prompt is <|startoftranscript|> <|notimestamps|>, "en" is accepted, other
+    languages and translation are errors."""
+    from slope.models.whisper import SpecialTokens
+    d, cfg, params, model = ckpt
+    special = SpecialTokens(sot=SOT, eot=EOT, no_timestamps=IDS["<|notimestamps|>"], suppress=tuple(SUPPRESS),
+                            begin_suppress=tuple(cfg["begin_suppress_tokens"]),
+                            control=tuple(range(EOT + 1, IDS["<|notimestamps|>"])))
+    en = Whisper(model.config, model.params, special, model.tokenizer)
+    mel = mels(2, seed=15)
+    out = np.asarray(en.generate(mel, 6))
+    prompt = [SOT, IDS["<|notimestamps|>"]]
+    assert (out == _reference_greedy(cfg, params, mel, prompt, 6)).all()
+    assert (np.asarray(en.generate(mel, 6, language="en")) == out).all()
+    with pytest.raises(ArgumentError, match="English-only"):
+        en.generate(mel, 2, language="de")
+    with pytest.raises(ArgumentError, match="cannot translate"):
+        en.generate(mel, 2, task="translate")

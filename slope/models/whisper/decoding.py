@@ -144,16 +144,20 @@ def generate(model, mel, max_new_tokens=None, language=None, task="transcribe", 
     _check(model, task, beam_size, max_new_tokens, length_penalty)
     special, config = model.special, model.config
     mel = check_mel(mel, config, "Whisper.generate")
-    K = beam_size or 1
-    B = mel.shape[0]
-    runner = _Runner(model, mel, K)
-    prompts, logits, langs = _prompt_logits(runner, special, language, task, K)
-    P = prompts.shape[1]
+    if task == "translate" and not special.languages:
+        raise ArgumentError("Whisper.generate: this checkpoint is English-only (no language or task tokens) "
+                            "and cannot translate")
+    language_id(special, language)                                   # an unknown language fails here
+    P = len(special.prompt(special.sot if special.languages else None, task))
     room = config.max_target_positions - P
     n = min(DEFAULT_SAMPLE_LEN, room) if max_new_tokens is None else max_new_tokens
     if n > room:
         raise DomainError(f"Whisper.generate: prompt ({P}) + max_new_tokens ({n}) is more than "
                           f"max_target_positions ({config.max_target_positions})")
+    K = beam_size or 1
+    B = mel.shape[0]
+    runner = _Runner(model, mel, K)
+    prompts, logits, langs = _prompt_logits(runner, special, language, task, K)
     never = special.never(config.vocab_size)
     begin = list(special.begin_suppress)
     if K == 1:
