@@ -104,6 +104,20 @@ def output_weight(params, config: WhisperConfig):
     return params["decoder.embed_tokens.weight" if config.tie_word_embeddings else "proj_out.weight"]
 
 
+# IREE 3.13 runs a (1, K) x (K, N) product with a large N (Whisper's 51865-token head) ~3x slower than the
+# same product with 4 rows (docs/stablehlo-notes.md, pitfall 30): the head pads its rows to at least 4.
+MIN_HEAD_ROWS = 4
+
+
+def output_logits(x, w):
+    """x (batch, seq, d) @ w.T for w (vocab, d): logits (batch, seq, vocab), rows padded to MIN_HEAD_ROWS."""
+    B, T, d = x.shape
+    rows = x.reshape(B * T, d)
+    if B * T < MIN_HEAD_ROWS:
+        rows = slope.cat([rows, slope.zeros(MIN_HEAD_ROWS - B * T, d, dtype=rows.dtype)], 0)
+    return (rows @ w.T)[:B * T].reshape(B, T, w.shape[0])
+
+
 def decoder(params, config: WhisperConfig, tokens, positions, mask, cross, cache=None, start=None):
     """Logits (batch, seq, vocab) float32 and the new self-attention cache.
 
@@ -132,7 +146,7 @@ def decoder(params, config: WhisperConfig, tokens, positions, mask, cross, cache
         x = x + _attend(params, p + ".encoder_attn", h, cross[i][0], cross[i][1], H)
         x = x + _mlp(params, config, p, _ln(params, p + ".final_layer_norm", x))
     x = _ln(params, "decoder.layer_norm", x)
-    return x @ output_weight(params, config).T, new_cache
+    return output_logits(x, output_weight(params, config)), new_cache
 
 
 def check_tokens(tokens, config: WhisperConfig, what="Whisper"):
