@@ -365,6 +365,22 @@ def bench_llama(quick):
     return out.get("slope"), out.get("jax")
 
 
+def bench_whisper(quick):
+    """Whisper-tiny-sized encoder forward time and KV-cache decode tokens/s, slope and JAX each in its own
+    process (benchmarks/whisper_bench.py)."""
+    import json
+
+    out = {}
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for lib in ("slope", "jax") if jax is not None else ("slope",):
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "whisper_bench.py"), lib]
+                           + (["--quick"] if quick else []), capture_output=True, text=True, env=env, timeout=900)
+        if r.returncode != 0:
+            raise RuntimeError(f"whisper_bench.py {lib} failed:\n{r.stderr[-3000:]}")
+        out[lib] = json.loads(r.stdout.strip().splitlines()[-1])
+    return out.get("slope"), out.get("jax") or {}
+
+
 def bench_digits(epochs):
     """examples/digits.py's CNN epoch (after the compiling first one) and peak RSS, slope vs the same model and
     AdamW in plain JAX, each library in its own process (benchmarks/digits_bench.py); n/a without sklearn."""
@@ -437,6 +453,13 @@ def main():
     mb = lambda r: "n/a" if r.get("peak_rss_mb") is None else f"{r['peak_rss_mb']:.0f} MB"  # noqa: E731
     rows.append(("Llama train + decode, peak RSS of the process", mb(sl), mb(jl), "",
                  "n/a" if not jl else f"{sl['peak_rss_mb'] / jl['peak_rss_mb']:.2f}x", "", ""))
+    sw, jw = bench_whisper(args.quick)
+    rows.append(("Whisper-tiny-sized encoder forward (384-d, 4 layers, 80 x 3000 mel, batch 1)",
+                 fmt_t(sw["encoder_s"]), fmt_t(jw.get("encoder_s")) if jw else "n/a", "",
+                 ratio(sw["encoder_s"], jw.get("encoder_s")) if jw else "n/a", "", "<= 1.0x JAX"))
+    rows.append(("Whisper-tiny-sized KV-cache decode step (vocab 51865, cache 448, logits to host)",
+                 tok(sw, "decode_tokens_per_s"), tok(jw, "decode_tokens_per_s"), "",
+                 inv(sw["decode_tokens_per_s"], jw.get("decode_tokens_per_s")), "", ""))
     d = bench_digits(2 if args.quick else 4)
     if d:
         (s, sm), (j, jm) = d["slope"], d.get("jax", (None, None))

@@ -13,5 +13,6 @@ def test_benchmarks_quick_run():
     table = [line for line in out.stdout.splitlines() if line.startswith("| ")]
     names = " ".join(line.split("|")[1] for line in table)
     for row in ("eager `x*2`, 3 elements", "eager `x*2`, 1M elements", "jit MLP train step", "compile MLP step, cold",
-                "compile MLP step, warm", "1024^3 f32 matmul", "`slope.random.bits`, 10^7", "Llama 2x64", "Llama 2x64 KV-cache decode"):
+                "compile MLP step, warm", "1024^3 f32 matmul", "`slope.random.bits`, 10^7", "Llama 2x64", "Llama 2x64 KV-cache decode",
+                "Whisper-tiny-sized encoder forward", "Whisper-tiny-sized KV-cache decode step"):
         assert row in names, out.stdout
