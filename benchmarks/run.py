@@ -454,10 +454,11 @@ def main():
     rows.append(("Llama train + decode, peak RSS of the process", mb(sl), mb(jl), "",
                  "n/a" if not jl else f"{sl['peak_rss_mb'] / jl['peak_rss_mb']:.2f}x", "", ""))
     sw, jw = bench_whisper(args.quick)
-    rows.append(("Whisper-tiny-sized encoder forward (384-d, 4 layers, 80 x 3000 mel, batch 1)",
+    reduced = " (--quick: 64-d, 1 layer, vocab 1024)" if args.quick else ""
+    rows.append(("Whisper-tiny-sized encoder forward (384-d, 4 layers, 80 x 3000 mel, batch 1)" + reduced,
                  fmt_t(sw["encoder_s"]), fmt_t(jw.get("encoder_s")) if jw else "n/a", "",
                  ratio(sw["encoder_s"], jw.get("encoder_s")) if jw else "n/a", "", "<= 1.0x JAX"))
-    rows.append(("Whisper-tiny-sized KV-cache decode step (vocab 51865, cache 448, logits to host)",
+    rows.append(("Whisper-tiny-sized KV-cache decode step (vocab 51865, cache 448, logits to host)" + reduced,
                  tok(sw, "decode_tokens_per_s"), tok(jw, "decode_tokens_per_s"), "",
                  inv(sw["decode_tokens_per_s"], jw.get("decode_tokens_per_s")), "", ""))
     d = bench_digits(2 if args.quick else 4)

@@ -20,6 +20,9 @@ sys.path.insert(0, ROOT)
 CFG = dict(d_model=384, encoder_layers=4, decoder_layers=4, encoder_attention_heads=6, decoder_attention_heads=6,
            encoder_ffn_dim=1536, decoder_ffn_dim=1536, num_mel_bins=80, max_source_positions=1500,
            max_target_positions=448, vocab_size=51865)
+if "--quick" in sys.argv:  # a smoke run (tests/test_benchmarks.py): the same code on a model a fraction the size
+    CFG = dict(CFG, d_model=64, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+               decoder_attention_heads=2, encoder_ffn_dim=128, decoder_ffn_dim=128, vocab_size=1024)
 POS = 100
 
 
