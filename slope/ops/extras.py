@@ -43,6 +43,11 @@ def _float(op, x):
     return x if x.dtype.is_float else astype(x, dt.default_float)
 
 
+def _isnan(x):
+    from slope.ops.basics import isnan
+    return isnan(x)
+
+
 def _full_as(x, value):
     return lax.full(shape=tuple(x.shape), value=value, dtype=x.dtype)
 
@@ -217,7 +222,7 @@ def fmax(x, y):
     x, y = operands("fmax", x, y)
     if not x.dtype.is_float:
         return A.maximum(x, y)
-    return A.where(A.isnan(x), y, A.where(A.isnan(y), x, A.maximum(x, y)))
+    return A.where(_isnan(x), y, A.where(_isnan(y), x, A.maximum(x, y)))
 
 
 def fmin(x, y):
@@ -225,7 +230,7 @@ def fmin(x, y):
     x, y = operands("fmin", x, y)
     if not x.dtype.is_float:
         return A.minimum(x, y)
-    return A.where(A.isnan(x), y, A.where(A.isnan(y), x, A.minimum(x, y)))
+    return A.where(_isnan(x), y, A.where(_isnan(y), x, A.minimum(x, y)))
 
 
 def heaviside(x, values):
@@ -307,7 +312,7 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
     """The sum with NaN counted as 0 (torch.nansum)."""
     x = as_array(x, "nansum")
     if x.dtype.is_float:
-        x = A.where(A.isnan(x), _full_as(x, 0), x)
+        x = A.where(_isnan(x), _full_as(x, 0), x)
     return R.sum(x, dim, keepdim, dtype=dtype)
 
 
@@ -318,7 +323,7 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
         x = astype(x, dtype)
     if not x.dtype.is_float:
         raise DTypeError(f"nanmean: expects a floating-point tensor, got {x.aval.str_short()}")
-    ok = A.logical_not(A.isnan(x))
+    ok = A.logical_not(_isnan(x))
     return A.div(R.sum(A.where(ok, x, _full_as(x, 0)), dim, keepdim), R.sum(astype(ok, x.dtype), dim, keepdim))
 
 
@@ -467,14 +472,13 @@ def meshgrid(*tensors, indexing="ij"):
     ts = [S.reshape(as_array(t, "meshgrid"), -1) for t in ts]
     if indexing not in ("ij", "xy"):
         raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
-    swap = indexing == "xy" and len(ts) >= 2
+    swap = indexing == "xy" and len(ts) >= 2  # 'xy': the first two inputs index the second and first dims
     if swap:
         ts[0], ts[1] = ts[1], ts[0]
     shape = tuple(t.shape[0] for t in ts)
     grids = [broadcast_to(S.reshape(t, *[-1 if i == k else 1 for i in range(len(ts))]), shape)
              for k, t in enumerate(ts)]
     if swap:
-        grids = [L.swapaxes(g, 0, 1) for g in grids]
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
@@ -703,7 +707,7 @@ def logdet(A_):
     """log det A (torch.logdet): NaN for a negative determinant, -inf for a singular A."""
     from slope.ops.decomp import slogdet
     s, ld = slogdet(A_)
-    return A.where(A.lt(s, 0), A.mul(ld, float("nan")), ld)
+    return A.where(A.lt(s, 0), _full_as(ld, builtins.float("nan")), ld)
 
 
 def inverse(A_):

@@ -64,7 +64,7 @@ def _namespace():  # imported late: these modules build on matmul above
              "vecdot": _vecdot, "eigh": decomp.eigh, "eigvalsh": decomp.eigvalsh, "svd": decomp.svd,
              "svdvals": decomp.svdvals, "qr": decomp.qr, "pinv": decomp.pinv, "lstsq": decomp.lstsq,
              "matrix_rank": decomp.matrix_rank, "cond": decomp.cond, "matrix_power": decomp.matrix_power,
-             "matmul": matmul, "diagonal": _diagonal}
+             "matmul": matmul, "diagonal": _diagonal, "cross": _cross}
     globals().update(names)
 
 
@@ -88,3 +88,9 @@ def _diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """torch.linalg.diagonal: torch.diagonal with dim1=-2, dim2=-1 by default."""
     from slope.ops.layout import diagonal
     return diagonal(A, offset, dim1, dim2)
+
+
+def _cross(x, y, *, dim=-1):
+    """torch.linalg.cross: the cross product along dim (default the last)."""
+    from slope.ops.extras import cross
+    return cross(x, y, dim)
