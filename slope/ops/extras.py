@@ -119,49 +119,73 @@ def erfc(x):
     return A.sub(1.0, A.erf(_float("erfc", x)))
 
 
-_LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-            -176.61503916999185, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-            1.5056327351493116e-7]
+def _shifted(x, n=10):
+    """x[..., None] + (0, 1, ..., n - 1): the recurrence's terms as one tensor (one saved value in a linearized
+    program: IREE 3.13 loads no dispatch reading more than 32 buffers, which ten separate terms exceeded)."""
+    steps = lax.iota(shape=(n,), dimension=0, dtype=x.dtype)
+    return A.add(S.unsqueeze(x, -1), steps)
+
+
+def _series(inv, coeffs, first_power, step):
+    """sum_k coeffs[k] * inv ** (first_power + step * k), vectorized over k (see _shifted)."""
+    k = len(coeffs)
+    powers = A.add(A.mul(lax.iota(shape=(k,), dimension=0, dtype=inv.dtype), float(step)), float(first_power))
+    c = tensor(np.array(coeffs, dtype=inv.dtype.np))
+    return R.sum(A.mul(A.pow(S.unsqueeze(inv, -1), powers), c), -1)
 
 
 def _lgamma_pos(x):
-    """log Gamma(x) for x >= 0.5 (Lanczos, g = 7, n = 9)."""
-    z = A.sub(x, 1.0)
-    s = A.add(A.mul(z, 0.0), _LANCZOS[0])
-    for i, c in enumerate(_LANCZOS[1:], start=1):
-        s = A.add(s, A.div(c, A.add(z, float(i))))
-    t = A.add(z, 7.5)
-    return A.add(A.add(0.5 * math.log(2 * math.pi), A.mul(A.add(z, 0.5), A.log(t))), A.sub(A.log(s), t))
+    """log Gamma(x) for x >= 0.5: Stirling's series to x^-13 at x + 10 (truncation below 1e-16), less
+    sum log(x + i), i < 10 (Gamma(x) = Gamma(x + 10) / (x (x + 1) ... (x + 9)))."""
+    y = A.add(x, 10.0)
+    inv = A.div(1.0, y)
+    series = _series(inv, [1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156], 1, 2)
+    stirling = A.add(A.sub(A.mul(A.sub(y, 0.5), A.log(y)), y), A.add(0.5 * math.log(2 * math.pi), series))
+    return A.sub(stirling, R.sum(A.log(_shifted(x)), -1))
 
 
-def lgamma(x):
-    """log |Gamma(x)| (torch.lgamma): Lanczos's approximation (g = 7, 9 terms; ~1e-15 relative), with the
-    reflection formula below 0.5; gamma's poles (0, -1, ...) give inf."""
-    x = _float("lgamma", x)
+def _in_f64(fn, op):
+    """fn computed in float64 for float32/16 input (the series cancel: float32 would lose digits), cast back."""
+    def f(x):
+        x = _float(op, x)
+        if x.dtype is dt.float64:
+            return fn(x)
+        return astype(fn(astype(x, dt.float64)), x.dtype)
+    f.__name__ = op
+    return f
+
+
+def _lgamma(x):
     small = A.lt(x, 0.5)
     xr = A.where(small, A.sub(1.0, x), x)
     big = _lgamma_pos(xr)
-    sin_pix = A.abs(A.sin(A.mul(x, math.pi)))
+    xs = A.where(small, x, _full_as(x, 0.25))  # the reflection where it is taken (no inf/NaN gradient elsewhere)
+    sin_pix = A.abs(A.sin(A.mul(xs, math.pi)))
     refl = A.sub(A.sub(math.log(math.pi), A.log(sin_pix)), big)
     return A.where(small, refl, big)
 
 
+def lgamma(x):
+    """log |Gamma(x)| (torch.lgamma): Stirling's series after shifting x up to 10, the reflection formula below
+    0.5, computed in float64 (~1e-15 relative away from the zeros at 1 and 2); the poles (0, -1, ...) give inf."""
+    return _in_f64(_lgamma, "lgamma")(x)
+
+
 def digamma(x):
     """d/dx log Gamma(x) (torch.digamma): shifted up by the recurrence psi(x) = psi(x + 1) - 1/x to x >= 6, then
-    the asymptotic series; reflection below 0.5."""
-    x = _float("digamma", x)
+    the asymptotic series to x^-14; reflection below 0.5; computed in float64."""
+    return _in_f64(_digamma, "digamma")(x)
+
+
+def _digamma(x):
     small = A.lt(x, 0.5)
     xr = A.where(small, A.sub(1.0, x), x)
-    acc = A.mul(xr, 0.0)
-    for _ in range(6):
-        low = A.lt(xr, 6.0)
-        acc = A.where(low, A.sub(acc, A.div(1.0, xr)), acc)
-        xr = A.where(low, A.add(xr, 1.0), xr)
-    inv = A.div(1.0, xr)
-    inv2 = A.mul(inv, inv)
-    series = A.mul(inv2, A.sub(1 / 12, A.mul(inv2, A.sub(1 / 120, A.mul(inv2, A.sub(1 / 252, A.mul(inv2, 1 / 240)))))))
-    psi = A.add(acc, A.sub(A.sub(A.log(xr), A.mul(inv, 0.5)), series))
-    refl = A.sub(psi, A.div(math.pi, A.tan(A.mul(x, math.pi))))
+    y = A.add(xr, 10.0)  # psi(x) = psi(x + 10) - sum 1/(x + i), i < 10; the asymptotic series at x + 10
+    inv = A.div(1.0, y)
+    series = _series(inv, [1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12], 2, 2)
+    psi = A.sub(A.sub(A.sub(A.log(y), A.mul(inv, 0.5)), series), R.sum(A.div(1.0, _shifted(xr)), -1))
+    xs = A.where(small, x, _full_as(x, 0.25))  # the reflection where it is taken (no inf/NaN gradient elsewhere)
+    refl = A.sub(psi, A.div(math.pi, A.tan(A.mul(xs, math.pi))))
     return A.where(small, refl, psi)
 
 
@@ -339,8 +363,16 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
         m = x.shape[d]
         if m == 0:
             break
-        hi, lo = S.narrow(x, d, 1, m - 1), S.narrow(x, d, 0, m - 1)
-        x = A.logical_xor(hi, lo) if x.dtype.is_bool else A.sub(hi, lo)
+        if x.dtype.is_bool:
+            x = A.logical_xor(S.narrow(x, d, 1, m - 1), S.narrow(x, d, 0, m - 1))
+            continue
+        # hi - lo as a product with the (m, m - 1) difference matrix: slices' transposes are pads, and float64
+        # gradients full of pads hit IREE 3.13's pad-folding failure (docs/stablehlo-notes.md)
+        i = lax.iota(shape=(m, m - 1), dimension=0, dtype=dt.int32)
+        j = lax.iota(shape=(m, m - 1), dimension=1, dtype=dt.int32)
+        D = A.sub(astype(A.eq(i, A.add(j, 1)), x.dtype), astype(A.eq(i, j), x.dtype))
+        from slope.ops.linalg import matmul
+        x = L.movedim(matmul(L.movedim(x, d, -1), D), -1, d)
     return x
 
 
@@ -502,8 +534,10 @@ def is_floating_point(x):
 
 
 def result_type(x, y):
-    """The dtype of x op y under PyTorch's promotion (torch.result_type)."""
-    return operands("result_type", x, y)[0].dtype
+    """The dtype of x op y under PyTorch's promotion (torch.result_type); shapes need not broadcast."""
+    def zero_d(v):
+        return S.reshape(R.sum(v, dtype=v.dtype), *([1] * builtins.min(v.ndim, 1))) if is_array(v) else v
+    return operands("result_type", zero_d(x), zero_d(y))[0].dtype
 
 
 def promote_types(a, b):
@@ -673,8 +707,12 @@ def cross(x, y, dim=None):
     d = normalize_dim("cross", dim, x.ndim)
     if x.shape[d] != 3:
         raise ShapeError(f"cross: dim {dim} must have size 3, got {x.aval.str_short()}")
-    c = [S.squeeze(S.narrow(x, d, i, 1), d) for i in range(3)]
-    e = [S.squeeze(S.narrow(y, d, i, 1), d) for i in range(3)]
+    def comp(t, i):  # t's i-th component along d, as a one-hot contraction (no slices: see diff)
+        onehot = astype(A.eq(lax.iota(shape=(3,), dimension=0, dtype=dt.int32), i), t.dtype)
+        return R.sum(A.mul(t, S.reshape(onehot, *[3 if k == d else 1 for k in range(t.ndim)])), d)
+
+    c = [comp(x, i) for i in range(3)]
+    e = [comp(y, i) for i in range(3)]
     return S.stack([A.sub(A.mul(c[1], e[2]), A.mul(c[2], e[1])), A.sub(A.mul(c[2], e[0]), A.mul(c[0], e[2])),
                     A.sub(A.mul(c[0], e[1]), A.mul(c[1], e[0]))], d)
 

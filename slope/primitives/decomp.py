@@ -156,8 +156,18 @@ def _permute_columns(V, order):
     return _mm(V, P)
 
 
+def _lower_symmetric(a):
+    """The symmetric matrix whose lower triangle is a's (what LAPACK's eigh with UPLO='L' reads)."""
+    shape = tuple(a.shape)
+    on_or_below = _const_matrix(shape, lambda i, j: lax.ge(i, j), a.dtype)
+    below = _const_matrix(shape, lambda i, j: lax.gt(i, j), a.dtype)
+    return lax.add(lax.mul(a, on_or_below), _mT(lax.mul(a, below)))
+
+
 def jacobi_eigh(A):
-    """[w ascending, V canonical]: A = V diag(w) V^T for a symmetric A (..., n, n) (the lowering of eigh)."""
+    """[w ascending, V canonical]: A = V diag(w) V^T for the symmetric matrix of A's lower triangle
+    (..., n, n) (the lowering of eigh)."""
+    A = _lower_symmetric(A)
     n, dtype, batch = A.shape[-1], A.dtype, tuple(A.shape[:-2])
     shape = tuple(A.shape)
     V = _eye(shape, dtype)
@@ -237,6 +247,7 @@ def _recip_gaps(w, shape, dtype, squares=False):
 def _eigh_jvp(primals, tangents):
     (a,), (da,) = primals, tangents
     w, v = eigh.bind(a)
+    da = _lower_symmetric(da)  # eigh reads the lower triangle
     shape, dtype = tuple(a.shape), a.dtype
     vt_da_v = _mm(_mT(v), _mm(da, v))
     dw = _diag(vt_da_v)
@@ -270,9 +281,9 @@ eigh = register(Spec(
     jvp=_eigh_jvp,
     vmap=_batched_vmap("eigh"),
     multiple_results=True,
-    verify=Verify(exempt={"transpose": Exempt.NOT_LINEAR}),
+    verify=Verify(exempt={"transpose": Exempt.NOT_LINEAR, "second_order": Exempt.BACKEND_MISCOMPILE}),
     error_inputs=lambda: _decomp_errors("eigh")(),
-    doc="(w, V) with A = V diag(w) V^T for symmetric A: w ascending, each column of V signed so its largest "
+    doc="(w, V) with A = V diag(w) V^T for the symmetric A of the lower triangle: w ascending, each column of V signed so its largest "
         "entry is positive (parallel cyclic Jacobi, 10 sweeps); derivatives for distinct eigenvalues",
 ))
 
