@@ -77,7 +77,7 @@ def dynamic_update_slice(operand: Array, update: Array, *starts: Array) -> Array
     """operand with update written at the 0-d int starts, clamped into [0, dim - update size]; linear in operand and update jointly"""
 
 def eigh(a: Array) -> list[Array]:
-    """(w, V) with A = V diag(w) V^T for symmetric A: w ascending, each column of V signed so its largest entry is positive (parallel cyclic Jacobi, 10 sweeps); derivatives for distinct eigenvalues"""
+    """(w, V) with A = V diag(w) V^T for the symmetric A of the lower triangle: w ascending, each column of V signed so its largest entry is positive (parallel cyclic Jacobi, 10 sweeps); derivatives for distinct eigenvalues"""
 
 def eq(x: Array, y: Array, /) -> Array:
     """x == y elementwise, bool result (floats: NaN compares unequal, -0.0 == 0.0; uint32 compares unsigned)"""
