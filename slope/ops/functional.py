@@ -25,10 +25,12 @@ def relu(x):
     return lax.select(lax.gt(x, zeros_of(x)), x, zeros_of(x))  # relu'(0) = 0
 
 
-def softmax(x, dim=-1):
+def softmax(x, dim=-1, dtype=None):
     """exp(x) / sum(exp(x)) along dim, shifted by the max; a row holding +inf or only -inf gives NaN (as
     PyTorch and JAX)."""
     x = as_array(x, 'softmax')
+    if dtype is not None:  # torch converts the input first
+        x = astype(x, dt.dtype(dtype, "softmax"))
     d = normalize_dim("softmax", dim, x.ndim)
     if not x.dtype.is_float:
         x = astype(x, dt.default_float)
@@ -36,9 +38,11 @@ def softmax(x, dim=-1):
     return div(e, sum(e, d, keepdim=True))
 
 
-def log_softmax(x, dim=-1):
+def log_softmax(x, dim=-1, dtype=None):
     """x - logsumexp(x) along dim (-inf entries stay -inf while the row has a finite entry)."""
     x = as_array(x, 'log_softmax')
+    if dtype is not None:  # torch converts the input first
+        x = astype(x, dt.dtype(dtype, "log_softmax"))
     d = normalize_dim("log_softmax", dim, x.ndim)
     if not x.dtype.is_float:
         x = astype(x, dt.default_float)
