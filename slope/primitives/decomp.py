@@ -281,7 +281,7 @@ eigh = register(Spec(
     jvp=_eigh_jvp,
     vmap=_batched_vmap("eigh"),
     multiple_results=True,
-    verify=Verify(exempt={"transpose": Exempt.NOT_LINEAR, "second_order": Exempt.BACKEND_MISCOMPILE}),
+    verify=Verify(exempt={"transpose": Exempt.NOT_LINEAR}),
     error_inputs=lambda: _decomp_errors("eigh")(),
     doc="(w, V) with A = V diag(w) V^T for the symmetric A of the lower triangle: w ascending, each column of V signed so its largest "
         "entry is positive (parallel cyclic Jacobi, 10 sweeps); derivatives for distinct eigenvalues",

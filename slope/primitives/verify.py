@@ -37,8 +37,6 @@ class Exempt(Enum):
     NO_INVALID_INPUT = "every tensor is a valid input: there is no bad input to reject"
     RUNS_A_PROGRAM = "runs a staged Program of other primitives, each verified on its own (the jit tests cover it)"
     BAD_INPUTS_TESTED_APART = "a public op: its bad inputs are tested by tests/test_bad_inputs.py"
-    BACKEND_MISCOMPILE = ("IREE 3.13 compiles this column's program to wrong values (eager evaluation is right); "
-                          "an xfail test keeps the repro (docs/stablehlo-notes.md)")
 
     def __str__(self):
         return self.value

@@ -665,7 +665,6 @@ def _svd_ref(a):
 
 
 op("linalg.eigh", lambda a: tuple(slope.linalg.eigh(a)), _eigh_ref, _sym_sample, multiple_results=True,
-   exempt={"second_order": Exempt.BACKEND_MISCOMPILE},
    doc="eigenvalues ascending, eigenvectors with their largest entry positive (Jacobi)")
 op("linalg.eigvalsh", lambda a: slope.linalg.eigvalsh(a),
    lambda a: np.linalg.eigvalsh((a + np.swapaxes(a, -1, -2)).astype(np.float64) / 2).astype(a.dtype), _sym_sample)
