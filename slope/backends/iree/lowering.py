@@ -69,9 +69,10 @@ def _reductions_read_two_ways(program) -> set:
     value through two different index maps (`s[None, :] - s[:, None]`, or a broadcast and its
     transpose), only the diagonal is right and the rest is zero or garbage (f32 and f64). So a
     reduction's result is fenced when, followed through views (broadcasts, transposes, slices,
-    reshapes, ...), it reaches two or more uses (a program output counts) and one of those paths
-    changes its index map (goes through a broadcast, transpose, slice or rev). A single use (x - max(x)[:, None] in softmax, a mean
-    divided by n) keeps its fusion."""
+    reshapes, ...) to its uses (a program output counts), it is read along two different chains of
+    views and one of them changes its index map (has a broadcast, transpose, slice or rev). One use,
+    or uses of one broadcast (softmax's sum, read by its forward and backward divisions), keep
+    their fusion."""
     uses: dict = {}
     for e in program.eqns:
         for v in e.inputs:
@@ -81,17 +82,17 @@ def _reductions_read_two_ways(program) -> set:
     for e in program.eqns:
         if e.spec.name not in _REDUCES:
             continue
-        ends, relaid, todo = 0, False, [(e.outs[0], False)]
+        chains, todo = set(), [(e.outs[0], ())]
         while todo:
-            v, moved = todo.pop()
-            ends += v in outs
+            v, chain = todo.pop()
+            if v in outs:
+                chains.add(chain)
             for u in uses.get(v, ()):
                 if u.spec.name in _VIEWS:
-                    todo.append((u.outs[0], moved or u.spec.name in _MOVES))
+                    todo.append((u.outs[0], chain + ((u.spec.name, repr(sorted(u.params.items()))),)))
                 else:
-                    ends += 1
-                    relaid = relaid or moved
-        if ends >= 2 and relaid:
+                    chains.add(chain)
+        if len(chains) >= 2 and any(name in _MOVES for chain in chains for name, _ in chain):
             fenced.add(e.outs[0])
     return fenced
 
