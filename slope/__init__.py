@@ -35,5 +35,6 @@ from slope.ops import linalg  # noqa: F401  (slope.linalg.solve, ...: torch.lina
 from slope.export import export, load as load_exported  # noqa: F401,E402  (slope.export(f, ...), slope.export.load)
 
 bool = bool_  # noqa: A001  slope.bool, like torch.bool
+long, int, float, double, half, short = int64, int32, float32, float64, float16, int16  # noqa: A001  torch's aliases
 stop_gradient = ops.stop_gradient  # noqa: F405
 __version__ = "0.1.0"

@@ -57,10 +57,51 @@ def _transposed_dots(program) -> dict:
     return pairs
 
 
+_REDUCES = frozenset({"reduce_sum", "reduce_max", "reduce_min", "reduce_prod"})
+_MOVES = frozenset({"broadcast_in_dim", "transpose", "slice", "rev"})  # views that change the index map
+_VIEWS = _MOVES | {"reshape", "expand_dims", "squeeze", "stop_gradient"}
+
+
+def _reductions_read_two_ways(program) -> set:
+    """The outputs of reductions that must go through an optimization_barrier (stablehlo-notes §29).
+
+    IREE 3.13 fuses a reduce into its elementwise consumer; when that dispatch reads the reduced
+    value through two different index maps (`s[None, :] - s[:, None]`, or a broadcast and its
+    transpose), only the diagonal is right and the rest is zero or garbage (f32 and f64). So a
+    reduction's result is fenced when, followed through views (broadcasts, transposes, slices,
+    reshapes, ...) to its uses (a program output counts), it is read along two different chains of
+    views and one of them changes its index map (has a broadcast, transpose, slice or rev). One use,
+    or uses of one broadcast (softmax's sum, read by its forward and backward divisions), keep
+    their fusion."""
+    uses: dict = {}
+    for e in program.eqns:
+        for v in e.inputs:
+            uses.setdefault(v, []).append(e)
+    outs = set(program.outs)
+    fenced = set()
+    for e in program.eqns:
+        if e.spec.name not in _REDUCES:
+            continue
+        chains, todo = set(), [(e.outs[0], ())]
+        while todo:
+            v, chain = todo.pop()
+            if v in outs:
+                chains.add(chain)
+            for u in uses.get(v, ()):
+                if u.spec.name in _VIEWS:
+                    todo.append((u.outs[0], chain + ((u.spec.name, repr(sorted(u.params.items()))),)))
+                else:
+                    chains.add(chain)
+        if len(chains) >= 2 and any(name in _MOVES for chain in chains for name, _ in chain):
+            fenced.add(e.outs[0])
+    return fenced
+
+
 def lower_program_body(ctx: LoweringContext, program, args: list[str]) -> list[str]:
     """Emit a Program's equations into ctx with inputs bound to SSA names `args`; return output names."""
     env = dict(zip(program.in_vars, args))
     pairs = _transposed_dots(program) if any(e.spec.name == "transpose" for e in program.eqns) else {}
+    fenced = _reductions_read_two_ways(program) if any(e.spec.name in _REDUCES for e in program.eqns) else set()
     folded = {id(d) for d in pairs.values()}
     for eqn in program.eqns:
         if folded and id(eqn) in folded:
@@ -75,6 +116,8 @@ def lower_program_body(ctx: LoweringContext, program, args: list[str]) -> list[s
             in_names = [env[v] for v in eqn.inputs]
             outs = _lowering(eqn.spec)(ctx, in_names, [v.aval for v in eqn.inputs], [v.aval for v in eqn.outs],
                                           **eqn.params)
+        if fenced and eqn.outs[0] in fenced:
+            outs = ctx.barrier(outs, [eqn.outs[0].aval])
         env.update(zip(eqn.outs, outs))
     return [env[v] for v in program.outs]
 

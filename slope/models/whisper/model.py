@@ -105,7 +105,7 @@ def output_weight(params, config: WhisperConfig):
 
 
 # IREE 3.13 runs a (1, K) x (K, N) product with a large N (Whisper's 51865-token head) ~3x slower than the
-# same product with 4 rows (docs/stablehlo-notes.md, pitfall 30): the head pads its rows to at least 4.
+# same product with 4 rows (docs/stablehlo-notes.md, pitfall 31): the head pads its rows to at least 4.
 MIN_HEAD_ROWS = 4
 
 
