@@ -19,6 +19,7 @@ from slope.errors import (  # noqa: F401
 )
 from slope import primitives  # noqa: F401  (registers every primitive spec)
 from slope.backends import iree as _iree  # noqa: F401  (installs the IREE runtime as the store of tensor data)
+from slope.backends.iree.profile import profiler  # noqa: F401  (per-program calls and times)
 from slope import lax  # noqa: F401
 from slope.transforms.jit import jit  # noqa: F401
 from slope.transforms import partial_eval as _partial_eval  # noqa: F401
