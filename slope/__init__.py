@@ -10,6 +10,7 @@ from slope.core.dtypes import (  # noqa: F401
 )
 from slope.core.aval import Aval  # noqa: F401
 from slope.core.tensor import Tensor, tensor  # noqa: F401
+from slope.core.live import memory_stats  # noqa: F401  (live tensors, their device bytes, RSS)
 from slope.core.pytree import (  # noqa: F401
     register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten,
 )
