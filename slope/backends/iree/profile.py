@@ -60,8 +60,7 @@ class Profile:
     def _row(self, exe):
         row = self._rows.get(exe)
         if row is None:
-            row = self._rows[exe] = Row(exe.name, _signature(exe))
-            row.compile_s = exe.compile_s
+            row = self._rows[exe] = Row(exe.name, _signature(exe))  # compile_s: set by obtained() if made inside
         return row
 
     def _copy_row(self, name):
