@@ -335,3 +335,7 @@ def test_vector_times_transposed_weight_reads_the_weight_in_place():
     m = slope.tensor(rng.standard_normal((4, 6)).astype(np.float32))
     np.testing.assert_allclose((v @ m).numpy(), v.numpy() @ m.numpy(), rtol=1e-5, atol=1e-6)  # eager, plain 2-d rhs
     np.testing.assert_allclose((v @ slope.tensor(np.ones(4, np.float32))).numpy(), v.numpy().sum(-1), rtol=1e-5)
+    # a transposed dot result (lowered as a swapped dot) feeding another dot: not folded (its dot is never emitted)
+    a, b, c = [rng.standard_normal(s).astype(np.float32) for s in [(5, 3), (5, 4), (3, 2)]]
+    f = slope.jit(lambda a, b, c: (a.T @ b).T @ c)
+    np.testing.assert_allclose(f(*map(slope.tensor, (a, b, c))).numpy(), (a.T @ b).T @ c, rtol=1e-5, atol=1e-5)

@@ -57,7 +57,7 @@ def _transposed_dots(program) -> dict:
     return pairs
 
 
-def _transposed_operands(program) -> dict:
+def _transposed_operands(program, swapped=()) -> dict:
     """{dot_general eqn: (operands, params)} for dots with an operand that is a transpose made in the
     program, folded into the dot's dimension numbers (the transpose's input becomes the operand);
     {transpose eqn: None} for the transposes left without a use.
@@ -67,7 +67,8 @@ def _transposed_operands(program) -> dict:
     per weight matrix); with the transpose folded, the dot_general lowering can read w in place
     (lowerings/linalg.py). Contracting and batch dims map through the permutation; an operand is
     folded only when its free dims keep their order, so the dot's result is the same array."""
-    made = {e.outs[0]: e for e in program.eqns if e.spec.name == "transpose"}
+    # a transpose lowered as a swapped dot (_transposed_dots) stays: the dot it transposes is not emitted
+    made = {e.outs[0]: e for e in program.eqns if e.spec.name == "transpose" and e not in swapped}
     out = {}
     for e in program.eqns:
         if e.spec.name != "dot_general" or not any(v in made for v in e.inputs):
@@ -105,7 +106,7 @@ def lower_program_body(ctx: LoweringContext, program, args: list[str]) -> list[s
     env = dict(zip(program.in_vars, args))
     has_transpose = any(e.spec.name == "transpose" for e in program.eqns)
     pairs = _transposed_dots(program) if has_transpose else {}
-    operand_folds = _transposed_operands(program) if has_transpose else {}
+    operand_folds = _transposed_operands(program, pairs) if has_transpose else {}
     folded = {id(d) for d in pairs.values()}
     for eqn in program.eqns:
         if folded and id(eqn) in folded:
