@@ -5,7 +5,7 @@ for the same operand types: promote, broadcast, bind each primitive, run each on
 (and for a Python scalar, fill a full-size host array and copy it to the device). So the first
 call for an (op, operand avals or scalar dtype) stages the op's own function into a Program and
 compiles it as one module (e.g. broadcast + multiply); later calls run that executable directly
-(~4.5 us for `x * 2` on 3 elements instead of ~30 us). A Python or NumPy scalar is passed as a 0-d
+(~4 us for `x * 2` on 3 elements instead of ~30 us). A Python or NumPy scalar is passed as a 0-d
 operand of the dtype its weak type gives, so one module serves every value; its 0-d buffers are
 cached per value. Results and errors are those of the general route: the module *is* that route,
 staged, and anything the cache does not handle (tracers, odd operand types, values that do not
@@ -22,7 +22,6 @@ from slope.transforms.staging import make_program
 
 _MAX_SCALARS = 1024  # cached 0-d buffers per entry; values beyond that are copied per call
 _SCALARS = (bool, int, float)
-_MISSING = object()
 
 
 def _compiled(fn, name, in_avals):
@@ -33,71 +32,85 @@ def _compiled(fn, name, in_avals):
     return backend.get().compile(program, program.name), program.out_avals[0]
 
 
-def _operand_aval(v, dtype):
-    """Aval of one operand of a memoized binary call next to a tensor of `dtype`: a Tensor's own, a
-    Python scalar's 0-d aval of the dtype its weak type gives."""
-    return v.aval if type(v) is Tensor else Aval((), dt.scalar_dtype(v, dtype))
+def _scalar(v):
+    """A Python scalar operand as it is, a NumPy scalar as the Python scalar of its kind (as PyTorch reads
+    them); None for anything else (the general route takes it)."""
+    if type(v) in _SCALARS:
+        return v
+    v = dt.python_scalar(v)
+    return v if type(v) in _SCALARS else None
+
+
+def _scalar_aval(kind, dtype):
+    """The 0-d operand a Python scalar of type `kind` becomes next to a tensor of `dtype`."""
+    return Aval((), dt.scalar_dtype(kind(), dtype))
 
 
 def binary(fn, name):
-    """fn(x, y) (an ops function) with its concrete calls memoized (see the module docstring)."""
+    """fn(x, y) (an ops function) with its concrete calls memoized (see the module docstring).
+
+    The memo is keyed by (aval, or a Python scalar's type) per operand, so a call with a cached scalar value
+    does no dtype work at all: the value's misfit check runs once, when its 0-d buffer is made."""
     entries: dict = {}
 
-    def scalar_buffer(buffers, value, dtype):
-        """A new 0-d device buffer holding `value` (which fits `dtype`), kept in `buffers` when it can be."""
-        with np.errstate(over="ignore"):  # 1e10 in float16 is inf, as on the general route
-            buf = backend.get().to_device(np.full((), value, dtype=dtype.np))
-        if jitlog.enabled():
-            jitlog.host(f"scalar {value!r}", [Aval((), dtype)], f"NumPy on the host: operand of {name}")
-        # 0.0 and -0.0 are equal keys but different values; NaN never matches itself
-        if (type(value) is not float or (value == value and value != 0.0)) and len(buffers) < _MAX_SCALARS:
-            buffers[value] = buf
-        return buf
-
-    def entry_for(x, y):
-        """The memo entry for these operands' kinds, made on first use; None: take the general route."""
-        dtype = (x if type(x) is Tensor else y).aval.dtype
-        in_avals = (_operand_aval(x, dtype), _operand_aval(y, dtype))
+    def new_entry(key, x, y):
+        tensor_dtype = (x if type(x) is Tensor else y).aval.dtype
+        in_avals = tuple(k if type(k) is Aval else _scalar_aval(k, tensor_dtype) for k in key)
         compiled = _compiled(fn, name, in_avals)  # raises the general route's errors
-        return (*compiled, {}, in_avals) if compiled else None
+        entry = entries[key] = (*compiled, {}, in_avals) if compiled else None
+        return entry
+
+    def scalar_buffer(entry, value, dtype):
+        """The cached 0-d buffer of `value`; None if `dtype` cannot hold it (the general route decides)."""
+        buffers = entry[2]
+        buf = buffers.get(value)
+        if buf is None:
+            if dt.scalar_misfit(value, dtype):
+                return None
+            with np.errstate(over="ignore"):  # 1e10 in float16 is inf, as on the general route
+                buf = backend.get().to_device(np.full((), value, dtype=dtype.np))
+            if jitlog.enabled():
+                jitlog.host(f"scalar {value!r}", [Aval((), dtype)], f"NumPy on the host: operand of {name}")
+            # 0.0 and -0.0 are equal keys but different values; NaN never matches itself
+            if (type(value) is not float or (value == value and value != 0.0)) and len(buffers) < _MAX_SCALARS:
+                buffers[value] = buf
+        return buf
 
     def call(x, y):
         if _trace.dynamic_trace is None:
-            # the key holds what decides the module: a tensor's aval, a Python scalar's type (its
-            # weak dtype follows from the type and the tensor's dtype); every other operand kind
-            # (NumPy scalars, lists) is normalized by _normalized_call or left to the general route
-            tx, ty = type(x), type(y)
-            if tx is Tensor:
-                key = (x.aval, y.aval) if ty is Tensor else (x.aval, ty) if ty in _SCALARS else None
-            elif ty is Tensor and tx in _SCALARS:
-                key = (tx, y.aval)
+            if type(x) is Tensor:
+                if type(y) is Tensor:
+                    key = (x.aval, y.aval)
+                    entry = entries.get(key)
+                    if entry is None and key not in entries:
+                        entry = new_entry(key, x, y)
+                    if entry is not None:
+                        return Tensor(entry[0].call_binary(x._buf, y._buf), entry[1])
+                    return fn(x, y)
+                s = _scalar(y)
+                if s is None:
+                    return fn(x, y)  # the general route handles it (or raises its error)
+                y = s
+                key = (x.aval, type(y))
+            elif type(y) is Tensor:
+                s = _scalar(x)
+                if s is None:
+                    return fn(x, y)
+                x = s
+                key = (type(x), y.aval)
             else:
-                key = None
-            entry = entries.get(key, _MISSING) if key is not None else None
-            if entry is _MISSING:
-                entry = entries[key] = entry_for(x, y)
+                return fn(x, y)
+            entry = entries.get(key)
+            if entry is None and key not in entries:
+                entry = new_entry(key, x, y)
             if entry is not None:
-                exe, out_aval, buffers, in_avals = entry
-                if ty is Tensor and tx is Tensor:
-                    return Tensor(exe.call_binary(x._buf, y._buf), out_aval)
-                scalar, aval = (y, in_avals[1]) if tx is Tensor else (x, in_avals[0])
-                buf = buffers.get(scalar)
-                if buf is None:
-                    if dt.scalar_misfit(scalar, aval.dtype):
-                        return fn(x, y)  # the general route raises its error
-                    buf = scalar_buffer(buffers, scalar, aval.dtype)
-                bufs = (x._buf, buf) if tx is Tensor else (buf, y._buf)
-                return Tensor(exe.call_binary(*bufs), out_aval)
-            if key is None and (tx is Tensor or ty is Tensor):
-                return _normalized_call(x, y)
+                if type(x) is Tensor:
+                    a, b = x._buf, scalar_buffer(entry, y, entry[3][1].dtype)
+                else:
+                    a, b = scalar_buffer(entry, x, entry[3][0].dtype), y._buf
+                if a is not None and b is not None:
+                    return Tensor(entry[0].call_binary(a, b), entry[1])
         return fn(x, y)
-
-    def _normalized_call(x, y):
-        """A call with a NumPy scalar operand: run as the same call with the Python scalar it stands for."""
-        px, py = dt.python_scalar(x), dt.python_scalar(y)
-        if (px is x and py is y) or type(px) not in (*_SCALARS, Tensor) or type(py) not in (*_SCALARS, Tensor):
-            return fn(x, y)
-        return call(px, py)
 
     call.__name__ = name
     call.__doc__ = fn.__doc__

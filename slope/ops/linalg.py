@@ -35,6 +35,9 @@ def matmul(x, y):
                          f"({x.shape[-1]} != {y.shape[-2]})")
     batch = broadcast_shapes(x.shape[:-2], y.shape[:-2], op="matmul")
     nb = len(batch)
+    if y.ndim == 2 and nb:  # (..., m, k) @ (k, n): one dot over x's leading dims, y not copied per batch member
+        out = lax.dot_general(x, y, contracting_dims=((nb + 1,), (0,)), batch_dims=((), ()))
+        return squeeze(out, -1) if yv else out
     x = broadcast_to(x, batch + tuple(x.shape[-2:]))
     y = broadcast_to(y, batch + tuple(y.shape[-2:]))
     out = lax.dot_general(x, y, contracting_dims=((nb + 1,), (nb,)), batch_dims=(tuple(range(nb)), tuple(range(nb))))
