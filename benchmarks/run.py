@@ -398,6 +398,22 @@ def bench_digits(epochs):
     return out
 
 
+def bench_resnet(quick):
+    """One ResNet basic block's jitted forward + backward, slope and JAX alternating in one process
+    (benchmarks/resnet_bench.py; slope alone without JAX). Raises if the two losses disagree."""
+    import json
+
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "resnet_bench.py")] + (["--quick"] if quick else []),
+                       capture_output=True, text=True, env=env, timeout=900)
+    if r.returncode != 0:
+        raise RuntimeError(f"resnet_bench.py failed:\n{r.stderr[-3000:]}")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    if out["jax_loss"] is not None and not np.isclose(out["slope_loss"], out["jax_loss"], rtol=1e-4):
+        raise RuntimeError(f"resnet_bench.py: slope and JAX computed different losses: {out}")
+    return out
+
+
 def _load():
     try:
         return os.getloadavg()[0]
@@ -468,6 +484,9 @@ def main():
                      ratio(s, j), "", "<= 1.0x JAX"))
         rows.append(("digits CNN training, peak memory (RSS)", f"{sm:.0f} MB", "n/a" if jm is None else f"{jm:.0f} MB",
                      "", "" if jm is None else f"{sm / jm:.2f}x", "", ""))
+    r = bench_resnet(args.quick)
+    rows.append(("ResNet basic block (64 ch, 32 x 32, batch 32, BatchNorm) forward + backward, jit",
+                 fmt_t(r["slope_s"]), fmt_t(r["jax_s"]), "", ratio(r["slope_s"], r["jax_s"]), "", "<= 1.0x JAX"))
     flag_rows = bench_matmul_flags((3, 2) if args.quick else (7, 3)) if args.flags else []
     if args.suite:
         for label, cold, warm, summary in bench_suites():

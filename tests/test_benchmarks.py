@@ -14,7 +14,8 @@ def test_benchmarks_quick_run():
     names = " ".join(line.split("|")[1] for line in table)
     for row in ("eager `x*2`, 3 elements", "eager `x*2`, 1M elements", "jit MLP train step", "compile MLP step, cold",
                 "compile MLP step, warm", "1024^3 f32 matmul", "`slope.random.bits`, 10^7", "Llama 2x64", "Llama 2x64 KV-cache decode",
-                "Whisper-tiny-sized encoder forward", "Whisper-tiny-sized KV-cache decode step"):
+                "Whisper-tiny-sized encoder forward", "Whisper-tiny-sized KV-cache decode step",
+                "ResNet basic block"):
         assert row in names, out.stdout
 
 
