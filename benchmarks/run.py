@@ -365,6 +365,22 @@ def bench_llama(quick):
     return out.get("slope"), out.get("jax")
 
 
+def bench_whisper(quick):
+    """Whisper-tiny-sized encoder forward time and KV-cache decode tokens/s, slope and JAX each in its own
+    process (benchmarks/whisper_bench.py)."""
+    import json
+
+    out = {}
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for lib in ("slope", "jax") if jax is not None else ("slope",):
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "whisper_bench.py"), lib]
+                           + (["--quick"] if quick else []), capture_output=True, text=True, env=env, timeout=900)
+        if r.returncode != 0:
+            raise RuntimeError(f"whisper_bench.py {lib} failed:\n{r.stderr[-3000:]}")
+        out[lib] = json.loads(r.stdout.strip().splitlines()[-1])
+    return out.get("slope"), out.get("jax") or {}
+
+
 def bench_digits(epochs):
     """examples/digits.py's CNN epoch (after the compiling first one) and peak RSS, slope vs the same model and
     AdamW in plain JAX, each library in its own process (benchmarks/digits_bench.py); n/a without sklearn."""
@@ -379,6 +395,22 @@ def bench_digits(epochs):
             return None
         f = line[0].split()
         out[lib] = (float(f[1]), float(f[5]))
+    return out
+
+
+def bench_resnet(quick):
+    """One ResNet basic block's jitted forward + backward, slope and JAX alternating in one process
+    (benchmarks/resnet_bench.py; slope alone without JAX). Raises if the two losses disagree."""
+    import json
+
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "resnet_bench.py")] + (["--quick"] if quick else []),
+                       capture_output=True, text=True, env=env, timeout=900)
+    if r.returncode != 0:
+        raise RuntimeError(f"resnet_bench.py failed:\n{r.stderr[-3000:]}")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    if out["jax_loss"] is not None and not np.isclose(out["slope_loss"], out["jax_loss"], rtol=1e-4):
+        raise RuntimeError(f"resnet_bench.py: slope and JAX computed different losses: {out}")
     return out
 
 
@@ -437,6 +469,14 @@ def main():
     mb = lambda r: "n/a" if r.get("peak_rss_mb") is None else f"{r['peak_rss_mb']:.0f} MB"  # noqa: E731
     rows.append(("Llama train + decode, peak RSS of the process", mb(sl), mb(jl), "",
                  "n/a" if not jl else f"{sl['peak_rss_mb'] / jl['peak_rss_mb']:.2f}x", "", ""))
+    sw, jw = bench_whisper(args.quick)
+    reduced = " (--quick: 64-d, 1 layer, vocab 1024)" if args.quick else ""
+    rows.append(("Whisper-tiny-sized encoder forward (384-d, 4 layers, 80 x 3000 mel, batch 1)" + reduced,
+                 fmt_t(sw["encoder_s"]), fmt_t(jw.get("encoder_s")) if jw else "n/a", "",
+                 ratio(sw["encoder_s"], jw.get("encoder_s")) if jw else "n/a", "", "<= 1.0x JAX"))
+    rows.append(("Whisper-tiny-sized KV-cache decode step (vocab 51865, cache 448, logits to host)" + reduced,
+                 tok(sw, "decode_tokens_per_s"), tok(jw, "decode_tokens_per_s"), "",
+                 inv(sw["decode_tokens_per_s"], jw.get("decode_tokens_per_s")), "", ""))
     d = bench_digits(2 if args.quick else 4)
     if d:
         (s, sm), (j, jm) = d["slope"], d.get("jax", (None, None))
@@ -444,6 +484,9 @@ def main():
                      ratio(s, j), "", "<= 1.0x JAX"))
         rows.append(("digits CNN training, peak memory (RSS)", f"{sm:.0f} MB", "n/a" if jm is None else f"{jm:.0f} MB",
                      "", "" if jm is None else f"{sm / jm:.2f}x", "", ""))
+    r = bench_resnet(args.quick)
+    rows.append(("ResNet basic block (64 ch, 32 x 32, batch 32, BatchNorm) forward + backward, jit",
+                 fmt_t(r["slope_s"]), fmt_t(r["jax_s"]), "", ratio(r["slope_s"], r["jax_s"]), "", "<= 1.0x JAX"))
     flag_rows = bench_matmul_flags((3, 2) if args.quick else (7, 3)) if args.flags else []
     if args.suite:
         for label, cold, warm, summary in bench_suites():

@@ -73,7 +73,7 @@ def main(argv=None):
     prompt, new = [1, 5, 9, 2], 6
     got = greedy_with_artifact(out, model, prompt, new, a.max_len)
     want = np.asarray(model.generate(slope.tensor(np.array([prompt], np.int32)), max_new_tokens=new,
-                                     max_len=a.max_len))[0].tolist()
+                                     max_len=a.max_len, eos_token_id=None))[0].tolist()  # the loop has no EOS stop
     print(f"exported to {out}: {len(manifest['inputs'])} inputs, {len(manifest['outputs'])} outputs")
     print(f"artifact greedy: {got}")
     print(f"slope generate:  {want}")

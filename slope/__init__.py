@@ -10,6 +10,7 @@ from slope.core.dtypes import (  # noqa: F401
 )
 from slope.core.aval import Aval  # noqa: F401
 from slope.core.tensor import Tensor, tensor  # noqa: F401
+from slope.core.live import memory_stats  # noqa: F401  (live tensors, their device bytes, RSS)
 from slope.core.pytree import (  # noqa: F401
     register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten,
 )
@@ -19,6 +20,7 @@ from slope.errors import (  # noqa: F401
 )
 from slope import primitives  # noqa: F401  (registers every primitive spec)
 from slope.backends import iree as _iree  # noqa: F401  (installs the IREE runtime as the store of tensor data)
+from slope.backends.iree.profile import profiler  # noqa: F401  (per-program calls and times)
 from slope import lax  # noqa: F401
 from slope.transforms.jit import jit  # noqa: F401
 from slope.transforms import partial_eval as _partial_eval  # noqa: F401
@@ -35,5 +37,6 @@ from slope.ops import linalg  # noqa: F401  (slope.linalg.solve, ...: torch.lina
 from slope.export import export, load as load_exported  # noqa: F401,E402  (slope.export(f, ...), slope.export.load)
 
 bool = bool_  # noqa: A001  slope.bool, like torch.bool
+long, int, float, double, half, short = int64, int32, float32, float64, float16, int16  # noqa: A001  torch's aliases
 stop_gradient = ops.stop_gradient  # noqa: F405
 __version__ = "0.1.0"

@@ -76,6 +76,9 @@ def dynamic_slice(operand: Array, *starts: Array, slice_sizes: Any) -> Array:
 def dynamic_update_slice(operand: Array, update: Array, *starts: Array) -> Array:
     """operand with update written at the 0-d int starts, clamped into [0, dim - update size]; linear in operand and update jointly"""
 
+def eigh(a: Array) -> list[Array]:
+    """(w, V) with A = V diag(w) V^T for the symmetric A of the lower triangle: w ascending, each column of V signed so its largest entry is positive (parallel cyclic Jacobi, 10 sweeps); derivatives for distinct eigenvalues"""
+
 def eq(x: Array, y: Array, /) -> Array:
     """x == y elementwise, bool result (floats: NaN compares unequal, -0.0 == 0.0; uint32 compares unsigned)"""
 
@@ -222,6 +225,9 @@ def stop_gradient(x: Array) -> Array:
 
 def sub(x: Array, y: Array, /) -> Array:
     """x - y (integers wrap)"""
+
+def svd(a: Array) -> list[Array]:
+    """thin (U, S, Vh), A = U diag(S) Vh: S descending, each column of U (with the row of Vh) signed so its largest entry is positive (one-sided Jacobi, 10 sweeps); derivatives for distinct nonzero S"""
 
 def tan(x: Array, /) -> Array:
     """tangent (radians)"""

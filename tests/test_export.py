@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -284,6 +285,35 @@ def test_export_mlp_example_runs(tmp_path):
     assert (tmp_path / "mlp" / "manifest.json").exists()
 
 
+def _example(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"example_{name}", os.path.join(ROOT, "examples", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_cli
+def test_export_digits_example_from_a_checkpoint(tmp_path, capsys):
+    """The digits CNN (examples/digits.py's model, random weights saved as digits.py saves them): exported,
+    run with slope.export.load and iree-run-module, compared with slope's forward."""
+    example = _example("export_digits")
+    model = example.digits.DigitsCNN(slope.random.key(3))
+    slope.save(model, str(tmp_path / "digits.safetensors"))
+    acc = example.main([str(tmp_path / "art"), "--checkpoint", str(tmp_path / "digits.safetensors"), "--batch", "8"])
+    out = capsys.readouterr().out
+    assert "labels identical" in out and "same bits" in out
+    manifest = artifact.read_manifest(tmp_path / "art")
+    keys = [e["key"] for e in manifest["parameters"]["entries"]]
+    assert sorted(keys) == sorted("params." + k for k in model.state_dict())   # the weights, by their names
+    assert manifest["inputs"][0]["shape"] == [8, 1, 8, 8] and manifest["outputs"][0]["name"] == "out.label"
+    x, y = example.load_images()
+    n = len(x) // 8 * 8                                                 # slope's own model, same images
+    want = np.concatenate([model.eval()(slope.tensor(x[i:i + 8])).argmax(-1).numpy() for i in range(0, n, 8)])
+    assert acc == float(np.mean(want == y[:n]))
+
+
 def _iree_c_headers():
     import iree.runtime
 
@@ -308,6 +338,44 @@ def test_c_snippet_compiles_where_the_iree_c_sdk_is_installed():
     done = subprocess.run([cc, "-fsyntax-only", f"-I{include}", "-x", "c", "-"], input=code, text=True,
                           capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+def _doc_block(lang):
+    doc = open(os.path.join(ROOT, "docs", "export.md")).read()
+    return doc.split(f"```{lang}\n", 1)[1].split("```", 1)[0]
+
+
+def test_c_snippet_builds_and_runs_against_the_iree_runtime():
+    """docs/export.md's C program and CMakeLists.txt, built against an IREE source tree (IREE_SOURCE_DIR;
+    IREE_SNIPPET_BUILD_DIR keeps the ~6-minute runtime build between runs, IREE_CMAKE names a CMake >= 3.26)
+    and run on an exported MLP: it must print the first logit the Python runtime gives. Regression: the
+    snippet called iree_io_parse_file_index without its host allocator argument."""
+    src = os.environ.get("IREE_SOURCE_DIR")
+    if not src or not os.path.exists(os.path.join(src, "runtime", "src", "iree", "runtime", "api.h")):
+        pytest.skip("IREE_SOURCE_DIR (an IREE source tree with third_party/flatcc) is not set: the pip wheels "
+                    "ship no C headers or runtime library to build the C snippet against")
+    cmake, ninja = os.environ.get("IREE_CMAKE") or shutil.which("cmake"), shutil.which("ninja")
+    if cmake is None or ninja is None:
+        pytest.skip("cmake and ninja are needed to build the IREE runtime")
+    app = os.environ.get("IREE_SNIPPET_BUILD_DIR") or tempfile.mkdtemp(prefix="slope-c-snippet-")
+    os.makedirs(app, exist_ok=True)
+    with open(os.path.join(app, "run_mlp.c"), "w") as fh:
+        fh.write(_doc_block("c"))
+    with open(os.path.join(app, "CMakeLists.txt"), "w") as fh:
+        fh.write(_doc_block("cmake"))
+    params = {"w": slope.randn(64, 10, seed=0), "b": slope.tensor(np.arange(10, dtype=np.float32) * 0.5 + 0.25)}
+    x = np.zeros((16, 64), np.float32)                                 # the snippet feeds zeros
+    slope.export(lambda p, x: {"logits": x @ p["w"] + p["b"], "label": (x @ p["w"] + p["b"]).argmax(-1)}, x,
+                 path=os.path.join(app, "mlp"), params=params)
+    want = float(slope.export.load(os.path.join(app, "mlp"))(x)["logits"][0, 0])
+    build = os.path.join(app, "build")
+    for argv in ([cmake, "-G", "Ninja", "-S", app, "-B", build, f"-DIREE_SOURCE_DIR={src}",
+                  "-DCMAKE_BUILD_TYPE=Release"], [ninja, "-C", build, "run_mlp"]):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=3000)
+        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    run = subprocess.run([os.path.join(build, "run_mlp")], cwd=app, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"logits[0, 0] = {want:f}" and want == 0.25
 
 
 def test_bfloat16_weights_and_inputs_through_the_python_runtime(tmp_path):

@@ -176,6 +176,8 @@ def op_reduce(draw):
     keepdim = draw(st.booleans())
 
     def oracle():
+        if name == "mean" and x.dtype.kind != "f":
+            raise TypeError("mean of an integer tensor (PyTorch raises; pass dtype=)")
         dims = tuple(range(x.ndim)) if dim is None else dims_of(dim if isinstance(dim, tuple) else (dim,), x.ndim)
         if x.ndim == 0:
             dims = ()  # a 0-d tensor takes dim 0 or -1 and has nothing to reduce (PyTorch)

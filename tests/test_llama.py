@@ -201,3 +201,115 @@ def test_transformers_reads_our_checkpoint_and_we_read_theirs(tmp_path):
     with torch.no_grad():
         theirs = tied(torch.tensor(tokens[:, :8] % 80)).logits.numpy()
     assert np.abs(np.asarray(FORWARD(ours, (tokens[:, :8] % 80).astype(np.int32))) - theirs).max() <= 1e-4
+
+
+def test_llama_is_a_module():
+    model, p = make("gqa-llama3-bias")
+    assert isinstance(model, slope.nn.Module)
+    names = list(slope.models.llama.param_shapes(model.config))
+    assert [n for n, _ in model.named_parameters()] == names and list(model.state_dict()) == names
+    assert len(model.parameters()) == len(names) and model.params is model._parameters
+    assert model.eval() is model and not model.training and model.train().training
+    other = Llama.random(model.config, slope.random.key(3))
+    other.load_state_dict({k: v * 1 for k, v in p.items()})      # NumPy arrays under HF names
+    assert all((np.asarray(other.params[k]) == v).all() for k, v in p.items())
+    tokens = np.array([[1, 2, 3]], np.int32)
+    grads = slope.grad(lambda m: m(tokens).sum())(model)
+    assert isinstance(grads, Llama) and set(grads.params) == set(names)
+    assert grads.params["model.norm.weight"].shape == (32,)
+
+
+def _eos_padded(free, T, eos, pad):
+    """The no-EOS output `free` as transformers' generate returns it with eos/pad: tokens after a row's first
+    eos become pad, and the columns after the last row's first eos go."""
+    new = free[:, T:].copy()
+    hit = np.isin(new, eos)
+    ends = [int(np.argmax(h)) + 1 if h.any() else new.shape[1] for h in hit]
+    for r, e in enumerate(ends):
+        new[r, e:] = pad
+    return np.concatenate([free[:, :T], new[:, :max(ends)]], 1)
+
+
+def test_generation_stops_at_eos_and_pads_finished_rows():
+    model, _ = make("gqa-llama3-bias")
+    prompt = np.random.default_rng(3).integers(0, 64, (2, 5)).astype(np.int32)
+    free = np.asarray(model.generate(prompt, 7, eos_token_id=None))
+    assert free.shape == (2, 12)
+    one = int(free[0, 7])                                 # row 0's third new token: row 0 stops there
+    out = np.asarray(model.generate(prompt, 7, eos_token_id=one, pad_token_id=63))
+    assert (out == _eos_padded(free, 5, [one], 63)).all() and (out[0, 8:] == 63).all()
+    both = [one, int(free[1, 8])]                         # every row finishes: the result is shorter
+    out = np.asarray(model.generate(prompt, 7, eos_token_id=both))
+    assert out.shape[1] < 12 and (out == _eos_padded(free, 5, both, both[0])).all()
+    with pytest.raises(slope.DomainError, match="eos_token_id must be token ids"):
+        model.generate(prompt, 3, eos_token_id=64)
+
+
+def test_eos_from_generation_config_matches_transformers(tmp_path):
+    model, _ = make("gqa-llama3-bias")
+    prompt = np.random.default_rng(3).integers(0, 64, (2, 5)).astype(np.int32)
+    free = np.asarray(model.generate(prompt, 7, eos_token_id=None))
+    eos, pad = [int(free[0, 6]), int(free[1, 9])], 60
+    model.generation_config.update(eos_token_id=tuple(eos), pad_token_id=pad)
+    model.save_pretrained(tmp_path / "m")
+    gen = json.load(open(tmp_path / "m" / "generation_config.json"))
+    assert gen["eos_token_id"] == eos and gen["pad_token_id"] == pad
+    assert json.load(open(tmp_path / "m" / "config.json"))["eos_token_id"] == 2   # config.json's stays
+    loaded = Llama.from_pretrained(str(tmp_path / "m"))
+    ours = np.asarray(loaded.generate(prompt, 7))         # generation_config.json's eos and pad
+    assert (ours == _eos_padded(free, 5, eos, pad)).all()
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    hf = transformers.LlamaForCausalLM.from_pretrained(str(tmp_path / "m"), torch_dtype=torch.float32).eval()
+    with torch.no_grad():
+        theirs = hf.generate(torch.tensor(prompt, dtype=torch.long), max_new_tokens=7, do_sample=False,
+                             attention_mask=torch.ones(prompt.shape, dtype=torch.long)).numpy()
+    assert theirs.shape == ours.shape and (theirs == ours).all()
+
+
+def _word_tokenizer(words):
+    tokenizers = pytest.importorskip("tokenizers")
+    vocab = {w: i for i, w in enumerate(["[UNK]", "<s>", "</s>"] + words)}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    return tok
+
+
+def test_cli_uses_the_checkpoints_tokenizer(tmp_path):
+    import subprocess
+    import sys
+    words = "the cat sat on a mat and dog ran to red blue big small house tree".split()
+    tok = _word_tokenizer(words)
+    cfg = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=16, intermediate_size=24, num_hidden_layers=2,
+                      num_attention_heads=2, max_position_embeddings=32, bos_token_id=1, eos_token_id=2)
+    model = Llama.random(cfg, slope.random.key(7), std=0.5)
+    model.save_pretrained(tmp_path / "m")
+    tok.save(str(tmp_path / "m" / "tokenizer.json"))
+    prompt = "the cat sat on"
+    ids = tok.encode(prompt).ids
+    assert ids == [3, 4, 5, 6]                            # the tokenizer from tokenizer.json, not bytes
+    expected = tok.decode(np.asarray(model.generate(np.array([ids], np.int32), 6))[0].tolist())
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    run = subprocess.run([sys.executable, "-m", "slope.models.llama", "generate", "--model", str(tmp_path / "m"),
+                          "--prompt", prompt, "--max-new-tokens", "6"], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == expected and expected.startswith(prompt)
+
+
+def test_cli_falls_back_to_bytes_and_ids(tmp_path, capsys):
+    from slope.models.llama.__main__ import main
+    cfg = LlamaConfig(vocab_size=256, hidden_size=16, intermediate_size=24, num_hidden_layers=1,
+                      num_attention_heads=2, max_position_embeddings=32, bos_token_id=None, eos_token_id=None)
+    model = Llama.random(cfg, slope.random.key(8), std=0.5)
+    model.save_pretrained(tmp_path / "bytes")
+    expected = np.asarray(model.generate(np.array([list(b"hi ")], np.int32), 4))[0]
+    main(["generate", "--model", str(tmp_path / "bytes"), "--prompt", "hi ", "--max-new-tokens", "4"])
+    assert capsys.readouterr().out.rstrip("\n") == bytes(expected.tolist()).decode("utf-8", errors="replace")
+    main(["generate", "--model", str(tmp_path / "bytes"), "--ids", "--prompt", "104, 105 32", "--max-new-tokens", "4"])
+    assert capsys.readouterr().out.split() == [str(t) for t in expected]
+    small = Llama.random(LlamaConfig(**CONFIGS["mha-4layer-linear"]), slope.random.key(9))
+    small.save_pretrained(tmp_path / "small")
+    with pytest.raises(SystemExit, match="too small for bytes"):
+        main(["generate", "--model", str(tmp_path / "small"), "--prompt", "hi"])

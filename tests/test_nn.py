@@ -267,3 +267,75 @@ def test_mlp_regression_example_runs():
                          capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": ROOT})
     assert out.returncode == 0, out.stderr[-3000:]
     assert float(out.stdout.strip().splitlines()[-1].split(": ")[1]) < 0.02, out.stdout
+
+
+@pytest.mark.parametrize("kdim,vdim", [(None, None), (5, 6), (8, 3)])
+def test_multihead_attention_kdim_vdim_against_torch(kdim, vdim):
+    torch = pytest.importorskip("torch")
+    E, H, L, S = 8, 2, 3, 4
+    mha = nn.MultiheadAttention(E, H, batch_first=True, kdim=kdim, vdim=vdim, key=K)
+    tm = torch.nn.MultiheadAttention(E, H, batch_first=True, kdim=kdim, vdim=vdim)
+    assert list(mha.state_dict()) == list(tm.state_dict())       # PyTorch's names, in its order
+    for k, v in mha.state_dict().items():
+        assert tuple(v.shape) == tuple(tm.state_dict()[k].shape), k
+    mha.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    rng = np.random.default_rng(5)
+    q = rng.standard_normal((2, L, E)).astype(np.float32)
+    k = rng.standard_normal((2, S, kdim or E)).astype(np.float32)
+    v = rng.standard_normal((2, S, vdim or E)).astype(np.float32)
+    pad = np.zeros((2, S), bool)
+    pad[1, -1] = True
+    out, w = mha(slope.tensor(q), slope.tensor(k), slope.tensor(v), key_padding_mask=slope.tensor(pad))
+    with torch.no_grad():
+        tout, tw = tm(torch.tensor(q), torch.tensor(k), torch.tensor(v), key_padding_mask=torch.tensor(pad))
+    np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(w.numpy(), tw.numpy(), rtol=1e-5, atol=1e-6)
+    # xavier-uniform bounds of PyTorch's reset_parameters, per projection
+    if kdim is not None:
+        assert np.abs(nn.MultiheadAttention(E, H, kdim=kdim, vdim=vdim, key=K).k_proj_weight.numpy()).max() <= \
+            math.sqrt(6 / (E + kdim))
+    with pytest.raises(slope.ShapeError, match=f"kdim={kdim or E}"):
+        mha(slope.tensor(q), slope.tensor(q[:, :, :7]), slope.tensor(v))
+
+
+def test_batchnorm_momentum_none_is_a_cumulative_average_as_torch():
+    torch = pytest.importorskip("torch")
+    bn = nn.BatchNorm2d(3, momentum=None)
+    tb = torch.nn.BatchNorm2d(3, momentum=None)
+    assert list(bn.state_dict()) == list(tb.state_dict())
+    rng = np.random.default_rng(6)
+    step = slope.jit(lambda m, x: nn.apply(m, x))
+    for i in range(4):
+        x = (rng.standard_normal((4, 3, 2, 2)) * (i + 1) + i).astype(np.float32)
+        out, bn = (step if i % 2 else nn.apply)(bn, slope.tensor(x))      # eager and jitted steps alike
+        tout = tb(torch.tensor(x))
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+        assert float(bn.num_batches_tracked.numpy()) == int(tb.num_batches_tracked) == i + 1
+        np.testing.assert_allclose(bn.running_mean.numpy(), tb.running_mean.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(bn.running_var.numpy(), tb.running_var.numpy(), rtol=1e-5, atol=1e-6)
+    tb.eval()
+    np.testing.assert_allclose(bn.eval()(slope.tensor(x)).numpy(), tb(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
+    fresh = nn.BatchNorm2d(3, momentum=None)                  # PyTorch's int64 count loads (as float32)
+    fresh.load_state_dict({k: v.numpy() for k, v in tb.state_dict().items()})
+    assert float(fresh.num_batches_tracked.numpy()) == 4.0
+    g = slope.grad(lambda m, x: m(x).sum())(nn.BatchNorm2d(3, momentum=None), slope.tensor(x))
+    assert isinstance(g, nn.BatchNorm2d)                      # the count is no obstacle to grad over the model
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_dropout_mask_statistics_and_scale(p):
+    n = 200_000
+    x = slope.tensor(np.random.default_rng(1).uniform(1.0, 2.0, n).astype(np.float32))
+    y = F.dropout(x, p, key=slope.random.key(11)).numpy()
+    kept = y != 0
+    sigma = math.sqrt(p * (1 - p) / n)
+    assert abs((1 - kept.mean()) - p) < 5 * sigma                       # the dropped fraction is p
+    np.testing.assert_allclose(y[kept], x.numpy()[kept] / np.float32(1 - p), rtol=2e-7)   # kept ones scaled
+    assert abs(y.mean() / x.numpy().mean() - 1) < 5 * sigma / (1 - p) * 1.2     # unbiased in expectation
+    again = F.dropout(x, p, key=slope.random.key(11)).numpy()
+    assert (again == y).all()                                           # one key, one mask
+    other = F.dropout(x, p, key=slope.random.key(12)).numpy() != 0
+    assert abs((other != kept).mean() - 2 * p * (1 - p)) < 5 * math.sqrt(2 * p * (1 - p) / n)  # independent keys
+    jitted = slope.jit(lambda t, k: F.dropout(t, p, key=k))(x, slope.random.key(11)).numpy()
+    assert (jitted == y).all()

@@ -158,9 +158,16 @@ def test_conv_with_a_kernel_broadcast_along_its_input_features(name):
     def f(a, s):
         return lax.conv(a, lax.broadcast_in_dim(s, shape=ws, broadcast_dimensions=kept), **params)
 
-    want = ref.conv(x, ref.broadcast_in_dim(small, shape=ws, broadcast_dimensions=kept), **params)
+    kernel = ref.broadcast_in_dim(small, shape=ws, broadcast_dimensions=kept)
     got = slope.jit(f)(slope.tensor(x), slope.tensor(small)).numpy()
-    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    if dtype == np.float64:
+        np.testing.assert_allclose(got, ref.conv(x, kernel, **params), rtol=1e-12)
+    else:  # float64 truth; a float32 sum of n products is off by at most ~n eps32 sum|products| (the order of
+        # the sum is the backend's: an output here cancels to 6e-4 from products of ~0.3)
+        want = ref.conv(x.astype(np.float64), kernel.astype(np.float64), **params)
+        terms = ref.conv(np.abs(x).astype(np.float64), np.abs(kernel).astype(np.float64), **params)
+        n = int(np.prod(ws[1:]))
+        assert np.all(np.abs(got - want) <= n * np.finfo(np.float32).eps * terms), np.max(np.abs(got - want) / terms)
 
 
 def test_fuzzer_repro_weight_gradient_of_a_grouped_dilated_conv():
@@ -268,9 +275,78 @@ def test_float64_vjp_of_two_slices_compiles():
     check_vjp("jit_call", Example("float64", [x], {"program": program}))
 
 
+# ---------------------------------------------------------------- a reduction read two ways (pitfall 29)
+# IREE 3.13 fuses a reduce into its elementwise consumer; when that consumer reads the reduced vector
+# through two different broadcasts (s[None, :] - s[:, None], or a broadcast and its transpose), the
+# fused dispatch computes the diagonal right and leaves the rest zero or garbage, in f32 and f64.
+# The Hessian-vector product through eigh built one: d(w_j - w_i) with dw = diag(V^T dA V).
+# docs/stablehlo-notes.md section 29.
+
+
+def _bcast(s, n, dim):
+    return lax.broadcast_in_dim(s, shape=(n, n), broadcast_dimensions=(dim,))
+
+
+READ_TWO_WAYS = {  # name: (slope function of x (3, 4), its NumPy twin)
+    "sum_outer_difference": (lambda x: (lambda s: lax.sub(_bcast(s, 3, 1), _bcast(s, 3, 0)))(lax.reduce_sum(x, axes=(1,))),
+                             lambda x: x.sum(1)[None, :] - x.sum(1)[:, None]),
+    "max_outer_sum": (lambda x: (lambda s: lax.add(_bcast(s, 3, 1), _bcast(s, 3, 0)))(lax.reduce_max(x, axes=(1,))),
+                      lambda x: x.max(1)[None, :] + x.max(1)[:, None]),
+    "sum_of_squares_broadcast_and_its_transpose": (
+        lambda x: (lambda b: lax.sub(b, lax.transpose(b, perm=(1, 0))))(_bcast(lax.reduce_sum(lax.mul(x, x), axes=(1,)), 3, 1)),
+        lambda x: (x * x).sum(1)[None, :] - (x * x).sum(1)[:, None]),
+    "x_minus_max_plus_its_transpose": (
+        lambda x: (lambda s: lax.add(lax.sub(x[:, :3], _bcast(s, 3, 0)), _bcast(s, 3, 1)))(lax.reduce_max(x, axes=(1,))),
+        lambda x: x[:, :3] - x.max(1)[:, None] + x.max(1)[None, :]),
+    "tensor_sum_outer_difference": (lambda x: (lambda s: s[None, :] - s[:, None])(x.sum(1)),
+                                    lambda x: x.sum(1)[None, :] - x.sum(1)[:, None]),
+    "tensor_amax_outer_product": (lambda x: (lambda s: s[None, :] * s[:, None])(x.amax(1)),
+                                  lambda x: x.max(1)[None, :] * x.max(1)[:, None]),
+    "prod_of_dim_0": (lambda x: (lambda s: lax.mul(_bcast(s, 4, 1), _bcast(s, 4, 0)))(lax.reduce_prod(x, axes=(0,))),
+                      lambda x: x.prod(0)[None, :] * x.prod(0)[:, None]),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(READ_TWO_WAYS))
+def test_a_reduction_read_through_two_broadcasts(name, dtype):
+    f, f_np = READ_TWO_WAYS[name]
+    x = (np.arange(12.0).reshape(3, 4) / 4 - 1).astype(dtype)
+    np.testing.assert_allclose(slope.jit(f)(slope.tensor(x)).numpy(), f_np(x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hessian_vector_product_through_eigh(dtype):
+    """The case the reduction above was shrunk from (jit was wrong, eager right): d/dt of the gradient of
+    sum(V * c) for eigh(A) = (w, V); the truth is float64 central differences of NumPy's gradient."""
+    a, t, c = np.array([[-1.0, 0.3], [0.3, -0.3]]), np.array([[1.0, 0.5], [0.5, 2.0]]), np.array([[1.0, 2.0], [-1.0, 0.5]])
+
+    def hvp(m, tt):
+        return slope.jvp(slope.grad(lambda x: (lax.eigh(x)[1] * slope.tensor(c.astype(dtype))).sum()), (m,), (tt,))[1]
+
+    def grad_np(m):  # of sum(V * c), V = eigh's vectors of m's lower triangle, canonical signs
+        g = np.zeros_like(m)
+        for i in range(2):
+            for j in range(i + 1):
+                for s in (1, -1):
+                    e = np.zeros_like(m)
+                    e[i, j] = 1e-6 * s
+                    _, v = np.linalg.eigh(np.tril(m + e) + np.tril(m + e, -1).T)
+                    v = v * np.sign(v[np.argmax(np.abs(v), 0), range(2)])
+                    g[i, j] += s * (v * c).sum() / 2e-6
+        return g
+
+    want = (grad_np(a + 1e-4 * t) - grad_np(a - 1e-4 * t)) / 2e-4
+    got_eager = hvp(slope.tensor(a.astype(dtype)), slope.tensor(t.astype(dtype))).numpy()
+    got_jit = slope.jit(hvp)(slope.tensor(a.astype(dtype)), slope.tensor(t.astype(dtype))).numpy()
+    tol = 1e-5 if dtype == np.float64 else 1e-3
+    np.testing.assert_allclose(got_eager, want, atol=tol)
+    np.testing.assert_allclose(got_jit, want, atol=tol)
+
+
 # ---------------------------------------------------------------- bool -> float convert into a matmul (pitfall 27)
 # IREE 3.13 fused the i1 -> float extension of a convert into a consuming dot_general (linalg.vecmat)
-# and failed to compile it; jacfwd of an inner product builds one (docs/stablehlo-notes.md §29).
+# and failed to compile it; jacfwd of an inner product builds one (docs/stablehlo-notes.md §33).
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])

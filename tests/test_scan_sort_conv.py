@@ -458,6 +458,18 @@ def im2col_everywhere(monkeypatch):
 
     monkeypatch.setattr(conv_module, "IM2COL_MIN_MACS", 0)
     monkeypatch.setattr(conv_module, "IM2COL_MAX_PIECES", 10**6)
+    monkeypatch.setattr(conv_module, "CHANNELS_LAST_MIN_FEATURES", 10**9)
+    REGISTRY["conv"]._eager_cache.clear()
+    yield
+    REGISTRY["conv"]._eager_cache.clear()
+
+
+@pytest.fixture
+def channels_last_everywhere(monkeypatch):
+    """Lower every conv channels last (convs with one input feature per group normally do not)."""
+    import slope.backends.iree.lowerings.conv as conv_module
+
+    monkeypatch.setattr(conv_module, "CHANNELS_LAST_MIN_FEATURES", 1)
     REGISTRY["conv"]._eager_cache.clear()
     yield
     REGISTRY["conv"]._eager_cache.clear()
@@ -489,14 +501,45 @@ def test_conv_im2col_lowering(case, rng, im2col_everywhere):
     checks.run()
 
 
-def test_conv_big_enough_for_im2col_by_default(rng):
-    from slope.backends.iree.lowerings.conv import _use_im2col
+@pytest.mark.parametrize("case", CONV_CASES + _IM2COL_EXTRA, ids=lambda c: f"{c[0]}*{c[1]}")
+def test_conv_channels_last_lowering(case, rng, channels_last_everywhere):
+    """Every conv of the module (the JVP's and the transpose's too) as a channels-last stablehlo.convolution:
+    kernel (*K, I, O), input and output (N, *S, C)."""
+    from slope.backends.iree.lowering import lower_primitive
 
+    spec = REGISTRY["conv"]
+    x, w = rng.standard_normal(case[0]), rng.standard_normal(case[1])
+    nsp = len(case[0]) - 2
+    avals = [slope.Aval(case[0], "float64"), slope.Aval(case[1], "float64")]
+    text = lower_primitive(spec, avals, spec.abstract_eval(*avals, **_conv_params(case)), _conv_params(case))
+    plain = "input_batch_dimension = 0, input_feature_dimension = 1,"  # NCHW
+    assert f"input_batch_dimension = 0, input_feature_dimension = {nsp + 1}," in text and plain not in text
+    assert f"kernel_input_feature_dimension = {nsp}, kernel_output_feature_dimension = {nsp + 1}," in text
+    assert "stablehlo.dot_general" not in text
+    checks = Checks()
+    checks.forward(spec, [x.astype(np.float32), w.astype(np.float32)], _conv_params(case))
+    checks.forward(spec, [x, w], _conv_params(case))
+    checks.derivatives(spec, [x, w], _conv_params(case), rng, tol=1e-7)
+    code = checks.code()
+    assert "stablehlo.convolution" in code and plain not in code and "stablehlo.dot_general" not in code
+    checks.run()
+
+
+def test_conv_lowering_path_by_default(rng):
+    """Several input features: channels last; one input feature and big enough: im2col; tiny: plain."""
+    from slope.backends.iree.lowerings.conv import lowering_path
+
+    A = lambda s: slope.Aval(s, "float32")  # noqa: E731
+    assert lowering_path(A((32, 16, 8, 8)), A((32, 16, 3, 3)), A((32, 32, 8, 8))) == "channels_last"
+    assert lowering_path(A((32, 1, 8, 8)), A((16, 1, 3, 3)), A((32, 16, 8, 8))) == "im2col"
+    assert lowering_path(A((1, 1, 5, 5)), A((3, 1, 3, 3)), A((1, 3, 3, 3))) == "plain"
     x = rng.standard_normal((4, 8, 16, 16)).astype(np.float32)
     w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
     out = slope.conv2d(slope.tensor(x), slope.tensor(w), padding=1)
-    assert _use_im2col(slope.Aval(x.shape, "float32"), slope.Aval(w.shape, "float32"), out.aval)
     assert_close(out, _ref_conv2d(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1), rtol=1e-4, atol=1e-4)
+    x1, w1 = rng.standard_normal((32, 1, 8, 8)).astype(np.float32), rng.standard_normal((16, 1, 3, 3)).astype(np.float32)
+    out = slope.conv2d(slope.tensor(x1), slope.tensor(w1), padding=1)
+    assert_close(out, _ref_conv2d(x1, w1, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1), rtol=1e-4, atol=1e-4)
     Checks().derivatives(REGISTRY["conv"], [x.astype(np.float64), w.astype(np.float64)], _conv_params(
         ((), (), (2, 1), ((1, 1), (0, 1)), (1, 1), (1, 1), 1)), rng, tol=1e-7).run()
 

@@ -72,8 +72,9 @@ def test_norms():
     check(lambda a: slope.norm(a, 1), lambda a: np.abs(a).sum(), x)
     g = slope.grad(lambda a: slope.linalg.vector_norm(a))(slope.zeros(3))
     assert g.tolist() == [0.0, 0.0, 0.0]
-    with pytest.raises(slope.DomainError, match="matrix_norm: ord='nuc' needs singular values"):
-        slope.linalg.matrix_norm(slope.tensor(x), "nuc")
+    for o in ("nuc", 2, -2):  # from the singular values (slope.linalg.svdvals)
+        check(lambda a, o=o: slope.linalg.matrix_norm(a, o), lambda a, o=o: np.linalg.norm(a, o, (-2, -1)),
+              f32(3, 4), rtol=1e-5, grad_rtol=1e-5, vmap=False)
 
 
 def test_cdist():
@@ -102,7 +103,9 @@ def test_solve_inv_det_slogdet():
 
 def test_cholesky_solve_triangular():
     S = spd(4)
-    check(slope.linalg.cholesky, np.linalg.cholesky, S, rtol=1e-5, atol=1e-6, grad_rtol=1e-4, vmap=False)
+    # the symmetric gradient (torch's): the reference sees the symmetric part, the value is the lower triangle's
+    check(slope.linalg.cholesky, lambda a: np.linalg.cholesky((a + a.T) / 2), S, rtol=1e-5, atol=1e-6, grad_rtol=1e-4,
+          vmap=False)
     check(lambda a: a.cholesky(upper=True), lambda a: np.linalg.cholesky(a).T, S, rtol=1e-5, atol=1e-6, grad=False,
           vmap=False)
     batch = np.stack([spd(3, s) for s in range(2)])

@@ -56,7 +56,9 @@ def test_var_mean_and_std_mean():
     s, m = x.std_mean(0, keepdim=True)
     assert_close(s, a.std(0, ddof=1, keepdims=True), rtol=1e-5)
     assert_close(m, a.mean(0, keepdims=True))
-    s, m = slope.std_mean(slope.tensor([1, 2, 3]))  # integers: float results
+    with pytest.raises(slope.DTypeError, match="std_mean: expects a floating-point tensor"):  # as torch
+        slope.std_mean(slope.tensor([1, 2, 3]))
+    s, m = slope.std_mean(slope.tensor([1, 2, 3]).float())
     assert s.dtype is slope.float32 and m.dtype is slope.float32 and s.item() == 1.0 and m.item() == 2.0
     g = slope.jit(slope.grad(lambda v: sum(t.sum() for t in slope.var_mean(v, correction=0))))(x)
     assert_close(g, 2 * (a - a.mean()) / 6 + 1 / 6, rtol=1e-5)
@@ -451,3 +453,29 @@ def test_inplace_under_jit_and_grad():
     c = slope.zeros(3)
     with pytest.raises(slope.TracerError, match="add_: cannot update a concrete tensor .* in place with a value traced"):
         slope.grad(lambda v: c.add_(v).sum())(x)
+
+
+# ---------------------------------------------------------------- README conventions rows added for the differential
+
+
+def test_accumulation_and_float_only_conventions():
+    x = np.array([1, 2, 3], np.int32)
+    assert slope.tensor(x).sum().dtype is slope.int64 and slope.tensor(x).cumsum(0).dtype is slope.int64
+    assert slope.lax.reduce_sum(slope.tensor(x), axes=(0,)).dtype is slope.int32
+    for op in ("mean", "var", "std"):
+        with pytest.raises(slope.DTypeError):
+            getattr(slope.tensor(x.astype(np.int64)), op)()
+
+
+def test_logical_vs_bitwise_convention():
+    x, y = np.array([1, 2, 0]), np.array([2, 2, 5])
+    np.testing.assert_array_equal(slope.logical_and(slope.tensor(x), slope.tensor(y)).numpy(), [True, True, False])
+    np.testing.assert_array_equal((slope.tensor(x) & slope.tensor(y)).numpy(), x & y)
+    np.testing.assert_array_equal(slope.lax.and_(slope.tensor(x), slope.tensor(y)).numpy(), x & y)
+
+
+def test_symmetric_gradient_convention():
+    a = np.array([[4.0, 1.0], [1.0, 3.0]])
+    for f in (lambda m: slope.linalg.cholesky(m)[1, 0], lambda m: slope.linalg.eigh(m).eigenvectors[0, 0]):
+        g = slope.grad(f)(slope.tensor(a)).numpy()
+        np.testing.assert_allclose(g, g.T, atol=1e-12)

@@ -205,19 +205,28 @@ def python_scalar(value):
 def scalar_misfit(value, dtype: DType) -> str | None:
     """Why the Python scalar `value` cannot be held by `dtype` (None if it can). Floats out of a
     float dtype's range become +-inf, as in NumPy and PyTorch; integers must fit integer dtypes."""
-    text = str(value) if len(str(value)) <= 30 else f"{str(value)[:12]}... ({len(str(value))} digits)"
-    if dtype.is_int and isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return f"cannot fill {dtype.name} with {value}"
-    if dtype.is_int and isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, float):
+        if dtype.is_int and (math.isnan(value) or math.isinf(value)):
+            return f"cannot fill {dtype.name} with {value}"
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    if dtype.is_int:
         info = np.iinfo(dtype.np)
         if not info.min <= value <= info.max:
-            return f"{text} is out of range for {dtype.name} [{info.min}, {info.max}]"
-    if dtype.is_float and isinstance(value, int) and not isinstance(value, bool):
+            return f"{_int_text(value)} is out of range for {dtype.name} [{info.min}, {info.max}]"
+    elif dtype.is_float:
         try:
             float(value)
         except OverflowError:
-            return f"{text} is too large for any float dtype ({dtype.name})"
+            return f"{_int_text(value)} is too large for any float dtype ({dtype.name})"
     return None
+
+
+def _int_text(value: int) -> str:
+    """A Python int for an error message, shortened when it has more than 30 digits."""
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:12]}... ({len(text)} digits)"
 
 
 def scalar_dtype(value, other: DType) -> DType:

@@ -559,7 +559,8 @@ def _bn_dims(op, x):
 def batch_norm_stats(input, running_mean, running_var, momentum=0.1):
     """The running statistics after one training step of batch_norm on `input` (PyTorch's update:
     (1 - momentum) * running + momentum * batch, the variance unbiased), as new tensors; the inputs
-    are not changed. Gradients do not flow into them."""
+    are not changed. Gradients do not flow into them. momentum may be a 0-d tensor (BatchNorm2d's
+    cumulative average, 1 / num_batches_tracked)."""
     op = "batch_norm"
     x = O.stop_gradient(_float(op, input))
     dims, _ = _bn_dims(op, x)

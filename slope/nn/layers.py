@@ -201,13 +201,13 @@ class BatchNorm2d(Module):
     ((1 - momentum) * running + momentum * batch, unbiased variance); being functional it cannot store
     them in place: run the model through `out, model = slope.nn.apply(model, x)` to get a model holding
     them (a plain `model(x)` leaves the running statistics as they were). Eval mode uses them.
-    PyTorch's `num_batches_tracked` is not kept (it only matters for momentum=None); load_state_dict
-    accepts and ignores it."""
+    momentum=None is PyTorch's cumulative moving average: the factor is 1 / num_batches_tracked (counted
+    after this batch). Only then is the `num_batches_tracked` buffer kept, as float32 (an integer leaf would
+    stop `slope.grad` over the model; counts are exact up to 2**24); otherwise load_state_dict accepts and
+    ignores PyTorch's key."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None):
         super().__init__()
-        if momentum is None:
-            raise ArgumentError("nn.BatchNorm2d: momentum=None (a cumulative average) is not supported")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         d = _dtype(dtype, "nn.BatchNorm2d")
@@ -216,6 +216,8 @@ class BatchNorm2d(Module):
         if track_running_stats:
             self.register_buffer("running_mean", O.zeros(num_features, dtype=d))
             self.register_buffer("running_var", O.ones(num_features, dtype=d))
+            if momentum is None:
+                self.register_buffer("num_batches_tracked", O.zeros((), dtype=dt.float32))
 
     def _ignored_keys(self):
         return {"num_batches_tracked"}
@@ -225,12 +227,17 @@ class BatchNorm2d(Module):
             raise ShapeError(f"nn.BatchNorm2d: expected a 4-d input (N, C, H, W), got {x.aval.str_short()}")
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
-            m, v = F.batch_norm_stats(x, self.running_mean, self.running_var, self.momentum)
+            momentum = self.momentum
+            if momentum is None:
+                count = self.num_batches_tracked + 1.0
+                record_buffer_update(self, "num_batches_tracked", count)
+                momentum = 1.0 / count
+            m, v = F.batch_norm_stats(x, self.running_mean, self.running_var, momentum)
             record_buffer_update(self, "running_mean", m)
             record_buffer_update(self, "running_var", v)
         rm = None if use_batch else self.running_mean
         rv = None if use_batch else self.running_var
-        return F.batch_norm(x, rm, rv, self.weight, self.bias, use_batch, self.momentum, self.eps)
+        return F.batch_norm(x, rm, rv, self.weight, self.bias, use_batch, eps=self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
@@ -389,7 +396,8 @@ class ModuleList(_Container):
 
 class MultiheadAttention(Module):
     """PyTorch's MultiheadAttention with its parameter layout (in_proj_weight (3E, E), in_proj_bias,
-    out_proj.weight, out_proj.bias), so state_dicts load unchanged. Only kdim = vdim = embed_dim.
+    out_proj.weight, out_proj.bias; with kdim or vdim other than embed_dim, q_proj_weight (E, E),
+    k_proj_weight (E, kdim), v_proj_weight (E, vdim) instead of in_proj_weight), so state_dicts load unchanged.
 
     forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
     average_attn_weights=True, is_causal=False, dropout_key=None) -> (output, weights or None). Masks
@@ -400,16 +408,24 @@ class MultiheadAttention(Module):
                  key=None, dtype=None):
         super().__init__()
         op = "nn.MultiheadAttention"
-        if (kdim not in (None, embed_dim)) or (vdim not in (None, embed_dim)):
-            raise ArgumentError(f"{op}: kdim and vdim other than embed_dim are not supported")
         if embed_dim % num_heads:
             raise ShapeError(f"{op}: embed_dim={embed_dim} must be divisible by num_heads={num_heads}")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = int(embed_dim), int(num_heads), dropout, \
             batch_first
+        self.kdim = self.embed_dim if kdim is None else int(kdim)
+        self.vdim = self.embed_dim if vdim is None else int(vdim)
+        # PyTorch packs the three projections into in_proj_weight only when key and value are embed_dim wide
+        self._qkv_same_embed_dim = self.kdim == self.embed_dim and self.vdim == self.embed_dim
         self.head_dim = embed_dim // num_heads
         d = _dtype(dtype, op)
         k1, k2 = _keys(key, op, 2)
-        self.in_proj_weight = init.xavier_uniform_((3 * embed_dim, embed_dim), key=k1).astype(d)
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = init.xavier_uniform_((3 * embed_dim, embed_dim), key=k1).astype(d)
+        else:
+            kq, kk, kv = _keys(k1, op, 3)
+            self.q_proj_weight = init.xavier_uniform_((embed_dim, embed_dim), key=kq).astype(d)
+            self.k_proj_weight = init.xavier_uniform_((embed_dim, self.kdim), key=kk).astype(d)
+            self.v_proj_weight = init.xavier_uniform_((embed_dim, self.vdim), key=kv).astype(d)
         self.in_proj_bias = O.zeros(3 * embed_dim, dtype=d) if bias else None
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, key=k2, dtype=d)
         if bias:
@@ -427,15 +443,21 @@ class MultiheadAttention(Module):
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
         B, L, E = query.shape
         S = key.shape[1]
-        if E != self.embed_dim or key.shape[-1] != E or value.shape[-1] != E or value.shape[1] != S:
-            raise ShapeError(f"{op}: query, key, value must end in embed_dim={self.embed_dim} with key and value of "
-                             f"one length, got {query.aval.str_short()}, {key.aval.str_short()}, "
-                             f"{value.aval.str_short()}")
+        if (E != self.embed_dim or key.shape[-1] != self.kdim or value.shape[-1] != self.vdim
+                or value.shape[1] != S):
+            raise ShapeError(f"{op}: query, key, value must end in embed_dim={self.embed_dim}, kdim={self.kdim}, "
+                             f"vdim={self.vdim} with key and value of one length, got {query.aval.str_short()}, "
+                             f"{key.aval.str_short()}, {value.aval.str_short()}")
         H, D = self.num_heads, self.head_dim
-        w, b = self.in_proj_weight, self.in_proj_bias
-        q = F.linear(query, w[:E], None if b is None else b[:E])
-        k = F.linear(key, w[E:2 * E], None if b is None else b[E:2 * E])
-        v = F.linear(value, w[2 * E:], None if b is None else b[2 * E:])
+        b = self.in_proj_bias
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
+        else:
+            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        q = F.linear(query, wq, None if b is None else b[:E])
+        k = F.linear(key, wk, None if b is None else b[E:2 * E])
+        v = F.linear(value, wv, None if b is None else b[2 * E:])
         q, k, v = (t.reshape(B, -1, H, D).transpose(1, 2) for t in (q, k, v))  # (B, H, len, D)
         scores = O.matmul(q, k.transpose(-2, -1)) * (1.0 / math.sqrt(D))  # (B, H, L, S)
         if is_causal and attn_mask is None:

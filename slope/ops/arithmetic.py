@@ -37,10 +37,20 @@ def _no_bool_sub(x, y):
                      "use logical_xor or ~ (as in PyTorch)")
 
 
-add = _binary(lax.add, "add", on_bool=lax.or_)
+_add = _binary(lax.add, "add", on_bool=lax.or_)
 
 
-sub = _binary(lax.sub, "sub", on_bool=_no_bool_sub)
+_sub = _binary(lax.sub, "sub", on_bool=_no_bool_sub)
+
+
+def add(x, y, *, alpha=1):
+    """x + alpha * y, broadcasting and promoting (torch.add)."""
+    return _add(x, y) if alpha == 1 else _add(x, mul(y, alpha))
+
+
+def sub(x, y, *, alpha=1):
+    """x - alpha * y, broadcasting and promoting (torch.sub)."""
+    return _sub(x, y) if alpha == 1 else _sub(x, mul(y, alpha))
 
 
 mul = _binary(lax.mul, "mul", on_bool=lax.and_)
@@ -126,12 +136,15 @@ def _int_pow(x, y):
     return all(not d.is_float for d in dts) and not any(isinstance(v, float) for v in (x, y))
 
 
+def _truth(x):
+    """x != 0 as bool (torch's logical ops read any dtype that way)."""
+    return x if x.dtype.is_bool else lax.ne(x, lax.full(shape=tuple(x.shape), value=0, dtype=x.dtype))
+
+
 def _logical(name, prim):
     def f(x, y):
         x, y = operands(name, x, y)
-        if x.dtype.is_float:
-            raise DTypeError(f"{name}: expected bool or integer operands, got {describe([x.aval, y.aval])}")
-        return prim(x, y)
+        return prim(_truth(x), _truth(y))
 
     f.__name__ = name
     return f
@@ -147,10 +160,9 @@ logical_xor = _logical("logical_xor", lax.xor)
 
 
 def logical_not(x):
+    """x == 0 as bool, for any dtype (torch.logical_not); ~x is the bitwise not (ops.bitwise_not)."""
     x = as_array(x, 'logical_not')
-    if x.dtype.is_float:
-        raise DTypeError(f"logical_not: expected a bool or integer operand, got {x.aval.str_short()}")
-    return lax.not_(x)
+    return lax.not_(_truth(x))
 
 
 def _unary_float(prim):

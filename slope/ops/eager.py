@@ -32,27 +32,41 @@ def _compiled(fn, name, in_avals):
     return backend.get().compile(program, program.name), program.out_avals[0]
 
 
-def _operand(v, dtype):
-    """(aval, value) of one operand of a memoized binary call next to a tensor of `dtype`: a Tensor as
-    it is, a Python/NumPy scalar as the 0-d operand its weak type gives; None for anything else, or a
-    scalar the dtype cannot hold (the general route takes those)."""
-    if type(v) is Tensor:
-        return v.aval, v
+def _scalar(v):
+    """A Python scalar operand as it is, a NumPy scalar as the Python scalar of its kind (as PyTorch reads
+    them); None for anything else (the general route takes it)."""
+    if type(v) in _SCALARS:
+        return v
     v = dt.python_scalar(v)
-    if type(v) not in _SCALARS:
-        return None
-    d = dt.scalar_dtype(v, dtype)
-    return None if dt.scalar_misfit(v, d) else (Aval((), d), v)
+    return v if type(v) in _SCALARS else None
+
+
+def _scalar_aval(kind, dtype):
+    """The 0-d operand a Python scalar of type `kind` becomes next to a tensor of `dtype`."""
+    return Aval((), dt.scalar_dtype(kind(), dtype))
 
 
 def binary(fn, name):
-    """fn(x, y) (an ops function) with its concrete calls memoized (see the module docstring)."""
+    """fn(x, y) (an ops function) with its concrete calls memoized (see the module docstring).
+
+    The memo is keyed by (aval, or a Python scalar's type) per operand, so a call with a cached scalar value
+    does no dtype work at all: the value's misfit check runs once, when its 0-d buffer is made."""
     entries: dict = {}
 
+    def new_entry(key, x, y):
+        tensor_dtype = (x if type(x) is Tensor else y).aval.dtype
+        in_avals = tuple(k if type(k) is Aval else _scalar_aval(k, tensor_dtype) for k in key)
+        compiled = _compiled(fn, name, in_avals)  # raises the general route's errors
+        entry = entries[key] = (*compiled, {}, in_avals) if compiled else None
+        return entry
+
     def scalar_buffer(entry, value, dtype):
+        """The cached 0-d buffer of `value`; None if `dtype` cannot hold it (the general route decides)."""
         buffers = entry[2]
         buf = buffers.get(value)
         if buf is None:
+            if dt.scalar_misfit(value, dtype):
+                return None
             with np.errstate(over="ignore"):  # 1e10 in float16 is inf, as on the general route
                 buf = backend.get().to_device(np.full((), value, dtype=dtype.np))
             if jitlog.enabled():
@@ -63,23 +77,39 @@ def binary(fn, name):
         return buf
 
     def call(x, y):
-        if _trace.dynamic_trace is None and (type(x) is Tensor or type(y) is Tensor):
-            dtype = (x if type(x) is Tensor else y).aval.dtype
-            ox, oy = _operand(x, dtype), _operand(y, dtype)
-            if ox is None or oy is None:
-                return fn(x, y)  # the general route handles it (or raises its error)
-            (ax, x), (ay, y) = ox, oy
-            key = in_avals = (ax, ay)
-            args = (x, y)
+        if _trace.dynamic_trace is None:
+            if type(x) is Tensor:
+                if type(y) is Tensor:
+                    key = (x.aval, y.aval)
+                    entry = entries.get(key)
+                    if entry is None and key not in entries:
+                        entry = new_entry(key, x, y)
+                    if entry is not None:
+                        return Tensor(entry[0].call_binary(x._buf, y._buf), entry[1])
+                    return fn(x, y)
+                s = _scalar(y)
+                if s is None:
+                    return fn(x, y)  # the general route handles it (or raises its error)
+                y = s
+                key = (x.aval, type(y))
+            elif type(y) is Tensor:
+                s = _scalar(x)
+                if s is None:
+                    return fn(x, y)
+                x = s
+                key = (type(x), y.aval)
+            else:
+                return fn(x, y)
             entry = entries.get(key)
-            if entry is None:
-                compiled = _compiled(fn, name, in_avals)  # raises the general route's errors
-                entry = entries[key] = (*compiled, {}) if compiled else None
+            if entry is None and key not in entries:
+                entry = new_entry(key, x, y)
             if entry is not None:
-                exe, out_aval = entry[0], entry[1]
-                bufs = [a._buf if type(a) is Tensor else scalar_buffer(entry, a, aval.dtype)
-                        for a, aval in zip(args, in_avals)]
-                return Tensor(exe.call_binary(*bufs), out_aval)
+                if type(x) is Tensor:
+                    a, b = x._buf, scalar_buffer(entry, y, entry[3][1].dtype)
+                else:
+                    a, b = scalar_buffer(entry, x, entry[3][0].dtype), y._buf
+                if a is not None and b is not None:
+                    return Tensor(entry[0].call_binary(a, b), entry[1])
         return fn(x, y)
 
     call.__name__ = name

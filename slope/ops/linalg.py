@@ -35,6 +35,9 @@ def matmul(x, y):
                          f"({x.shape[-1]} != {y.shape[-2]})")
     batch = broadcast_shapes(x.shape[:-2], y.shape[:-2], op="matmul")
     nb = len(batch)
+    if y.ndim == 2 and nb:  # (..., m, k) @ (k, n): one dot over x's leading dims, y not copied per batch member
+        out = lax.dot_general(x, y, contracting_dims=((nb + 1,), (0,)), batch_dims=((), ()))
+        return squeeze(out, -1) if yv else out
     x = broadcast_to(x, batch + tuple(x.shape[-2:]))
     y = broadcast_to(y, batch + tuple(y.shape[-2:]))
     out = lax.dot_general(x, y, contracting_dims=((nb + 1,), (nb,)), batch_dims=(tuple(range(nb)), tuple(range(nb))))
@@ -62,7 +65,10 @@ def _namespace():  # imported late: these modules build on matmul above
     names = {"vector_norm": norms.vector_norm, "matrix_norm": norms.matrix_norm, "norm": norms.linalg_norm,
              "solve": decomp.solve, "inv": decomp.inv, "det": decomp.det, "slogdet": decomp.slogdet,
              "cholesky": decomp.cholesky, "solve_triangular": decomp.solve_triangular, "multi_dot": _multi_dot,
-             "vecdot": _vecdot}
+             "vecdot": _vecdot, "eigh": decomp.eigh, "eigvalsh": decomp.eigvalsh, "svd": decomp.svd,
+             "svdvals": decomp.svdvals, "qr": decomp.qr, "pinv": decomp.pinv, "lstsq": decomp.lstsq,
+             "matrix_rank": decomp.matrix_rank, "cond": decomp.cond, "matrix_power": decomp.matrix_power,
+             "matmul": matmul, "diagonal": _diagonal, "cross": _cross}
     globals().update(names)
 
 
@@ -79,3 +85,15 @@ def _multi_dot(tensors):
 def _vecdot(x, y, *, dim=-1):
     """torch.linalg.vecdot: sum over dim of x * y (broadcasting)."""
     return _sum(mul(x, y), dim)
+
+
+def _diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """torch.linalg.diagonal: torch.diagonal with dim1=-2, dim2=-1 by default."""
+    from slope.ops.layout import diagonal
+    return diagonal(A, offset, dim1, dim2)
+
+
+def _cross(x, y, *, dim=-1):
+    """torch.linalg.cross: the cross product along dim (default the last)."""
+    from slope.ops.extras import cross
+    return cross(x, y, dim)

@@ -59,8 +59,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """torch.linalg.matrix_norm for ord 'fro', 1, -1, inf, -inf over the two dims `dim` ('nuc', 2 and -2
-    need singular values, which slope does not compute yet)."""
+    """torch.linalg.matrix_norm for ord 'fro', 'nuc', 1, -1, 2, -2, inf, -inf over the two dims `dim` ('nuc',
+    2 and -2 from the singular values: slope.linalg.svdvals)."""
     A = _float_input("matrix_norm", A, dtype)
     if A.ndim < 2:
         raise ShapeError(f"matrix_norm: expects a tensor of at least 2 dims, got {A.aval.str_short()}")
@@ -71,9 +71,15 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         raise ShapeError(f"matrix_norm: dims must differ, got {tuple(dim)}")
     if ord == "fro":
         return _vector_norm(A, 2, tuple(sorted((r, c))), keepdim)
-    if ord in ("nuc", 2, -2):
-        raise DomainError(f"matrix_norm: ord={ord!r} needs singular values (linalg.svd), not available yet; "
-                          "use 'fro', 1, -1, inf or -inf")
+    if ord in ("nuc", 2, -2):  # from the singular values (slope.linalg.svdvals: Jacobi, sizes up to a few dozen)
+        from slope.ops.decomp import svdvals
+        from slope.ops.layout import movedim
+        S = svdvals(movedim(A, (r, c), (-2, -1)))
+        out = _sum(S, -1) if ord == "nuc" else S[..., 0] if ord == 2 else S[..., -1]
+        if keepdim:
+            for d in sorted((r, c)):
+                out = unsqueeze(out, d)
+        return out
     if ord not in (1, -1, math.inf, -math.inf):
         raise DomainError(f"matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}")
     inner, outer = (r, c) if ord in (1, -1) else (c, r)  # 1: max column sum; inf: max row sum
@@ -105,10 +111,10 @@ def linalg_norm(x, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """torch.norm: p='fro' (and any number) is the vector p-norm over dim (all dims when None) - for two
-    dims 'fro' is the Frobenius norm, the same thing; p='nuc' needs singular values (not available)."""
+    dims 'fro' is the Frobenius norm, the same thing; p='nuc' is the nuclear norm of the matrices over dim (the last two when None)."""
     x = _float_input("norm", input, dtype)
     if p == "nuc":
-        raise DomainError("norm: p='nuc' needs singular values (linalg.svd), not available yet")
+        return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):

@@ -10,7 +10,7 @@ import numpy as np
 
 from slope import lax
 from slope.core import dtypes as dt
-from slope.errors import ArgumentError, ShapeError
+from slope.errors import ArgumentError, DTypeError, ShapeError
 from slope.ops.promotion import as_array, astype, is_array, normalize_axes, normalize_dim
 from slope.ops.arithmetic import add, div, exp, log, maximum, minimum, mul, sqrt, stop_gradient, sub
 from slope.ops.shape import narrow, reshape, squeeze, stack, unsqueeze
@@ -23,12 +23,31 @@ __all__ = [
 ]
 
 
+def _dim_alias(op, dim, axis):
+    """torch accepts NumPy's axis= as an alias of dim=."""
+    if axis is not None:
+        if dim is not None:
+            raise ArgumentError(f"{op}: pass dim or axis, not both (dim={dim!r}, axis={axis!r})")
+        return axis
+    return dim
+
+
+def _accumulate_dtype(op, x, dtype):
+    """The dtype= of sum/prod/cumsum/cumprod/mean (x is converted first, as torch does); without it, bool and
+    integer inputs of sum/prod/cumsum/cumprod accumulate in int64 (torch's rule)."""
+    if dtype is not None:
+        return astype(x, dt.dtype(dtype, op))
+    if (x.dtype.is_bool or x.dtype.is_int) and op in ("sum", "prod", "cumsum", "cumprod"):
+        return astype(x, dt.default_int)
+    return x
+
+
 def _reduce(prim, op):
-    def f(x, dim=None, keepdim=False):
+    def f(x, dim=None, keepdim=False, *, dtype=None, axis=None):
         x = as_array(x, op)
-        axes = normalize_axes(op, dim, x.ndim)
-        if x.dtype.is_bool and op in ("sum", "prod"):
-            x = astype(x, dt.default_int)  # PyTorch: a bool sum is int64
+        dim = _dim_alias(op, dim, axis)
+        axes = normalize_axes(op, None if isinstance(dim, (tuple, list)) and not dim else dim, x.ndim)  # () is all
+        x = _accumulate_dtype(op, x, dtype)
         y = prim(x, axes=axes) if axes else x
         if keepdim:
             y = reshape(y, *[1 if i in axes else s for i, s in enumerate(x.shape)])
@@ -50,10 +69,16 @@ amin = _reduce(lax.reduce_min, "amin")
 prod = _reduce(lax.reduce_prod, "prod")
 
 
-def mean(x, dim=None, keepdim=False):
+def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None):
+    """The mean over dim; dtype= converts x first. Integer and bool input raise (torch: pass dtype= or
+    convert with .float())."""
     x = as_array(x, 'mean')
+    dim = _dim_alias("mean", dim, axis)
+    dim = None if isinstance(dim, (tuple, list)) and not dim else dim  # () is every dim (torch)
+    x = _accumulate_dtype("mean", x, dtype)
     if not x.dtype.is_float:
-        x = astype(x, dt.default_float)
+        raise DTypeError(f"mean: expects a floating-point tensor, got {x.aval.str_short()} (pass dtype= or "
+                         "convert first, e.g. x.float(), as in PyTorch)")
     n = math.prod(x.shape[a] for a in normalize_axes("mean", dim, x.ndim))
     return div(sum(x, dim, keepdim), n)
 
@@ -87,15 +112,21 @@ def _keepdim(op, keepdim):
     return builtins.bool(keepdim)
 
 
+def _float_only(op, x):
+    x = as_array(x, op)
+    if not x.dtype.is_float:
+        raise DTypeError(f"{op}: expects a floating-point tensor, got {x.aval.str_short()} (as in PyTorch: "
+                         "convert first, e.g. x.float())")
+    return x
+
+
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over dim with PyTorch's overloads: var(dim, unbiased=True, keepdim=False) and
     var(dim, keepdim=False, correction=1) (divide by n - correction; unbiased=False is correction=0);
     var(False) is var(unbiased=False). n - correction <= 0 gives inf/NaN, as in PyTorch."""
-    x = as_array(x, 'var')
+    x = _float_only("var", x)
     dim, correction = _correction("var", dim, unbiased, correction)
     keepdim = _keepdim("var", keepdim)
-    if not x.dtype.is_float:
-        x = astype(x, dt.default_float)
     n = math.prod(x.shape[a] for a in normalize_axes("var", dim, x.ndim))
     centered = sub(x, mean(x, dim, keepdim=True))
     return div(sum(mul(centered, centered), dim, keepdim), _py_max(n - correction, 0))
@@ -103,7 +134,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: sqrt(var) with var's overloads (std(dim, unbiased, keepdim), correction=)."""
-    x = as_array(x, 'std')
+    x = _float_only("std", x)
     dim, correction = _correction("std", dim, unbiased, correction)
     normalize_axes("std", dim, x.ndim)
     return sqrt(var(x, dim, keepdim=keepdim, correction=correction))
@@ -111,7 +142,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over dim (torch.var_mean), with var's overloads."""
-    x = as_array(x, 'var_mean')
+    x = _float_only("var_mean", x)
     dim, correction = _correction("var_mean", dim, unbiased, correction)
     v = var(x, dim, keepdim=keepdim, correction=correction)
     return (v, mean(astype(x, v.dtype), dim, _keepdim("var_mean", keepdim)))
@@ -119,7 +150,7 @@ def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over dim (torch.std_mean), with var's overloads."""
-    x = as_array(x, 'std_mean')
+    x = _float_only("std_mean", x)
     dim, correction = _correction("std_mean", dim, unbiased, correction)
     s = std(x, dim, keepdim=keepdim, correction=correction)
     return (s, mean(astype(x, s.dtype), dim, _keepdim("std_mean", keepdim)))
@@ -236,10 +267,13 @@ _TopK = _collections.namedtuple("topk", ["values", "indices"])
 
 
 def _scan_op(prim, name, int_result):
-    def f(x, dim, reverse=False):
+    def f(x, dim=None, reverse=False, *, dtype=None, axis=None):
         x = as_array(x, name)
-        if x.dtype.is_bool and int_result:
-            x = astype(x, dt.default_int)
+        dim = _dim_alias(name, dim, axis)
+        if dim is None:
+            raise ArgumentError(f"{name}: dim is required (torch.{name}(x, dim))")
+        if int_result:
+            x = _accumulate_dtype(name, x, dtype)
         if x.ndim == 0:
             normalize_dim(name, dim, 0)
             return x
@@ -310,8 +344,8 @@ def _sort_keys(x, descending):
     return [lax.not_(x)]  # bitwise not reverses the order of every integer type without overflow
 
 
-def sort(x, dim=-1, descending=False):
-    """(values, indices) of a stable sort along dim; NaN sorts as the largest value (last, or first if descending)."""
+def sort(x, dim=-1, descending=False, *, stable=False):
+    """(values, indices) of a stable sort (always: stable= is accepted for torch) along dim; NaN sorts as the largest value (last, or first if descending)."""
     x = as_array(x, 'sort')
     if x.ndim == 0:
         normalize_dim("sort", dim, 0)
@@ -323,8 +357,8 @@ def sort(x, dim=-1, descending=False):
     return _Sorted(outs[-2], outs[-1])
 
 
-def argsort(x, dim=-1, descending=False):
-    """Indices of a stable sort along dim (see sort)."""
+def argsort(x, dim=-1, descending=False, *, stable=False):
+    """Indices of a stable sort (always) along dim (see sort)."""
     x = as_array(x, 'argsort')
     if x.ndim == 0:
         normalize_dim("argsort", dim, 0)

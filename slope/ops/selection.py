@@ -42,6 +42,7 @@ from slope.ops.shape import (
 from slope.ops.indexing import take_along_dim
 
 __all__ = [
+    "mode",
     "argwhere",
     "bucketize",
     "index_put",
@@ -312,7 +313,7 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     v = unsqueeze(vals, -1)
     s = unsqueeze(seq, -2) if seq.ndim > 1 else seq
     below = (lax.le if right else lax.lt)(*[broadcast_to(t, tuple(vals.shape) + (n,)) for t in (s, v)])
-    out = _sum(astype(below, dt.int32), -1)
+    out = _sum(astype(below, dt.int32), -1, dtype=dt.int32)
     out = astype(out, dt.int32 if out_int32 else dt.default_int)
     return squeeze(out) if scalar else out
 
@@ -353,7 +354,7 @@ def _median_pos(x, d, n):
     lower = lax.full(shape=shape, value=(n - 1) // 2, dtype=dt.int32)
     if not x.dtype.is_float:
         return lower
-    nans = _sum(astype(lax.ne(x, x), dt.int32), d, keepdim=True)  # NaN sorts last: the first NaN is at n - nans
+    nans = _sum(astype(lax.ne(x, x), dt.int32), d, keepdim=True, dtype=dt.int32)  # NaN sorts last: the first NaN is at n - nans
     return where(lax.gt(nans, lax.full(shape=shape, value=0, dtype=dt.int32)),
                  lax.sub(lax.full(shape=shape, value=n, dtype=dt.int32), nans), lower)
 
@@ -378,3 +379,33 @@ def kthvalue(x, k, dim=-1, keepdim=False):
         return lax.full(shape=tuple(1 if i == d else s for i, s in enumerate(x.shape)), value=k - 1, dtype=dt.int32)
 
     return _select_sorted("kthvalue", x, dim, pos, keepdim, _KthValue)
+
+
+_Mode = _collections.namedtuple("mode", ["values", "indices"])
+
+
+def mode(x, dim=-1, keepdim=False):
+    """torch.mode: (values, indices) of the most frequent value along dim; among equally frequent values the
+    smallest, at the index of its last occurrence (as torch). Counts by comparing all pairs along dim (memory
+    n^2 per row). The values' gradient goes to the returned index."""
+    from slope.ops.reductions import _take_at
+    x = as_array(x, "mode")
+    if x.ndim == 0:
+        normalize_dim("mode", dim, 0)
+        return _Mode(x, lax.full(shape=(), value=0, dtype=dt.default_int))
+    d = normalize_dim("mode", dim, x.ndim)
+    keys = astype(x, dt.int32) if x.dtype.is_bool else x
+    from slope.ops.arithmetic import eq
+    same = eq(unsqueeze(keys, d + 1), unsqueeze(keys, d))  # [.., i, j, ..] = x_i == x_j along d
+    counts = _sum(astype(same, dt.default_int), d + 1)
+    best = lax.eq(counts, broadcast_to(amax(counts, d, keepdim=True), tuple(counts.shape)))
+    if keys.dtype.is_float:
+        top = lax.full(shape=tuple(keys.shape), value=float("inf"), dtype=keys.dtype)
+    else:
+        top = lax.full(shape=tuple(keys.shape), value=int(np.iinfo(keys.dtype.np).max), dtype=keys.dtype)
+    value = amin(where(best, keys, top), d, keepdim=True)
+    pos = lax.iota(shape=tuple(x.shape), dimension=d, dtype=dt.default_int)
+    hit = lax.eq(keys, broadcast_to(value, tuple(keys.shape)))
+    idx = amax(where(hit, pos, lax.full(shape=tuple(x.shape), value=-1, dtype=dt.default_int)), d, keepdim=True)
+    values = _take_at(x, idx, d)
+    return _Mode(values, idx) if keepdim else _Mode(squeeze(values, d), squeeze(idx, d))

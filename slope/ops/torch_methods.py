@@ -46,6 +46,7 @@ class _TorchMethods:
     def masked_select(self, mask): return ops.masked_select(self, mask)
     def median(self, dim=None, keepdim=False): return ops.median(self, dim, keepdim)
     def kthvalue(self, k, dim=-1, keepdim=False): return ops.kthvalue(self, k, dim, keepdim)
+    def mode(self, dim=-1, keepdim=False): return ops.mode(self, dim, keepdim)
     # math
     def erfinv(self): return ops.erfinv(self)
     def trunc(self): return ops.trunc(self)
@@ -91,9 +92,72 @@ class _TorchMethods:
     def det(self): return ops.linalg.det(self)
     def inverse(self): return ops.linalg.inv(self)
     def cholesky(self, upper=False): return ops.linalg.cholesky(self, upper=upper)
+    def svd(self, some=True, compute_uv=True): return ops.decomp.torch_svd(self, some, compute_uv)
+    def slogdet(self): return ops.linalg.slogdet(self)
+    def pinverse(self): return ops.linalg.pinv(self)
+    def matrix_power(self, n): return ops.linalg.matrix_power(self, n)
+
+
+class _MoreTorchMethods:
+    """Found missing by ci/torch_differential.py (slope/ops/extras.py and friends)."""
+    mH = property(lambda self: ops.layout.mT(self))  # real tensors: the conjugate transpose is the transpose
+    H = property(lambda self: ops.t(self))
+    def ravel(self): return ops.ravel(self)
+    def reshape_as(self, other): return ops.reshape(self, *other.shape)
+    def is_floating_point(self): return self.dtype.is_float
+    def is_complex(self): return False
+    def element_size(self): return self.dtype.np.itemsize
+    def tensor_split(self, indices_or_sections, dim=0): return ops.tensor_split(self, indices_or_sections, dim)
+    def index_fill(self, dim, index, value): return ops.index_fill(self, dim, index, value)
+    def index_copy(self, dim, index, source): return ops.index_copy(self, dim, index, source)
+    def masked_scatter(self, mask, source): return ops.masked_scatter(self, mask, source)
+    def put(self, index, source, accumulate=False): return ops.put(self, index, source, accumulate)
+    def select(self, dim, index): return ops.select(self, dim, index)
+    def unfold(self, dimension, size, step): return ops.unfold(self, dimension, size, step)
+    def aminmax(self, *, dim=None, keepdim=False): return ops.aminmax(self, dim=dim, keepdim=keepdim)
+    def nansum(self, *args, **kwargs): return ops.nansum(self, *args, **kwargs)
+    def nanmean(self, *args, **kwargs): return ops.nanmean(self, *args, **kwargs)
+    def diff(self, n=1, dim=-1, prepend=None, append=None): return ops.diff(self, n, dim, prepend, append)
+    def rot90(self, k=1, dims=(0, 1)): return ops.rot90(self, k, dims)
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1): return ops.diag_embed(self, offset, dim1, dim2)
+    def msort(self): return ops.msort(self)
+    def bincount(self, weights=None, minlength=0): return ops.bincount(self, weights, minlength)
+    def histc(self, bins=100, min=0, max=0): return ops.histc(self, bins, min, max)
+    def cross(self, other, dim=None): return ops.cross(self, other, dim)
+    def isin(self, test_elements): return ops.isin(self, test_elements)
+    def bitwise_not(self): return ops.bitwise_not(self)
+    def bitwise_and(self, o): return ops.bitwise_and(self, o)
+    def bitwise_or(self, o): return ops.bitwise_or(self, o)
+    def bitwise_xor(self, o): return ops.bitwise_xor(self, o)
+    def bitwise_left_shift(self, o): return ops.bitwise_left_shift(self, o)
+    def bitwise_right_shift(self, o): return ops.bitwise_right_shift(self, o)
+    def erfc(self): return ops.erfc(self)
+    def lgamma(self): return ops.lgamma(self)
+    def digamma(self): return ops.digamma(self)
+    def sinc(self): return ops.sinc(self)
+    def deg2rad(self): return ops.deg2rad(self)
+    def rad2deg(self): return ops.rad2deg(self)
+    def logit(self, eps=None): return ops.logit(self, eps)
+    def positive(self): return self
+    def signbit(self): return ops.signbit(self)
+    def copysign(self, o): return ops.copysign(self, o)
+    def fmax(self, o): return ops.fmax(self, o)
+    def fmin(self, o): return ops.fmin(self, o)
+    def heaviside(self, values): return ops.heaviside(self, values)
+    def logaddexp2(self, o): return ops.logaddexp2(self, o)
+    def greater(self, o): return ops.gt(self, o)
+    def greater_equal(self, o): return ops.ge(self, o)
+    def less(self, o): return ops.lt(self, o)
+    def less_equal(self, o): return ops.le(self, o)
+    def not_equal(self, o): return ops.ne(self, o)
+    def addr(self, vec1, vec2, *, beta=1, alpha=1): return ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+    def logdet(self): return ops.logdet(self)
+    def pinverse(self, rcond=1e-15): return ops.pinverse(self, rcond)
+    def dist(self, other, p=2): return ops.dist(self, other, p)
+    def ger(self, other): return ops.ger(self, other)
 
 
 def attach(cls=TensorMethods):
-    for name, value in vars(_TorchMethods).items():
+    for name, value in [*vars(_TorchMethods).items(), *vars(_MoreTorchMethods).items()]:
         if name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__hash__"):
             setattr(cls, name, value)

@@ -2,6 +2,7 @@
 from slope.primitives import (  # noqa: F401,E402  # noqa: F401,E402
     conv,
     creation,
+    decomp,
     elementwise,
     indexing,  # noqa: F401,E402
     linalg,

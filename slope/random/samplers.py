@@ -393,13 +393,13 @@ def _categorical(k, logits, *, shape, batch_shape, axis, replace, mode):
         gshape.insert(axis, n)
         g = _gumbel_body(k, (*prefix, *gshape), mode)
         lg = lax.reshape(logits, shape=(*([1] * len(prefix)), *logits.shape)) if prefix else logits
-        return ops.argmax(ops.add(g, lg), dim=axis + len(prefix))
+        return ops.astype(ops.argmax(ops.add(g, lg), dim=axis + len(prefix)), dt.int32)  # int32, as JAX
     z = ops.add(logits, _gumbel_body(k, tuple(logits.shape), mode))
     kk = math.prod(prefix)
     z = _moveaxis_last(z, axis, ndim)
     idx = ops.topk(z, kk, dim=-1)[1]  # batch_shape + (k,)
     idx = ops.permute(idx, (idx.ndim - 1, *range(idx.ndim - 1)))
-    return ops.reshape(idx, shape)
+    return ops.astype(ops.reshape(idx, shape), dt.int32)
 
 
 def _moveaxis_last(x, axis, ndim):
@@ -503,9 +503,9 @@ def _choice_p(k, p, *, shape, replace, n_draws):
         r = ops.mul(total, ops.sub(1.0, u))
         # searchsorted(cum, r, side="left") == how many cumulative sums lie below r
         below = ops.lt(ops.reshape(cum, (*([1] * len(shape)), n)), ops.unsqueeze(r, -1))
-        return ops.sum(ops.astype(below, dt.int32), dim=-1)
+        return ops.sum(ops.astype(below, dt.int32), dim=-1, dtype=dt.int32)
     g = ops.add(_gumbel_body(k, (n,), "low"), ops.log(p))
-    return ops.topk(g, n_draws)[1]
+    return ops.astype(ops.topk(g, n_draws)[1], dt.int32)  # int32, as JAX
 
 
 def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):

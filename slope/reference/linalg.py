@@ -10,7 +10,7 @@ import numpy as np
 from ._common import acc_dtype, as_dtype
 from .shape import pad
 
-__all__ = ["dot_general", "conv"]
+__all__ = ["dot_general", "conv", "eigh", "svd"]
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -77,3 +77,26 @@ def conv(lhs, rhs, *, window_strides, padding, lhs_dilation=None, rhs_dilation=N
         with np.errstate(all="ignore"):
             out += np.einsum("ngi...,goi->ngo...", x[(Ellipsis,) + win], w[(Ellipsis,) + offs])
     return as_dtype(out.reshape((n, o) + tuple(out_sp)), out_dtype)
+
+
+def _column_signs(v):
+    """+-1 per column making each column's first largest-magnitude entry positive."""
+    idx = np.argmax(np.abs(v), axis=-2)
+    pick = np.take_along_axis(v, idx[..., None, :], axis=-2)[..., 0, :]
+    return np.where(pick < 0, -1.0, 1.0)
+
+
+def eigh(a):
+    """(w ascending, V) of a symmetric matrix (batch), each column of V signed so its largest entry is positive."""
+    a = np.asarray(a)
+    w, v = np.linalg.eigh(a.astype(np.float64))
+    v = v * _column_signs(v)[..., None, :]
+    return w.astype(a.dtype), v.astype(a.dtype)
+
+
+def svd(a):
+    """Thin (U, S descending, Vh), each column of U (and the row of Vh) signed so U's largest entry is positive."""
+    a = np.asarray(a)
+    u, s, vh = np.linalg.svd(a.astype(np.float64), full_matrices=False)
+    sg = _column_signs(u)
+    return (u * sg[..., None, :]).astype(a.dtype), s.astype(a.dtype), (vh * sg[..., :, None]).astype(a.dtype)

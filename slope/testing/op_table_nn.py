@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 
-from slope.errors import ArgumentError, DTypeError, ShapeError
+from slope.errors import ArgumentError, DomainError, DTypeError, ShapeError
 from slope.primitives.spec import ErrorInput
+from slope.reference.random import threefry2x32
 from slope.testing.op_table import _array, _distinct, op
 from slope.testing.samplers import base as S
 
@@ -585,6 +586,47 @@ def _normalize_ref(x, p, dim, eps):
 op("F.normalize", lambda x, p, dim, eps: _F().normalize(x, p, dim, eps), _cast(_normalize_ref),
    _unary(fix=lambda v: S.away_from_zero(v, 0.3), shapes=[(3, 4), (2, 3)],
           params=lambda d: {"p": S.sampled(d, [2.0, 1.0, 3.0]), "dim": S.sampled(d, [0, 1, -1]), "eps": 1e-12}))
+
+# ---------------------------------------------------------------- dropout
+# Random, so the row fixes the key (a param, not an operand): the reference draws the same mask from its
+# definition, JAX's bernoulli (uniform < 1 - p, uniform from threefry bits: mantissa under 1.0, minus 1)
+# over NumPy's threefry oracle, so every column (eager, jit, vmap with one key for all slices, derivatives
+# mask / (1 - p)) checks the scale, the zeros and that one key gives one mask. The mask's statistics are
+# checked in tests/test_nn.py.
+
+
+def _dropout(x, p, seed):
+    import slope.random as R
+
+    return _F().dropout(x, p, True, None if seed is None else R.key(seed))
+
+
+def _keep_mask(seed, p, shape):
+    n = math.prod(shape)
+    y1, y2 = threefry2x32(np.zeros(n, np.uint32), np.full(n, seed, np.uint32), np.zeros(n, np.uint32),
+                          np.arange(n, dtype=np.uint32))
+    u = (((y1 ^ y2) >> np.uint32(9)) | np.uint32(0x3F800000)).view(np.float32) - np.float32(1.0)
+    return (u < np.float32(1.0 - p)).reshape(shape)
+
+
+def _dropout_ref(x, p, seed):
+    if p == 0.0:
+        return x
+    return np.where(_keep_mask(seed, p, x.shape), x * (1.0 / (1.0 - p)), 0.0)
+
+
+def _dropout_sample(draw, dtype):
+    shape = S.draw_shape(draw, [(3,), (2, 3), (2, 1, 3), (4, 5)])
+    return [_array(draw, shape, dtype)], {"p": S.sampled(draw, [0.0, 0.2, 0.5, 0.8]),
+                                          "seed": S.draw_int(draw, 0, 5)}
+
+
+op("F.dropout", _dropout, _cast(_dropout_ref), _dropout_sample, error_inputs=_errs(
+    ([np.ones(3, F32)], {"p": 1.5, "seed": 0}, DomainError, r"dropout: p must be in \[0, 1\], got 1.5"),
+    ([np.ones(3, np.int32)], {"p": 0.5, "seed": 0}, DTypeError, "dropout: input must be"),
+    ([np.ones(3, F32)], {"p": 0.5, "seed": None}, ArgumentError, "dropout: training with p=0.5 draws random")),
+   doc="training-mode dropout with a fixed key: the mask from JAX's bernoulli definition")
+
 
 # ---------------------------------------------------------------- pooling
 

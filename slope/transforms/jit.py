@@ -17,6 +17,7 @@ from slope.core import trace as _trace
 from slope.core.aval import Aval
 from slope.core.program import Program, UndefPrimal, eval_program, print_program
 from slope.core.pytree import LEAF, TreeDef, tree_flatten, tree_unflatten
+from slope.core.pytree import _registry as _pytree_registry
 from slope.core.tensor import Tensor, as_tensor
 from slope.core.trace import Tracer, get_aval
 from slope.errors import ArgumentError, ShapeError, TransformError, describe
@@ -248,7 +249,10 @@ class Jitted:
         if not kwargs and _trace.dynamic_trace is None:
             sig, flat = _flat_tensors(args)
             if sig is not None:
-                entry = self._fast.get(sig)
+                try:
+                    entry = self._fast.get(sig)
+                except TypeError:  # an unhashable node aux: the general path takes it (and says why)
+                    entry = sig = None
                 if entry is not None:  # the fast path: no tracing involved, the executable called directly
                     exe, bufs, build = entry
                     outs = exe(bufs + [t._buf for t in flat])
@@ -265,28 +269,49 @@ class Jitted:
         return Lowered(program, consts)
 
 
-def _flat_tensors(args):
-    """The Tensor leaves of positional args made of Tensors and lists/tuples of Tensors, and a
-    hashable signature of their structure, shapes and dtypes; (None, None) for anything else.
+class _NotFast(Exception):
+    """An argument the fast path does not key (a Python number, an array, an unhashable node): the general path takes it."""
 
-    This is the jit fast path's cache key: a few microseconds cheaper than tree_flatten + avals,
-    which matters for a train step called thousands of times. A signature seen before was
-    accepted by the general path (argument count, pytree, avals), so it needs no checks again."""
-    flat, sig = [], []
-    for a in args:
-        t = type(a)
+
+def _flat_tensors(args):
+    """The Tensor leaves of positional args (pytrees of Tensors: lists, tuples, dicts, None, namedtuples
+    and registered nodes such as nn.Modules) and a hashable signature of their structure, shapes and
+    dtypes; (None, None) for anything else (a non-Tensor leaf, a dict whose keys do not sort).
+
+    This is the jit fast path's cache key: much cheaper than tree_flatten + avals + the TreeDef's
+    hash (a Llama decode step with 38 leaves: ~45 us of the call). A signature seen before was
+    accepted by the general path (argument count, pytree, avals), so it needs no checks again. It
+    holds what tree_flatten's TreeDef holds: each node's type and aux (a dict's sorted keys) and
+    each leaf's aval."""
+    flat = []
+    registry = _pytree_registry
+    add = flat.append
+
+    def rec(x):
+        t = type(x)
         if t is Tensor:
-            flat.append(a)
-            sig.append((a.aval.shape, a.aval.dtype))
-        elif t is list or t is tuple:
-            for c in a:
-                if type(c) is not Tensor:
-                    return None, None
-            flat += a
-            sig.append((t, tuple([(c.aval.shape, c.aval.dtype) for c in a])))
-        else:
-            return None, None
-    return tuple(sig), flat
+            add(x)
+            a = x.aval
+            return (a.shape, a.dtype)  # hashes ~2x faster than the Aval (whose __hash__ is Python)
+        if t is list or t is tuple:
+            return (t, tuple([rec(c) for c in x]))
+        if t is dict:
+            keys = tuple(sorted(x))
+            return (dict, keys, tuple([rec(x[k]) for k in keys]))
+        if x is None:
+            return None
+        node = registry.get(t)
+        if node is not None:
+            children, aux = node.flatten(x)
+            return (t, aux, tuple([rec(c) for c in children]))
+        if isinstance(x, tuple) and hasattr(x, "_fields"):  # namedtuple
+            return (t, tuple([rec(c) for c in x]))
+        raise _NotFast
+
+    try:
+        return tuple([rec(a) for a in args]), flat
+    except (_NotFast, TypeError):  # TypeError: dict keys that do not sort
+        return None, None
 
 
 def _unflattener(tree):

@@ -2,7 +2,7 @@
 
 Importing it installs IREEBackend as slope's backend (slope.core.backend)."""
 # Loaded with slope (not on the first compile) so a disk-cache hit costs only the hit itself.
-from slope.backends.iree import compile, lowering, lowerings, runtime  # noqa: F401  (lowerings: registers them)
+from slope.backends.iree import compile, lowering, lowerings, profile, runtime  # noqa: F401  (lowerings: registers them)
 from slope.core import backend as _backend
 from slope.core.program import print_program
 
@@ -31,3 +31,4 @@ class IREEBackend:
 
 
 _backend.install(IREEBackend)
+profile._from_environment()  # SLOPE_PROFILE_OPS=1: profile the whole process, print the table at exit

@@ -24,7 +24,7 @@ import time
 import warnings
 import weakref
 
-from slope.backends.iree import cache
+from slope.backends.iree import cache, profile
 from slope.backends.iree.cache import CacheWarning
 from slope.backends.iree.emitter import Needs
 from slope.backends.iree.runtime import Executable, LoadedModule
@@ -155,6 +155,8 @@ def _recall(key):
 
 
 def _remember(key, exe):
+    if profile._active:
+        profile.obtained(exe, "compiled" if exe.compile_s is not None else "disk cache")
     with _lock:
         _memory.pop(key, None)
         _memory[key] = exe
@@ -310,7 +312,8 @@ def _obtain(text_sha, name, in_avals, out_avals, text, flags, key):
                     start = time.perf_counter()
                     vmfb = _compile_and_store(text, name, flags, key, text_sha)
                     exe = Executable(vmfb, name, in_avals, out_avals, text, _system_linked(flags))
-                    return _remember(key, exe), f"compiled in {time.perf_counter() - start:.2f} s"
+                    exe.compile_s = time.perf_counter() - start
+                    return _remember(key, exe), f"compiled in {exe.compile_s:.2f} s"
         with _lock:
             stats["disk_hits"] += 1
         return _remember(key, exe), "disk cache"
@@ -413,8 +416,11 @@ def _compile_batch(batch, flags, seen):
 def _compile_one(item, flags):
     """Compile one program (its key's locks held)."""
     key, (text, name, in_avals, out_avals), text_sha = item
+    start = time.perf_counter()
     vmfb = _compile_and_store(text, name, flags, key, text_sha)
-    _remember(key, Executable(vmfb, name, in_avals, out_avals, text, _system_linked(flags)))
+    exe = Executable(vmfb, name, in_avals, out_avals, text, _system_linked(flags))
+    exe.compile_s = time.perf_counter() - start
+    _remember(key, exe)
 
 
 def _compile_shared(todo, flags):
@@ -423,6 +429,7 @@ def _compile_shared(todo, flags):
     text = "\n".join(texts)
     text_sha = cache.text_hash(text)
     shared_key = cache.make_key(text_sha, flags)
+    start = time.perf_counter()
     try:
         vmfb = _compile_and_store(text, f"{len(todo)} programs", flags, shared_key, text_sha)
     except BackendError:
@@ -432,6 +439,9 @@ def _compile_shared(todo, flags):
     system_linked = _system_linked(flags)
     loaded = LoadedModule(vmfb, system_linked)
     _shared[shared_key] = loaded
+    each_s = (time.perf_counter() - start) / len(todo)  # the shared module's compile, split evenly
     for i, (key, (text_i, name, in_avals, out_avals), text_sha_i) in enumerate(todo):
-        _remember(key, Executable(loaded, name, in_avals, out_avals, text_i, system_linked, f"main_{i}"))
+        exe = Executable(loaded, name, in_avals, out_avals, text_i, system_linked, f"main_{i}")
+        exe.compile_s = each_s
+        _remember(key, exe)
         _store(key, "ref", text_sha_i, flags, module=shared_key, function=f"main_{i}")

@@ -57,24 +57,119 @@ def _transposed_dots(program) -> dict:
     return pairs
 
 
+_REDUCES = frozenset({"reduce_sum", "reduce_max", "reduce_min", "reduce_prod"})
+_MOVES = frozenset({"broadcast_in_dim", "transpose", "slice", "rev"})  # views that change the index map
+_VIEWS = _MOVES | {"reshape", "expand_dims", "squeeze", "stop_gradient"}
+
+
+def _reductions_read_two_ways(program) -> set:
+    """The outputs of reductions that must go through an optimization_barrier (stablehlo-notes §29).
+
+    IREE 3.13 fuses a reduce into its elementwise consumer; when that dispatch reads the reduced
+    value through two different index maps (`s[None, :] - s[:, None]`, or a broadcast and its
+    transpose), only the diagonal is right and the rest is zero or garbage (f32 and f64). So a
+    reduction's result is fenced when, followed through views (broadcasts, transposes, slices,
+    reshapes, ...) to its uses (a program output counts), it is read along two different chains of
+    views and one of them changes its index map (has a broadcast, transpose, slice or rev). One use,
+    or uses of one broadcast (softmax's sum, read by its forward and backward divisions), keep
+    their fusion."""
+    uses: dict = {}
+    for e in program.eqns:
+        for v in e.inputs:
+            uses.setdefault(v, []).append(e)
+    outs = set(program.outs)
+    fenced = set()
+    for e in program.eqns:
+        if e.spec.name not in _REDUCES:
+            continue
+        chains, todo = set(), [(e.outs[0], ())]
+        while todo:
+            v, chain = todo.pop()
+            if v in outs:
+                chains.add(chain)
+            for u in uses.get(v, ()):
+                if u.spec.name in _VIEWS:
+                    todo.append((u.outs[0], chain + ((u.spec.name, repr(sorted(u.params.items()))),)))
+                else:
+                    chains.add(chain)
+        if len(chains) >= 2 and any(name in _MOVES for chain in chains for name, _ in chain):
+            fenced.add(e.outs[0])
+    return fenced
+
+
+def _transposed_operands(program, swapped=()) -> dict:
+    """{dot_general eqn: (operands, params)} for dots with an operand that is a transpose made in the
+    program, folded into the dot's dimension numbers (the transpose's input becomes the operand);
+    {transpose eqn: None} for the transposes left without a use.
+
+    `x @ w.T` stages as transpose + dot_general; IREE 3.13 materializes the transposed copy of the
+    weight as a dispatch of its own on every call (a Llama decode step: 15 of its 63 dispatches, one
+    per weight matrix); with the transpose folded, the dot_general lowering can read w in place
+    (lowerings/linalg.py). Contracting and batch dims map through the permutation; an operand is
+    folded only when its free dims keep their order, so the dot's result is the same array."""
+    # a transpose lowered as a swapped dot (_transposed_dots) stays: the dot it transposes is not emitted
+    made = {e.outs[0]: e for e in program.eqns if e.spec.name == "transpose" and e not in swapped}
+    out = {}
+    for e in program.eqns:
+        if e.spec.name != "dot_general" or not any(v in made for v in e.inputs):
+            continue
+        operands = list(e.inputs)
+        cs = [list(d) for d in e.params["contracting_dims"]]
+        bs = [list(d) for d in e.params["batch_dims"]]
+        changed = False
+        for i, v in enumerate(e.inputs):
+            t = made.get(v)
+            if t is None:
+                continue
+            perm = t.params["perm"]
+            free = [d for d in range(v.aval.ndim) if d not in cs[i] and d not in bs[i]]
+            mapped = [perm[d] for d in free]
+            if mapped != sorted(mapped):
+                continue
+            operands[i] = t.inputs[0]
+            cs[i], bs[i] = [perm[d] for d in cs[i]], [perm[d] for d in bs[i]]
+            changed = True
+        if changed:
+            out[e] = (operands, {**e.params, "contracting_dims": tuple(map(tuple, cs)),
+                                 "batch_dims": tuple(map(tuple, bs))})
+    if out:  # transposes whose every use is a folded operand are not emitted
+        still_used = set(program.outs)
+        for e in program.eqns:
+            folded_from = {v for v, w in zip(e.inputs, out[e][0]) if v is not w} if e in out else set()
+            still_used.update(v for v in e.inputs if v not in folded_from)
+        out.update({t: None for v, t in made.items() if v not in still_used})
+    return out
+
+
 def lower_program_body(ctx: LoweringContext, program, args: list[str]) -> list[str]:
     """Emit a Program's equations into ctx with inputs bound to SSA names `args`; return output names."""
     env = dict(zip(program.in_vars, args))
-    pairs = _transposed_dots(program) if any(e.spec.name == "transpose" for e in program.eqns) else {}
+    has_transpose = any(e.spec.name == "transpose" for e in program.eqns)
+    pairs = _transposed_dots(program) if has_transpose else {}
+    operand_folds = _transposed_operands(program, pairs) if has_transpose else {}
+    fenced = _reductions_read_two_ways(program) if any(e.spec.name in _REDUCES for e in program.eqns) else set()
     folded = {id(d) for d in pairs.values()}
     for eqn in program.eqns:
         if folded and id(eqn) in folded:
             continue  # lowered, swapped, at the transpose that consumes it
         dot = pairs.get(eqn) if pairs else None
         if dot is not None:
-            x, y = dot.inputs
-            (xc, yc) = dot.params["contracting_dims"]
-            params = {**dot.params, "contracting_dims": (yc, xc)}
+            (x, y), params = operand_folds.get(dot, (dot.inputs, dot.params))
+            (xc, yc) = params["contracting_dims"]
+            params = {**params, "contracting_dims": (yc, xc)}
             outs = LOWERINGS["dot_general"](ctx, [env[y], env[x]], [y.aval, x.aval], [eqn.outs[0].aval], **params)
+        elif eqn in operand_folds:
+            if operand_folds[eqn] is None:
+                continue  # a transpose folded into every dot that uses it
+            operands, params = operand_folds[eqn]
+            outs = LOWERINGS["dot_general"](ctx, [env[v] for v in operands], [v.aval for v in operands],
+                                            [v.aval for v in eqn.outs], **params)
         else:
             in_names = [env[v] for v in eqn.inputs]
             outs = _lowering(eqn.spec)(ctx, in_names, [v.aval for v in eqn.inputs], [v.aval for v in eqn.outs],
                                           **eqn.params)
+        if fenced and eqn.outs[0] in fenced:
+            outs = ctx.barrier(outs, [eqn.outs[0].aval])
         env.update(zip(eqn.outs, outs))
     return [env[v] for v in program.outs]
 

@@ -362,6 +362,8 @@ class Executable:
     """One function of a compiled module (`main`, or `function` of a shared LoadedModule), callable
     on device buffer refs."""
 
+    compile_s = None  # seconds compiling it in this process (set by compile.py; None: from the disk cache)
+
     def __init__(self, vmfb, name: str, in_avals, out_avals, source: str, system_linked: bool = False,
                  function: str = "main"):
         self.name, self.in_avals, self.out_avals, self.source = name, list(in_avals), list(out_avals), source

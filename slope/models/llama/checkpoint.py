@@ -73,9 +73,11 @@ def params_from_tensors(config: LlamaConfig, tensors: dict) -> dict:
     return params
 
 
-def save(config: LlamaConfig, params: dict, path: str, dtype: str | None = None, max_shard_bytes: int | None = None):
+def save(config: LlamaConfig, params: dict, path: str, dtype: str | None = None, max_shard_bytes: int | None = None,
+         generation_config: dict | None = None):
     """Write config.json, generation_config.json and model.safetensors (or shards + index) in `dtype`
-    (default: config.torch_dtype) with `{"format": "pt"}` metadata, as transformers writes them."""
+    (default: config.torch_dtype) with `{"format": "pt"}` metadata, as transformers writes them.
+    generation_config: bos/eos/pad token ids for generation_config.json (default: the config's)."""
     from safetensors.numpy import save_file
     os.makedirs(path, exist_ok=True)
     dtype = dtype or config.torch_dtype or "float32"
@@ -85,9 +87,10 @@ def save(config: LlamaConfig, params: dict, path: str, dtype: str | None = None,
     expected = param_shapes(config)
     arrays = {name: np.ascontiguousarray(np.asarray(params[name]).astype(np_dtype)) for name in expected}
     dataclasses.replace(config, torch_dtype=dtype).to_json(os.path.join(path, "config.json"))
-    gen = {"_from_model_config": True}
-    for k in ("bos_token_id", "eos_token_id", "pad_token_id"):
-        v = getattr(config, k)
+    keys = ("bos_token_id", "eos_token_id", "pad_token_id")
+    values = {k: (generation_config or {}).get(k, getattr(config, k)) for k in keys}
+    gen = {"_from_model_config": all(values[k] == getattr(config, k) for k in keys)}
+    for k, v in values.items():
         if v is not None:
             gen[k] = list(v) if isinstance(v, tuple) else v
     with open(os.path.join(path, "generation_config.json"), "w") as f:

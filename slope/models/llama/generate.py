@@ -15,6 +15,7 @@ from slope.errors import ArgumentError, DomainError
 from slope.models.llama.model import as_tokens, decoder, positions_from_mask
 
 _STEPS: dict = {}
+FROM_MODEL = "from model"        # generate's default for eos/pad: the model's generation_config
 
 
 def sample(logits, key, temperature=0.0, top_k=None, top_p=None):
@@ -64,13 +65,30 @@ def init_cache(config, batch: int, max_len: int):
     return [(slope.zeros(*shape), slope.zeros(*shape)) for _ in range(config.num_hidden_layers)]
 
 
+def _token_ids(value, what, vocab_size):
+    """None or a tuple of token ids in [0, vocab_size); a DomainError naming `what` otherwise."""
+    if value is None:
+        return None
+    ids = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    for i in ids:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < vocab_size:
+            raise DomainError(f"Llama.generate: {what} must be token ids in [0, vocab_size={vocab_size}), "
+                              f"got {value!r}")
+    return tuple(int(i) for i in ids) or None
+
+
 def generate(model, tokens, max_new_tokens: int, temperature: float = 0.0, top_k: int | None = None,
-             top_p: float | None = None, key=None, attention_mask=None, max_len: int | None = None):
-    """prompt + max_new_tokens new tokens, (batch, seq + max_new_tokens) int32.
+             top_p: float | None = None, key=None, attention_mask=None, max_len: int | None = None,
+             eos_token_id=FROM_MODEL, pad_token_id=FROM_MODEL):
+    """prompt + up to max_new_tokens new tokens, (batch, seq + n) int32, n <= max_new_tokens.
 
     Greedy when temperature == 0; otherwise sampled with `key` (a `slope.random` key, default key(0)).
     attention_mask (batch, seq) marks left padding with 0 (padded rows get Hugging Face's position ids).
     max_len: the cache size (default seq + max_new_tokens); keep it fixed across calls to reuse programs.
+    eos_token_id: an id or a list of ids ending a row (default: the model's generation_config; None never
+    stops). As transformers' generate: a row that has produced one is finished, its later tokens are
+    pad_token_id (default: the generation_config's, else the first eos id), and generation stops early,
+    giving a shorter result, once every row is finished.
     """
     config = model.config
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
@@ -81,6 +99,12 @@ def generate(model, tokens, max_new_tokens: int, temperature: float = 0.0, top_k
         raise DomainError(f"Llama.generate: top_k must be an int in [1, vocab_size={config.vocab_size}], got {top_k!r}")
     if top_p is not None and not (0.0 < top_p <= 1.0):
         raise DomainError(f"Llama.generate: top_p must be in (0, 1], got {top_p!r}")
+    gen_config = getattr(model, "generation_config", None) or {}
+    eos = _token_ids(gen_config.get("eos_token_id") if eos_token_id is FROM_MODEL else eos_token_id,
+                     "eos_token_id", config.vocab_size)
+    pad = gen_config.get("pad_token_id") if pad_token_id is FROM_MODEL else pad_token_id
+    pad = _token_ids(pad, "pad_token_id", config.vocab_size)
+    pad = (pad or eos or (0,))[0]
     tokens = as_tokens(tokens, config)
     B, T = tokens.shape
     prompt = np.asarray(tokens).astype(np.int32)
@@ -109,9 +133,17 @@ def generate(model, tokens, max_new_tokens: int, temperature: float = 0.0, top_k
     nxt, cache = step(model, cache, slope.tensor(prompt), slope.tensor(positions), mask,
                       slope.tensor(0, dtype=slope.int32), key)
     out = [nxt]
+    finished = np.zeros((B, 1), bool)
     for i in range(max_new_tokens - 1):
+        if eos is not None:         # reading the ids waits for this step: only when there is something to stop
+            finished |= np.isin(np.asarray(out[-1]), eos)
+            if finished.all():
+                break
         pos = slope.tensor((next_pos + i)[:, None])
         nxt, cache = step(model, cache, nxt, pos, mask, slope.tensor(T + i, dtype=slope.int32), key)
         out.append(nxt)
     new = np.concatenate([np.asarray(t) for t in out], 1)
+    if eos is not None:             # a row's tokens after its first eos become pad
+        after = np.cumsum(np.isin(new, eos), 1) - np.isin(new, eos) > 0
+        new = np.where(after, pad, new).astype(np.int32)
     return slope.tensor(np.concatenate([prompt, new], 1))

@@ -1,4 +1,4 @@
-"""Lowering of conv: stablehlo.convolution, or im2col + dot_general where IREE's own convolution is slow."""
+"""Lowering of conv: stablehlo.convolution channels last, or im2col + dot_general where IREE's convolution is slow."""
 from __future__ import annotations
 
 import itertools
@@ -12,14 +12,28 @@ from slope.core.aval import Aval
 from slope.primitives.conv import _dilate
 
 
-# IREE 3.13's own stablehlo.convolution is slow on CPU: 132 ms for a (32,16,32,32) x (32,16,3,3) conv,
-# in NCHW or NHWC alike, where JAX takes 8 ms. Gathering the windows into a patch matrix (im2col)
-# and contracting it with one dot_general takes 7-11 ms, at the cost of ~2 ops per piece (compile
-# 0.76-0.9 s instead of 0.38 s). A piece is one strided slice per kernel offset, or one window per
-# output position when there are fewer of those (the weight gradient: a huge "kernel", a tiny output).
-# im2col is used when the conv is big enough for the run time to matter and the pieces are few.
-IM2COL_MIN_MACS = 1 << 20
+# IREE 3.13's stablehlo.convolution is fast on CPU only in one layout: input (N, *S, C), kernel
+# (*K, I, O) (linalg's conv_2d_nhwc_hwcf). A (32,16,8,8) x (32,16,3,3) conv took 8.6 ms in NCHW/OIHW,
+# 5.8 ms in NHWC/OHWI and 0.19 ms in NHWC/HWIO (CPU time on local-sync); (32,16,32,32) x (32,16,3,3)
+# 3.4 ms against 10.4 ms for im2col (below). So a conv is lowered channels last: its operands are
+# transposed there, the result back (IREE fuses the transposes into neighbouring dispatches).
+# With one input feature per group (I = 1: a first layer on grey images, depthwise convs) IREE's
+# conv is slow in every layout ((32,1,8,8) x (16,1,3,3): 203 us vs 33 us): there, when the conv is
+# big enough, the windows are gathered into a patch matrix (im2col) and contracted with one
+# dot_general. A piece is one strided slice per kernel offset, or one window per output position
+# when there are fewer of those (a weight gradient: a huge "kernel", a tiny output). Below
+# IM2COL_MIN_MACS (tiny convs, as in the tests) the plain convolution compiles faster and runs
+# as fast (1,350 multiply-adds: 10.5 vs 16.5 us either way).
+IM2COL_MIN_MACS = 1 << 16
 IM2COL_MAX_PIECES = 49
+CHANNELS_LAST_MIN_FEATURES = 2  # kernel input features per group from which the channels-last conv is used
+
+
+def lowering_path(lhs, rhs, out) -> str:
+    """'channels_last', 'im2col' or 'plain' (NCHW stablehlo.convolution) for a conv of these avals."""
+    if rhs.shape[1] >= CHANNELS_LAST_MIN_FEATURES:
+        return "channels_last"
+    return "im2col" if _use_im2col(lhs, rhs, out) else "plain"
 
 
 def _use_im2col(lhs, rhs, out):
@@ -85,6 +99,34 @@ def _lower_im2col(ctx, args, in_avals, out_avals, *, window_strides, padding, lh
     return [ctx.generic("stablehlo.reshape", [r], [r_aval], [out])]
 
 
+def _lower_channels_last(ctx, args, in_avals, out_avals, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                         feature_group_count):
+    """stablehlo.convolution on (N, *S, C) inputs and (*K, I, O) kernels, transposed there and back."""
+    x, w, out = in_avals[0], in_avals[1], out_avals[0]
+    nsp = x.ndim - 2
+    A = lambda *shape: Aval(shape, x.dtype)  # noqa: E731
+    xt_aval = A(x.shape[0], *x.shape[2:], x.shape[1])
+    wt_aval = A(*w.shape[2:], w.shape[1], w.shape[0])
+    ot_aval = A(out.shape[0], *out.shape[2:], out.shape[1])
+    xt = ctx.generic("stablehlo.transpose", [args[0]], [x], [xt_aval],
+                     f"permutation = {dense_attr((0, *range(2, 2 + nsp), 1))}")
+    wt = ctx.generic("stablehlo.transpose", [args[1]], [w], [wt_aval],
+                     f"permutation = {dense_attr((*range(2, 2 + nsp), 1, 0))}")
+    xt, wt = ctx.barrier([xt, wt], [xt_aval, wt_aval])  # pitfall 24, as for the plain convolution below
+    sp, ksp = list(range(1, 1 + nsp)), list(range(nsp))
+    pad_text = "[" + ", ".join(f"[{lo}, {hi}]" for lo, hi in padding) + "]"
+    dn = (f"#stablehlo.conv<raw input_batch_dimension = 0, input_feature_dimension = {nsp + 1}, "
+          f"input_spatial_dimensions = {sp}, kernel_input_feature_dimension = {nsp}, "
+          f"kernel_output_feature_dimension = {nsp + 1}, kernel_spatial_dimensions = {ksp}, "
+          f"output_batch_dimension = 0, output_feature_dimension = {nsp + 1}, output_spatial_dimensions = {sp}>")
+    attrs = (f"window_strides = {dense_attr(window_strides)}, padding = dense<{pad_text}> : tensor<{nsp}x2xi64>, "
+             f"lhs_dilation = {dense_attr(lhs_dilation)}, rhs_dilation = {dense_attr(rhs_dilation)}, "
+             f"dimension_numbers = {dn}, feature_group_count = {feature_group_count} : i64, batch_group_count = 1 : i64")
+    ot = ctx.generic("stablehlo.convolution", [xt, wt], [xt_aval, wt_aval], [ot_aval], attrs)
+    return [ctx.generic("stablehlo.transpose", [ot], [ot_aval], [out],
+                        f"permutation = {dense_attr((0, nsp + 1, *range(1, 1 + nsp)))}")]
+
+
 def _read_part(lhs_sp, k_sp, out_sp, window_strides, padding, lhs_dilation, rhs_dilation):
     """Per spatial dim: how many input elements some window reads, and the padding that the windows read."""
     keep, pads = [], []
@@ -114,7 +156,12 @@ def _conv(ctx, args, in_avals, out_avals, *, window_strides, padding, lhs_dilati
                           rhs_dilation=rhs_dilation, feature_group_count=feature_group_count)]
 
         return lower_fn(ctx, read_part, args, in_avals)
-    if _use_im2col(*in_avals, out):
+    path = lowering_path(*in_avals, out)
+    if path == "channels_last":
+        return _lower_channels_last(ctx, args, in_avals, out_avals, window_strides=window_strides, padding=padding,
+                                    lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
+                                    feature_group_count=feature_group_count)
+    if path == "im2col":
         return _lower_im2col(ctx, args, in_avals, out_avals, window_strides=window_strides, padding=padding,
                              lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
                              feature_group_count=feature_group_count)
@@ -130,6 +177,6 @@ def _conv(ctx, args, in_avals, out_avals, *, window_strides, padding, lhs_dilati
     # Fenced operands: IREE 3.13 fuses a broadcast operand into the convolution, and with a kernel
     # broadcast along its input features and one output position (a weight gradient summed over the
     # batch makes one) codegen fails: "'vector.contract' op invalid accumulator/result vector shape"
-    # (docs/stablehlo-notes.md pitfall 24). These convs are small (im2col takes the big ones).
+    # (docs/stablehlo-notes.md pitfall 24). These convs have one input feature per group and are small.
     args = ctx.barrier(list(args), list(in_avals))
     return [ctx.generic("stablehlo.convolution", args, in_avals, out_avals, attrs)]

@@ -138,7 +138,7 @@ def _convert(ctx, args, in_avals, out_avals, *, dtype):
     if src.is_bool and not dtype.is_bool:
         # select(x, 1, 0), not stablehlo.convert: IREE 3.13 fuses an i1 -> float convert into a consuming
         # matmul-like dot_general (linalg.vecmat) and then fails to compile it (i1 vs i8 block argument;
-        # docs/stablehlo-notes.md §29). jacfwd's one-hot basis (convert(eq(iota, iota))) hits it.
+        # docs/stablehlo-notes.md §33). jacfwd's one-hot basis (convert(eq(iota, iota))) hits it.
         # The 1 and 0 go through a barrier: with literal branches IREE folds a consumer into them
         # (x + 1e-45 -> select(x, 1, 1e-45) at compile time, x * s -> select(x, s, 0)), and the
         # result kept subnormals that the same arithmetic on a float tensor flushes (pitfall 9).

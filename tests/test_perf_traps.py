@@ -1,0 +1,48 @@
+"""StableHLO forms IREE 3.13 runs far slower than equivalent ones (docs/stablehlo-notes.md): slope's ops emit
+the fast form. Times are compared within one process against a program of the same size, with a wide margin
+(the slow forms are 10x-20x off), so a busy machine does not flip the result."""
+import time
+
+import numpy as np
+
+import slope
+
+
+def _median_time(f, x, n=7):
+    f(x).numpy()
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter()
+        f(x).numpy()
+        ts.append(time.perf_counter() - t)
+    return float(np.median(ts))
+
+
+def test_softmax_is_not_the_slow_divide_last_chain():
+    """Pitfall 29: exp(x - max) / sum over rows of 1500 ran 12x-20x slower than its own reductions (360 ms vs
+    30 ms for 1500 x 1500); slope's softmax multiplies by the reciprocal of the sum."""
+    x = slope.tensor(np.random.default_rng(0).standard_normal((1500, 1500)).astype(np.float32))
+    softmax = slope.jit(lambda x: x.softmax(-1))
+    pieces = slope.jit(lambda x: ((x - x.amax(-1, keepdim=True)).exp().sum(-1), x.exp()))
+    got = np.asarray(softmax(x))
+    want = np.exp(np.asarray(x) - np.asarray(x).max(-1, keepdims=True))
+    assert np.abs(got - want / want.sum(-1, keepdims=True)).max() <= 1e-7
+    ratio = _median_time(softmax, x) / _median_time(lambda x: pieces(x)[0], x)
+    assert ratio < 8, f"softmax took {ratio:.1f}x the time of its reductions and exponentials"
+
+
+def test_whisper_head_pads_a_single_row():
+    """Pitfall 30: a (1, 384) x (384, 51865) product ran ~3x slower than the same product with 4 rows (75 ms
+    vs 25 ms); Whisper's output_logits pads its rows to 4, so one row costs about what four do."""
+    from slope.models.whisper.model import output_logits
+    rng = np.random.default_rng(1)
+    w = slope.tensor((0.02 * rng.standard_normal((51865, 384))).astype(np.float32))
+    one = slope.tensor(rng.standard_normal((1, 1, 384)).astype(np.float32))
+    four = slope.tensor(rng.standard_normal((4, 1, 384)).astype(np.float32))
+    head = slope.jit(output_logits)
+    plain = slope.jit(lambda x, w: x.reshape(-1, 384) @ w.T)
+    got = np.asarray(head(one, w))
+    assert got.shape == (1, 1, 51865)
+    assert np.abs(got[0, 0] - np.asarray(w) @ np.asarray(one)[0, 0]).max() <= 1e-4
+    ratio = _median_time(lambda x: head(x, w), one) / _median_time(lambda x: plain(x, w), four)
+    assert ratio < 2, f"the 1-row head took {ratio:.1f}x the time of a 4-row product"
