@@ -86,6 +86,8 @@ def test_generated_programs_are_well_typed_and_cover_the_op_families():
               "reduce_min", "reshape", "transpose", "broadcast_in_dim", "slice", "pad", "rev", "concatenate", "squeeze",
               "expand_dims", "dot_general", "gather", "dynamic_slice", "dynamic_update_slice", "scatter_add", "sort",
               "cumsum", "cummax", "conv", "select", "clamp"}
+    assert any(c.source.count("broadcast_in_dim") >= 2 for c in P.random_cases(300, 1)
+               if "reduce_" in c.source)
     assert wanted <= set(counts), sorted(wanted - set(counts))
 
 
@@ -143,6 +145,19 @@ def test_checks_catch_a_wrong_primitive_and_the_shrinker_isolates_it(monkeypatch
     assert {f.check for f in report.failures} == set(P.CHECKS) - {"jit_repeat"}, report.failures
     small = P.shrink(case, "jit")
     assert small.n_ops == 1 and "lax.tanh" in small.source, small.source
+
+
+def test_the_jit_check_finds_a_reduction_read_two_ways_when_the_lowering_does_not_fence_it(monkeypatch):
+    """IREE 3.13 miscompiles a reduce read through two different broadcasts by one op (stablehlo-notes
+    §29; slope fences it in lowering._reductions_read_two_ways). The generator draws that pattern, and
+    with the fence removed the jit check of a few such programs must fail; with it, they pass."""
+    from slope.backends.iree import lowering
+
+    cases = P.random_cases(6, 7, 0, kinds=["reduction_two_ways", "unary"], max_ops=4)
+    assert any("reduce_" in c.source and c.source.count("broadcast_in_dim") >= 2 for c in cases)
+    assert all(P.check_case(c, ["jit"]).ok for c in cases)
+    monkeypatch.setattr(lowering, "_reductions_read_two_ways", lambda program: set())
+    assert any(not P.check_case(c, ["jit"]).ok for c in cases)
 
 
 def _program_of(source, inputs):

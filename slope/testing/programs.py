@@ -18,7 +18,8 @@ cummin/cumprod (reverse too), reshape, transpose (random permutations), broadcas
 strides), pad (interior, negative edges, a computed 0-d padding value), rev, concatenate (fan-out),
 squeeze/expand_dims, dot_general (contracting, batch and outer products), conv (strides, padding,
 dilations, groups), gather/scatter/scatter_add with in-range constant indices, gather by computed
-argmax/argmin indices, dynamic_slice/dynamic_update_slice, sort of one or two operands; inputs and
+argmax/argmin indices, a reduction read through two different broadcasts by one op,
+dynamic_slice/dynamic_update_slice, sort of one or two operands; inputs and
 values of size 1 and 0-d; outputs are the last value, up to two unused values, and sometimes a sum
 to a scalar. A fifth of the programs are large (dims 5, 8, 16, 17, up to 512 elements).
 
@@ -647,6 +648,25 @@ def b_reduce(g: Gen):
     g.emit(op, [x.name], {"axes": axes}, [(shape, None, lo, hi)])
 
 
+def b_reduction_two_ways(g: Gen):
+    """A reduction read through two different broadcasts by one op (`s[None, :] - s[:, None]`, or a
+    broadcast and its transposed twin): IREE 3.13 fused the reduce into that consumer and got only the
+    diagonal right (docs/stablehlo-notes.md §29); eigh's Hessian-vector product made one."""
+    op = g.choice(["reduce_sum", "reduce_max", "reduce_min"])
+    x = g.pick(lambda v: v.ndim >= 2)
+    keep = g.int(0, x.ndim - 1)
+    axes = tuple(a for a in range(x.ndim) if a != keep)
+    n = x.shape[keep]
+    m = math.prod(x.shape[a] for a in axes)
+    lo, hi = _iv(x.lo * m, x.hi * m, x.lo, x.hi) if op == "reduce_sum" else (x.lo, x.hi)
+    s = g.emit(op, [x.name], {"axes": axes}, [((n,), None, lo, hi)])
+    rows = g.emit("broadcast_in_dim", [s.name], {"shape": (n, n), "broadcast_dimensions": (0,)}, [((n, n), None, lo, hi)])
+    cols = g.emit("broadcast_in_dim", [s.name], {"shape": (n, n), "broadcast_dimensions": (1,)}, [((n, n), None, lo, hi)])
+    combine = g.choice(["sub", "add", "mul"])
+    out_lo, out_hi = _bin_image(combine, rows, cols)
+    g.emit(combine, [rows.name, cols.name], {}, [((n, n), None, out_lo, out_hi)])
+
+
 def b_scan(g: Gen):
     op = g.choice(["cumsum", "cummax", "cummin", "cumprod"])
     x = g.pick(lambda v: v.ndim >= 1)
@@ -946,6 +966,7 @@ BUILDERS = {  # name -> (builder, weight); shrinking prefers the first ones
     "dot_general": (b_dot_general, 3), "select": (b_select, 1), "clamp": (b_clamp, 1), "scan": (b_scan, 2),
     "gather": (b_gather, 2), "dynamic_slice": (b_dynamic_slice, 1), "dynamic_update_slice": (b_dynamic_update_slice, 1),
     "scatter_add": (b_scatter_add, 1), "sort": (b_sort, 2), "conv": (b_conv, 1), "argmax_gather": (b_argmax_gather, 1),
+    "reduction_two_ways": (b_reduction_two_ways, 1),
 }
 _KINDS = [name for name, (_, w) in BUILDERS.items() for _ in range(w)]
 
