@@ -349,35 +349,31 @@ def bench_suites():
     return rows
 
 
-def bench_llama(quick):
-    """Tiny Llama (examples/llama_train.py's) train and decode tokens/s, slope and JAX each in its own process
-    (benchmarks/llama_bench.py), so that each reports its own peak resident memory."""
+def _per_library(script, quick):
+    """{library: the JSON that benchmarks/<script> printed}, each library (slope, and JAX when installed)
+    run in its own process, so that each reports its own peak resident memory."""
     import json
 
     out = {}
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     for lib in ("slope", "jax") if jax is not None else ("slope",):
-        r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "llama_bench.py"), lib]
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", script), lib]
                            + (["--quick"] if quick else []), capture_output=True, text=True, env=env, timeout=900)
         if r.returncode != 0:
-            raise RuntimeError(f"llama_bench.py {lib} failed:\n{r.stderr[-3000:]}")
+            raise RuntimeError(f"{script} {lib} failed:\n{r.stderr[-3000:]}")
         out[lib] = json.loads(r.stdout.strip().splitlines()[-1])
+    return out
+
+
+def bench_llama(quick):
+    """Tiny Llama (examples/llama_train.py's) train and decode tokens/s (benchmarks/llama_bench.py)."""
+    out = _per_library("llama_bench.py", quick)
     return out.get("slope"), out.get("jax")
 
 
 def bench_whisper(quick):
-    """Whisper-tiny-sized encoder forward time and KV-cache decode tokens/s, slope and JAX each in its own
-    process (benchmarks/whisper_bench.py)."""
-    import json
-
-    out = {}
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for lib in ("slope", "jax") if jax is not None else ("slope",):
-        r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "whisper_bench.py"), lib]
-                           + (["--quick"] if quick else []), capture_output=True, text=True, env=env, timeout=900)
-        if r.returncode != 0:
-            raise RuntimeError(f"whisper_bench.py {lib} failed:\n{r.stderr[-3000:]}")
-        out[lib] = json.loads(r.stdout.strip().splitlines()[-1])
+    """Whisper-tiny-sized encoder forward time and KV-cache decode tokens/s (benchmarks/whisper_bench.py)."""
+    out = _per_library("whisper_bench.py", quick)
     return out.get("slope"), out.get("jax") or {}
 
 
