@@ -11,6 +11,7 @@ behaviour as the original, with a reason) leave the denominator.
     python ci/mutation.py --list                   # every mutation site, no runs
     python ci/mutation.py --sample 40 --jobs 2     # score a seeded sample (the CI job)
     python ci/mutation.py --sample 40 --suite      # also run pytest on verify's survivors
+    python ci/mutation.py --match conv.py:145:     # the mutants of one line (or file: --match conv.py)
 
 Mutation operators (chosen from the bugs a rule, oracle or lowering really gets wrong):
 arithmetic operator swaps (+ -, * /, ** *), comparison boundaries (< <=, > >=, == !=), removed
@@ -360,11 +361,15 @@ def main(argv=None) -> int:
     p.add_argument("--list", action="store_true", help="print the mutants and the primitives each would verify")
     p.add_argument("--suite", action="store_true", help="also run the pytest suite on each verify survivor")
     p.add_argument("--output", "-o", help="also write the report (markdown) to this file")
+    p.add_argument("--match", nargs="+", default=(),
+                   help="only mutants whose label (path:line: original -> replacement) contains one of these")
     p.add_argument("--min-score", type=float, default=0.0,
                    help="exit 1 when the score (killed / scored mutants) is below this fraction")
     a = p.parse_args(argv)
 
     mutants = [m for f in target_files(a.targets) for m in mutants_of(f)]
+    if a.match:
+        mutants = [m for m in mutants if any(s in m.label for s in a.match)]
     if a.sample and a.sample < len(mutants):
         mutants = sorted(random.Random(a.seed).sample(mutants, a.sample), key=lambda m: (m.path, m.start))
     ranges = primitive_map()
