@@ -102,11 +102,13 @@ _NANS = np.array([[np.nan, 1.0, 2.0, 0.0], [3.0, 2.0, 1.0, np.nan], [np.nan, np.
 
 def _scan_edges(dtype):
     """NaN first, last, twice and in the middle of a row, scanned both ways (values; the derivative
-    checks skip non-finite inputs), distinct finite values with a size-1 axis, an empty axis."""
+    checks skip non-finite inputs), distinct finite values with a size-1 axis, an empty axis, `reverse`
+    not passed."""
     d = dt.dtype(dtype)
     x = np.array([[1, 4, 3, 2], [0, 2, 1, 5]], d.np)
     cases = [([x], {"axis": 1, "reverse": False}), ([x[:, :1]], {"axis": 1, "reverse": True}),
-             ([np.zeros((2, 0), d.np)], {"axis": 1, "reverse": False})]
+             ([np.zeros((2, 0), d.np)], {"axis": 1, "reverse": False}),
+             ([x], {"axis": 1})]  # reverse left to its default, False, in every rule and the lowering
     if d.is_float:
         cases += [([_NANS.astype(d.np)], {"axis": 1, "reverse": False}),
                   ([_NANS.astype(d.np)], {"axis": 1, "reverse": True})]
