@@ -130,7 +130,8 @@ def _sort_edges(dtype):
     cases = [([x, pay], {"dimension": 1, "num_keys": 1}), ([x], {"dimension": 0, "num_keys": 1}),
              ([x[:, :1]], {"dimension": 1, "num_keys": 1}), ([np.zeros((2, 0), d.np)], {"dimension": 1, "num_keys": 1}),
              ([x, pay[:, ::-1].copy(), pay], {"dimension": 1, "num_keys": 2}),
-             ([x, pay[:, ::-1].copy(), pay], {"dimension": 1})]  # num_keys left to its default, 1, in every rule
+             ([x, pay[:, ::-1].copy(), pay], {"dimension": 1}),  # num_keys left to its default, 1, in every rule
+             ([x], {"dimension": 1})]
     if d.is_float:
         y = np.array([np.nan, 1.0, -0.0, 0.0, -np.inf, np.nan, 1.0, np.inf], d.np)
         cases.append(([y, np.arange(8, dtype=d.np)], {"dimension": 0, "num_keys": 1}))
