@@ -79,17 +79,21 @@ def _arg_errors(name):
                        f"{name}: cannot reduce over the empty axis 1 of f32\\[2,0\\]"),
             ErrorInput([np.ones((1, 200), np.float32)], {"axis": 1, "index_dtype": dt.int8}, DTypeError,
                        f"{name}: index_dtype int8 cannot hold indices up to 199"),
+            ErrorInput([np.ones((1, 129), np.float32)], {"axis": 1, "index_dtype": dt.int8}, DTypeError,
+                       f"{name}: index_dtype int8 cannot hold indices up to 128"),  # one past the boundary
         ]
 
     return errors
 
 
 def _arg_edges(dtype):
-    """Ties (the first index wins), NaN (counts as the extreme), infinities, a size-1 axis."""
+    """Ties (the first index wins), NaN (counts as the extreme), infinities, a size-1 axis, an axis of 128
+    whose last index just fits int8."""
     d = dt.dtype(dtype)
     x = np.array([[2, 5, 5, 0], [1, 1, 1, 1], [0, 3, 0, 3]], d.np)
     cases = [([x], {"axis": 1, "index_dtype": dt.int32}), ([x], {"axis": 0, "index_dtype": dt.int64}),
-             ([x[:, :1]], {"axis": 1, "index_dtype": dt.int32})]
+             ([x[:, :1]], {"axis": 1, "index_dtype": dt.int32}),
+             ([np.arange(128).reshape(1, 128).astype(d.np)], {"axis": 1, "index_dtype": dt.int8})]  # index 127 fits int8
     if d.is_float:
         y = np.array([[1.0, np.nan, 2.0, np.nan], [-np.inf, np.inf, np.inf, -np.inf]], d.np)
         cases.append(([y], {"axis": 1, "index_dtype": dt.int32}))
