@@ -11,6 +11,7 @@ behaviour as the original, with a reason) leave the denominator.
     python ci/mutation.py --list                   # every mutation site, no runs
     python ci/mutation.py --sample 40 --jobs 2     # score a seeded sample (the CI job)
     python ci/mutation.py --sample 40 --suite      # also run pytest on verify's survivors
+    python ci/mutation.py --match conv.py:145:     # the mutants of one line (or file: --match conv.py)
 
 Mutation operators (chosen from the bugs a rule, oracle or lowering really gets wrong):
 arithmetic operator swaps (+ -, * /, ** *), comparison boundaries (< <=, > >=, == !=), removed
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures as cf
+import dataclasses
 import json
 import os
 import random
@@ -44,10 +46,11 @@ TARGETS = {
 }
 EQUIVALENT = ROOT / "ci" / "mutation_equivalent.json"
 # Primitives verified for a mutant in code that serves every primitive (transforms, the emitter,
-# shared rule helpers): one of each family and each kind of rule.
+# shared rule helpers): one of each family and each kind of rule, and jit_call (a program inside a
+# program: the only primitive whose vjp and linearize columns reach partial_eval_program).
 REPRESENTATIVE = ("sin", "mul", "max", "select_n", "reduce_sum", "reduce_max", "dot_general", "transpose",
                   "broadcast_in_dim", "slice", "pad", "gather", "scatter_add", "dynamic_update_slice",
-                  "cumsum", "sort", "conv", "convert", "concatenate", "argmax")
+                  "cumsum", "sort", "conv", "convert", "concatenate", "argmax", "jit_call")
 
 _BINOPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
            ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv}
@@ -86,14 +89,17 @@ class Mutant:
     replacement: str
     operator: str
     source_line: str  # the mutated line, stripped: keys survive edits elsewhere in the file
+    nth: int = 1  # the same change made at the nth place on the line (`a.size == 0 or b.size == 0`: 0 -> 1 twice)
 
     @property
     def key(self) -> str:
-        return f"{self.path}: {self.source_line}  [{self.original} -> {self.replacement}]"
+        nth = f" #{self.nth}" if self.nth > 1 else ""
+        return f"{self.path}: {self.source_line}  [{self.original} -> {self.replacement}{nth}]"
 
     @property
     def label(self) -> str:
-        return f"{self.path}:{self.line}: {self.original} -> {self.replacement}"
+        nth = f" (#{self.nth} on the line)" if self.nth > 1 else ""
+        return f"{self.path}:{self.line}: {self.original} -> {self.replacement}{nth}"
 
     def apply(self, text: str) -> str:
         assert text[self.start:self.end] == self.original, self.label
@@ -121,9 +127,19 @@ def _skipped_lines(tree):
             skip.update(range(body[0].lineno, body[0].end_lineno + 1))
         if isinstance(node, ast.JoinedStr):
             skip.update(range(node.lineno, node.end_lineno + 1))
-        if isinstance(node, ast.FunctionDef) and ("sample" in node.name or "edge_cases" in node.name):
+        if isinstance(node, ast.FunctionDef) and _is_test_data(node.name):
             skip.update(range(node.lineno, node.end_lineno + 1))  # test inputs, not code under test
+        if isinstance(node, ast.keyword) and node.arg in ("edge_cases", "error_inputs", "samples"):
+            skip.update(range(node.value.lineno, node.value.end_lineno + 1))  # e.g. error_inputs=lambda: [...]
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ErrorInput":
+            skip.update(range(node.lineno, node.end_lineno + 1))
     return skip
+
+
+def _is_test_data(name):
+    """Functions that build a spec's test inputs (samplers, edge cases, error inputs): a change there
+    alters the check, not the code it checks, so it is no planted bug (`_param_error` raises: code)."""
+    return "sample" in name or "edge" in name or name.endswith("errors")
 
 
 def _raise_nodes(tree):
@@ -177,7 +193,14 @@ def mutants_of(path: Path) -> list[Mutant]:
         elif isinstance(node, ast.Attribute) and node.attr in _FUNCTIONS and isinstance(node.ctx, ast.Load) \
                 and isinstance(node.value, ast.Name) and node.value.id in ("lax", "ops", "np"):
             add(node, f"{node.value.id}.{_FUNCTIONS[node.attr]}", "function")
-    return sorted(out, key=lambda m: (m.start, m.end, m.replacement))
+    out.sort(key=lambda m: (m.start, m.end, m.replacement))
+    seen = {}
+    for k, m in enumerate(out):
+        same = (m.line, m.original, m.replacement)
+        seen[same] = seen.get(same, 0) + 1
+        if seen[same] > 1:
+            out[k] = dataclasses.replace(m, nth=seen[same])
+    return out
 
 
 def target_files(targets) -> list[Path]:
@@ -275,7 +298,7 @@ def _copy_package(dest: Path):
     shutil.copytree(ROOT / "slope", dest / "slope", ignore=shutil.ignore_patterns("__pycache__"))
 
 
-def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool) -> dict:
+def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool, suite_tests=()) -> dict:
     """Plant `m` in workdir's copy of slope, run verify on `names`; restore the file afterwards."""
     target = workdir / m.path
     original = target.read_text()
@@ -299,9 +322,9 @@ def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool) -> 
             status, tail = "killed", ["timed out"]
         result = {"status": status, "seconds": time.time() - t0, "verify_tail": tail}
         if suite and status == "survived":
-            tests = ROOT / "tests"
+            tests = [str(ROOT / t) for t in suite_tests] or [str(ROOT / "tests")]
             proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                                   str(tests)], check=False, env=env, capture_output=True, text=True, cwd=workdir,
+                                   *tests], check=False, env=env, capture_output=True, text=True, cwd=workdir,
                                   timeout=timeout * 20)
             result["suite"] = "killed" if proc.returncode != 0 else "survived"
         return result
@@ -359,12 +382,18 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=600, help="seconds before a verify run counts as a kill")
     p.add_argument("--list", action="store_true", help="print the mutants and the primitives each would verify")
     p.add_argument("--suite", action="store_true", help="also run the pytest suite on each verify survivor")
+    p.add_argument("--suite-tests", nargs="+", default=(),
+                   help="with --suite: run these test files (paths from the repository root) instead of tests/")
     p.add_argument("--output", "-o", help="also write the report (markdown) to this file")
+    p.add_argument("--match", nargs="+", default=(),
+                   help="only mutants whose label (path:line: original -> replacement) contains one of these")
     p.add_argument("--min-score", type=float, default=0.0,
                    help="exit 1 when the score (killed / scored mutants) is below this fraction")
     a = p.parse_args(argv)
 
     mutants = [m for f in target_files(a.targets) for m in mutants_of(f)]
+    if a.match:
+        mutants = [m for m in mutants if any(s in m.label for s in a.match)]
     if a.sample and a.sample < len(mutants):
         mutants = sorted(random.Random(a.seed).sample(mutants, a.sample), key=lambda m: (m.path, m.start))
     ranges = primitive_map()
@@ -390,7 +419,7 @@ def main(argv=None) -> int:
                 m, names = item
                 w = free.pop()
                 try:
-                    return m, names, run_mutant(m, names, w, a.timeout, a.suite)
+                    return m, names, run_mutant(m, names, w, a.timeout, a.suite, a.suite_tests)
                 finally:
                     free.append(w)
 

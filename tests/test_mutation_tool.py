@@ -51,6 +51,24 @@ def test_no_mutant_in_docstrings_messages_or_samplers(mutants):
         assert "sampling.py" not in m.path
 
 
+def test_no_mutant_in_test_data(mutants):
+    """Edge cases and error inputs are the check, not the code checked: a change there is no planted bug."""
+    for m in mutants:
+        assert "ErrorInput(" not in m.source_line, m.label
+    conv = [m for m in mutants if m.path == "slope/primitives/conv.py"]
+    edges = ast.parse((ROOT / "slope/primitives/conv.py").read_text())
+    fn = next(n for n in ast.walk(edges) if isinstance(n, ast.FunctionDef) and n.name == "_conv_edges")
+    assert conv and not [m.label for m in conv if fn.lineno <= m.line <= fn.end_lineno]
+    assert not mutation._is_test_data("_param_error")  # it raises: code under test
+
+
+def test_the_same_change_twice_on_a_line_has_two_keys(mutants):
+    line = "if out.size == 0 or in_avals[0].size == 0 or in_avals[1].size == 0:"
+    ms = [m for m in mutants if m.source_line == line and m.original == "0" and m.replacement == "1"]
+    assert [m.nth for m in ms] == [1, 2, 3, 4]
+    assert len({m.key for m in ms}) == 4
+
+
 @pytest.mark.parametrize("path,line_text,expected", [
     ("slope/reference/elementwise.py", 'cos = _unary("cos", np.cos)', ["cos"]),
     ("slope/primitives/elementwise.py", '("sin", lambda x, y, t: lax.mul(t, lax.cos(x))', ["sin"]),

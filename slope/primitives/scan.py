@@ -79,17 +79,21 @@ def _arg_errors(name):
                        f"{name}: cannot reduce over the empty axis 1 of f32\\[2,0\\]"),
             ErrorInput([np.ones((1, 200), np.float32)], {"axis": 1, "index_dtype": dt.int8}, DTypeError,
                        f"{name}: index_dtype int8 cannot hold indices up to 199"),
+            ErrorInput([np.ones((1, 129), np.float32)], {"axis": 1, "index_dtype": dt.int8}, DTypeError,
+                       f"{name}: index_dtype int8 cannot hold indices up to 128"),  # one past the boundary
         ]
 
     return errors
 
 
 def _arg_edges(dtype):
-    """Ties (the first index wins), NaN (counts as the extreme), infinities, a size-1 axis."""
+    """Ties (the first index wins), NaN (counts as the extreme), infinities, a size-1 axis, an axis of 128
+    whose last index just fits int8."""
     d = dt.dtype(dtype)
     x = np.array([[2, 5, 5, 0], [1, 1, 1, 1], [0, 3, 0, 3]], d.np)
     cases = [([x], {"axis": 1, "index_dtype": dt.int32}), ([x], {"axis": 0, "index_dtype": dt.int64}),
-             ([x[:, :1]], {"axis": 1, "index_dtype": dt.int32})]
+             ([x[:, :1]], {"axis": 1, "index_dtype": dt.int32}),
+             ([np.arange(128).reshape(1, 128).astype(d.np)], {"axis": 1, "index_dtype": dt.int8})]  # index 127 fits int8
     if d.is_float:
         y = np.array([[1.0, np.nan, 2.0, np.nan], [-np.inf, np.inf, np.inf, -np.inf]], d.np)
         cases.append(([y], {"axis": 1, "index_dtype": dt.int32}))
@@ -102,11 +106,13 @@ _NANS = np.array([[np.nan, 1.0, 2.0, 0.0], [3.0, 2.0, 1.0, np.nan], [np.nan, np.
 
 def _scan_edges(dtype):
     """NaN first, last, twice and in the middle of a row, scanned both ways (values; the derivative
-    checks skip non-finite inputs), distinct finite values with a size-1 axis, an empty axis."""
+    checks skip non-finite inputs), distinct finite values with a size-1 axis, an empty axis, `reverse`
+    not passed."""
     d = dt.dtype(dtype)
     x = np.array([[1, 4, 3, 2], [0, 2, 1, 5]], d.np)
     cases = [([x], {"axis": 1, "reverse": False}), ([x[:, :1]], {"axis": 1, "reverse": True}),
-             ([np.zeros((2, 0), d.np)], {"axis": 1, "reverse": False})]
+             ([np.zeros((2, 0), d.np)], {"axis": 1, "reverse": False}),
+             ([x], {"axis": 1})]  # reverse left to its default, False, in every rule and the lowering
     if d.is_float:
         cases += [([_NANS.astype(d.np)], {"axis": 1, "reverse": False}),
                   ([_NANS.astype(d.np)], {"axis": 1, "reverse": True})]
