@@ -87,12 +87,15 @@ def assert_close(actual, expected, dtype, kind: str = "value", what: str = "resu
         raise Mismatch(report)
 
 
-def assert_scalar_close(a: float, b: float, scale: float, dtype, kind="adjoint", what="inner products"):
-    """|a - b| <= atol + rtol * scale (used by the dot-product test)."""
+def assert_scalar_close(a: float, b: float, scale: float, dtype, kind="adjoint", what="inner products", flushed=0.0):
+    """|a - b| <= atol + rtol * scale + flushed (used by the dot-product test). flushed: how much the
+    flush of subnormal results to zero may move the inner products (slope's convention, as XLA:CPU)."""
     rtol, atol = tolerance(dtype, kind)
-    if not abs(a - b) <= atol + rtol * scale:
-        raise Mismatch(f"{what}: {a!r} != {b!r} (difference {abs(a - b):.3g}, allowed {atol + rtol * scale:.3g} "
-                       f"= {atol} + {rtol} * scale {scale:.3g}; dtype {_name(dtype)}, kind {kind})")
+    allowed = atol + rtol * scale + flushed
+    if not abs(a - b) <= allowed:
+        flush = f" + flushed subnormals {flushed:.3g}" if flushed else ""
+        raise Mismatch(f"{what}: {a!r} != {b!r} (difference {abs(a - b):.3g}, allowed {allowed:.3g} "
+                       f"= {atol} + {rtol} * scale {scale:.3g}{flush}; dtype {_name(dtype)}, kind {kind})")
 
 
 def _is_float(npd) -> bool:

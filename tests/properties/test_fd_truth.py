@@ -65,3 +65,16 @@ def test_second_order_of_a_bilinear_conv_is_no_false_alarm():
     x, w = np.full((2, 3, 6), 1.75), np.full((4, 3, 3), 2.0)
     check_second_order("conv", Example("float64", [x, w], params, tangents=[np.zeros_like(x), np.ones_like(w)],
                                        cotangents=[np.ones((2, 4, 4))]))
+
+
+def test_adjoint_test_allows_for_flushed_subnormal_products():
+    """The conformance cell pow-float64 drew cotangents equal to float64's smallest normal number:
+    <ct, J t> in NumPy kept the subnormal products (-4.8e-308 in all), while IREE flushed J^T ct
+    (ct * x**y * log x, subnormal) to 0, as slope's convention says; the dot-product test must allow
+    each term its flush (smallest normal x the other factor) and still catch a wrong transpose."""
+    from slope.testing import Example, check_vjp
+
+    tiny = np.finfo(np.float64).tiny
+    ex = Example(dtype="float64", args=[np.full((2, 3), 0.3), np.ones((2, 3))], params={},
+                 tangents=[np.zeros((2, 3)), np.ones((2, 3))], cotangents=[np.full((2, 3), tiny)])
+    check_vjp("pow", ex)
