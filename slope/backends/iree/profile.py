@@ -113,11 +113,15 @@ def _profiled_run(self, args, rets):
     try:
         _plain_run(self, args, rets)
     finally:
-        dt = time.perf_counter() - t
-        for p in _active:
-            row = p._row(self)
-            row.calls += 1
-            row.total_s += dt
+        _charge(lambda p: p._row(self), time.perf_counter() - t)
+
+
+def _charge(row_of, seconds):
+    """Count one call of `seconds` in the row `row_of(profiler)` of every active profiler."""
+    for p in _active:
+        row = row_of(p)
+        row.calls += 1
+        row.total_s += seconds
 
 
 def _timed_copy(name, fn):
@@ -126,11 +130,7 @@ def _timed_copy(name, fn):
         try:
             return fn(*args)
         finally:
-            dt = time.perf_counter() - t
-            for p in _active:
-                row = p._copy_row(name)
-                row.calls += 1
-                row.total_s += dt
+            _charge(lambda p: p._copy_row(name), time.perf_counter() - t)
 
     timed.plain = fn
     return timed
