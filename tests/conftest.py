@@ -29,7 +29,8 @@ def pytest_runtest_logreport(report):
     """Collect cell outcomes; under xdist this runs in the controller with the workers' reports."""
     if CELL_PREFIX not in report.nodeid:
         return
-    name, column = report.nodeid.split("[", 1)[1].rstrip("]").rsplit("-", 1)
+    cell = report.nodeid.split("[", 1)[1]
+    name, column = cell[:cell.rindex("]")].rsplit("-", 1)  # xdist's loadgroup appends "@<group>" to the id
     if report.skipped:
         _outcomes[(name, column)] = "exempt"
     elif report.failed:

@@ -110,6 +110,29 @@ def test_collecting_notes_misses_and_compiles_nothing(fresh_cache):
     assert C.stats["compiles"] == before + 1
 
 
+
+def test_collecting_through_notes_every_module_an_example_asks_for(fresh_cache):
+    """A probe stops at an example's first compile; a run through notes the later ones too (eager ops one
+    after another), standing in with zeros, and what it handed out works for real after compile_many."""
+    before = C.stats["compiles"]
+    x = slope.tensor(np.linspace(0.1, 1, 6, dtype=np.float32).reshape(2, 3))
+
+    def eager_chain(a):
+        return slope.lax.log(slope.lax.exp(a) + a)  # exp, add, log: three eager modules in order
+
+    with dryrun.collecting() as probe_jobs:
+        with pytest.raises(dryrun.Deferred):
+            eager_chain(x)
+    with dryrun.collecting(through=True) as jobs:
+        zeros = eager_chain(x).numpy()
+    assert len(probe_jobs) == 1 and len(jobs) == 3 and C.stats["compiles"] == before
+    assert not zeros.any()  # what the dry run computed is the stand-ins' zeros, not a result
+    C.compile_many(jobs)
+    compiled = C.stats["compiles"]
+    xn = x.numpy()
+    np.testing.assert_allclose(eager_chain(x).numpy(), np.log(np.exp(xn) + xn), rtol=1e-6)
+    assert C.stats["compiles"] == compiled  # the eager memos kept the stand-ins; they found their modules cached
+
 def test_a_program_that_fails_in_a_batch_is_named(fresh_cache):
     good = _jobs(2)
     bad = ("func.func @main(%arg0: tensor<2xf32>) -> (tensor<3xf32>) {\n    return %arg0 : tensor<2xf32>\n}\n",

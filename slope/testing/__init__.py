@@ -39,6 +39,7 @@ from slope.testing.primitive import (  # noqa: F401
     exemption,
     plan,
     prefetch,
+    prefetch_row,
     repro_line,
     run_cell,
     run_check,

@@ -1,13 +1,24 @@
 """Compiling ahead in shared modules: dry runs that note the programs code would compile, and
 the eager executables of a staged program's equations.
 
-A conformance cell draws its (derandomized) examples twice: first under `collecting()`, where
-the installed backend is wrapped so that every compile request notes its module (if not cached
-yet) and aborts the call with Deferred; then, after compile_many has built all the noted modules
-as the functions of a few shared IREE modules, for real, finding everything cached."""
+A conformance row draws its (derandomized) examples twice: first under `collecting()`, where the
+installed backend is wrapped so that every compile request of a module not cached yet is noted;
+then, after compile_many has built all the noted modules as the functions of a few shared IREE
+modules, for real, finding everything cached.
+
+A dry run has two depths. `collecting()` (a probe) aborts each example at its first compile
+request (Deferred): cheap, and enough to tell a warm row (nothing noted) from a cold one.
+`collecting(through=True)` lets each example run to its end: a module already cached runs for
+real, one not cached yet is noted and stands in as a `Pending` executable that returns zeros of
+its output types, so that the example goes on to ask for the modules after it (an eager check of
+a composite op compiles one module per primitive, one after the other). A Pending kept by a cache
+above the backend (an eager memo, a jitted program) compiles, i.e. finds in the cache, its module
+when it is first called outside the dry run."""
 from __future__ import annotations
 
 import contextlib
+
+import numpy as np
 
 from slope.backends.iree import compile as iree_compile
 from slope.core import backend
@@ -18,29 +29,71 @@ class Deferred(BaseException):
     BaseException, so that no `except Exception` on the way up mistakes it for a failure."""
 
 
-class _Noting:
-    """The installed backend, but compile() notes the program and raises Deferred."""
+_through = [False]  # inside collecting(through=True): Pending executables return zeros
 
-    def __init__(self, real, jobs):
-        self.real, self.jobs = real, jobs
+
+class Pending:
+    """The executable of a module a dry run noted: zeros while the dry run lasts, the real
+    (compiled or cached) executable afterwards."""
+
+    def __init__(self, real, program, name):
+        self._real, self._program, self._name = real, program, name
+        self.out_avals = program.out_avals
+        self._exe = None
+
+    def _resolve(self):
+        if self._exe is None:
+            if _through[0]:
+                raise Deferred(self._name)
+            self._exe = self._real.compile(self._program, self._name)
+        return self._exe
+
+    def __call__(self, bufs):
+        if self._exe is None and _through[0]:
+            return [self._real.to_device(np.zeros(a.shape, a.dtype.np)) for a in self.out_avals]
+        return self._resolve()(bufs)
+
+    def call_binary(self, a, b):
+        """The IREE executable's fast path for a single-result binary op (slope.ops.eager's memo)."""
+        if self._exe is None and _through[0]:
+            return self([a, b])[0]
+        return self._resolve().call_binary(a, b)
+
+    def __getattr__(self, attr):
+        return getattr(self._resolve(), attr)
+
+
+class _Noting:
+    """The installed backend, but compile() notes a program not cached yet and stands in for it
+    (or, in a probe, aborts with Deferred whether it is cached or not)."""
+
+    def __init__(self, real, jobs, through):
+        self.real, self.jobs, self.through = real, jobs, through
         self.to_device, self.to_host, self.text, self.module = real.to_device, real.to_host, real.text, real.module
 
     def compile(self, program, name):
         text, needs = self.real.module(program)
         if not iree_compile.cached(text, needs):
             self.jobs.append((text, name, program.in_avals, program.out_avals, needs))
+            if self.through:
+                return Pending(self.real, program, name)
+        elif self.through:
+            return self.real.compile(program, name)
         raise Deferred(name)
 
 
 @contextlib.contextmanager
-def collecting():
-    """Within this block nothing compiles or runs: yields the list of compile_many jobs noted."""
+def collecting(through: bool = False):
+    """Within this block nothing compiles: yields the list of compile_many jobs noted (see the
+    module docstring for the two depths)."""
     jobs: list = []
     real = backend.get()
-    backend.install(_Noting(real, jobs))
+    backend.install(_Noting(real, jobs, through))
+    _through[0] = through
     try:
         yield jobs
     finally:
+        _through[0] = False
         backend.install(real)
 
 

@@ -230,26 +230,54 @@ def drawn_examples(spec, check: str, dtype, profile: str | None = None) -> list:
 def prefetch(spec, runs, profile: str | None = None) -> int:
     """Compile up front, in shared modules, what the checks `runs` [(check, dtype)...] will need.
 
-    Each check example compiles one small module and IREE's cost is mostly per module, so a dry
-    run collects the modules and compile.compile_many builds them a few dozen per IREE call; the
-    real run then finds them all cached. Only derandomized profiles draw the same examples twice
-    (others would only waste the compiles), so it does nothing for them. Returns the number of
-    modules compiled."""
+    Each check example compiles a few small modules and IREE's cost is mostly per module, so a
+    dry run collects the modules and compile.compile_many builds them a few dozen per IREE call;
+    the real run then finds them all cached. A probe (each example up to its first compile
+    request) tells a warm cache from a cold one cheaply; only if it noted anything do the examples
+    run through to their ends (slope.testing.dryrun). Only derandomized profiles draw the same
+    examples twice (others would only waste the compiles), so it does nothing for them. Returns
+    the number of modules noted."""
     if not strategies.settings_for(profile).derandomize:
         return 0
-    with dryrun.collecting() as jobs:
-        for check, dtype in runs:
-            run_check(spec, check, dtype, profile, dry_run=True)
-    if jobs:
-        try:
-            iree_compile.compile_many(jobs)
-        except Exception:  # noqa: BLE001 - the real run meets the error in its context
-            pass
+    for through in (False, True):
+        with dryrun.collecting(through) as jobs:
+            for check, dtype in runs:
+                run_check(spec, check, dtype, profile, dry_run=True)
+        if not jobs:
+            return 0
+    try:
+        iree_compile.compile_many(jobs)
+    except Exception:  # noqa: BLE001 - the real run meets the error in its context
+        pass
     return len(jobs)
+
+
+_rows_prefetched: set = set()
+
+
+def prefetch_row(spec, profile: str | None = None) -> int:
+    """prefetch() for every column of a primitive's row at once, once per process: a row's modules
+    fill a few shared modules instead of a few per cell (its cells should run in one process:
+    tests/properties/test_conformance.py groups them for pytest-xdist)."""
+    spec = get_spec(spec)
+    key = (spec.name, strategies.profile_name(profile))  # only for specs their names resolve to
+    if key in _rows_prefetched:
+        return 0
+    _rows_prefetched.add(key)
+    runs = [run for kind, what in plan(spec).values() if kind == "run" for run in what]
+    return prefetch(spec, runs, profile)
 
 
 def _is_registered(spec):
     return REGISTRY.get(spec.name) is spec
+
+
+def _is_known(spec):
+    """The spec its name resolves to (a registered primitive or an ops row), not a stand-in of that name."""
+    try:
+        return get_spec(spec.name) is spec
+    except KeyError:
+        return False
 
 
 @dataclass
@@ -269,7 +297,10 @@ def run_cell(spec, column: str, profile: str | None = None) -> CellResult:
     if kind == "fail":
         return CellResult("fail", what)
     t0 = time.perf_counter()
-    prefetch(spec, what, profile)
+    if _is_known(spec):
+        prefetch_row(spec, profile)
+    else:
+        prefetch(spec, what, profile)
     for check, dtype in what:
         try:
             run_check(spec, check, dtype, profile)
