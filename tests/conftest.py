@@ -1,10 +1,13 @@
 import os
 
-import numpy as np
-import pytest
-from testutil import assert_close  # noqa: F401  (kept importable from conftest too)
+if os.environ.get("PYTEST_XDIST_WORKER"):  # the workers share the cores: compile_many on one thread each
+    os.environ.setdefault("SLOPE_COMPILE_THREADS", "1")
 
-import slope
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from testutil import assert_close  # noqa: F401, E402  (kept importable from conftest too)
+
+import slope  # noqa: E402
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from slope.primitives import REGISTRY
 from slope.testing.op_table import OPS
+from slope.backends.iree import compile as iree_compile
 from slope.testing.primitive import COLUMNS, CellResult, run_cell
 
 SYMBOL = {"pass": "pass", "fail": "**FAIL**", "exempt": "exempt"}
@@ -37,6 +38,11 @@ def _row(args) -> tuple[str, dict]:
     return name, {c: run_cell(name, c, profile) for c in columns}
 
 
+def _one_compile_thread():
+    """In a pool worker: the workers share the cores, so compile_many compiles on one thread."""
+    iree_compile.COMPILE_THREADS = 1
+
+
 def run_matrix(names, columns=COLUMNS, profile=None, jobs=1, progress=None) -> dict[str, dict[str, CellResult]]:
     """{primitive: {column: CellResult}} for the given primitives and columns."""
     work = [(n, tuple(columns), profile) for n in names]
@@ -48,7 +54,7 @@ def run_matrix(names, columns=COLUMNS, profile=None, jobs=1, progress=None) -> d
             if progress:
                 progress(name, row)
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_one_compile_thread) as pool:
             for name, row in pool.map(_row, work):
                 rows[name] = row
                 if progress:
