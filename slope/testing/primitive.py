@@ -170,7 +170,7 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     # Derandomized profiles seed Hypothesis with a stable hash of (primitive, check, dtype): every
     # cell draws its own examples (float32 and float64, vjp and second_order differ), the same on
     # every run and every xdist worker, and a dry run draws the very examples the real run will.
-    settings = strategies.settings_for(profile, spec=spec.name)
+    settings = _settings(spec, check, dtype, profile)
 
     @settings
     @given(ex=strategy)
@@ -198,6 +198,34 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     conformance()
 
 
+SPOT_CHECK_EXAMPLES = 1
+
+
+def spot_check(spec, check: str, dtype) -> bool:
+    """Whether a check at this dtype repeats a dtype-blind rule that the spec's main dtype already
+    draws at full budget: vmap at a second dtype, and the float64 column's abstract_eval, eager, jit
+    and vmap. There a rule's structure (axes, windows, batch placements) has nothing new to show; the
+    lowering at that dtype has, and one example shows it, so such a check draws SPOT_CHECK_EXAMPLES
+    random examples (and all of the spec's edge cases). Derivative checks in float64 keep their
+    budget: their tight float64 tolerance catches rules that are slightly wrong."""
+    spec = get_spec(spec)
+    name = dt.dtype(dtype or spec.verify.dtypes[0]).name
+    if check in DERIVATIVE_CHECKS or check == "errors":
+        return False
+    if name == "float64" and name not in dtypes_for(spec, check):
+        return True
+    return check == "vmap" and name != dtypes_for(spec, check)[0]
+
+
+def _settings(spec, check, dtype, profile):
+    settings = strategies.settings_for(profile, spec=spec.name)
+    if spot_check(spec, check, dtype):
+        from hypothesis import settings as hypothesis_settings
+
+        settings = hypothesis_settings(settings, max_examples=min(settings.max_examples, SPOT_CHECK_EXAMPLES))
+    return settings
+
+
 def _seed_key(check):
     """abstract_eval draws eager's examples: both compile the op alone, so they share its modules
     (the shape rule is checked on every one of them all the same)."""
@@ -213,7 +241,7 @@ def drawn_examples(spec, check: str, dtype, profile: str | None = None) -> list:
     needs = dict(NEEDS[check])
     if "batch" in needs:
         needs["batch"] = strategies.VMAP_BATCH
-    settings = strategies.settings_for(profile, spec=spec.name)
+    settings = _settings(spec, check, dtype, profile)
     out = []
 
     @settings
