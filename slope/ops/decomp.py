@@ -248,7 +248,7 @@ def eigh(A, UPLO="L"):
     """(eigenvalues, eigenvectors) of a symmetric matrix (torch.linalg.eigh): eigenvalues ascending, A = V diag(w)
     V^T. Only the lower (UPLO='L') or upper ('U') triangle of A is read; the gradient is the symmetric one
     (as torch). Parallel cyclic Jacobi with a fixed 10 sweeps (slope/primitives/decomp.py): accurate to
-    float rounding for n up to a few dozen (the program grows as 10 * n rounds of n x n products). Each
+    float rounding for n up to a few dozen (a loop of 10 sweeps of n rounds of n x n products). Each
     eigenvector is signed so its largest entry is positive (LAPACK's signs are arbitrary); derivatives need
     distinct eigenvalues."""
     from slope.ops.layout import tril, triu

@@ -1,10 +1,12 @@
 """eigh and svd: the symmetric eigendecomposition and the thin singular value decomposition.
 
-StableHLO has no LAPACK, so both are slope programs (their lowering is `jacobi_eigh` / `jacobi_svd`
-below, written with lax primitives): cyclic Jacobi rotations in a parallel (round-robin) order, n/2
+StableHLO has no LAPACK, so both are slope programs (`jacobi_eigh` / `jacobi_svd` below, written with
+lax primitives): cyclic Jacobi rotations in a parallel (round-robin) order, n/2
 disjoint rotations per round applied as one orthogonal matrix, n - 1 rounds (n even; n rounds for odd n)
-per sweep, a fixed number of sweeps (SWEEPS), unrolled: the program grows as sweeps * n rounds of n x n
-matmuls, which suits n up to a few dozen. eigh rotates A two-sidedly (A <- J^T A J); svd rotates the
+per sweep, a fixed number of sweeps (SWEEPS). The lowering runs the sweeps as a loop (stablehlo.while)
+whose body is one sweep, its rounds unrolled: the program grows as n rounds of n x n matmuls, which
+suits n up to a few dozen (unrolled, the ten sweeps made the programs ten times larger, and IREE's
+compile time with them: slope/backends/iree/lowerings/decomp.py). eigh rotates A two-sidedly (A <- J^T A J); svd rotates the
 columns of A one-sidedly (Hestenes: A <- A J until its columns are orthogonal; their norms are the
 singular values). Jacobi converges quadratically: SWEEPS sweeps reach the dtype's rounding for the
 sizes above (eigenvalues and singular values to ~eps * ||A||, vectors to ~eps * ||A|| / gap).
@@ -166,47 +168,79 @@ def _lower_symmetric(a):
 
 def jacobi_eigh(A):
     """[w ascending, V canonical]: A = V diag(w) V^T for the symmetric matrix of A's lower triangle
-    (..., n, n) (the lowering of eigh)."""
+    (..., n, n): eigh_start, SWEEPS x eigh_sweep, eigh_finish (the lowering runs the sweeps as a loop)."""
+    state = eigh_start(A)
+    for _ in range(SWEEPS):
+        state = eigh_sweep(*state)
+    return eigh_finish(*state)
+
+
+def eigh_start(A):
+    """[A, V]: the symmetric matrix of A's lower triangle, and V = I."""
     A = _lower_symmetric(A)
+    return [A, _eye(tuple(A.shape), A.dtype)]
+
+
+def eigh_sweep(A, V):
+    """One Jacobi sweep: every pair of indices rotated once (A <- J^T A J, V <- V J per round)."""
     n, dtype, batch = A.shape[-1], A.dtype, tuple(A.shape[:-2])
     shape = tuple(A.shape)
-    V = _eye(shape, dtype)
-    for _ in range(SWEEPS):
-        for r in range(_rounds(n)):
-            M, is_p = _round_setup(r, n, batch, dtype)
-            d = _diag(A)
-            dp = lax.reduce_sum(lax.mul(M, _row_vec(d, shape)), axes=(A.ndim - 1,))  # d[partner(i)]
-            off = lax.reduce_sum(lax.mul(M, A), axes=(A.ndim - 1,))  # A[i, partner(i)]
-            J = _rotation(d, dp, off, M, is_p, shape, dtype)
-            A = _mm(_mT(J), _mm(A, J))
-            V = _mm(V, J)
+    for r in range(_rounds(n)):
+        M, is_p = _round_setup(r, n, batch, dtype)
+        d = _diag(A)
+        dp = lax.reduce_sum(lax.mul(M, _row_vec(d, shape)), axes=(A.ndim - 1,))  # d[partner(i)]
+        off = lax.reduce_sum(lax.mul(M, A), axes=(A.ndim - 1,))  # A[i, partner(i)]
+        J = _rotation(d, dp, off, M, is_p, shape, dtype)
+        A = _mm(_mT(J), _mm(A, J))
+        V = _mm(V, J)
+    return [A, V]
+
+
+def eigh_finish(A, V):
+    """[w ascending, V canonical] from the rotated A (diagonal up to rounding) and V."""
+    shape = tuple(A.shape)
     w = _diag(A)
     order = lax.argsort(w, dimension=w.ndim - 1, index_dtype=dt.int32)
     w = lax.sort(w, dimension=w.ndim - 1, num_keys=1)[0]
     V = _permute_columns(V, order)
-    return [w, lax.mul(V, _row_vec(_sign_canonical(V, dtype), shape))]
+    return [w, lax.mul(V, _row_vec(_sign_canonical(V, A.dtype), shape))]
 
 
 def jacobi_svd(A):
-    """[U, S descending, Vh]: the thin SVD of A (..., m, n) (the lowering of svd)."""
-    m, n = A.shape[-2], A.shape[-1]
-    if m < n:
-        U, S, Vh = jacobi_svd(_mT(A))
-        V, Uh = _mT(Vh), _mT(U)
-        sgn = _sign_canonical(V, A.dtype)  # re-sign by the left vectors
-        return [lax.mul(V, _row_vec(sgn, V.shape)), S, lax.mul(Uh, _col_vec(sgn, Uh.shape))]
-    dtype, batch = A.dtype, tuple(A.shape[:-2])
-    sq = batch + (n, n)
-    W, V = A, _eye(sq, dtype)
+    """[U, S descending, Vh]: the thin SVD of A (..., m, n): svd_start, SWEEPS x svd_sweep, svd_finish
+    (the lowering runs the sweeps as a loop)."""
+    state = svd_start(A)
     for _ in range(SWEEPS):
-        for r in range(_rounds(n)):
-            M, is_p = _round_setup(r, n, batch, dtype)
-            d = lax.reduce_sum(lax.mul(W, W), axes=(W.ndim - 2,))  # column norms^2
-            dp = lax.reduce_sum(lax.mul(M, _row_vec(d, sq)), axes=(W.ndim - 1,))
-            off = lax.reduce_sum(lax.mul(W, _mm(W, M)), axes=(W.ndim - 2,))  # <w_i, w_partner(i)>
-            J = _rotation(d, dp, off, M, is_p, sq, dtype)
-            W = _mm(W, J)
-            V = _mm(V, J)
+        state = svd_sweep(*state)
+    return svd_finish(*state, wide=A.shape[-2] < A.shape[-1])
+
+
+def svd_start(A):
+    """[W, V]: A (its transpose if it is wide: the sweeps orthogonalize the columns of a tall W) and V = I."""
+    W = _mT(A) if A.shape[-2] < A.shape[-1] else A
+    n = W.shape[-1]
+    return [W, _eye(tuple(W.shape[:-2]) + (n, n), W.dtype)]
+
+
+def svd_sweep(W, V):
+    """One one-sided Jacobi sweep: every pair of columns of W rotated once (W <- W J, V <- V J per round)."""
+    n, dtype, batch = W.shape[-1], W.dtype, tuple(W.shape[:-2])
+    sq = batch + (n, n)
+    for r in range(_rounds(n)):
+        M, is_p = _round_setup(r, n, batch, dtype)
+        d = lax.reduce_sum(lax.mul(W, W), axes=(W.ndim - 2,))  # column norms^2
+        dp = lax.reduce_sum(lax.mul(M, _row_vec(d, sq)), axes=(W.ndim - 1,))
+        off = lax.reduce_sum(lax.mul(W, _mm(W, M)), axes=(W.ndim - 2,))  # <w_i, w_partner(i)>
+        J = _rotation(d, dp, off, M, is_p, sq, dtype)
+        W = _mm(W, J)
+        V = _mm(V, J)
+    return [W, V]
+
+
+def svd_finish(W, V, wide: bool):
+    """[U, S descending, Vh] from the orthogonalized W and V (of A's transpose if `wide`: U and Vh swap
+    roles, and the signs follow the left vectors)."""
+    dtype = W.dtype
     S = lax.sqrt(lax.reduce_sum(lax.mul(W, W), axes=(W.ndim - 2,)))
     order = lax.argsort(lax.neg(S), dimension=S.ndim - 1, index_dtype=dt.int32)
     W, V = _permute_columns(W, order), _permute_columns(V, order)
@@ -215,7 +249,12 @@ def jacobi_svd(A):
     safe = lax.select(zero, _full(S.shape, 1, dtype), S)
     U = lax.div(W, _row_vec(safe, W.shape))
     sgn = _sign_canonical(U, dtype)
-    return [lax.mul(U, _row_vec(sgn, U.shape)), S, _mT(lax.mul(V, _row_vec(sgn, V.shape)))]
+    U, Vh = lax.mul(U, _row_vec(sgn, U.shape)), _mT(lax.mul(V, _row_vec(sgn, V.shape)))
+    if not wide:
+        return [U, S, Vh]
+    V, Uh = _mT(Vh), _mT(U)
+    sgn = _sign_canonical(V, dtype)  # re-sign by the left vectors
+    return [lax.mul(V, _row_vec(sgn, V.shape)), S, lax.mul(Uh, _col_vec(sgn, Uh.shape))]
 
 
 # ---------------------------------------------------------------- eigh
