@@ -52,6 +52,12 @@ REPRESENTATIVE = ("sin", "mul", "max", "select_n", "reduce_sum", "reduce_max", "
                   "broadcast_in_dim", "slice", "pad", "gather", "scatter_add", "dynamic_update_slice",
                   "cumsum", "sort", "conv", "convert", "concatenate", "argmax", "jit_call")
 
+# Mutants in the user-facing transformations (argnums, in_axes, the tuple checks, jacfwd's defaults)
+# also verify the ops rows that call them (slope/testing/op_table_transforms.py; verify --ops).
+TRANSFORM_API = "slope/transforms/api.py"
+TRANSFORM_ROWS = ("ops.grad", "ops.hessian", "ops.jacfwd", "ops.jacrev", "ops.jvp", "ops.linearize",
+                  "ops.value_and_grad", "ops.vjp", "ops.vmap")
+
 _BINOPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
            ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv}
 _CMPOPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
@@ -287,7 +293,9 @@ def affected(m: Mutant, ranges) -> list[str]:
     if named:
         return named
     if "transforms" in m.path or m.path.endswith("emitter.py") or m.path.endswith(("rules.py", "spec.py")):
-        return [n for n in REPRESENTATIVE if n in ranges]
+        rows = [n for n in REPRESENTATIVE if n in ranges]
+        # the public transformations' argument handling: only their own rows (verify --ops) call them
+        return rows + list(TRANSFORM_ROWS) if m.path.endswith(TRANSFORM_API) else rows
     return sorted(n for n, rs in ranges.items() if any(f == path for f, _, _ in rs))
 
 
@@ -313,7 +321,8 @@ def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool, sui
             raise RuntimeError(f"the mutated copy in {workdir} is not the slope being imported")
         if probe.returncode != 0:
             return {"status": "stillborn", "seconds": time.time() - t0}
-        cmd = [sys.executable, "-m", "slope", "verify", "--only", *names, "--no-details", "--jobs", "1"]
+        ops = ["--ops"] if any(n.startswith("ops.") for n in names) else []
+        cmd = [sys.executable, "-m", "slope", "verify", *ops, "--only", *names, "--no-details", "--jobs", "1"]
         try:
             proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=timeout, cwd=workdir)
             status = "survived" if proc.returncode == 0 else "killed"

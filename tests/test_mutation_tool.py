@@ -103,3 +103,15 @@ def test_score_leaves_out_equivalent_and_stillborn_mutants(mutants):
     text = mutation.report(results, 1.0)
     assert text.startswith("mutation score: 66.7% (2 killed of 3 scored mutants; 1 broke `import slope`, 1 equivalent")
     assert others[2].label in text and equivalent.label not in text
+
+
+def test_transformation_api_mutants_also_verify_the_transformation_rows(mutants, ranges):
+    """Argument checks of slope.grad/vmap/jacfwd/... are reached by their ops rows alone (verify --ops)."""
+    from slope.testing.op_table import OPS
+
+    m = next(m for m in mutants if m.path == mutation.TRANSFORM_API)
+    names = mutation.affected(m, ranges)
+    assert names[:len(names) - len(mutation.TRANSFORM_ROWS)] == [n for n in mutation.REPRESENTATIVE if n in ranges]
+    assert set(mutation.TRANSFORM_ROWS) <= set(names)
+    rows = {n for n, info in OPS.items() if info.fn.__module__ == "slope.testing.op_table_transforms"}
+    assert rows == set(mutation.TRANSFORM_ROWS)  # every transformation row, and nothing else
