@@ -303,7 +303,27 @@ def affected(m: Mutant, ranges) -> list[str]:
 
 
 def _copy_package(dest: Path):
+    """dest/slope: the copy mutants are planted in; dest/tests: a link to the suite, so that the tests'
+    `from tests.x import ...` resolves from dest (the suite runs with cwd = dest, first on sys.path, so
+    that `import slope` finds the copy and not the checkout)."""
     shutil.copytree(ROOT / "slope", dest / "slope", ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
+
+
+def suite_command(suite_tests=(), collect_only=False) -> list[str]:
+    """pytest on the suite (or the given test files), run from a copy's directory."""
+    tests = [str(ROOT / t) for t in suite_tests] or [str(ROOT / "tests")]
+    return [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+            *(["--collect-only"] if collect_only else []), *tests]
+
+
+def suite_baseline(workdir: Path, suite_tests=()) -> str | None:
+    """None when the suite collects from the unmodified copy in workdir, else pytest's complaint: a
+    suite that fails without a mutant would count every verify survivor as killed."""
+    env = {**os.environ, "PYTHONPATH": str(workdir), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run(suite_command(suite_tests, collect_only=True), check=False, env=env, capture_output=True,
+                          text=True, cwd=workdir, timeout=1800)
+    return None if proc.returncode == 0 else (proc.stdout + proc.stderr).strip()[-3000:]
 
 
 def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool, suite_tests=()) -> dict:
@@ -331,10 +351,8 @@ def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool, sui
             status, tail = "killed", ["timed out"]
         result = {"status": status, "seconds": time.time() - t0, "verify_tail": tail}
         if suite and status == "survived":
-            tests = [str(ROOT / t) for t in suite_tests] or [str(ROOT / "tests")]
-            proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                                   *tests], check=False, env=env, capture_output=True, text=True, cwd=workdir,
-                                  timeout=timeout * 20)
+            proc = subprocess.run(suite_command(suite_tests), check=False, env=env, capture_output=True, text=True,
+                                  cwd=workdir, timeout=timeout * 20)
             result["suite"] = "killed" if proc.returncode != 0 else "survived"
         return result
     finally:
@@ -421,6 +439,12 @@ def main(argv=None) -> int:
             w = Path(tmp) / f"w{j}"
             _copy_package(w)
             workdirs.append(w)
+        if a.suite and plan:
+            complaint = suite_baseline(workdirs[0], a.suite_tests)
+            if complaint:
+                print(f"the suite fails on the unmodified copy, so --suite would count every survivor as killed:\n"
+                      f"{complaint}", file=sys.stderr)
+                return 2
         free = list(workdirs)
         results = []
         with cf.ThreadPoolExecutor(a.jobs) as pool:

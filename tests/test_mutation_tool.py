@@ -115,3 +115,11 @@ def test_transformation_api_mutants_also_verify_the_transformation_rows(mutants,
     assert set(mutation.TRANSFORM_ROWS) <= set(names)
     rows = {n for n, info in OPS.items() if info.fn.__module__ == "slope.testing.op_table_transforms"}
     assert rows == set(mutation.TRANSFORM_ROWS)  # every transformation row, and nothing else
+
+
+def test_the_suite_runs_from_an_unmodified_copy(tmp_path):
+    """--suite runs pytest from a copy of the package: the tests that import `tests.<module>`
+    (test_llama.py) failed to collect there, so every verify survivor counted as killed by the suite."""
+    mutation._copy_package(tmp_path)
+    assert mutation.suite_baseline(tmp_path, ["tests/test_llama.py"]) is None
+    assert "no_such_test" in mutation.suite_baseline(tmp_path, ["tests/no_such_test.py"])
