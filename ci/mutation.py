@@ -284,7 +284,17 @@ def _named_in_row(m: Mutant, names) -> list[str]:
 
 def affected(m: Mutant, ranges) -> list[str]:
     """The primitives whose rules, oracle or lowering contain the mutated line; for a shared helper,
-    every primitive with code in that file; for code shared by all, the representative set."""
+    every primitive with code in that file; for code shared by all, the representative set; for a
+    lowering, also jit_call."""
+    names = _affected(m, ranges)
+    if names and "/lowerings/" in m.path and "jit_call" in ranges and "jit_call" not in names:
+        # a lowering's workarounds for IREE's fusion traps show only in composition, and jit_call's
+        # programs compose primitives (slope/testing/samplers/jit.py)
+        names.append("jit_call")
+    return names
+
+
+def _affected(m: Mutant, ranges) -> list[str]:
     path = os.path.realpath(ROOT / m.path)
     direct = sorted(n for n, rs in ranges.items() if any(f == path and a <= m.line <= b for f, a, b in rs))
     if direct:

@@ -123,3 +123,16 @@ def test_the_suite_runs_from_an_unmodified_copy(tmp_path):
     mutation._copy_package(tmp_path)
     assert mutation.suite_baseline(tmp_path, ["tests/test_llama.py"]) is None
     assert "no_such_test" in mutation.suite_baseline(tmp_path, ["tests/no_such_test.py"])
+
+
+def test_lowering_mutants_also_verify_jit_call(mutants, ranges):
+    """reduce_sum's axis-by-axis workaround (pitfall 17) is only visible in a program that multiplies by a
+    broadcast before the sum: jit_call's edge case, not reduce_sum's own row."""
+    from slope.core import dtypes
+    from slope.primitives import REGISTRY
+
+    m = next(m for m in mutants if m.path == "slope/backends/iree/lowerings/reduce.py"
+             and m.source_line.startswith('if name == "reduce_sum" and len(axes) > 1:'))
+    assert mutation.affected(m, ranges) == ["reduce_max", "reduce_min", "reduce_prod", "reduce_sum", "jit_call"]
+    (args, params), = REGISTRY["jit_call"].verify.edge_cases(dtypes.float32)
+    assert [e.spec.name for e in params["program"].eqns] == ["broadcast_in_dim", "mul", "reduce_sum"]
