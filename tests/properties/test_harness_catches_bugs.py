@@ -9,6 +9,7 @@ from slope.backends.iree.emitter import LOWERINGS
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.primitives import REGISTRY
+from slope.primitives.spec import _call_signature
 from slope.testing import Mismatch, check_primitive, run_check
 from slope.testing.samplers import SAMPLERS
 
@@ -163,3 +164,14 @@ def test_check_primitive_reports_the_broken_column(case):
 def test_check_primitive_passes_the_real_spec():
     results = check_primitive("neg", raise_on_failure=False)
     assert all(r.status in ("pass", "exempt") for r in results.values()), results
+
+
+def test_errors_column_catches_a_primitive_that_accepts_unknown_params():
+    """spec.py's call signature with names=None (a mutant of its VAR_KEYWORD test) lets lax.add(x, y,
+    foo=1) through: the errors column binds one well-formed error input with a param it does not take."""
+    spec = broken("add")
+    lo, hi, _, required = spec_signature = _call_signature(spec)
+    object.__setattr__(spec, "_signature", (lo, hi, None, required))
+    with pytest.raises(Mismatch, match="not_a_param"):
+        run_check(spec, "errors")
+    assert spec_signature[2] == frozenset()  # the real signature: add takes no params
