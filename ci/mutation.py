@@ -52,6 +52,12 @@ REPRESENTATIVE = ("sin", "mul", "max", "select_n", "reduce_sum", "reduce_max", "
                   "broadcast_in_dim", "slice", "pad", "gather", "scatter_add", "dynamic_update_slice",
                   "cumsum", "sort", "conv", "convert", "concatenate", "argmax", "jit_call")
 
+# Mutants in the user-facing transformations (argnums, in_axes, the tuple checks, jacfwd's defaults)
+# also verify the ops rows that call them (slope/testing/op_table_transforms.py; verify --ops).
+TRANSFORM_API = "slope/transforms/api.py"
+TRANSFORM_ROWS = ("ops.grad", "ops.hessian", "ops.jacfwd", "ops.jacrev", "ops.jvp", "ops.linearize",
+                  "ops.value_and_grad", "ops.vjp", "ops.vmap")
+
 _BINOPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
            ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv}
 _CMPOPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
@@ -278,7 +284,17 @@ def _named_in_row(m: Mutant, names) -> list[str]:
 
 def affected(m: Mutant, ranges) -> list[str]:
     """The primitives whose rules, oracle or lowering contain the mutated line; for a shared helper,
-    every primitive with code in that file; for code shared by all, the representative set."""
+    every primitive with code in that file; for code shared by all, the representative set; for a
+    lowering, also jit_call."""
+    names = _affected(m, ranges)
+    if names and "/lowerings/" in m.path and "jit_call" in ranges and "jit_call" not in names:
+        # a lowering's workarounds for IREE's fusion traps show only in composition, and jit_call's
+        # programs compose primitives (slope/testing/samplers/jit.py)
+        names.append("jit_call")
+    return names
+
+
+def _affected(m: Mutant, ranges) -> list[str]:
     path = os.path.realpath(ROOT / m.path)
     direct = sorted(n for n, rs in ranges.items() if any(f == path and a <= m.line <= b for f, a, b in rs))
     if direct:
@@ -287,7 +303,9 @@ def affected(m: Mutant, ranges) -> list[str]:
     if named:
         return named
     if "transforms" in m.path or m.path.endswith("emitter.py") or m.path.endswith(("rules.py", "spec.py")):
-        return [n for n in REPRESENTATIVE if n in ranges]
+        rows = [n for n in REPRESENTATIVE if n in ranges]
+        # the public transformations' argument handling: only their own rows (verify --ops) call them
+        return rows + list(TRANSFORM_ROWS) if m.path.endswith(TRANSFORM_API) else rows
     return sorted(n for n, rs in ranges.items() if any(f == path for f, _, _ in rs))
 
 
@@ -295,7 +313,27 @@ def affected(m: Mutant, ranges) -> list[str]:
 
 
 def _copy_package(dest: Path):
+    """dest/slope: the copy mutants are planted in; dest/tests: a link to the suite, so that the tests'
+    `from tests.x import ...` resolves from dest (the suite runs with cwd = dest, first on sys.path, so
+    that `import slope` finds the copy and not the checkout)."""
     shutil.copytree(ROOT / "slope", dest / "slope", ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
+
+
+def suite_command(suite_tests=(), collect_only=False) -> list[str]:
+    """pytest on the suite (or the given test files), run from a copy's directory."""
+    tests = [str(ROOT / t) for t in suite_tests] or [str(ROOT / "tests")]
+    return [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+            *(["--collect-only"] if collect_only else []), *tests]
+
+
+def suite_baseline(workdir: Path, suite_tests=()) -> str | None:
+    """None when the suite collects from the unmodified copy in workdir, else pytest's complaint: a
+    suite that fails without a mutant would count every verify survivor as killed."""
+    env = {**os.environ, "PYTHONPATH": str(workdir), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run(suite_command(suite_tests, collect_only=True), check=False, env=env, capture_output=True,
+                          text=True, cwd=workdir, timeout=1800)
+    return None if proc.returncode == 0 else (proc.stdout + proc.stderr).strip()[-3000:]
 
 
 def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool, suite_tests=()) -> dict:
@@ -313,7 +351,8 @@ def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool, sui
             raise RuntimeError(f"the mutated copy in {workdir} is not the slope being imported")
         if probe.returncode != 0:
             return {"status": "stillborn", "seconds": time.time() - t0}
-        cmd = [sys.executable, "-m", "slope", "verify", "--only", *names, "--no-details", "--jobs", "1"]
+        ops = ["--ops"] if any(n.startswith("ops.") for n in names) else []
+        cmd = [sys.executable, "-m", "slope", "verify", *ops, "--only", *names, "--no-details", "--jobs", "1"]
         try:
             proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=timeout, cwd=workdir)
             status = "survived" if proc.returncode == 0 else "killed"
@@ -322,10 +361,8 @@ def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool, sui
             status, tail = "killed", ["timed out"]
         result = {"status": status, "seconds": time.time() - t0, "verify_tail": tail}
         if suite and status == "survived":
-            tests = [str(ROOT / t) for t in suite_tests] or [str(ROOT / "tests")]
-            proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                                   *tests], check=False, env=env, capture_output=True, text=True, cwd=workdir,
-                                  timeout=timeout * 20)
+            proc = subprocess.run(suite_command(suite_tests), check=False, env=env, capture_output=True, text=True,
+                                  cwd=workdir, timeout=timeout * 20)
             result["suite"] = "killed" if proc.returncode != 0 else "survived"
         return result
     finally:
@@ -412,6 +449,12 @@ def main(argv=None) -> int:
             w = Path(tmp) / f"w{j}"
             _copy_package(w)
             workdirs.append(w)
+        if a.suite and plan:
+            complaint = suite_baseline(workdirs[0], a.suite_tests)
+            if complaint:
+                print(f"the suite fails on the unmodified copy, so --suite would count every survivor as killed:\n"
+                      f"{complaint}", file=sys.stderr)
+                return 2
         free = list(workdirs)
         results = []
         with cf.ThreadPoolExecutor(a.jobs) as pool:

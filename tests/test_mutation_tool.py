@@ -103,3 +103,36 @@ def test_score_leaves_out_equivalent_and_stillborn_mutants(mutants):
     text = mutation.report(results, 1.0)
     assert text.startswith("mutation score: 66.7% (2 killed of 3 scored mutants; 1 broke `import slope`, 1 equivalent")
     assert others[2].label in text and equivalent.label not in text
+
+
+def test_transformation_api_mutants_also_verify_the_transformation_rows(mutants, ranges):
+    """Argument checks of slope.grad/vmap/jacfwd/... are reached by their ops rows alone (verify --ops)."""
+    from slope.testing.op_table import OPS
+
+    m = next(m for m in mutants if m.path == mutation.TRANSFORM_API)
+    names = mutation.affected(m, ranges)
+    assert names[:len(names) - len(mutation.TRANSFORM_ROWS)] == [n for n in mutation.REPRESENTATIVE if n in ranges]
+    assert set(mutation.TRANSFORM_ROWS) <= set(names)
+    rows = {n for n, info in OPS.items() if info.fn.__module__ == "slope.testing.op_table_transforms"}
+    assert rows == set(mutation.TRANSFORM_ROWS)  # every transformation row, and nothing else
+
+
+def test_the_suite_runs_from_an_unmodified_copy(tmp_path):
+    """--suite runs pytest from a copy of the package: the tests that import `tests.<module>`
+    (test_llama.py) failed to collect there, so every verify survivor counted as killed by the suite."""
+    mutation._copy_package(tmp_path)
+    assert mutation.suite_baseline(tmp_path, ["tests/test_llama.py"]) is None
+    assert "no_such_test" in mutation.suite_baseline(tmp_path, ["tests/no_such_test.py"])
+
+
+def test_lowering_mutants_also_verify_jit_call(mutants, ranges):
+    """reduce_sum's axis-by-axis workaround (pitfall 17) is only visible in a program that multiplies by a
+    broadcast before the sum: jit_call's edge case, not reduce_sum's own row."""
+    from slope.core import dtypes
+    from slope.primitives import REGISTRY
+
+    m = next(m for m in mutants if m.path == "slope/backends/iree/lowerings/reduce.py"
+             and m.source_line.startswith('if name == "reduce_sum" and len(axes) > 1:'))
+    assert mutation.affected(m, ranges) == ["reduce_max", "reduce_min", "reduce_prod", "reduce_sum", "jit_call"]
+    (args, params), = REGISTRY["jit_call"].verify.edge_cases(dtypes.float32)
+    assert [e.spec.name for e in params["program"].eqns] == ["broadcast_in_dim", "mul", "reduce_sum"]

@@ -171,8 +171,8 @@ def _conv_vmap(axis_size, args, dims, **params):
 
 # (lhs shape, rhs shape, strides, padding, lhs_dilation, rhs_dilation, groups)
 def _conv_edges(dtype):
-    """One output position (a window covering the input; a strided one leaving an unread tail), an
-    empty batch, a size-1 kernel window; one element in the output, the input, the kernel; an empty
+    """One output position (a window covering the input; a strided one leaving an unread tail), none
+    (a kernel wider than the input), an empty batch, a size-1 kernel window; one element in the output, the input, the kernel; an empty
     input with a non-empty (padding-only) output; a grouped conv big enough for the im2col lowering."""
     d = np.dtype(dtype.np if hasattr(dtype, "np") else dtype)
     x = np.linspace(-1, 1, 2 * 4, dtype=np.float64).reshape(1, 2, 4).astype(d)
@@ -185,6 +185,7 @@ def _conv_edges(dtype):
             ([x[:, :1, :1], w[:2, :1, :1]], _params(1)),  # one input element
             ([x[:, :1], w[:1, :1, :1]], _params(1)),  # one kernel element
             ([x[:, :, :0], w], _params(1, padding=((2, 1),))),  # an empty input padded to one output position
+            ([x[:, :, :2], w], _params(1)),  # a kernel wider than the input: no output position
             # one input feature per group and >= IM2COL_MIN_MACS multiply-adds: the im2col lowering
             ([np.sin(np.arange(2 * 520, dtype=np.float64)).reshape(1, 2, 520).astype(d),
               np.cos(np.arange(16 * 9, dtype=np.float64)).reshape(16, 1, 9).astype(d)], _params(1, g=2))]

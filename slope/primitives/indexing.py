@@ -179,6 +179,15 @@ def _gather_vmap(axis_size, args, dims):
     return [lax.gather(moveaxis(x, dx, 0), _with_batch_column(moveaxis(idx, di, 0)))], [0]
 
 
+def _gather_edge_cases(dtype):
+    """uint32 indices of 2^31 and more clamp to the last row: converted to int32 without the cap at
+    INDEX_CAP they would turn negative and clamp to row 0 (the samplers draw only int32/int64)."""
+    x = (np.arange(12).reshape(4, 3) % 7).astype(dtype.np)
+    u = np.uint32
+    return [([x, np.array([[0], [2], [2**31 - 1], [2**31], [2**32 - 1]], u)], {}),
+            ([x, np.array([[2**31, 1], [1, 2**32 - 1], [3, 2]], u)], {})]
+
+
 gather = register(Spec(
     name="gather",
     abstract_eval=_gather_rule,
@@ -186,7 +195,7 @@ gather = register(Spec(
     jvp=_gather_jvp,
     transpose=_gather_transpose,
     vmap=_gather_vmap,
-    verify=Verify(dtypes=DATA),
+    verify=Verify(dtypes=DATA, edge_cases=_gather_edge_cases),
     error_inputs=lambda: [
         ErrorInput([np.ones((4, 3), np.float32), np.zeros((2, 1), np.float32)], {}, DTypeError,
                    "gather: f32\\[4,3\\], f32\\[2,1\\]: indices must have an integer dtype"),

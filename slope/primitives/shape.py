@@ -81,7 +81,17 @@ broadcast_in_dim = register(Spec(
     vmap=_bid_vmap,
     verify=Verify(dtypes=LINEAR),
     error_inputs=lambda: [ErrorInput([np.ones((2,), np.float32)], {"shape": (3,), "broadcast_dimensions": (0,)},
-                                     ShapeError, "broadcast_in_dim: cannot broadcast f32\\[2\\] to \\(3,\\)")],
+                                     ShapeError, "broadcast_in_dim: cannot broadcast f32\\[2\\] to \\(3,\\)"),
+                          # each condition alone: too few dims, a repeated dim, dims out of range
+                          ErrorInput([np.ones((2, 3), np.float32)], {"shape": (2, 3), "broadcast_dimensions": (0,)},
+                                     ShapeError, "broadcast_in_dim: cannot broadcast f32\\[2,3\\] to \\(2, 3\\) "
+                                     "with broadcast_dimensions=\\(0,\\)"),
+                          ErrorInput([np.ones((2, 2), np.float32)], {"shape": (2, 3), "broadcast_dimensions": (0, 0)},
+                                     ShapeError, "broadcast_in_dim: cannot broadcast f32\\[2,2\\] to \\(2, 3\\)"),
+                          ErrorInput([np.ones((1,), np.float32)], {"shape": (2,), "broadcast_dimensions": (-1,)},
+                                     ShapeError, "broadcast_in_dim: cannot broadcast f32\\[1\\] to \\(2,\\)"),
+                          ErrorInput([np.ones((2,), np.float32)], {"shape": (2,), "broadcast_dimensions": (1,)},
+                                     ShapeError, "broadcast_in_dim: cannot broadcast f32\\[2\\] to \\(2,\\)")],
     doc="expand: operand dim i becomes output dim broadcast_dimensions[i] (size 1 or equal)",
 ))
 

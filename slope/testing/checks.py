@@ -39,6 +39,7 @@ import slope
 from slope import lax
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
+from slope.errors import ArgumentError
 from slope.primitives import REGISTRY
 from slope.testing import fd, raises
 from slope.testing.example import Example
@@ -582,10 +583,35 @@ def check_errors(spec, ex: Example | None = None):
     with raises.reached() as hit:
         for j, case in enumerate(cases):
             _check_error_case(spec, j, case)
+    _check_unknown_param(spec, cases)
     missing = raises.owned_raises(spec, REGISTRY) - hit
     if missing:
         raise Mismatch(f"{spec.name}: no error input reaches {len(missing)} raise(s) of its shape rule (add an "
                        f"ErrorInput for each, or delete the check if it cannot fire): {raises.describe(missing)}")
+
+
+def _check_unknown_param(spec, cases):
+    """A param the primitive does not take is refused by bind (spec.check_call), whatever the operands:
+    tried on the first error input whose call is otherwise well formed."""
+    if not hasattr(spec, "check_call"):
+        return  # an ops row: a Python function, which refuses unknown keywords itself
+    for case in cases:
+        tensors = [_tensor(a) for a in case.args]
+        try:
+            spec.check_call(tensors, case.params)
+        except (TypeError, ValueError):
+            continue
+        params = {**case.params, "not_a_param": 0}
+        try:
+            spec.bind(*tensors, **params)
+        except ArgumentError as e:
+            if re.search(rf"^{re.escape(spec.name)}: unexpected param not_a_param", str(e)):
+                return
+            raise Mismatch(f"{spec.name} with params {params}: raised {str(e)!r}, not 'unexpected param'") from e
+        except Exception as e:
+            raise Mismatch(f"{spec.name} with params {params}: expected ArgumentError 'unexpected param', "
+                           f"got {type(e).__name__}: {e}") from e
+        raise Mismatch(f"{spec.name} with params {params}: an unknown param was accepted")
 
 
 def _check_error_case(spec, j, case):

@@ -831,3 +831,4 @@ op("int_accumulate", lambda x, op: getattr(x, op)(0) if op == "cumsum" else geta
 # ---------------------------------------------------------------- slope.nn.functional
 
 from slope.testing import op_table_nn  # noqa: E402,F401  (registers the F.* rows in OPS)
+from slope.testing import op_table_transforms  # noqa: E402,F401  (registers the transformation rows in OPS)

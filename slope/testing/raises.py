@@ -85,9 +85,11 @@ def shared_raises(registry) -> dict[tuple[str, int], set[str]]:
 
 
 @contextlib.contextmanager
-def reached():
-    """Record the (file, line) of every line executed in slope/primitives inside the block."""
+def reached(root: str = PRIMITIVES_DIR):
+    """Record the (file, line) of every line executed in slope/primitives (or the files under `root`)
+    inside the block."""
     hit: set[tuple[str, int]] = set()
+    root = os.path.realpath(root)
 
     def local(frame, event, arg):
         if event == "line":
@@ -95,7 +97,7 @@ def reached():
         return local
 
     def tracer(frame, event, arg):
-        if event == "call" and _in_primitives(frame.f_code):
+        if event == "call" and os.path.realpath(frame.f_code.co_filename).startswith(root):
             return local
         return None
 

@@ -10,6 +10,7 @@ import inspect
 
 import numpy as np
 
+from slope import lax
 from slope import reference as ref
 from slope.core import backend, memory
 from slope.core import dtypes as dt
@@ -131,6 +132,25 @@ def _jit_call_errors():
     ]
 
 
+_EDGE_PROGRAMS: dict = {}  # dtype name -> the staged edge-case program (a Program compiles once per identity)
+
+
+def _jit_call_edges(dtype):
+    """A product with a broadcast summed over two axes: IREE 3.13 fails to compile it as one reduce
+    (docs/stablehlo-notes.md pitfall 17), so reduce_sum's lowering reduces axis by axis, a workaround
+    that only a program composing primitives can check (reduce_sum's own row sums a plain operand)."""
+    if dtype.name not in _EDGE_PROGRAMS:
+        def broadcast_sum(x, w):
+            wb = lax.broadcast_in_dim(w, shape=(2, 3, 4), broadcast_dimensions=(1,))
+            return [lax.reduce_sum(lax.mul(x, wb), axes=(0, 1))]
+
+        _EDGE_PROGRAMS[dtype.name] = make_program(broadcast_sum, [Aval((2, 3, 4), dtype), Aval((3,), dtype)],
+                                                  "broadcast_sum")[0]
+    x = ((np.arange(24).reshape(2, 3, 4) % 5 - 2) * 0.25).astype(dtype.np)
+    w = np.array([0.5, -1.0, 1.5], dtype.np)
+    return [([x, w], {"program": _EDGE_PROGRAMS[dtype.name]})]
+
+
 jit_call = register(Spec(
     name="jit_call",
     abstract_eval=_jit_call_rule,
@@ -140,7 +160,7 @@ jit_call = register(Spec(
     multiple_results=True,
     eager=_jit_call_impl,
     reference=ref.jit_call,
-    verify=Verify(),
+    verify=Verify(edge_cases=_jit_call_edges),
     error_inputs=lambda: _jit_call_errors(),
     doc="call a staged Program (what slope.jit produces)",
 ))

@@ -6,8 +6,10 @@ import pytest
 
 from slope import lax
 from slope.backends.iree.emitter import LOWERINGS
+from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.primitives import REGISTRY
+from slope.primitives.spec import _call_signature
 from slope.testing import Mismatch, check_primitive, run_check
 from slope.testing.samplers import SAMPLERS
 
@@ -65,6 +67,19 @@ def _dus_lowered_in_place(ctx, args, in_avals, out_avals):
     return [ctx.generic("stablehlo.dynamic_update_slice", list(args), in_avals, out_avals)]
 
 
+_GATHER = LOWERINGS["gather"]
+
+
+def _gather_wrapping_unsigned_indices(ctx, args, in_avals, out_avals):
+    """gather that converts uint32 indices to int32 without capping them: 2^31 and more turn negative
+    and clamp to row 0 instead of the last row (a mutant of the lowering's cap survived verify)."""
+    (x, idx), (xa, ia) = args, in_avals
+    if ia.dtype is dt.uint32:
+        i32 = Aval(ia.shape, dt.int32)
+        idx, ia = ctx.generic("stablehlo.convert", [idx], [ia], [i32]), i32
+    return _GATHER(ctx, [x, idx], [xa, ia], out_avals)
+
+
 def _self_transposing(name, transpose):
     """A broken copy whose JVP binds the copy itself, so that vjp reaches its (wrong) transpose rule."""
     made = []  # specs are frozen: the JVP finds its own spec here once it is made
@@ -97,6 +112,9 @@ CASES = {
     "lowering of another function": (lambda: broken("exp", lowering=_exp_lowered_as_expm1), ["eager", "jit"]),
     "lowering that writes into its operand": (lambda: broken("dynamic_update_slice", lowering=_dus_lowered_in_place),
                                               ["eager", "jit"]),
+    # the edge cases index with uint32 values of 2^31 and more
+    "gather lowering that wraps uint32 indices": (lambda: broken("gather", lowering=_gather_wrapping_unsigned_indices),
+                                                   ["eager", "jit"]),
     # the samplers draw permutations that are not their own inverse (3-cycles)
     "transpose rule that forgot to invert its permutation": (lambda: _self_transposing("transpose", _transpose_not_inverted),
                                                              ["vjp"]),
@@ -146,3 +164,14 @@ def test_check_primitive_reports_the_broken_column(case):
 def test_check_primitive_passes_the_real_spec():
     results = check_primitive("neg", raise_on_failure=False)
     assert all(r.status in ("pass", "exempt") for r in results.values()), results
+
+
+def test_errors_column_catches_a_primitive_that_accepts_unknown_params():
+    """spec.py's call signature with names=None (a mutant of its VAR_KEYWORD test) lets lax.add(x, y,
+    foo=1) through: the errors column binds one well-formed error input with a param it does not take."""
+    spec = broken("add")
+    lo, hi, _, required = spec_signature = _call_signature(spec)
+    object.__setattr__(spec, "_signature", (lo, hi, None, required))
+    with pytest.raises(Mismatch, match="not_a_param"):
+        run_check(spec, "errors")
+    assert spec_signature[2] == frozenset()  # the real signature: add takes no params
