@@ -72,7 +72,11 @@ are compared on FD_COORDS random coordinates.
 Profiles: tests/test_programs.py runs a fixed batch (ci: BASE_CHECKS, and every check on a few small
 programs); `SLOPE_PROFILE=thorough` or
 `python -m slope.testing.programs --n 2000` runs long random batches. What it found so far is in
-docs/stablehlo-notes.md, pitfalls 22-26, and tests/test_program_regressions.py.
+docs/stablehlo-notes.md, pitfalls 22-27, and tests/test_program_regressions.py. On 2026-12-01 programs
+0-549 of `--seed 2026` (float32 and float64, every check in CHECKS, the thorough profile's) ran with no
+disagreement: 6,272 checks passed, 328 skipped (310 higher checks of programs over HIGHER_MAX_SIZE, the
+other 18 ill-conditioned finite differences), 333 ill-conditioned value elements not compared; 4.6 s a
+program on the shared 2-core machine, nearly all of it compiling.
 """
 from __future__ import annotations
 
