@@ -385,13 +385,13 @@ def test_converted_bool_does_arithmetic_like_a_float_tensor(dtype, tiny, op):
         np.testing.assert_array_equal(got.numpy(), want)
 
 
-# ---------------------------------------------------------------- a Jacobian through an lhs-dilated conv (open)
+# ---------------------------------------------------------------- a fenced one-element slice (pitfall 33)
 # Found by the fuzzer (python -m slope.testing.programs --seed 2026 --start 575 --n 1, the jacfwd check,
-# shrunk): jacfwd and jacrev of a program with a 1x1 kernel made from a slice of the flat input, a conv
-# with lhs_dilation 2 and uneven padding, and a reduce_min fail to compile on IREE 3.13 ("expected rank
-# to be smaller or equal to the other rank" at the kernel's reshape tensor<1xf32> -> tensor<1x1x1x1xf32>).
-# jit(jacfwd) of the same program on the two inputs unflattened compiles and is right; the lowering
-# workaround is not found yet (docs/stablehlo-notes.md section 35).
+# shrunk): jacfwd and jacrev of a program with a 1x1 kernel sliced from the flat input, an lhs-dilated conv
+# and a reduce_min failed to compile on IREE 3.13 ("expected rank to be smaller or equal to the other rank"
+# at the kernel's reshape tensor<1xf32> -> tensor<1x1x1x1xf32>). The cause: a one-element slice reshaped
+# to all-unit dims, fenced by an optimization_barrier (the conv lowering fences its operands) and also
+# used unfenced (docs/stablehlo-notes.md section 35). ctx.barrier now passes such values as 0-d tensors.
 
 
 def _dilated_conv_program(v):
@@ -405,11 +405,30 @@ def _dilated_conv_program(v):
     return lax.reshape(out, shape=(1,))
 
 
-@pytest.mark.xfail(strict=True, raises=slope.errors.BackendError,
-                   reason="IREE 3.13 fails to compile it; workaround not found yet (stablehlo-notes section 35)")
 @pytest.mark.parametrize("jac", ["jacfwd", "jacrev"])
 def test_fuzzer_repro_jacobian_through_an_lhs_dilated_conv_compiles(jac):
     v = slope.tensor(np.array([-0.7165373, 0.5086618, 1.53001], np.float32))
     got = slope.jit(getattr(slope, jac)(_dilated_conv_program))(v)
     # the output is the constant 2 (k < k is false everywhere): its Jacobian is zero
     np.testing.assert_array_equal(got.numpy(), np.zeros((1, 3), np.float32))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rank", [3, 4])
+def test_a_fenced_one_element_slice_also_used_unfenced(dtype, rank):
+    """The shrunk module: a one-element slice reshaped to all-unit dims is a conv's kernel (fenced by
+    the conv lowering) and an operand of an elementwise op."""
+    rng = np.random.default_rng(1)
+    v = rng.uniform(-2, 2, 5).astype(dtype)
+    x = rng.uniform(-2, 2, (2, 1) + (3,) * (rank - 2)).astype(dtype)
+    unit = (1,) * rank
+
+    def f(v, x):
+        k = lax.reshape(lax.slice(v, start_indices=(2,), limit_indices=(3,), strides=(1,)), shape=unit)
+        y = lax.conv(x, k, window_strides=(1,) * (rank - 2), padding=((0, 0),) * (rank - 2),
+                     lhs_dilation=(1,) * (rank - 2), rhs_dilation=(1,) * (rank - 2), feature_group_count=1)
+        return y, lax.mul(k, k)
+
+    y, kk = slope.jit(f)(slope.tensor(v), slope.tensor(x))
+    np.testing.assert_allclose(y.numpy(), x * v[2], rtol=1e-6)
+    np.testing.assert_allclose(kk.numpy(), np.full(unit, v[2] * v[2]), rtol=1e-6)
