@@ -435,13 +435,13 @@ def test_a_fenced_one_element_slice_also_used_unfenced(dtype, rank):
 
 
 
-# ---------------------------------------------------------------- checks that depend on what ran before (open)
-# Found by the fuzzer (--seed 2026, programs 877 and 1032, both with a gather): run with all the checks,
-# one derivative check gets wrong values (877, float64: the hessian's Hessian-vector product 0.088
-# instead of 0.034; 1032: jacrev's Jacobian 1 + w, w the loss weight), while the same check run alone is
-# right, and which check fails changes with what the process compiled and ran before (hessian + grad_grad
-# together: grad_grad fails; every check after others: vmap and vmap_grad). A value leaking between
-# calls or modules is suspected (cf. pitfall 23); not shrunk below the fuzzer's case yet.
+# ---------------------------------------------------------------- the pitfall-33 workaround must not reach scatters' constants
+# Found by the fuzzer (--seed 2026, programs 877 and 1032, both with a gather) after a first version of
+# the pitfall-33 workaround passed every fenced one-element value as 0-d: the zeros a gather's gradient
+# scatters into (fenced, pitfall 23) went that way too, and two gradients in one module added into one
+# buffer (877, float64: grad_grad's Hessian-vector product 0.144 = 0.034 + the hessian check's 0.110;
+# 1032: jacrev 1 + the loss weight). slope's Program was right (the reference interpreter gives 0.034);
+# only conv operands cross as 0-d now.
 
 
 def _two_part_case(n):
@@ -463,9 +463,9 @@ def _two_part_case(n):
         batch=[None])}[n]()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="open: derivative checks wrong depending on what ran before")
 @pytest.mark.parametrize("n", [877, 1032])
-def test_fuzzer_repro_derivative_checks_depend_on_what_ran_before(n):
-    from slope.testing.programs import check_case
+def test_fuzzer_repro_gradients_of_gathers_checked_together(n):
+    from slope.testing.programs import CHECKS, check_case
 
-    check_case(_two_part_case(n)).raise_failures()
+    # the shrunk cases map no vmap input (the shrinker unmapped them): every other check, in one module
+    check_case(_two_part_case(n), checks=tuple(c for c in CHECKS if not c.startswith("vmap"))).raise_failures()
