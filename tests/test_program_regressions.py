@@ -391,7 +391,7 @@ def test_converted_bool_does_arithmetic_like_a_float_tensor(dtype, tiny, op):
 # and a reduce_min failed to compile on IREE 3.13 ("expected rank to be smaller or equal to the other rank"
 # at the kernel's reshape tensor<1xf32> -> tensor<1x1x1x1xf32>). The cause: a one-element slice reshaped
 # to all-unit dims, fenced by an optimization_barrier (the conv lowering fences its operands) and also
-# used unfenced (docs/stablehlo-notes.md section 35). ctx.barrier now passes such values as 0-d tensors.
+# used unfenced (docs/stablehlo-notes.md section 35). The conv lowering fences such operands as 0-d tensors.
 
 
 def _dilated_conv_program(v):

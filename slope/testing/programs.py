@@ -77,11 +77,11 @@ programs 0-1049 of `--seed 2026` (float32 and float64, every check in CHECKS, th
 ran in 81 min of fuzzer time on the shared 2-core machine (4.6 s a program, nearly all of it compiling;
 2,000 would take ~2.6 h): 11,903 checks passed, 687 skipped (635 higher checks of programs over
 HIGHER_MAX_SIZE, 52 ill-conditioned finite differences), 837 ill-conditioned value elements not
-compared, and 3 programs disagreed. 575 (jacfwd failed to compile: pitfall 33, fixed in the barrier
-helper; the program then passed its 12 checks). 877 and 1032, open (strict xfails in
-test_program_regressions): a derivative check (hessian's product in float64; jacrev) is wrong when the
-case's checks share one module and right alone; the wrong value is the right one plus another check's
-output (877: grad_grad = its HVP + the hessian's H; 1032: jacrev = 1 + the loss weight).
+compared, and 3 programs disagreed, each now a regression test in test_program_regressions: 575
+(jacfwd failed to compile: pitfall 33, fenced conv operands cross as 0-d); 877 and 1032, which ran
+after a first version of that fix applied it to every barrier (a derivative check off by another check's
+output: the fenced zeros of two gathers' gradients shared a buffer); the three then passed their 12
+checks. Programs 750-1049 ran with that first version, 0-749 before any change.
 """
 from __future__ import annotations
 
