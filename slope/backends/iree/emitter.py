@@ -156,11 +156,26 @@ class LoweringContext:
     def constant(self, value, aval: Aval) -> str:
         return self.op(f"stablehlo.constant dense<{scalar_literal(value, aval.dtype)}> : {mlir_type(aval)}", aval)
 
-    def barrier(self, xs, avals) -> list[str]:
+    def barrier(self, xs, avals, unit_as_scalar=False) -> list[str]:
         """xs through one stablehlo.optimization_barrier: nothing is free at run time, but IREE can
-        neither fold an op into one on the other side nor fuse the two into one dispatch."""
-        out = self.generic("stablehlo.optimization_barrier", list(xs), list(avals), list(avals))
-        return out if isinstance(out, list) else [out]
+        neither fold an op into one on the other side nor fuse the two into one dispatch.
+
+        unit_as_scalar: a one-element value of rank 2 or more crosses as a 0-d tensor (reshaped there
+        and back): IREE 3.13 fails to compile a one-element slice reshaped to all-unit dims that is both
+        fenced and used unfenced (docs/stablehlo-notes.md section 35). Only where that was met (conv
+        operands): on the fenced constants that scatters write into (pitfall 23) it let two gradients
+        in one module add into one buffer."""
+        if not unit_as_scalar:
+            out = self.generic("stablehlo.optimization_barrier", list(xs), list(avals), list(avals))
+            return out if isinstance(out, list) else [out]
+        unit = [a.ndim >= 2 and a.size == 1 for a in avals]
+        ins = [self.generic("stablehlo.reshape", [x], [a], [Aval((), a.dtype)]) if u else x
+               for x, a, u in zip(xs, avals, unit)]
+        in_avals = [Aval((), a.dtype) if u else a for a, u in zip(avals, unit)]
+        out = self.generic("stablehlo.optimization_barrier", ins, in_avals, in_avals)
+        out = out if isinstance(out, list) else [out]
+        return [self.generic("stablehlo.reshape", [y], [Aval((), a.dtype)], [a]) if u else y
+                for y, a, u in zip(out, avals, unit)]
 
     def pad(self, x: str, value: str, aval: Aval, out_aval: Aval, low, high, interior) -> str:
         """stablehlo.pad with its result fenced (docs/stablehlo-notes.md §19, pitfalls 20-21).

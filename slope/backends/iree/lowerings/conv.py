@@ -112,7 +112,7 @@ def _lower_channels_last(ctx, args, in_avals, out_avals, *, window_strides, padd
                      f"permutation = {dense_attr((0, *range(2, 2 + nsp), 1))}")
     wt = ctx.generic("stablehlo.transpose", [args[1]], [w], [wt_aval],
                      f"permutation = {dense_attr((*range(2, 2 + nsp), 1, 0))}")
-    xt, wt = ctx.barrier([xt, wt], [xt_aval, wt_aval])  # pitfall 24, as for the plain convolution below
+    xt, wt = ctx.barrier([xt, wt], [xt_aval, wt_aval], unit_as_scalar=True)  # pitfalls 24, 33, as below
     sp, ksp = list(range(1, 1 + nsp)), list(range(nsp))
     pad_text = "[" + ", ".join(f"[{lo}, {hi}]" for lo, hi in padding) + "]"
     dn = (f"#stablehlo.conv<raw input_batch_dimension = 0, input_feature_dimension = {nsp + 1}, "
@@ -178,5 +178,6 @@ def _conv(ctx, args, in_avals, out_avals, *, window_strides, padding, lhs_dilati
     # broadcast along its input features and one output position (a weight gradient summed over the
     # batch makes one) codegen fails: "'vector.contract' op invalid accumulator/result vector shape"
     # (docs/stablehlo-notes.md pitfall 24). These convs have one input feature per group and are small.
-    args = ctx.barrier(list(args), list(in_avals))
+    # A one-element operand crosses as 0-d (pitfall 33, section 35).
+    args = ctx.barrier(list(args), list(in_avals), unit_as_scalar=True)
     return [ctx.generic("stablehlo.convolution", args, in_avals, out_avals, attrs)]
