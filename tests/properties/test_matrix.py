@@ -48,3 +48,19 @@ def test_ops_rows_join_the_matrix(capsys):
     assert code == 0, out
     assert "| neg | pass | pass |" in out and "| ops.relu | pass | pass |" in out
     assert "1 primitives, 1 ops: 4 cells pass" in out
+
+
+def test_a_rows_cells_run_in_one_xdist_worker():
+    """The first cell of a row compiles the whole row (prefetch_row), so a row's cells must run in one
+    worker (xdist_group + --dist loadgroup). pytest 9.2 broke pytest-xdist 3.8's loadgroup (the group
+    suffix on node ids stopped taking effect), and a clean-clone CI run then compiled rows in both workers."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "-v", "-p", "no:randomly",
+                          "tests/properties/test_conformance.py", "-k", "not-errors or xor-errors"],
+                         cwd=root, capture_output=True, text=True, timeout=600).stdout
+    ran = [line for line in out.splitlines() if "PASSED" in line and "test_cell[" in line]
+    assert len(ran) == 2 and all(line.rstrip().endswith(("]@not", "]@xor")) for line in ran), out[-2000:]
