@@ -172,8 +172,9 @@ def _conv_vmap(axis_size, args, dims, **params):
 # (lhs shape, rhs shape, strides, padding, lhs_dilation, rhs_dilation, groups)
 def _conv_edges(dtype):
     """One output position (a window covering the input; a strided one leaving an unread tail), none
-    (a kernel wider than the input), an empty batch, a size-1 kernel window; one element in the output, the input, the kernel; an empty
-    input with a non-empty (padding-only) output; a grouped conv big enough for the im2col lowering."""
+    (a kernel wider than the input), an empty batch, a size-1 kernel window; one element in the output,
+    the input, the kernel; an empty input with a non-empty (padding-only) output; a grouped conv big
+    enough for the im2col lowering."""
     d = np.dtype(dtype.np if hasattr(dtype, "np") else dtype)
     x = np.linspace(-1, 1, 2 * 4, dtype=np.float64).reshape(1, 2, 4).astype(d)
     w = np.linspace(0.5, -0.5, 3 * 2 * 3, dtype=np.float64).reshape(3, 2, 3).astype(d)

@@ -11,9 +11,9 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+from slope.backends.iree import compile as iree_compile
 from slope.primitives import REGISTRY
 from slope.testing.op_table import OPS
-from slope.backends.iree import compile as iree_compile
 from slope.testing.primitive import COLUMNS, CellResult, run_cell
 
 SYMBOL = {"pass": "pass", "fail": "**FAIL**", "exempt": "exempt"}

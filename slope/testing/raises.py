@@ -22,8 +22,8 @@ import slope.primitives as _primitives
 PRIMITIVES_DIR = os.path.dirname(os.path.realpath(_primitives.__file__))
 
 
-def _in_primitives(code) -> bool:
-    return os.path.realpath(code.co_filename).startswith(PRIMITIVES_DIR)
+def _in_primitives(code, root: str = PRIMITIVES_DIR) -> bool:
+    return os.path.realpath(code.co_filename).startswith(root)
 
 
 def _helpers(fn, depth=3):
@@ -97,7 +97,7 @@ def reached(root: str = PRIMITIVES_DIR):
         return local
 
     def tracer(frame, event, arg):
-        if event == "call" and os.path.realpath(frame.f_code.co_filename).startswith(root):
+        if event == "call" and _in_primitives(frame.f_code, root):
             return local
         return None
 

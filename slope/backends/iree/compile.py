@@ -359,10 +359,11 @@ def compile_many(jobs, max_workers: int | None = None) -> list:
     programs that are not cached yet are compiled together as the functions of one module (16 small
     programs: ~0.9 s instead of ~4.8 s), split into one batch per thread (at most BATCH_MAX programs
     each) compiled on threads (iree-compile runs in a subprocess). Each program keeps its own cache
-    entry, a `.ref` naming the shared module and its function there. If a shared module fails to compile, its programs
-    are compiled one by one, so that an error names the program that caused it. A batch holds the
-    locks of its programs' keys (see _obtain) and compiles only those that are still missing once
-    it has them, so threads and processes compiling the same programs compile each once."""
+    entry, a `.ref` naming the shared module and its function there. If a shared module fails to
+    compile, its programs are compiled one by one, so that an error names the program that caused
+    it. A batch holds the locks of its programs' keys (see _obtain) and compiles only those that are
+    still missing once it has them, so threads and processes compiling the same programs compile
+    each once."""
     jobs = [(*job, None) if len(job) == 4 else tuple(job) for job in jobs]
     seen: set = set()
     misses: dict[str, tuple] = {}  # key -> (job, flags, text hash), first job of each distinct program

@@ -165,10 +165,7 @@ class LoweringContext:
         fenced and used unfenced (docs/stablehlo-notes.md section 35). Only where that was met (conv
         operands): on the fenced constants that scatters write into (pitfall 23) it let two gradients
         in one module add into one buffer."""
-        if not unit_as_scalar:
-            out = self.generic("stablehlo.optimization_barrier", list(xs), list(avals), list(avals))
-            return out if isinstance(out, list) else [out]
-        unit = [a.ndim >= 2 and a.size == 1 for a in avals]
+        unit = [unit_as_scalar and a.ndim >= 2 and a.size == 1 for a in avals]
         ins = [self.generic("stablehlo.reshape", [x], [a], [Aval((), a.dtype)]) if u else x
                for x, a, u in zip(xs, avals, unit)]
         in_avals = [Aval((), a.dtype) if u else a for a, u in zip(avals, unit)]

@@ -24,9 +24,14 @@ def lower_fn(ctx: LoweringContext, fn, args, in_avals) -> list[str]:
     For a lowering that is "this other program" (JAX's lower_fun): the program's primitives are
     lowered by their own lowerings, so fn must not lead back to the same case of the lowering
     that calls it."""
-    program, consts = make_program(fn, list(in_avals), getattr(fn, "__name__", "lowering"))
+    return lower_program_body(ctx, stage_fn(fn, in_avals), args)
+
+
+def stage_fn(fn, in_avals, name: str | None = None):
+    """fn(*tensors) -> list of tensors staged on in_avals as a Program, for a lowering to emit."""
+    program, consts = make_program(fn, list(in_avals), name or getattr(fn, "__name__", "lowering"))
     assert not consts, "a lowering function may not capture tensors"
-    return lower_program_body(ctx, program, args)
+    return program
 
 
 def _transposed_dots(program) -> dict:

@@ -9,24 +9,17 @@ from __future__ import annotations
 import functools
 
 from slope.backends.iree.emitter import lowering, region_builder, region_text
-from slope.backends.iree.lowering import lower_program_body
+from slope.backends.iree.lowering import lower_program_body, stage_fn
 from slope.core.aval import Aval
 from slope.primitives import decomp
-from slope.transforms.staging import make_program
-
-
-def _staged(fn, avals, name):
-    program, consts = make_program(fn, list(avals), name)
-    assert not consts, "a lowering function may not capture tensors"
-    return program
 
 
 def _jacobi(ctx, args, in_avals, start, sweep, finish, name):
     """finish(sweep^SWEEPS(start(args))), the sweeps as a while loop counting to SWEEPS."""
-    begin = _staged(start, in_avals, f"{name}_start")
+    begin = stage_fn(start, in_avals, f"{name}_start")
     state = lower_program_body(ctx, begin, args)
     avals = begin.out_avals
-    step = _staged(sweep, avals, f"{name}_sweep")
+    step = stage_fn(sweep, avals, f"{name}_sweep")
     if step.eqns and decomp.SWEEPS:
         counter = Aval((), "int32")
         cond = region_builder(ctx)
@@ -41,7 +34,7 @@ def _jacobi(ctx, args, in_avals, start, sweep, finish, name):
         loop = ctx.generic("stablehlo.while", [ctx.constant(0, counter), *state], [counter, *avals],
                            [counter, *avals], regions=regions)
         state = loop[1:]
-    return lower_program_body(ctx, _staged(finish, avals, f"{name}_finish"), state)
+    return lower_program_body(ctx, stage_fn(finish, avals, f"{name}_finish"), state)
 
 
 @lowering("eigh")
