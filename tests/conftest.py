@@ -24,22 +24,18 @@ def _fresh_seed():
 # session. These hooks live here, not in tests/properties/conftest.py: under xdist the controller
 # loads only the conftests of the paths given on the command line and their parents, so they must
 # be here for `pytest -n auto tests` as well as `pytest -n auto tests/properties`.
-CELL_PREFIX = "test_conformance.py::test_cell["
 _outcomes: dict[tuple[str, str], str] = {}
 
 
 def pytest_runtest_logreport(report):
-    """Collect cell outcomes; under xdist this runs in the controller with the workers' reports."""
-    if CELL_PREFIX not in report.nodeid:
+    """Collect cell outcomes (tests/properties/test_conformance.py records each row's as the user
+    property slope_cells); under xdist this runs in the controller with the workers' reports."""
+    if report.when != "call":
         return
-    cell = report.nodeid.split("[", 1)[1]
-    name, column = cell[:cell.rindex("]")].rsplit("-", 1)  # xdist's loadgroup appends "@<group>" to the id
-    if report.skipped:
-        _outcomes[(name, column)] = "exempt"
-    elif report.failed:
-        _outcomes[(name, column)] = "fail"
-    elif report.when == "call":
-        _outcomes[(name, column)] = "pass"
+    for key, cells in report.user_properties:
+        if key == "slope_cells":
+            name = report.nodeid.split("[", 1)[1].rsplit("]", 1)[0]
+            _outcomes.update({(name, column): status for column, status in cells.items()})
 
 
 def pytest_terminal_summary(terminalreporter):

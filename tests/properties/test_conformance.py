@@ -1,31 +1,24 @@
 """Every registered primitive, and every public op of slope.testing.op_table (rows ops.<name>), x every
 check column (the conformance matrix), under Hypothesis.
 
-A cell runs its checks at each applicable dtype (slope.testing.plan); an exempt cell is skipped
-with the spec's stated reason; a cell the plan marks failed (a missing rule without exemption)
-fails. Items are generated from the registry in a fixed order, so pytest-xdist workers agree.
-The first cell of a row to run compiles every module the row's checks will need, as the functions
-of a few shared IREE modules (slope.testing.prefetch_row): IREE's cost is mostly per module. A row's
-cells form one xdist_group, so that under `--dist loadgroup` (pyproject's addopts) they run in the
-one process that compiled them.
+One pytest item per row: its first step compiles every module the row's checks will need, as the
+functions of a few shared IREE modules (slope.testing.prefetch_row; IREE's cost is mostly per
+module), so a row must run in one process. Each cell runs its checks at each applicable dtype
+(slope.testing.plan); an exempt cell states the spec's reason; a cell the plan marks failed (a
+missing rule without exemption) fails. The item records its cells' outcomes as the user property
+`slope_cells`, from which tests/conftest.py prints the matrix. One cell alone:
+`python -m slope verify --only <row> --checks <column>`.
 """
 import pytest
 
-from slope.testing import COLUMNS, get_spec, plan, prefetch_row, run_check
+from slope.testing import COLUMNS, run_cell
 from slope.testing.matrix import row_names
 
-CELLS = [pytest.param(name, column, id=f"{name}-{column}", marks=pytest.mark.xdist_group(name))
-         for name in row_names(ops=True) for column in COLUMNS]
 
-
-@pytest.mark.parametrize("name,column", CELLS)
-def test_cell(name, column):
-    spec = get_spec(name)
-    kind, what = plan(spec)[column]
-    if kind == "exempt":
-        pytest.skip(f"exempt: {what}")
-    if kind == "fail":
-        pytest.fail(what, pytrace=False)
-    prefetch_row(spec)
-    for check, dtype in what:
-        run_check(name, check, dtype)
+@pytest.mark.parametrize("name", row_names(ops=True))
+def test_row(name, record_property):
+    cells = {column: run_cell(name, column) for column in COLUMNS}
+    record_property("slope_cells", {column: cell.status for column, cell in cells.items()})
+    failed = [f"--- {name} / {column}\n{cell.detail}" for column, cell in cells.items() if cell.status == "fail"]
+    if failed:
+        pytest.fail(f"{len(failed)} failing cell(s) of {name}:\n" + "\n".join(failed), pytrace=False)
