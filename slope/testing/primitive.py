@@ -194,7 +194,7 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     for args, params in edge_cases(d) if edge_cases else []:
         conformance = example(ex=Example(d.name, [np.asarray(a) for a in args], dict(params)))(conformance)
     if settings.derandomize:
-        conformance = seed(strategies.stable_seed(spec.name, _seed_key(check), d.name))(conformance)
+        conformance = seed(strategies.stable_seed(spec.name, _seed_key(spec, check), d.name))(conformance)
     conformance()
 
 
@@ -202,15 +202,15 @@ SPOT_CHECK_EXAMPLES = 1
 
 
 def spot_check(spec, check: str, dtype) -> bool:
-    """Whether a check at this dtype repeats a dtype-blind rule that the spec's main dtype already
-    draws at full budget: vmap at a second dtype, and the float64 column's abstract_eval, eager, jit
-    and vmap. There a rule's structure (axes, windows, batch placements) has nothing new to show; the
-    lowering at that dtype has, and one example shows it, so such a check draws SPOT_CHECK_EXAMPLES
-    random examples (and all of the spec's edge cases). Derivative checks in float64 keep their
-    budget: their tight float64 tolerance catches rules that are slightly wrong."""
+    """Whether a check at this dtype repeats rules that the spec's main dtype already draws at full
+    budget: vmap at a second dtype, and every check of the float64 column. There a rule's structure
+    (axes, windows, batch placements, which operand a derivative flows through) has nothing new to
+    show; the lowering at that dtype and the tight float64 tolerance (a derivative rule that is
+    slightly wrong) have, and one example shows them, so such a check draws SPOT_CHECK_EXAMPLES
+    random examples (and all of the spec's edge cases, kinks and ties included)."""
     spec = get_spec(spec)
     name = dt.dtype(dtype or spec.verify.dtypes[0]).name
-    if check in DERIVATIVE_CHECKS or check == "errors":
+    if check == "errors":
         return False
     if name == "float64" and name not in dtypes_for(spec, check):
         return True
@@ -226,10 +226,16 @@ def _settings(spec, check, dtype, profile):
     return settings
 
 
-def _seed_key(check):
+def _seed_key(spec, check):
     """abstract_eval draws eager's examples: both compile the op alone, so they share its modules
-    (the shape rule is checked on every one of them all the same)."""
-    return "eager" if check == "abstract_eval" else check
+    (the shape rule is checked on every one of them all the same). So does a registered primitive's
+    jit check: staged alone, a primitive lowers to the very program eager runs (same text, one cache
+    entry), so other examples would only test its lowering again, which is eager's job; jit checks
+    the staging. An ops row's jit program is the whole composite, unlike its eager primitives: it
+    draws its own examples."""
+    if check == "abstract_eval" or (check == "jit" and _is_registered(spec)):
+        return "eager"
+    return check
 
 
 def drawn_examples(spec, check: str, dtype, profile: str | None = None) -> list:
@@ -250,7 +256,7 @@ def drawn_examples(spec, check: str, dtype, profile: str | None = None) -> list:
         out.append(ex)
 
     if settings.derandomize:
-        collect = seed(strategies.stable_seed(spec.name, _seed_key(check), dt.dtype(dtype).name))(collect)
+        collect = seed(strategies.stable_seed(spec.name, _seed_key(spec, check), dt.dtype(dtype).name))(collect)
     collect()
     return out
 

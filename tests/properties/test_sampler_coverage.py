@@ -81,12 +81,12 @@ def test_kink_derivative_needs_on_derivative_kink():
 
 def test_dtype_blind_rules_are_spot_checked_at_other_dtypes():
     """Examples go where bugs hide: a rule's structure is drawn at full budget at the main dtype; vmap at
-    a second dtype and the float64 column's non-derivative checks draw one random example (a lowering
-    at that dtype shows on any), derivative checks in float64 keep their budget (tight tolerance)."""
+    a second dtype and every check of the float64 column draw one random example (a lowering at that
+    dtype, or a derivative rule slightly off under float64's tight tolerance, shows on any)."""
     full = len(drawn_examples("reduce_max", "vmap", "float32", "ci"))
     assert full > 1
     assert len(drawn_examples("reduce_max", "vmap", "int32", "ci")) == 1
     assert len(drawn_examples("reduce_max", "jit", "int32", "ci")) == full  # each dtype's lowering: full budget
     assert len(drawn_examples("reduce_max", "jit", "float64", "ci")) == 1
-    vjp = [len(drawn_examples("reduce_max", "vjp", d, "ci")) for d in ("float32", "float64")]
-    assert vjp[0] == vjp[1] > 1
+    assert len(drawn_examples("reduce_max", "vjp", "float32", "ci")) > 1
+    assert len(drawn_examples("reduce_max", "vjp", "float64", "ci")) == 1
