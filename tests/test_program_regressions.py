@@ -469,3 +469,46 @@ def test_fuzzer_repro_gradients_of_gathers_checked_together(n):
 
     # the shrunk cases map no vmap input (the shrinker unmapped them): every other check, in one module
     check_case(_two_part_case(n), checks=tuple(c for c in CHECKS if not c.startswith("vmap"))).raise_failures()
+
+
+# ---------------------------------------------------------------- commutative twins (pitfall 34)
+# mul(a, b) and mul(b, a) are not the same text, so IREE's input CSE keeps both; dispatch formation
+# then fused them with a divide into one two-result dispatch and fed the divide's result where the
+# second product belonged (fuzzer program 1163 of --seed 2026, float64 grad of grad: the Hessian-
+# vector product 0.4146 instead of -0.0537; eager was right). Shrunk: no op of this program can go.
+# slope now writes a commutative op's operands in one canonical order (IREE then CSEs the twins).
+
+
+def _commutative_twins(lax, x1, x2, x5, x9, x16, x20, x22, x32, x45, x51, x54, x56, x58, x60, x63):
+    x33 = lax.neg(x32)
+    x36 = lax.add(lax.mul(x2, x33), lax.mul(x33, x2))  # the twins
+    x57 = lax.mul(x56, lax.div(x22, x16))
+    x61 = lax.add(lax.add(lax.add(x45, x51), x58), x60)
+    x65 = lax.add(x63, lax.mul(x57, x1))
+    x66 = lax.broadcast_in_dim(lax.div(x54, x16), shape=(2,), broadcast_dimensions=())
+    x67 = lax.dot_general(x66, x20, contracting_dims=((0,), (0,)), batch_dims=((), ()))
+    x71 = lax.mul(lax.add(x36, lax.mul(lax.add(x61, x67), x9)), x5)
+    return lax.add(x65, x71)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_commutative_twins_fused_with_a_divide(dtype):
+    from slope.testing.programs import NumpyLax
+
+    args = [np.ones((), dtype)] * 5 + [np.array([0.02364325, 0.90092739], dtype)] + [np.ones((), dtype)] * 9
+    expected = _commutative_twins(NumpyLax(), *args)
+    got = slope.jit(lambda *xs: _commutative_twins(lax, *xs))(*[slope.tensor(a) for a in args])
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6)
+
+
+def test_fuzzer_repro_hessian_vector_product_with_commutative_twins():
+    from slope.testing.programs import Case, check_case
+
+    case = Case(source='def program(lax, x0):\n    F = x0.dtype\n    v1 = lax.tanh(x0)\n    v2 = lax.exp(v1)\n    v3 = lax.atan2(x0, v2)\n    v4 = lax.broadcast_in_dim(v3, shape=(2,), broadcast_dimensions=())\n    v5 = lax.dot_general(v2, v4, contracting_dims=((), ()), batch_dims=((), ()))\n    return [v5]\n',
+                dtype='float64',
+                inputs=[np.array([0.08920146911969007], 'float64').reshape(())],
+                weights=[np.array([0.023643249400513433, 0.9009273926518706], 'float64')],
+                tangents=[np.array([0.4757519711564875], 'float64').reshape(())],
+                in_axes=(None,),
+                batch=[None])
+    check_case(case, checks=("grad_grad",)).raise_failures()

@@ -77,6 +77,17 @@ def scalar_literal(value, dtype) -> str:
     return f"0x{bits:0{dtype.bits // 4}X}"
 
 
+COMMUTATIVE = frozenset(f"stablehlo.{op}" for op in ("add", "multiply", "maximum", "minimum", "and", "or", "xor"))
+
+
+def _ssa_order(name: str):
+    """A total order on SSA names (%arg2 < %arg10 < %v3 < %v3#1)."""
+    head, _, result = name.partition("#")
+    digits = head.lstrip("%abcdefghijklmnopqrstuvwxyz_")
+    prefix = head[:len(head) - len(digits)]
+    return prefix, int(digits) if digits.isdigit() else 0, digits, int(result or 0)
+
+
 class LoweringContext:
     """Collects the lines of one function body and hands out fresh SSA names."""
 
@@ -104,7 +115,13 @@ class LoweringContext:
         return name
 
     def generic(self, op: str, args, in_avals, out_avals, attrs: str = "", regions: str = ""):
-        """Emit an op in MLIR generic form; returns one SSA name, or a list when several results."""
+        """Emit an op in MLIR generic form; returns one SSA name, or a list when several results.
+
+        A commutative op's operands are written in one canonical order, so that mul(a, b) and
+        mul(b, a) are the same text and IREE's CSE merges them: left apart, such twins can be fused
+        into one dispatch whose results IREE then mixes up (docs/stablehlo-notes.md, pitfall 34)."""
+        if op in COMMUTATIVE and len(args) == 2 and in_avals[0] == in_avals[1]:
+            args = sorted(args, key=_ssa_order)
         name = self.fresh()
         lhs = name if len(out_avals) == 1 else f"{name}:{len(out_avals)}"
         attr = f" {{{attrs}}}" if attrs else ""
