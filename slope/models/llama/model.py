@@ -57,17 +57,23 @@ def param_shapes(config: LlamaConfig) -> dict[str, tuple]:
 
 
 def init_params(config: LlamaConfig, key, std: float = 0.02) -> dict:
-    """Random parameters as Hugging Face initializes them: normal(0, std) weights, zero biases, unit norms."""
-    params = {}
-    keys = R.split(key, len(param_shapes(config)))
-    for i, (name, shape) in enumerate(param_shapes(config).items()):
-        if name.endswith("layernorm.weight") or name == "model.norm.weight":
-            params[name] = slope.ones(*shape)
-        elif name.endswith(".bias"):
-            params[name] = slope.zeros(*shape)
-        else:
-            params[name] = R.normal(keys[i], shape) * std
-    return params
+    """Random parameters as Hugging Face initializes them: normal(0, std) weights, zero biases, unit norms.
+    Staged as one program: one compile, not one per parameter shape (28 for a 2-layer model: 30 s cold)."""
+    shapes = param_shapes(config)
+
+    def init(key):
+        params = {}
+        keys = R.split(key, len(shapes))
+        for i, (name, shape) in enumerate(shapes.items()):
+            if name.endswith("layernorm.weight") or name == "model.norm.weight":
+                params[name] = slope.ones(*shape)
+            elif name.endswith(".bias"):
+                params[name] = slope.zeros(*shape)
+            else:
+                params[name] = R.normal(keys[i], shape) * std
+        return params
+
+    return slope.jit(init)(key)
 
 
 # -- building blocks ------------------------------------------------------------------------------------------
