@@ -4,6 +4,7 @@ the fast form. Times are compared within one process against a program of the sa
 import time
 
 import numpy as np
+import pytest
 
 import slope
 
@@ -63,3 +64,26 @@ def test_eigh_and_svd_sweeps_are_a_loop_not_unrolled():
     w_unrolled, V_unrolled = decomp.jacobi_eigh(slope.tensor(a))  # eager: the sweeps one after the other
     np.testing.assert_allclose(np.asarray(w), np.asarray(w_unrolled), rtol=0, atol=1e-5)
     np.testing.assert_allclose(np.asarray(V), np.asarray(V_unrolled), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [1, 7, 100, 250])
+def test_iterating_a_tensor_compiles_a_few_programs_not_two_per_row(n):
+    """`for row in x` took a slice and a squeeze per row, each compiled for its index: iterating over
+    random.split(key, 200) compiled 400 programs (88 s cold). Rows now come from one program per chunk of
+    ops.layout.ITER_CHUNK rows (the chunk taken by a dynamic_slice with an operand start)."""
+    from slope.backends.iree import compile as iree_compile
+
+    a = np.arange(n * 6, dtype=np.float32).reshape(n, 2, 3) + 0.5 * n  # shapes no other test iterates
+    x = slope.tensor(a)
+    before = iree_compile.stats["compiles"] + iree_compile.stats["disk_hits"] + iree_compile.stats["memory_hits"]
+    got = [r.numpy() for r in x]
+    after = iree_compile.stats["compiles"] + iree_compile.stats["disk_hits"] + iree_compile.stats["memory_hits"]
+    assert len(got) == n and all(g.shape == (2, 3) and np.array_equal(g, a[i]) for i, g in enumerate(got))
+    assert after - before <= 3, f"{after - before} programs for {n} rows"
+
+
+def test_iterating_split_keys_and_a_0d_tensor():
+    keys = slope.random.split(slope.random.key(0), 3)
+    assert [k.numpy().tolist() for k in keys] == keys.numpy().tolist()
+    with pytest.raises(TypeError, match="0-d tensor has no length"):
+        iter(slope.tensor(1.0))

@@ -8,7 +8,7 @@ import numpy as np
 
 from slope import lax
 from slope.core import dtypes as dt
-from slope.core.tensor import Tensor
+from slope.core.tensor import Tensor, tensor
 from slope.errors import ArgumentError, DomainError, ShapeError, TracerError
 from slope.ops.promotion import (
     as_array,
@@ -217,6 +217,42 @@ def unbind(x, dim=0):
         raise ShapeError("unbind: a 0-d tensor has no dim to unbind")
     d = normalize_dim("unbind", dim, x.ndim)
     return tuple(squeeze(narrow(x, d, i, 1), d) for i in range(x.shape[d]))
+
+
+ITER_CHUNK = 100  # rows one compiled program unbinds when a concrete tensor is iterated
+
+
+def _unbind_rows(x):
+    return tuple(squeeze(narrow(x, 0, i, 1), 0) for i in range(x.shape[0]))
+
+
+def _chunk(x, start):
+    return lax.dynamic_slice(x, start, *[lax.full(shape=(), value=0, dtype=dt.int32)] * (x.ndim - 1),
+                             slice_sizes=(ITER_CHUNK,) + x.shape[1:])
+
+
+_unbind_jit = _chunk_jit = None
+
+
+def rows(x: Tensor):
+    """A concrete tensor's slices along dim 0, as iterating over it yields them: from one compiled program
+    per ITER_CHUNK rows (chunks taken by a dynamic_slice whose start is an operand), so iterating over n
+    rows compiles at most three programs, not two per row (`for k in random.split(key, 200)` compiled
+    400). JAX iterates over an array in chunks likewise."""
+    global _unbind_jit, _chunk_jit
+    if _unbind_jit is None:
+        from slope.transforms.jit import jit
+
+        _unbind_jit, _chunk_jit = jit(_unbind_rows), jit(_chunk)
+    n = x.shape[0]
+    if n <= ITER_CHUNK:
+        yield from _unbind_jit(x)
+        return
+    done = n // ITER_CHUNK * ITER_CHUNK
+    for start in range(0, done, ITER_CHUNK):
+        yield from _unbind_jit(_chunk_jit(x, tensor(np.int32(start))))
+    if done < n:
+        yield from _unbind_jit(narrow(x, 0, done, n - done))
 
 
 def roll(x, shifts, dims=None):

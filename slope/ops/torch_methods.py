@@ -22,6 +22,7 @@ class _TorchMethods:
     def swapaxes(self, axis0, axis1): return ops.swapaxes(self, axis0, axis1)
     swapdims = swapaxes
     def unbind(self, dim=0): return ops.unbind(self, dim)
+    def _rows(self): return ops.layout.rows(self)
     def roll(self, shifts, dims=None): return ops.roll(self, shifts, dims)
     def tril(self, diagonal=0): return ops.tril(self, diagonal)
     def triu(self, diagonal=0): return ops.triu(self, diagonal)
