@@ -83,7 +83,11 @@ compared, and 3 programs disagreed, each now a regression test in test_program_r
 (jacfwd failed to compile: pitfall 33, fenced conv operands cross as 0-d); 877 and 1032, which ran
 after a first version of that fix applied it to every barrier (a derivative check off by another check's
 output: the fenced zeros of two gathers' gradients shared a buffer); the three then passed their 12
-checks. Programs 750-1049 ran with that first version, 0-749 before any change.
+checks. Programs 750-1049 ran with that first version, 0-749 before any change. Program 1082: grad_jit
+of a gather's input counted the gather's gradient twice, only with grad_grad and vmap_grad staged in the
+same module (pitfall 34: two scatters in place into one fenced buffer; the scatter lowering no longer
+fences its sentinel pad's result), and its first shrunk repro passed, since the shrinker ran grad_jit
+alone (now `rerun_checks`).
 """
 from __future__ import annotations
 
