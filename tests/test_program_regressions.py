@@ -471,7 +471,34 @@ def test_fuzzer_repro_gradients_of_gathers_checked_together(n):
     check_case(_two_part_case(n), checks=tuple(c for c in CHECKS if not c.startswith("vmap"))).raise_failures()
 
 
-# ---------------------------------------------------------------- commutative twins (pitfall 34)
+# ---------------------------------------------------------------- two scatters into one fenced buffer
+# Program 1082 of --seed 2026 (shrunk): grad_jit of a gather's input was 2x the truth (3.0, FD 1.5)
+# when grad_grad and vmap_grad were staged in the same module; grad_jit alone, and any pair, passed.
+# Both gradients scatter_add into zeros, and the two scatters' operands, barrier(pad(barrier(zeros))),
+# are equal expressions: IREE merges them and runs both scatters in place on the one fenced buffer
+# (docs/stablehlo-notes.md section 36). slope's Program is right; eager grad is right.
+
+
+def _case_1082():
+    from slope.testing.programs import Case
+
+    return Case(source="def program(lax, x2, x5, x3):\n    F = x2.dtype\n    v4 = lax.gather(x3, np.array([0, 0, 0], 'int32').reshape((3, 1)))\n    v6 = lax.dynamic_slice(x2, np.array([0], 'int32').reshape(()), np.array([0], 'int32').reshape(()), slice_sizes=(1, 1))\n    v7 = lax.mul(v6, v6)\n    v9 = lax.reduce_sum(v7, axes=(0, 1))\n    return [v9, v4, x5]\n",
+        dtype='float32',
+        inputs=[np.array([-0.8559852242469788, -1.1714527606964111], 'float32').reshape((1, 2)), np.array([0.7968143820762634, 1.6281172037124634, 1.0137516260147095, 1.3329631090164185, 1.9389901161193848, 1.035187840461731, 1.2516653537750244, 1.1212090253829956], 'float32').reshape((4, 2)), np.array([-0.8559852242469788, -1.1714527606964111], 'float32')],
+        weights=[np.array([0.25226396322250366], 'float32').reshape(()), np.array([0.4595559239387512, 0.2667848765850067, 0.7736591100692749], 'float32'), np.array([0.0236432496458292, 0.9009273648262024, -0.7116807699203491, 0.8972988724708557, -0.37633708119392395, -0.15334710478782654, 0.6554051637649536, -0.18160173296928406], 'float32').reshape((4, 2))],
+        tangents=[np.array([0.7773886322975159, -0.8323528170585632], 'float32').reshape((1, 2)), np.array([-0.47677573561668396, -0.40301769971847534, 0.6284514665603638, -0.8161681294441223, 0.20020104944705963, 0.4571210443973541, -0.6241978406906128, -0.8897067308425903], 'float32').reshape((4, 2)), np.array([-0.47677573561668396, -0.40301769971847534], 'float32')],
+        in_axes=(None, None, 0),
+        batch=[None, None, np.array([-0.8559852242469788, -1.1714527606964111, -0.8559852242469788, -1.1714527606964111, -0.8559852242469788, -1.1714527606964111], 'float32').reshape((3, 2))],
+        out_axes=(0, -2, 0))
+
+
+def test_fuzzer_repro_gradient_of_a_gather_staged_with_grad_grad_and_vmap_grad():
+    from slope.testing.programs import check_case
+
+    check_case(_case_1082(), checks=("grad_jit", "grad_grad", "vmap_grad")).raise_failures()
+
+
+# ---------------------------------------------------------------- commutative twins (pitfall 35)
 # mul(a, b) and mul(b, a) are not the same text, so IREE's input CSE keeps both; dispatch formation
 # then fused them with a divide into one two-result dispatch and fed the divide's result where the
 # second product belonged (fuzzer program 1163 of --seed 2026, float64 grad of grad: the Hessian-

@@ -147,6 +147,59 @@ def test_checks_catch_a_wrong_primitive_and_the_shrinker_isolates_it(monkeypatch
     assert small.n_ops == 1 and "lax.tanh" in small.source, small.source
 
 
+def _wrong_in_company(monkeypatch, part, company):
+    """Make the jitted checks return `part`'s outputs off by 1 when `company` is staged beside it,
+    as IREE did for grad_jit of program 1082 of --seed 2026 (with grad_grad and vmap_grad)."""
+    real = P._jit_fn
+
+    def jit_fn(case, parts):
+        jitted = real(case, parts)
+        if part not in parts or company not in parts:
+            return jitted
+        counts = P._part_counts(case, parts)
+        start = sum(counts[:list(parts).index(part)])
+
+        def run(*flat):
+            outs = list(jitted(*flat))
+            for k in range(start, start + counts[list(parts).index(part)]):
+                outs[k] = outs[k] + 1.0
+            return outs
+
+        run.lower = jitted.lower
+        return run
+
+    monkeypatch.setattr(P, "_jit_fn", jit_fn)
+
+
+def test_the_shrinker_reruns_a_jitted_check_with_the_parts_staged_beside_it(monkeypatch):
+    """A case's jit parts are one IREE module, so a failure may need the company: the shrunk case
+    must fail with the parts the failing check was staged with, and its repro must run them."""
+    source = ("def program(lax, x0, x1):\n    F = x0.dtype\n    v2 = lax.exp(x0)\n    v3 = lax.mul(v2, x1)\n"
+              "    v4 = lax.sin(v3)\n    return [v4]\n")
+    rng = np.random.default_rng(0)
+    prog = _program_of(source, [rng.uniform(-1, 1, (3,)).astype(np.float32) for _ in range(2)])
+    case = P.make_case(prog, 5)
+    checks = ("grad_jit", "vmap_grad")
+    _wrong_in_company(monkeypatch, "grad_jit", "vmap_grad")
+    assert P.check_case(case, ("grad_jit",)).ok
+    assert [f.check for f in P.check_case(case, checks).failures] == ["grad_jit"]
+    rerun = P.rerun_checks(case, "grad_jit", checks)
+    assert rerun == checks
+    small = P.shrink(case, "grad_jit", checks=checks)
+    assert small.n_ops < case.n_ops, small.source
+    with pytest.raises(AssertionError, match=r"\[grad_jit\]"):
+        exec(small.repro(rerun), {})  # noqa: S102 - our own text
+
+
+def test_a_repro_of_jit_repeat_keeps_the_vmap_batch():
+    """jit_repeat stages every jit part, vmap among them: its repro must keep the mapped inputs
+    (it printed in_axes=(None, None), and vmap raised "at least one argument must be mapped")."""
+    case = P.random_cases(1, 3)[0]
+    repro = case.repro(("jit_repeat",))
+    assert f"in_axes={case.in_axes!r}" in repro
+    exec(repro, {})  # noqa: S102 - our own text; raises if a check fails
+
+
 def test_the_jit_check_finds_a_reduction_read_two_ways_when_the_lowering_does_not_fence_it(monkeypatch):
     """IREE 3.13 miscompiles a reduce read through two different broadcasts by one op (stablehlo-notes
     §29; slope fences it in lowering._reductions_read_two_ways). The generator draws that pattern, and

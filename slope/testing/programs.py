@@ -66,7 +66,9 @@ stages every case first, compiles the jitted programs a few per IREE module and 
 dozen per module (`compile.compile_many`), on threads, then runs. A failing case is shrunk
 (`shrink`: keep one output or make an earlier value the output, cut the program's head off by
 replacing a value with an input holding the oracle's value, bypass ops, unmap vmap inputs;
-candidates compiled in batches) and printed as a repro (`Case.repro()`). Large programs' gradients
+candidates compiled in batches) and printed as a repro (`Case.repro()`). A jitted check shrinks and
+is printed with the jit parts it was staged with (`rerun_checks`): they are one IREE module, and a
+miscompile may need them all. Large programs' gradients
 are compared on FD_COORDS random coordinates.
 
 Profiles: tests/test_programs.py runs a fixed batch (ci: BASE_CHECKS, and every check on a few small
@@ -81,7 +83,13 @@ compared, and 3 programs disagreed, each now a regression test in test_program_r
 (jacfwd failed to compile: pitfall 33, fenced conv operands cross as 0-d); 877 and 1032, which ran
 after a first version of that fix applied it to every barrier (a derivative check off by another check's
 output: the fenced zeros of two gathers' gradients shared a buffer); the three then passed their 12
-checks. Programs 750-1049 ran with that first version, 0-749 before any change.
+checks. Programs 750-1049 ran with that first version, 0-749 before any change. Program 1082: grad_jit
+of a gather's input counted the gather's gradient twice, only with grad_grad and vmap_grad staged in the
+same module (pitfall 34: two scatters in place into one fenced buffer; the scatter lowering no longer
+fences its sentinel pad's result), and its first shrunk repro passed, since the shrinker ran grad_jit
+alone (now `rerun_checks`). Program 1163: a float64 grad_grad through atan2 was wrong under jit
+(pitfall 35: commutative twins mul(a, b), mul(b, a) fused with a divide; operands are now written in
+a canonical order).
 """
 from __future__ import annotations
 
@@ -1082,7 +1090,8 @@ class Case:
     def repro(self, checks=CHECKS) -> str:
         """A runnable script: the program (as source), its data, and the checks that failed."""
         case = self
-        if not {"vmap", "vmap_grad"} & set(checks):  # leave out the batch no check reads
+        staged = set(checks) | set(_jit_parts(checks))  # jit_repeat stages every jit part, vmap too
+        if not {"vmap", "vmap_grad"} & staged:  # leave out the batch no check reads
             case = replace(self, in_axes=(None,) * len(self.inputs), batch=[None] * len(self.inputs), out_axes=())
         return ("import numpy as np\nfrom slope.testing.programs import Case, check_case\n\n"
                 f"# the program under test (the oracle is the same function run with NumpyLax):\n"
@@ -1894,21 +1903,34 @@ def _trace_values(case):
     return env
 
 
-def shrink(case: Case, check: str, checks_budget=400, log=None) -> Case:
-    """A smaller case on which `check` still fails (greedy: each round compiles every candidate in
-    shared modules and keeps the smallest that fails)."""
+def rerun_checks(case: Case, check: str, checks=CHECKS) -> tuple:
+    """The checks that reproduce a failure of `check` found by running `checks` on `case`: a jitted
+    check together with the parts it was staged with (they are one IREE module, and a miscompile
+    may need the company: program 1082 of --seed 2026 was wrong only with grad_grad and vmap_grad
+    staged beside it), any other check alone."""
+    if check not in JIT_PARTS and check != "jit_repeat":
+        return (check,)
+    parts = set(_case_parts(case, checks))
+    return tuple(c for c in CHECKS if c == check or c in parts)
+
+
+def shrink(case: Case, check: str, checks_budget=400, log=None, checks=None) -> Case:
+    """A smaller case on which `check` still fails when run with `rerun_checks(case, check, checks)`
+    (`checks`: those of the run that found it; default `(check,)`). Greedy: each round compiles
+    every candidate in shared modules and keeps the smallest that fails."""
     if case.program is None:
         return case
+    rerun = rerun_checks(case, check, checks or (check,))
     tried = 0
     while tried < checks_budget:
         cands = _candidates(case)
         if not cands:
             break
-        precompile(cands, (check,))
+        precompile(cands, rerun)
         for c in cands:
             tried += 1
             try:
-                r = run_checks(c, (check,))
+                r = run_checks(c, rerun)
             except Exception:  # noqa: BLE001 - an oracle error: the candidate is not valid
                 continue
             if _fails(r, check):
@@ -1965,10 +1987,11 @@ def run_batch(cases, summary: Summary, checks=CHECKS, shrink_failures=True, log=
             f = r.failures[0]
             where = f" (--seed {seed} --start {first_index + i} --n 1)" if seed is not None else ""
             log(f"FAIL [{f.check}]{where} {f.message.splitlines()[0][:300]}\n{r.case.source}")
-            small = shrink(r.case, f.check, log=log) if shrink_failures else r.case
-            again = run_checks(small, (f.check,))
-            msg = again.failures[0].message if again.failures else f.message
-            repro = small.repro((f.check,))
+            rerun = rerun_checks(r.case, f.check, checks)
+            small = shrink(r.case, f.check, log=log, checks=checks) if shrink_failures else r.case
+            again = run_checks(small, rerun)
+            msg = next((g.message for g in again.failures if g.check == f.check), f.message)
+            repro = small.repro(rerun)
             summary.failures.append((f.check, msg, repro))
             log(f"--- shrunk repro ({small.n_ops} ops) ---\n{repro}--- {msg}\n")
     summary.seconds += time.perf_counter() - t0

@@ -119,7 +119,7 @@ class LoweringContext:
 
         A commutative op's operands are written in one canonical order, so that mul(a, b) and
         mul(b, a) are the same text and IREE's CSE merges them: left apart, such twins can be fused
-        into one dispatch whose results IREE then mixes up (docs/stablehlo-notes.md, pitfall 34)."""
+        into one dispatch whose results IREE then mixes up (docs/stablehlo-notes.md, pitfall 35)."""
         if op in COMMUTATIVE and len(args) == 2 and in_avals[0] == in_avals[1]:
             args = sorted(args, key=_ssa_order)
         name = self.fresh()
