@@ -174,7 +174,7 @@ def _conv_edges(dtype):
     """One output position (a window covering the input; a strided one leaving an unread tail), none
     (a kernel wider than the input), an empty batch, a size-1 kernel window; one element in the output,
     the input, the kernel; an empty input with a non-empty (padding-only) output; a grouped conv big
-    enough for the im2col lowering."""
+    enough for the im2col lowering, with padding, strides and dilations."""
     d = np.dtype(dtype.np if hasattr(dtype, "np") else dtype)
     x = np.linspace(-1, 1, 2 * 4, dtype=np.float64).reshape(1, 2, 4).astype(d)
     w = np.linspace(0.5, -0.5, 3 * 2 * 3, dtype=np.float64).reshape(3, 2, 3).astype(d)
@@ -187,9 +187,12 @@ def _conv_edges(dtype):
             ([x[:, :1], w[:1, :1, :1]], _params(1)),  # one kernel element
             ([x[:, :, :0], w], _params(1, padding=((2, 1),))),  # an empty input padded to one output position
             ([x[:, :, :2], w], _params(1)),  # a kernel wider than the input: no output position
-            # one input feature per group and >= IM2COL_MIN_MACS multiply-adds: the im2col lowering
+            # one input feature per group and >= IM2COL_MIN_MACS multiply-adds: the im2col lowering (its
+            # weight gradient too, one window per output position), padded unevenly, strided and dilated,
+            # every window reading the padding (so none of it is cut off before the lowering)
             ([np.sin(np.arange(2 * 520, dtype=np.float64)).reshape(1, 2, 520).astype(d),
-              np.cos(np.arange(16 * 9, dtype=np.float64)).reshape(16, 1, 9).astype(d)], _params(1, g=2))]
+              np.cos(np.arange(16 * 9, dtype=np.float64)).reshape(16, 1, 9).astype(d)],
+             _params(1, g=2, window_strides=(2,), padding=((3, 1),), lhs_dilation=(2,), rhs_dilation=(2,)))]
 
 
 def _params(nsp, g=1, **kw):

@@ -211,6 +211,17 @@ gather = register(Spec(
 # ================================================================ scatter_add / scatter
 
 
+def _scatter_edge_cases(dtype):
+    """Index rows of two columns into an operand whose second dim has size 1, some out of range (in the
+    first dim, below zero, in the size-1 dim): the lowering drops those rows by sending them to a spare
+    row (index [n, 0]); a sentinel off by one in the size-1 dim would write past the buffer (the samplers'
+    operands have no size-1 dim)."""
+    x = (np.arange(6).reshape(3, 1, 2) % 5).astype(dtype.np)
+    idx = np.array([[0, 0], [3, 0], [1, 0], [-1, 0], [2, 1], [2, 0]], np.int32)
+    upd = (np.arange(12).reshape(6, 2) % 3 + 1).astype(dtype.np)
+    return [([x, idx, upd], {})]
+
+
 def _scatter_rule(name):
     def rule(operand, indices, updates):
         where, k, batch = _index_rule(name, operand, indices, updates)
@@ -300,7 +311,7 @@ scatter_add = register(Spec(
     jvp=_scatter_jvp("scatter_add"),
     transpose=_scatter_add_transpose,
     vmap=_scatter_vmap("scatter_add"),
-    verify=Verify(dtypes=ADD),
+    verify=Verify(dtypes=ADD, edge_cases=_scatter_edge_cases),
     error_inputs=_scatter_errors("scatter_add"),
     doc="operand[indices[b]] += updates[b]; duplicate rows accumulate, rows with an out-of-range index are dropped; linear in operand and updates jointly",
 ))
@@ -312,7 +323,7 @@ scatter = register(Spec(
     jvp=_scatter_jvp("scatter"),
     transpose=_scatter_transpose,
     vmap=_scatter_vmap("scatter"),
-    verify=Verify(dtypes=DATA),
+    verify=Verify(dtypes=DATA, edge_cases=_scatter_edge_cases),
     error_inputs=_scatter_errors("scatter"),
     doc="operand[indices[b]] = updates[b]; on duplicate rows the last wins, rows with an out-of-range index are dropped; linear in operand and updates jointly",
 ))

@@ -206,6 +206,13 @@ def _call_signature(spec):
     return lo, hi, names, required
 
 
+def checked_params(spec) -> dict[str, str]:
+    """The params the primitive takes whose kind bind checks (name -> what it must be), for the harness:
+    it binds each with a value of the wrong kind, since the samplers leave optional ones at their default."""
+    names = _call_signature(spec)[2]
+    return {k: _PARAM_KINDS[k][1] for k in sorted(names or ()) if k in _PARAM_KINDS}
+
+
 def _params_text(params) -> str:
     return f"({', '.join(f'{k}={format_param(v)}' for k, v in params.items())})" if params else ""
 

@@ -39,8 +39,9 @@ import slope
 from slope import lax
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
-from slope.errors import ArgumentError
+from slope.errors import ArgumentError, DTypeError
 from slope.primitives import REGISTRY
+from slope.primitives.spec import checked_params
 from slope.testing import fd, raises
 from slope.testing.example import Example
 from slope.testing.op_table import OPS
@@ -584,6 +585,7 @@ def check_errors(spec, ex: Example | None = None):
         for j, case in enumerate(cases):
             _check_error_case(spec, j, case)
     _check_unknown_param(spec, cases)
+    _check_param_kinds(spec, cases)
     missing = raises.owned_raises(spec, REGISTRY) - hit
     if missing:
         raise Mismatch(f"{spec.name}: no error input reaches {len(missing)} raise(s) of its shape rule (add an "
@@ -595,23 +597,58 @@ def _check_unknown_param(spec, cases):
     tried on the first error input whose call is otherwise well formed."""
     if not hasattr(spec, "check_call"):
         return  # an ops row: a Python function, which refuses unknown keywords itself
+    call = _well_formed_call(spec, cases)
+    if call is None:
+        return
+    tensors, good = call
+    params = {**good, "not_a_param": 0}
+    try:
+        spec.bind(*tensors, **params)
+    except ArgumentError as e:
+        if re.search(rf"^{re.escape(spec.name)}: unexpected param not_a_param", str(e)):
+            return
+        raise Mismatch(f"{spec.name} with params {params}: raised {str(e)!r}, not 'unexpected param'") from e
+    except Exception as e:
+        raise Mismatch(f"{spec.name} with params {params}: expected ArgumentError 'unexpected param', "
+                       f"got {type(e).__name__}: {e}") from e
+    raise Mismatch(f"{spec.name} with params {params}: an unknown param was accepted")
+
+
+def _well_formed_call(spec, cases):
+    """The operands and params of the first error input whose call bind accepts (its rule refuses it)."""
     for case in cases:
         tensors = [_tensor(a) for a in case.args]
         try:
             spec.check_call(tensors, case.params)
         except (TypeError, ValueError):
             continue
-        params = {**case.params, "not_a_param": 0}
+        return tensors, case.params
+    return None
+
+
+def _check_param_kinds(spec, cases):
+    """Each param the primitive takes whose kind bind checks (a dtype, a tuple of ints, a bool ...) is
+    refused with a value of the wrong kind, named in the message: the samplers leave optional params
+    (dot_general's preferred_dtype) at their default, so only this reaches their check."""
+    if not hasattr(spec, "check_call"):
+        return
+    call = _well_formed_call(spec, cases)
+    if call is None:
+        return
+    tensors, good = call
+    for key, what in checked_params(spec).items():
+        bad = f"not-{key}"
+        params = {**good, key: bad}
         try:
             spec.bind(*tensors, **params)
-        except ArgumentError as e:
-            if re.search(rf"^{re.escape(spec.name)}: unexpected param not_a_param", str(e)):
-                return
-            raise Mismatch(f"{spec.name} with params {params}: raised {str(e)!r}, not 'unexpected param'") from e
+        except (ArgumentError, DTypeError) as e:
+            if str(e).startswith(f"{spec.name}: ") and repr(bad) in str(e):
+                continue
+            raise Mismatch(f"{spec.name} with params {params}: raised {str(e)!r}, not that {key} must be {what}") from e
         except Exception as e:
-            raise Mismatch(f"{spec.name} with params {params}: expected ArgumentError 'unexpected param', "
+            raise Mismatch(f"{spec.name} with params {params}: expected the error that {key} must be {what}, "
                            f"got {type(e).__name__}: {e}") from e
-        raise Mismatch(f"{spec.name} with params {params}: an unknown param was accepted")
+        raise Mismatch(f"{spec.name} with params {params}: {key} of the wrong kind was accepted ({key} must be {what})")
 
 
 def _check_error_case(spec, j, case):

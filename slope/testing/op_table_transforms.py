@@ -201,10 +201,15 @@ op("value_and_grad", _value_and_grad, _value_and_grad_ref, _value_and_grad_sampl
 # ---------------------------------------------------------------- vmap
 
 
-def _vmap(x, y, in_axes=(0, 0), out_axes=0, pair=False):
+def _vmap(x, y, in_axes=(0, 0), out_axes=0, pair=False, as_dict=False):
+    """as_dict: the two arguments in one dict {"a": x, "b": y}, in_axes given for it as a dict too."""
     def f(a, b):
         return (slope.sin(a) * b.sum(), a) if pair else slope.sin(a) * b.sum()
 
+    if as_dict:
+        if isinstance(in_axes, tuple) and not any(isinstance(d, dict) for d in in_axes):
+            in_axes = ({"b": in_axes[1], "a": in_axes[0]},)  # keys in another order than the argument's
+        return slope.vmap(lambda d: f(d["a"], d["b"]), in_axes=in_axes, out_axes=out_axes)({"a": x, "b": y})
     return slope.vmap(f, in_axes=in_axes, out_axes=out_axes)(x, y)
 
 
@@ -220,7 +225,9 @@ def _vmap_sample(draw, dtype):
     in_axes = S.sampled(draw, [(0, 0), (1, -1), (None, 1), (-1, None), 1])
     shape = S.sampled(draw, [(2, 2), (2, 2, 2)])
     out_axes = S.sampled(draw, [0, -1, 1])
-    return [_array(draw, shape, dtype), _array(draw, shape, dtype)], {"in_axes": in_axes, "out_axes": out_axes}
+    as_dict = S.sampled(draw, [False, True])
+    return ([_array(draw, shape, dtype), _array(draw, shape, dtype)],
+            {"in_axes": in_axes, "out_axes": out_axes, "as_dict": as_dict})
 
 
 _M = np.ones((2, 3), np.float32)
@@ -235,11 +242,13 @@ _ERR_VMAP = [
     ErrorInput([_M, _M], {"in_axes": ((0,), 0)}, TransformError, r"vmap: in_axes \(0,\) does not match a single array"),
     ErrorInput([_M, _M], {"out_axes": (0,), "pair": True}, TransformError,
                r"vmap: out_axes \(0,\) does not match the structure"),
+    ErrorInput([_M, _M], {"in_axes": ({"a": 0, "c": 0},), "as_dict": True}, TransformError,
+               r"vmap: in_axes \{'a': 0, 'c': 0\} does not match the structure"),
     ErrorInput([_M, _M], {"out_axes": 2}, TransformError, r"vmap: out_axes 2 out of range"),
     ErrorInput([_M, _M], {"out_axes": None}, TransformError, r"vmap: out_axes=None but an output is batched"),
 ]
 op("vmap", _vmap, _vmap_ref, _vmap_sample, error_inputs=_cases(_ERR_VMAP),
-   doc="slope.vmap of sin(a) sum(b) over in_axes (ints, negative, None for one argument) to out_axes")
+   doc="slope.vmap of sin(a) sum(b) over in_axes (ints, negative, None for one argument; a dict for a dict argument) to out_axes")
 
 
 # ---------------------------------------------------------------- jacfwd, jacrev, hessian

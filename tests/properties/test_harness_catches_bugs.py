@@ -175,3 +175,13 @@ def test_errors_column_catches_a_primitive_that_accepts_unknown_params():
     with pytest.raises(Mismatch, match="not_a_param"):
         run_check(spec, "errors")
     assert spec_signature[2] == frozenset()  # the real signature: add takes no params
+
+
+def test_errors_column_catches_a_param_check_that_accepts_the_wrong_kind(monkeypatch):
+    """A mutant of spec.py's preferred_dtype check survived verify (--seed 23): no sampler draws that
+    optional param. The errors column binds each checked param with a value of the wrong kind."""
+    from slope.primitives import spec as spec_module
+
+    monkeypatch.setitem(spec_module._PARAM_CHECKS, "preferred_dtype", lambda v: True)
+    with pytest.raises(Mismatch, match="preferred_dtype"):
+        run_check("dot_general", "errors")

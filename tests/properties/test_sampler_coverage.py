@@ -90,3 +90,11 @@ def test_dtype_blind_rules_are_spot_checked_at_other_dtypes():
     assert len(drawn_examples("reduce_max", "jit", "float64", "ci")) == 1
     assert len(drawn_examples("reduce_max", "vjp", "float32", "ci")) > 1
     assert len(drawn_examples("reduce_max", "vjp", "float64", "ci")) == 1
+
+
+@pytest.mark.parametrize("check", ["vjp", "linearize"])
+def test_jit_call_spot_checks_reach_a_nested_jit(check):
+    """The float64 column draws one example: it must still hold a jit_call inside the program, which
+    alone reaches partial_eval_program's nested branch (a mutant there survived ci/mutation.py --seed 23)."""
+    (ex,) = drawn_examples("jit_call", check, "float64", "ci")
+    assert any(e.spec.name == "jit_call" for e in ex.params["program"].eqns)

@@ -18,7 +18,10 @@ DOT_CASES = [  # (x shape, y shape, contracting, batch)
 @sampler("dot_general")
 def _dot_sample(draw, dtype):
     xs, ys, c, b = draw(strategies().sampled_from(DOT_CASES))
-    return [draw_array(draw, xs, dtype), draw_array(draw, ys, dtype)], {"contracting_dims": c, "batch_dims": b}
+    params = {"contracting_dims": c, "batch_dims": b}
+    if draw(strategies().booleans()):  # the optional param spelled out: the operands' dtype (the result's)
+        params["preferred_dtype"] = dtype
+    return [draw_array(draw, xs, dtype), draw_array(draw, ys, dtype)], params
 
 
 def _orthogonal(draw, n):
