@@ -601,17 +601,23 @@ def _check_unknown_param(spec, cases):
     if call is None:
         return
     tensors, good = call
-    params = {**good, "not_a_param": 0}
+    _expect_refusal(spec, tensors, {**good, "not_a_param": 0}, (ArgumentError,),
+                    lambda m: re.search(rf"^{re.escape(spec.name)}: unexpected param not_a_param", m),
+                    "ArgumentError 'unexpected param' for an unknown param")
+
+
+def _expect_refusal(spec, tensors, params, errors, matches, expected):
+    """bind(*tensors, **params) raises one of `errors` whose message `matches`, else a Mismatch that says
+    what was `expected`."""
     try:
         spec.bind(*tensors, **params)
-    except ArgumentError as e:
-        if re.search(rf"^{re.escape(spec.name)}: unexpected param not_a_param", str(e)):
+    except errors as e:
+        if matches(str(e)):
             return
-        raise Mismatch(f"{spec.name} with params {params}: raised {str(e)!r}, not 'unexpected param'") from e
+        raise Mismatch(f"{spec.name} with params {params}: raised {str(e)!r}, expected {expected}") from e
     except Exception as e:
-        raise Mismatch(f"{spec.name} with params {params}: expected ArgumentError 'unexpected param', "
-                       f"got {type(e).__name__}: {e}") from e
-    raise Mismatch(f"{spec.name} with params {params}: an unknown param was accepted")
+        raise Mismatch(f"{spec.name} with params {params}: expected {expected}, got {type(e).__name__}: {e}") from e
+    raise Mismatch(f"{spec.name} with params {params}: accepted; expected {expected}")
 
 
 def _well_formed_call(spec, cases):
@@ -638,17 +644,9 @@ def _check_param_kinds(spec, cases):
     tensors, good = call
     for key, what in checked_params(spec).items():
         bad = f"not-{key}"
-        params = {**good, key: bad}
-        try:
-            spec.bind(*tensors, **params)
-        except (ArgumentError, DTypeError) as e:
-            if str(e).startswith(f"{spec.name}: ") and repr(bad) in str(e):
-                continue
-            raise Mismatch(f"{spec.name} with params {params}: raised {str(e)!r}, not that {key} must be {what}") from e
-        except Exception as e:
-            raise Mismatch(f"{spec.name} with params {params}: expected the error that {key} must be {what}, "
-                           f"got {type(e).__name__}: {e}") from e
-        raise Mismatch(f"{spec.name} with params {params}: {key} of the wrong kind was accepted ({key} must be {what})")
+        _expect_refusal(spec, tensors, {**good, key: bad}, (ArgumentError, DTypeError),
+                        lambda m, bad=bad: m.startswith(f"{spec.name}: ") and repr(bad) in m,
+                        f"the error that {key} must be {what}")
 
 
 def _check_error_case(spec, j, case):
