@@ -222,10 +222,6 @@ def unbind(x, dim=0):
 ITER_CHUNK = 100  # rows one compiled program unbinds when a concrete tensor is iterated
 
 
-def _unbind_rows(x):
-    return tuple(squeeze(narrow(x, 0, i, 1), 0) for i in range(x.shape[0]))
-
-
 def _chunk(x, start):
     return lax.dynamic_slice(x, start, *[lax.full(shape=(), value=0, dtype=dt.int32)] * (x.ndim - 1),
                              slice_sizes=(ITER_CHUNK,) + x.shape[1:])
@@ -243,7 +239,7 @@ def rows(x: Tensor):
     if _unbind_jit is None:
         from slope.transforms.jit import jit
 
-        _unbind_jit, _chunk_jit = jit(_unbind_rows), jit(_chunk)
+        _unbind_jit, _chunk_jit = jit(unbind), jit(_chunk)
     n = x.shape[0]
     if n <= ITER_CHUNK:
         yield from _unbind_jit(x)

@@ -191,8 +191,9 @@ class LoweringContext:
         return [self.generic("stablehlo.reshape", [y], [Aval((), a.dtype)], [a]) if u else y
                 for y, a, u in zip(out, avals, unit)]
 
-    def pad(self, x: str, value: str, aval: Aval, out_aval: Aval, low, high, interior) -> str:
-        """stablehlo.pad with its result fenced (docs/stablehlo-notes.md §19, pitfalls 20-21).
+    def pad(self, x: str, value: str, aval: Aval, out_aval: Aval, low, high, interior, fenced: bool = True) -> str:
+        """stablehlo.pad with its result fenced (docs/stablehlo-notes.md §19, pitfalls 20-21); fenced=False
+        for a pad whose consumer already keeps it apart (the scatter lowering's, pitfall 34).
 
         IREE 3.13 turns a pad into `fill + insert_slice` (strided for interior padding) and then
         (1) merges two such pads in a row with one padding value, dropping a stride: MLIR's
@@ -205,7 +206,7 @@ class LoweringContext:
         attrs = (f"edge_padding_low = {dense_attr(low)}, edge_padding_high = {dense_attr(high)}, "
                  f"interior_padding = {dense_attr(interior)}")
         y = self.generic("stablehlo.pad", [x, value], [aval, Aval((), aval.dtype)], [out_aval], attrs)
-        return self.barrier([y], [out_aval])[0]
+        return self.barrier([y], [out_aval])[0] if fenced else y
 
     def fresh_copy(self, x: str, aval: Aval) -> str:
         """A copy of x in a buffer of its own, for ops that IREE runs in place on their operand.

@@ -155,14 +155,12 @@ def _scatter_lower(combiner):
         # iota) into a constant and then scatters in place into the constant's storage, so that a
         # jitted scatter_add accumulated across calls (docs/stablehlo-notes.md pitfall 23).
         op = ctx.barrier([op], [oa])[0]
-        # The pad's result is not fenced (ctx.pad would): IREE 3.13 merges equal fenced values, and two
+        # The pad's result is not fenced: IREE 3.13 merges equal fenced values, and two
         # scatters into one fenced buffer both ran in place on it, so that one gradient got another's
         # update too (docs/stablehlo-notes.md pitfall 34). A pad result shared by two scatters is
         # copied. The pad sits between a barrier and a scatter, so no pad chain forms (pitfalls 20-21).
-        padded = ctx.generic("stablehlo.pad", [op, ctx.constant(0, zero)], [oa, zero], [grown],
-                             f"edge_padding_low = {_dense([0] * oa.ndim)}, "
-                             f"edge_padding_high = {_dense([1] + [0] * (oa.ndim - 1))}, "
-                             f"interior_padding = {_dense([0] * oa.ndim)}")
+        padded = ctx.pad(op, ctx.constant(0, zero), oa, grown, [0] * oa.ndim, [1] + [0] * (oa.ndim - 1),
+                         [0] * oa.ndim, fenced=False)
         out = _emit_scatter(ctx, padded, grown, idx, ia, upd, ua, combiner)
         return [ctx.generic("stablehlo.slice", [out], [grown], [oa], f"start_indices = {_dense([0] * oa.ndim)}, "
                             f"limit_indices = {_dense(oa.shape)}, strides = {_dense([1] * oa.ndim)}")]
