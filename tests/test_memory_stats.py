@@ -71,3 +71,23 @@ def test_eager_loop_holds_the_same_live_buffers_every_step():
             seen.append(_live())
     assert seen[0] == seen[1]
     np.testing.assert_allclose(w.numpy(), 1 - 0.9 ** 60, rtol=1e-5)
+
+
+def test_eager_reshapes_are_views_of_one_buffer():
+    """Eager reshape, squeeze and expand_dims compile nothing and copy nothing: the result is a view of its operand's
+    buffer, counted once by memory_stats; the data reads back right through each view."""
+    from slope import lax
+    from slope.backends.iree import compile as C
+
+    data = np.arange(24, dtype=np.float32) + 0.5
+    before_tensors, before_buffers, before_bytes = _live()
+    x = slope.tensor(data)
+    compiles = C.stats["compiles"] + C.stats["disk_hits"]
+    views = [x.reshape(2, 3, 4), lax.expand_dims(x, dimensions=(0, 2)), lax.squeeze(x.reshape(1, 24, 1), dimensions=(0, 2))]
+    assert C.stats["compiles"] + C.stats["disk_hits"] == compiles
+    tensors, buffers, nbytes = _live()
+    assert (tensors - before_tensors, buffers - before_buffers, nbytes - before_bytes) == (4, 1, 96)
+    for v, want in zip(views, [data.reshape(2, 3, 4), data.reshape(1, 24, 1), data]):
+        assert v.shape == want.shape
+        np.testing.assert_array_equal(v.numpy(), want)
+    np.testing.assert_array_equal((views[0] * 2).sum(2).numpy(), (data.reshape(2, 3, 4) * 2).sum(2))

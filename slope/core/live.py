@@ -13,6 +13,7 @@ import gc
 import os
 import resource
 
+from slope.core import backend
 from slope.core.tensor import Tensor
 
 
@@ -27,13 +28,14 @@ def _rss_bytes() -> int | None:
 def memory_stats() -> dict:
     """{'tensors': live Tensor objects, 'buffers': distinct device buffers they hold, 'bytes': those
     buffers' size, 'rss_bytes': resident memory of the process now, 'peak_rss_bytes': its peak}."""
-    seen: dict[int, int] = {}
+    seen: dict = {}
     tensors = 0
+    key = backend.get().buffer_key  # a reshaped tensor is a view of its operand's buffer
     for o in gc.get_objects():
         if isinstance(o, Tensor):
             tensors += 1
             a = o.aval
-            seen[id(o._buf)] = a.size * max(a.dtype.bits // 8, 1)
+            seen[key(o._buf)] = a.size * max(a.dtype.bits // 8, 1)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     return {"tensors": tensors, "buffers": len(seen), "bytes": sum(seen.values()), "rss_bytes": _rss_bytes(),
             "peak_rss_bytes": peak}

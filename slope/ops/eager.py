@@ -29,7 +29,7 @@ def _compiled(fn, name, in_avals):
     program, consts = make_program(lambda *xs: [fn(*xs)], list(in_avals), name)
     if consts or len(program.outs) != 1:
         return None
-    return backend.get().compile(program, program.name), program.out_avals[0]
+    return backend.get().compile_eager(program, program.name), program.out_avals[0]
 
 
 def _scalar(v):

@@ -131,7 +131,7 @@ class Spec:
         return Program(ins, [Eqn(self, ins, params, outs)], outs, self.name), self.name + _params_text(params)
 
     def _compile_eager(self, in_avals, params):
-        return backend.get().compile(*self.eager_program(in_avals, params))
+        return backend.get().compile_eager(*self.eager_program(in_avals, params))
 
 
 def _is_int(v):

@@ -36,8 +36,8 @@ class Pending:
     """The executable of a module a dry run noted: zeros while the dry run lasts, the real
     (compiled or cached) executable afterwards."""
 
-    def __init__(self, real, program, name):
-        self._real, self._program, self._name = real, program, name
+    def __init__(self, real, compile_fn, program, name):
+        self._real, self._compile, self._program, self._name = real, compile_fn, program, name
         self.out_avals = program.out_avals
         self._exe = None
 
@@ -45,7 +45,7 @@ class Pending:
         if self._exe is None:
             if _through[0]:
                 raise Deferred(self._name)
-            self._exe = self._real.compile(self._program, self._name)
+            self._exe = self._compile(self._program, self._name)
         return self._exe
 
     def __call__(self, bufs):
@@ -69,16 +69,23 @@ class _Noting:
 
     def __init__(self, real, jobs, through):
         self.real, self.jobs, self.through = real, jobs, through
-        self.to_device, self.to_host, self.text, self.module = real.to_device, real.to_host, real.text, real.module
+        self.to_device, self.to_host, self.text = real.to_device, real.to_host, real.text
+        self.module, self.eager_module = real.module, real.eager_module
 
     def compile(self, program, name):
-        text, needs = self.real.module(program)
+        return self._note(self.real.module, self.real.compile, program, name)
+
+    def compile_eager(self, program, name):
+        return self._note(self.real.eager_module, self.real.compile_eager, program, name)
+
+    def _note(self, module, compile_fn, program, name):
+        text, needs = module(program)
         if not iree_compile.cached(text, needs):
             self.jobs.append((text, name, program.in_avals, program.out_avals, needs))
             if self.through:
-                return Pending(self.real, program, name)
+                return Pending(self.real, compile_fn, program, name)
         elif self.through:
-            return self.real.compile(program, name)
+            return compile_fn(program, name)
         raise Deferred(name)
 
 
@@ -104,6 +111,6 @@ def precompile_eager(eqns) -> None:
     jobs = []
     for e in eqns:
         program, name = e.spec.eager_program([v.aval for v in e.inputs], e.params)
-        text, needs = backend.get().module(program)
+        text, needs = backend.get().eager_module(program)
         jobs.append((text, name, program.in_avals, program.out_avals, needs))
     iree_compile.compile_many(jobs)

@@ -1718,7 +1718,7 @@ def precompile(cases, checks=CHECKS, workers=2, log=None):
                     if e.spec.eager is not None:
                         continue
                     program, name = e.spec.eager_program([v.aval for v in e.inputs], e.params)
-                    text, needs = backend.get().module(program)
+                    text, needs = backend.get().eager_module(program)
                     if not iree_compile.cached(text, needs):
                         eager_jobs.append((text, name, program.in_avals, program.out_avals, needs))
             except Exception:  # noqa: BLE001

@@ -2,7 +2,7 @@
 
 Importing it installs IREEBackend as slope's backend (slope.core.backend)."""
 # Loaded with slope (not on the first compile) so a disk-cache hit costs only the hit itself.
-from slope.backends.iree import compile, lowering, lowerings, profile, runtime  # noqa: F401  (lowerings: registers them)
+from slope.backends.iree import compile, lowering, lowerings, polymorphic, profile, runtime  # noqa: F401  (lowerings: registers them)
 from slope.core import backend as _backend
 from slope.core.program import print_program
 
@@ -12,6 +12,8 @@ class IREEBackend:
 
     to_device = staticmethod(runtime.to_device)
     to_host = staticmethod(runtime.to_host)
+    view = staticmethod(runtime.view)
+    buffer_key = staticmethod(runtime.buffer_key)
 
     @staticmethod
     def text(program) -> str:
@@ -26,6 +28,20 @@ class IREEBackend:
     def compile(program, name: str):
         """The executable of a Program, compiled once (memory and disk caches; LOG_JIT prints it)."""
         text, needs = lowering.lower_module(program)
+        return compile.compile_module(text, name, program.in_avals, program.out_avals, print_program(program),
+                                      needs=needs)
+
+    @staticmethod
+    def eager_module(program):
+        """module() of a program run eagerly (a primitive alone, or an op's route from slope.ops.eager):
+        shape-polymorphic where that is provably the same program (polymorphic.py), so that one
+        module serves every shape."""
+        return polymorphic.dynamic_module(program) or lowering.lower_module(program)
+
+    @staticmethod
+    def compile_eager(program, name: str):
+        """compile() of a program run eagerly, through eager_module."""
+        text, needs = IREEBackend.eager_module(program)
         return compile.compile_module(text, name, program.in_avals, program.out_avals, print_program(program),
                                       needs=needs)
 

@@ -336,6 +336,8 @@ def compile_module(text: str, name: str, in_avals, out_avals, ir: str = "", *,
     exe, source = _recall(key), "memory cache"
     if exe is None:
         exe, source = _obtain(text_sha, name, in_avals, out_avals, text, flags, key)
+    if exe.in_avals != list(in_avals) or exe.out_avals != list(out_avals):  # a `?`-shaped module, another shape
+        exe = exe.retyped(name, in_avals, out_avals, ir or text)
     if jitlog.enabled():
         jitlog.program(name, in_avals, out_avals, f"from the {source}" if source.endswith("cache") else source,
                        ir, text)

@@ -141,6 +141,18 @@ def to_device(arr: np.ndarray):
     return bv.ref
 
 
+def view(buf, aval):
+    """A new buffer view of buf's (row-major) data with aval's shape: a reshape without a copy."""
+    bv = buf.deref(_BV)
+    return _BV(bv.get_buffer(), aval.shape, bv.element_type).ref
+
+
+def buffer_key(buf) -> str:
+    """What tells apart the HAL buffers under buffer views (views made by `view` share theirs): the
+    address in its VmRef's repr, the one place the Python API shows it."""
+    return repr(buf.deref(_BV).get_buffer().ref)
+
+
 def to_host(buf, aval) -> np.ndarray:
     """A fresh NumPy copy of a device buffer holding `aval`."""
     if aval.size == 0:
@@ -371,7 +383,7 @@ class Executable:
         try:
             self.loaded = vmfb if isinstance(vmfb, LoadedModule) else LoadedModule(vmfb, system_linked)
             self.module = self.loaded.module
-            self._fn = self.module.lookup_function(function)
+            self.function, self._fn = function, self.module.lookup_function(function)
             if self._fn is None:
                 raise BackendError(f"module has no @{function}")
             self.driver = _DEFAULT
@@ -384,6 +396,11 @@ class Executable:
         # choice is settled; the fast path costs one attribute test, as the device choice alone did
         self._checked = False
         self._slow = True
+
+    def retyped(self, name: str, in_avals, out_avals, source: str):
+        """The same function on other avals (a module with `?` dims serves every shape): its own
+        output check and device choice, the module shared."""
+        return Executable(self.loaded, name, in_avals, out_avals, source, self.loaded.system_linked, self.function)
 
     def use_driver(self, driver: str):
         """Run on this device from now on (no automatic choice); used by benchmarks to compare them."""

@@ -1,4 +1,4 @@
-"""Lowerings of the elementwise primitives: most are one StableHLO op (_SIMPLE); the rest work
+"""Lowerings of the elementwise primitives: most are one StableHLO op (ONE_OP); the rest work
 around IREE 3.13 (f64 expm1/log1p, float pow, saturating float->int convert) or are comparisons."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from slope.backends.iree.emitter import lowering
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
 
-_SIMPLE = {
+ONE_OP = {
     "neg": "stablehlo.negate",
     "exp": "stablehlo.exponential",
     "log": "stablehlo.log",
@@ -52,7 +52,7 @@ def _one_op(op):
     return lower
 
 
-for _name, _op in _SIMPLE.items():
+for _name, _op in ONE_OP.items():
     lowering(_name)(_one_op(_op))
 
 
