@@ -134,6 +134,16 @@ def test_collecting_through_notes_every_module_an_example_asks_for(fresh_cache):
     np.testing.assert_allclose(eager_chain(x).numpy(), np.log(np.exp(xn) + xn), rtol=1e-6)
     assert C.stats["compiles"] == compiled  # the eager memos kept the stand-ins; they found their modules cached
 
+def test_a_dry_run_goes_through_eager_views(fresh_cache):
+    """An eager reshape is a view made by the backend, not a compile: the dry run's stand-in backend once lacked
+    `view`, so an example stopped at its first reshape and the modules after it were compiled one by one by
+    the real run (the ops.linalg.pinv row: 24 modules)."""
+    x = slope.tensor(np.linspace(0.1, 1, 3 * 23, dtype=np.float32).reshape(3, 23))
+    with dryrun.collecting(through=True) as jobs:
+        slope.lax.exp(slope.lax.reshape(slope.lax.neg(x), shape=(23, 3)))
+    assert [job[1] for job in jobs] == ["neg", "exp"]
+
+
 def test_a_program_that_fails_in_a_batch_is_named(fresh_cache):
     good = _jobs(2)
     bad = ("func.func @main(%arg0: tensor<2xf32>) -> (tensor<3xf32>) {\n    return %arg0 : tensor<2xf32>\n}\n",

@@ -555,7 +555,8 @@ def test_fuzzer_programs_fixed_by_the_pitfall_34_and_35_workarounds(n):
 
 # Program 1548 (jacfwd, float64): "expected rank to be smaller or equal to the other rank" from
 # iree-compile, the message of pitfall 33 (a fenced one-element value also used unfenced), here from
-# a gather of a (1, 1) operand by its argmin, not a conv. Open: strict xfail until worked around.
+# a gather of a (1, 1) operand by its argmin, not a conv. The gather lowering's operand fence now
+# crosses a one-element operand as 0-d, as the conv lowering's does (failed before: a strict xfail).
 
 
 def _case_1548():
@@ -571,7 +572,6 @@ def _case_1548():
          out_axes=(-1, 0))
 
 
-@pytest.mark.xfail(strict=True, reason="open: IREE fails to compile (pitfall 33's message) outside a conv")
 def test_fuzzer_repro_gather_by_argmin_of_a_one_element_operand_compiles():
     from slope.testing.programs import check_case
 

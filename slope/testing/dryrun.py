@@ -69,8 +69,9 @@ class _Noting:
 
     def __init__(self, real, jobs, through):
         self.real, self.jobs, self.through = real, jobs, through
-        self.to_device, self.to_host, self.text = real.to_device, real.to_host, real.text
-        self.module, self.eager_module = real.module, real.eager_module
+
+    def __getattr__(self, attr):  # all but compiling is the real backend's (to_device, view, module, ...)
+        return getattr(self.real, attr)
 
     def compile(self, program, name):
         return self._note(self.real.module, self.real.compile, program, name)

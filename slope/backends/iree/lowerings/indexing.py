@@ -75,7 +75,9 @@ def _emit_gather(ctx, operand, op_aval, idx, idx_aval, out_aval):
     # The barrier keeps IREE 3.13 from fusing a slice strided along its last dim into the gather, which
     # fails in LLVM translation (builtin.unrealized_conversion_cast; docs/stablehlo-notes.md §0,
     # pitfall 19). IREE did not fuse an elementwise producer into a gather either: it costs nothing.
-    operand = ctx.barrier([operand], [op_aval])[0]
+    # A one-element operand crosses it as 0-d: fenced as (1, 1) and also used unfenced (by the argmin that
+    # indexes it, fuzzer program 1548), it failed to compile like pitfall 33's conv kernel.
+    operand = ctx.barrier([operand], [op_aval], unit_as_scalar=True)[0]
     nb, k, r = idx_aval.ndim - 1, idx_aval.shape[-1], op_aval.ndim
     fields = []
     if r > k:
