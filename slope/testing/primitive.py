@@ -229,10 +229,11 @@ def _settings(spec, check, dtype, profile):
 def _seed_key(spec, check):
     """abstract_eval draws eager's examples: both compile the op alone, so they share its modules
     (the shape rule is checked on every one of them all the same). So does a registered primitive's
-    jit check: staged alone, a primitive lowers to the very program eager runs (same text, one cache
-    entry), so other examples would only test its lowering again, which is eager's job; jit checks
-    the staging. An ops row's jit program is the whole composite, unlike its eager primitives: it
-    draws its own examples."""
+    jit check: staged alone, a primitive lowers to the program eager runs with its sizes static
+    (where eager's module is shape-polymorphic, backends/iree/polymorphic.py) or to that very
+    program (one cache entry), so jit checks the static lowering and the staging on eager's
+    examples. An ops row's jit program is the whole composite, unlike its eager primitives: it draws
+    its own examples."""
     if check == "abstract_eval" or (check == "jit" and _is_registered(spec)):
         return "eager"
     return check
