@@ -48,8 +48,8 @@ def _text(name, avals, **params):
 @pytest.mark.parametrize("name, avals, params", [
     ("add", [((0, 3), "float32")] * 2, {}),  # empty operands
     ("add", [((), "float32")] * 2, {}),  # 0-d: nothing to gain
-    ("pow", [((2, 3), "float32")] * 2, {}),  # its lowering writes shaped constants
-    ("reshape", [((2, 3), "float32")], {"shape": (3, 2)}),  # sizes in its params
+    ("slice", [((2, 3), "float32")], {"start_indices": (0, 1), "limit_indices": (2, 3), "strides": None}),  # sizes
+    ("reshape", [((2, 3), "float32")], {"shape": (3, 2)}),  # sizes in its params (eagerly a view anyway)
     ("dot_general", [((2, 3), "float32"), ((3, 4), "float32")],
      {"contracting_dims": ((1,), (0,)), "batch_dims": ((), ())}),  # tiling depends on sizes
 ])
@@ -119,3 +119,21 @@ def test_other_primitives_are_not_lowered_at_sentinel_sizes(monkeypatch):
                                 ("iota", [], {"shape": (3, 4), "dimension": 1, "dtype": slope.int32})]:
         assert "?" not in _text(name, avals, **params)
     assert not lowered
+
+
+@pytest.mark.parametrize("name, avals, params, call, want", [
+    ("convert", [((3, 4), "float32")], {"dtype": slope.bool_},
+     lambda x: lax.convert(x, dtype=slope.bool_), lambda a: a != 0),  # compares with a constant 0 of x's shape
+    ("convert", [((3, 4), "float32")], {"dtype": slope.int32},
+     lambda x: lax.convert(x * 1e10, dtype=slope.int32),
+     lambda a: np.clip((a * np.float32(1e10)).astype(np.float64), -2 ** 31, 2 ** 31 - 1).astype(np.int32)),
+    ("pow", [((3, 4), "float32")] * 2, {},
+     lambda x: lax.pow(x, lax.round(x)), lambda a: np.power(a, np.round(a))),  # fix-ups with constants
+])
+def test_constants_of_one_value_at_the_operands_shape(name, avals, params, call, want):
+    """A lowering's constant of one value at the operand's shape (`dense<0.0> : tensor<3x4xf32>`) becomes a
+    dynamic_broadcast_in_dim of a 0-d constant to sizes read off the arguments: one module, right values."""
+    assert "?" in _text(name, avals, **params)
+    for shape in SHAPES:
+        a = (3 * RNG.standard_normal(shape)).astype(np.float32)
+        np.testing.assert_allclose(call(slope.tensor(a)).numpy(), want(a), rtol=1e-5)

@@ -11,10 +11,11 @@ A lowering may depend on sizes (workarounds for IREE bugs at size 1, say), so th
 used only where it provably is the static program with its dims erased: the program is inferred
 again on avals whose dims are distinct sentinel numbers (its `shape` params mapped alike) and both
 are lowered; the sentinel text with the call's dims put back must equal the call's text. Then only
-ops on the allow-list below (known to compile with dynamic dims), no shaped constant and no size
-outside a type may be left. A broadcast becomes `dynamic_broadcast_in_dim`, its shape read off the
-arguments (`get_dimension_size`) and its size-1 expansions stated (`known_expanding_dimensions`),
-so a kernel serves only calls that broadcast the same way. Everything else (empty operands, 0-d
+ops on the allow-list below (known to compile with dynamic dims) and no size outside a type may be
+left. A broadcast, and a constant of one value at a shape (`dense<0.0> : tensor<?x?xf32>` is not
+StableHLO), become `dynamic_broadcast_in_dim`, its shape read off the arguments
+(`get_dimension_size`) and its size-1 expansions stated (`known_expanding_dimensions`), so a kernel
+serves only calls that broadcast the same way. Everything else (empty operands, 0-d
 ones, dot_general, whose data tiling depends on its sizes, shape-changing ops) keeps its static
 kernel; so does everything under jit.
 
@@ -47,7 +48,8 @@ DYNAMIC_OK = frozenset({
     "stablehlo.shift_right_arithmetic", "stablehlo.select", "stablehlo.clamp", "stablehlo.compare",
     "stablehlo.convert", "stablehlo.bitcast_convert", "stablehlo.power", "stablehlo.log_plus_one",
     "stablehlo.exponential_minus_one", "stablehlo.reduce", "stablehlo.return", "stablehlo.transpose",
-    "stablehlo.constant",  # 0-d only (a shaped one is refused below)
+    "stablehlo.constant",  # 0-d, or one value at a shape (made a dynamic_broadcast_in_dim below)
+    "stablehlo.optimization_barrier",
     "stablehlo.broadcast_in_dim",  # rewritten as dynamic_broadcast_in_dim
 })
 # Sizes no lowering writes by itself: the k-th distinct dim of a call is lowered as SENTINEL + k (but 1).
@@ -57,6 +59,7 @@ _TYPE = re.compile(r"tensor<([^>]*)>")
 _STATIC = "tensor<static:"  # a type whose dims are not erased (a shape operand's)
 _OP = re.compile(r'"?((?:stablehlo|chlo)\.\w+)')
 _SHAPED_CONSTANT = re.compile(r"dense<[^>]*> : tensor<[^>]*x")
+_SPLAT = re.compile(r"(\s*)(%\S+) = stablehlo.constant dense<([^<>\[\],]*)> : (tensor<[^>]*x[^>]*>)")
 _BROADCAST = re.compile(r'(\s*)(%\S+) = "stablehlo.broadcast_in_dim"\((%\S+)\) '
                         r'\{broadcast_dimensions = array<i64(?:: ([\d, ]+))?>\} : \((tensor<[^>]*>)\) -> (tensor<[^>]*>)')
 
@@ -87,44 +90,59 @@ def _reinferred(program, sentinel: dict):
     return Program([env[v] for v in program.in_vars], eqns, [env[v] for v in program.outs], program.name)
 
 
+def _shape_operand(indent, name, out_dims, arg_dims, lines) -> str | None:
+    """Emit into `lines` a tensor of the sizes out_dims, read off the arguments (arg_dims: sentinel ->
+    (argument, axis, its type)) or 1; return its SSA name, None if a size is neither. Its type is written
+    with _STATIC, which erasing dims leaves alone."""
+    if any(d not in arg_dims and d != "1" for d in out_dims):
+        return None
+    sizes = []
+    for k, d in enumerate(out_dims):
+        if d == "1" and d not in arg_dims:
+            lines.append(f"{indent}{name}_r{k} = stablehlo.constant dense<1> : {_STATIC}1xi32>")
+        else:
+            arg, axis, arg_type = arg_dims[d]
+            lines.append(f'{indent}{name}_d{k} = "stablehlo.get_dimension_size"({arg}) {{dimension = {axis} : i64}} '
+                         f': ({arg_type}) -> tensor<i32>')
+            lines.append(f'{indent}{name}_r{k} = "stablehlo.reshape"({name}_d{k}) : (tensor<i32>) -> {_STATIC}1xi32>')
+        sizes.append(f"{name}_r{k}")
+    if len(sizes) == 1:
+        return sizes[0]
+    lines.append(f'{indent}{name}_shape = "stablehlo.concatenate"({", ".join(sizes)}) {{dimension = 0 : i64}} '
+                 f': ({", ".join([_STATIC + "1xi32>"] * len(sizes))}) -> {_STATIC}{len(sizes)}xi32>')
+    return f"{name}_shape"
+
+
 def _dynamic_broadcasts(text: str, arg_dims: dict) -> str | None:
-    """Each broadcast_in_dim of the sentinel text as a dynamic_broadcast_in_dim whose shape operand is read
-    off the arguments (arg_dims: sentinel -> (argument, axis, its type)), or is 1; None if a result size
-    is neither. Its shape operand's type is written with _STATIC, which erasing dims leaves alone."""
+    """The sentinel text with each broadcast_in_dim, and each splat constant of a shape, made a
+    dynamic_broadcast_in_dim whose shape operand is read off the arguments (_shape_operand); None if
+    one cannot be."""
     lines = []
     for line in text.split("\n"):
-        if '"stablehlo.broadcast_in_dim"' not in line:
+        m = _BROADCAST.fullmatch(line)
+        if m is not None:
+            indent, name, x, bdims, in_type, out_type = m.groups()
+            bd = [int(i) for i in bdims.split(",")] if bdims else []
+            in_dims = _dims(in_type)
+        elif (m := _SPLAT.fullmatch(line)) is not None:  # a constant of one value at a sentinel shape
+            indent, name, value, out_type = m.groups()
+            in_type, x, bd, in_dims = f"tensor<{out_type.split('x')[-1]}", f"{name}_scalar", [], []
+            lines.append(f"{indent}{x} = stablehlo.constant dense<{value}> : {in_type}")
+        elif '"stablehlo.broadcast_in_dim"' in line or _SHAPED_CONSTANT.search(line):
+            return None
+        else:
             lines.append(line)
             continue
-        m = _BROADCAST.fullmatch(line)
-        if m is None:
-            return None
-        indent, name, x, bdims, in_type, out_type = m.groups()
         out_dims = _dims(out_type)
-        if any(d not in arg_dims and d != "1" for d in out_dims):
+        shape = _shape_operand(indent, name, out_dims, arg_dims, lines)
+        if shape is None:
             return None
-        sizes = []
-        for k, d in enumerate(out_dims):
-            if d == "1" and d not in arg_dims:
-                lines.append(f"{indent}{name}_r{k} = stablehlo.constant dense<1> : {_STATIC}1xi32>")
-            else:
-                arg, axis, arg_type = arg_dims[d]
-                lines.append(f'{indent}{name}_d{k} = "stablehlo.get_dimension_size"({arg}) {{dimension = {axis} : i64}} '
-                             f': ({arg_type}) -> tensor<i32>')
-                lines.append(f'{indent}{name}_r{k} = "stablehlo.reshape"({name}_d{k}) : (tensor<i32>) -> {_STATIC}1xi32>')
-            sizes.append(f"{name}_r{k}")
-        shape = f"{_STATIC}{len(sizes)}xi32>"
-        if len(sizes) > 1:
-            lines.append(f'{indent}{name}_shape = "stablehlo.concatenate"({", ".join(sizes)}) {{dimension = 0 : i64}} '
-                         f': ({", ".join([_STATIC + "1xi32>"] * len(sizes))}) -> {shape}')
-        bd = [int(i) for i in bdims.split(",")] if bdims else []
-        in_dims = _dims(in_type)
         attrs = f"broadcast_dimensions = {dense_attr(bd)}"
         if bd:
             attrs += (f", known_expanding_dimensions = {dense_attr([i for i, o in enumerate(bd) if in_dims[i] != out_dims[o]])}"
                       f", known_nonexpanding_dimensions = {dense_attr([i for i, o in enumerate(bd) if in_dims[i] == out_dims[o]])}")
-        lines.append(f'{indent}{name} = "stablehlo.dynamic_broadcast_in_dim"({x}, {sizes[0] if len(sizes) == 1 else name + "_shape"}) '
-                     f'{{{attrs}}} : ({in_type}, {shape}) -> {out_type}')
+        lines.append(f'{indent}{name} = "stablehlo.dynamic_broadcast_in_dim"({x}, {shape}) {{{attrs}}} : '
+                     f'({in_type}, {_STATIC}{len(out_dims)}xi32>) -> {out_type}')
     return "\n".join(lines)
 
 
@@ -150,9 +168,9 @@ def dynamic_module(program):
 
     erased = erase(s_text)
     if (any(t.isdigit() for m in _TYPE.finditer(erased) for t in m.group(1).split("x"))
-            or _SHAPED_CONSTANT.search(erased) or not set(_OP.findall(erased)) <= DYNAMIC_OK):
+            or not set(_OP.findall(erased)) <= DYNAMIC_OK):
         return None
-    if '"stablehlo.broadcast_in_dim"' in s_text:
+    if '"stablehlo.broadcast_in_dim"' in s_text or _SHAPED_CONSTANT.search(s_text):
         # not from an unsigned tensor: IREE 3.13 fails to legalize get_dimension_size of one ('tensor.dim' of ui8)
         arg_dims = {str(d): (f"%arg{i}", axis, f"tensor<{'x'.join(map(str, v.aval.shape))}x{v.aval.dtype.mlir}>")
                     for i, v in reversed(list(enumerate(s_program.in_vars))) if not v.aval.dtype.is_unsigned
