@@ -36,7 +36,8 @@ class IREEBackend:
         """module() of a program run eagerly (a primitive alone, or an op's route from slope.ops.eager):
         shape-polymorphic where that is provably the same program (polymorphic.py), so that one
         module serves every shape."""
-        return polymorphic.dynamic_module(program) or lowering.lower_module(program)
+        static = lowering.lower_module(program)
+        return polymorphic.dynamic_module(program, static[0]) or static
 
     @staticmethod
     def compile_eager(program, name: str):

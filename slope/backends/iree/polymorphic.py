@@ -148,8 +148,9 @@ def _dynamic_broadcasts(text: str, arg_dims: dict) -> str | None:
     return "\n".join(lines)
 
 
-def dynamic_module(program):
-    """(text with `?` dims, Needs) of an eagerly run program, or None where the static one must stay."""
+def dynamic_module(program, static_text: str):
+    """(text with `?` dims, Needs) of an eagerly run program whose static module text is `static_text`,
+    or None where the static one must stay."""
     in_avals = program.in_avals
     if (not any(a.ndim for a in in_avals) or any(a.size == 0 for a in in_avals)
             or any(e.spec.name not in PRIMITIVES for e in program.eqns)):
@@ -162,7 +163,7 @@ def dynamic_module(program):
         return None
     back = {str(s): str(d) for d, s in sentinel.items()}
     s_text, needs = lower_module(s_program)
-    if _retype(s_text, lambda t: back.get(t, t)) != lower_module(program)[0]:
+    if _retype(s_text, lambda t: back.get(t, t)) != static_text:
         return None
 
     def erase(text):
