@@ -1,13 +1,78 @@
 import os
+import shutil
 
 if os.environ.get("PYTEST_XDIST_WORKER"):  # the workers share the cores: compile_many on one thread each
     os.environ.setdefault("SLOPE_COMPILE_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from testutil import assert_close  # noqa: F401, E402  (kept importable from conftest too)
+from testutil import assert_close, random_state_restorer  # noqa: F401, E402  (kept importable from conftest too)
 
 import slope  # noqa: E402
+
+
+# Each test is first dry-run (slope.testing.dryrun.prefetch_call): the programs it would compile
+# one module each are compiled as the functions of one shared module, then it runs for real finding
+# them cached. Not for tests that manage compiling themselves (marker no_prefetch), Hypothesis tests
+# (a dry run's failures would be shrunk and saved), or tests holding fixtures wider than a function
+# (a dry run could leave zeros in them); and no more once dry runs keep finding everything cached
+# (a warm cache: the dry runs would only double the suite's time).
+_WARM_AFTER = 20
+_prefetch = {"cached_in_a_row": 0}
+
+
+def _prefetchable(item) -> bool:
+    if _prefetch["cached_in_a_row"] >= _WARM_AFTER or item.get_closest_marker("no_prefetch"):
+        return False
+    fn = getattr(item, "obj", None)
+    if fn is None or getattr(fn, "is_hypothesis_test", False):
+        return False
+    defs = getattr(item, "_fixtureinfo", None)
+    return defs is not None and all(d.scope == "function" for ds in defs.name2fixturedefs.values() for d in ds
+                                    if d.argname in item.fixturenames and not d.argname.startswith("tmp_path"))
+
+
+_NUMPY_ASSERTS = ("assert_allclose", "assert_array_equal", "assert_equal", "assert_array_almost_equal",
+                  "assert_almost_equal", "assert_array_less")
+
+
+def _dry_run_of(item):
+    """item.runtest, with NumPy's value assertions passing (on the dry run's zeros they would end it
+    at the first value a test checks) and what it adds to tmp_path removed afterwards."""
+    def run():
+        saved = {name: getattr(np.testing, name) for name in _NUMPY_ASSERTS}
+        tmp = item.funcargs.get("tmp_path")
+        before = set(tmp.iterdir()) if tmp is not None else set()
+        for name in saved:
+            setattr(np.testing, name, lambda *args, **kwargs: None)
+        try:
+            item.runtest()
+        finally:
+            for name, fn in saved.items():
+                setattr(np.testing, name, fn)
+            for path in set(tmp.iterdir()) - before if tmp is not None else ():
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    return run
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)  # innermost: inside output capture
+def pytest_runtest_call(item):
+    if _prefetchable(item):
+        from slope.testing import dryrun
+
+        restore = random_state_restorer(item.funcargs)
+        compiled, requests = dryrun.prefetch_call(_dry_run_of(item))
+        restore()
+        for name in ("capsys", "capfd", "capsysbinary", "capfdbinary"):
+            if name in item.fixturenames:
+                item.funcargs[name].readouterr()
+        if "recwarn" in item.fixturenames:
+            item.funcargs["recwarn"].clear()
+        if "caplog" in item.fixturenames:
+            item.funcargs["caplog"].clear()
+        if requests:
+            _prefetch["cached_in_a_row"] = 0 if compiled else _prefetch["cached_in_a_row"] + 1
+    yield
 
 
 @pytest.fixture

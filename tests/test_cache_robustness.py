@@ -33,6 +33,8 @@ from slope.backends.iree import cache, runtime
 from slope.backends.iree import compile as C
 from slope.core.aval import Aval
 
+pytestmark = pytest.mark.no_prefetch  # counts or stages its own compiles (tests/conftest.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NP = {"f32": np.float32, "f64": np.float64}
 _REF = {"sine": np.sin, "cosine": np.cos, "exponential": np.exp, "tanh": np.tanh, "log_plus_one": np.log1p}
@@ -86,7 +88,7 @@ def warm(tmp_path_factory):
         mp.setattr(C, "_compile_vmfb", recording)
         for job in [SIN, COS] + F64:
             C.compile_module(*job)
-        C.compile_many(EXPS)
+        C.compile_many(EXPS, max_workers=1)  # one shared module, whatever SLOPE_COMPILE_THREADS says
     return d, compiled
 
 

@@ -14,6 +14,8 @@ from slope.core.aval import Aval
 from slope.primitives import REGISTRY
 from slope.testing import dryrun
 
+pytestmark = pytest.mark.no_prefetch  # counts or stages its own compiles (tests/conftest.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -142,6 +144,69 @@ def test_a_dry_run_goes_through_eager_views(fresh_cache):
     with dryrun.collecting(through=True) as jobs:
         slope.lax.exp(slope.lax.reshape(slope.lax.neg(x), shape=(23, 3)))
     assert [job[1] for job in jobs] == ["neg", "exp"]
+
+
+def test_prefetch_call_compiles_what_a_test_would_compile_one_by_one(fresh_cache):
+    """tests/conftest.py dry-runs each test first: its eager ops and jitted programs are compiled in
+    shared modules, and the test's own checks (which fail on the dry run's zeros) fail only for real."""
+    # sizes no other test uses: the eager memos of this process must not hold these ops (sort, cumsum)
+    x = slope.tensor(np.linspace(1, 0.1, 3 * 29, dtype=np.float32).reshape(3, 29))
+    xn = x.numpy()
+
+    def a_test():
+        y = slope.lax.cumsum(slope.lax.sort(x, dimension=1)[0], axis=1)
+        z = slope.jit(lambda a: (a * 2.0).sum(dim=0))(y)
+        np.testing.assert_allclose(z.numpy(), 2 * np.cumsum(np.sort(xn, axis=1), axis=1).sum(0), rtol=1e-5)
+
+    before = C.stats["compiles"]
+    assert dryrun.prefetch_call(a_test) == (3, 3)  # three programs noted out of three requests
+    prefetched = C.stats["compiles"]
+    assert prefetched - before < 3  # shared modules (one per compile thread)
+    a_test()
+    assert C.stats["compiles"] == prefetched
+
+
+def test_a_prefetch_dry_run_ends_where_a_process_starts(fresh_cache):
+    import subprocess
+    import sys
+
+    x = slope.tensor(np.linspace(1, 0.1, 3 * 31, dtype=np.float32).reshape(3, 31))
+
+    def a_test():
+        slope.lax.sort(x, dimension=1)
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        slope.lax.sort(x, dimension=0)
+
+    assert dryrun.prefetch_call(a_test) == (1, 1)  # the process and what follows it run only for real
+    a_test()  # processes start again once the dry run is over
+
+
+def test_a_prefetch_dry_run_ends_where_the_test_dry_runs(fresh_cache):
+    x = slope.tensor(np.linspace(1, 0.1, 3 * 37, dtype=np.float32).reshape(3, 37))
+
+    def a_test():
+        slope.lax.sort(x, dimension=1)
+        with dryrun.collecting():
+            slope.lax.sort(x, dimension=0)
+
+    assert dryrun.prefetch_call(a_test) == (1, 1)
+
+
+def test_the_prefetch_hook_gives_the_real_run_the_random_state_the_dry_run_drew_from():
+    from testutil import random_state_restorer
+
+    funcargs = {"rng": np.random.default_rng(5)}
+    np.random.seed(1)
+    slope.manual_seed(3)
+    restore = random_state_restorer(funcargs)
+    np.random.rand(7), slope.randn(9), funcargs["rng"].standard_normal(11)  # what a dry run draws
+    restore()
+    got = np.random.rand(2), slope.randn(4).numpy(), funcargs["rng"].standard_normal(3)
+    np.random.seed(1)
+    slope.manual_seed(3)
+    want = np.random.rand(2), slope.randn(4).numpy(), np.random.default_rng(5).standard_normal(3)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
 
 
 def test_a_program_that_fails_in_a_batch_is_named(fresh_cache):

@@ -79,6 +79,7 @@ def test_dynamic_text_has_only_question_marks_for_sizes():
     assert text == _text("reduce_sum", [((6, 9), "float32")], axes=(1,))
 
 
+@pytest.mark.no_prefetch  # counts the kernels its ops compile (tests/conftest.py)
 def test_broadcasting_ops_on_every_pattern_of_sizes(monkeypatch):
     """`x + y` with broadcasting: every pair of broadcast-compatible shapes of rank 0-2 over the sizes 1, 7, 11
     gets NumPy's values, while calls that broadcast the same way share a kernel (a size-1 dim that expands is

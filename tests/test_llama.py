@@ -76,6 +76,7 @@ def test_padded_batch_attention_mask():
     assert np.abs(alone[0] - shifted[0, 3:]).max() < 1e-9
 
 
+@pytest.mark.no_prefetch  # counts the programs generate stages (a dry run would stage them first)
 def test_greedy_generation_with_cache_equals_full_forward_and_compiles_twice():
     model, _ = make("gqa-llama3-bias")
     prompt = np.random.default_rng(3).integers(0, 64, (2, 5)).astype(np.int32)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import slope
 from slope.backends.iree import IREEBackend, profile, runtime
@@ -48,6 +49,7 @@ def test_profiler_counts_the_programs_that_ran():
     assert "jit(sq_sum) (f32[5]) -> (f32[])" in text and "\n       7 " in text and "\n       3 " in text
 
 
+@pytest.mark.no_prefetch  # its program must compile inside the profiler (tests/conftest.py)
 def test_profiler_reports_compile_time_of_programs_compiled_inside(tmp_path, monkeypatch):
     monkeypatch.setenv("SLOPE_CACHE_DIR", str(tmp_path))  # an empty disk cache: the program compiles
     f = slope.jit(lambda a: a.exp() + 17.25)  # a program no other test has

@@ -15,6 +15,8 @@ import pytest
 from slope.testing import programs as P
 from slope.testing.strategies import profile_name
 
+pytestmark = pytest.mark.no_prefetch  # compiles its programs up front itself (programs.precompile)
+
 CI_SEED = 20240614
 CI_PROGRAMS = 32
 DEV_PROGRAMS = 12

@@ -146,10 +146,12 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     Example plus a one-line repro (for a registered primitive).
 
     dry_run: draw the same examples but compile and run nothing: every module a check asks for is
-    noted by an enclosing `dryrun.collecting()` block (see prefetch); errors are ignored.
+    noted by an enclosing `dryrun.collecting()` block (see prefetch); errors are ignored. Inside
+    any dry run (a test's, tests/conftest.py) it is one: failures on its zeros are not shrunk.
     """
     from hypothesis import example, given, note, seed
 
+    dry_run = dry_run or dryrun.active()
     spec = get_spec(spec)
     fn = CHECK_FUNCTIONS[check]
     if check == "errors":

@@ -110,7 +110,7 @@ from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.core.dtypes import DType
 from slope.primitives import REGISTRY
-from slope.testing import fd
+from slope.testing import dryrun, fd
 from slope.testing.example import fmt_array
 from slope.testing.tolerances import tolerance
 
@@ -1714,13 +1714,7 @@ def precompile(cases, checks=CHECKS, workers=2, log=None):
                 size += n
         if {"eager", "grad_eager"} & set(checks):
             try:
-                for e in _eager_eqns(case):
-                    if e.spec.eager is not None:
-                        continue
-                    program, name = e.spec.eager_program([v.aval for v in e.inputs], e.params)
-                    text, needs = backend.get().eager_module(program)
-                    if not iree_compile.cached(text, needs):
-                        eager_jobs.append((text, name, program.in_avals, program.out_avals, needs))
+                eager_jobs += dryrun.eager_jobs(_eager_eqns(case))
             except Exception:  # noqa: BLE001
                 pass
     if cur:

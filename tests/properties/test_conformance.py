@@ -14,6 +14,8 @@ import pytest
 from slope.testing import COLUMNS, run_cell
 from slope.testing.matrix import row_names
 
+pytestmark = pytest.mark.no_prefetch  # counts or stages its own compiles (tests/conftest.py)
+
 
 @pytest.mark.parametrize("name", row_names(ops=True))
 def test_row(name, record_property):
