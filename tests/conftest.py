@@ -15,14 +15,24 @@ import slope  # noqa: E402
 # one module each are compiled as the functions of one shared module, then it runs for real finding
 # them cached. Not for tests that manage compiling themselves (marker no_prefetch), Hypothesis tests
 # (a dry run's failures would be shrunk and saved), or tests holding fixtures wider than a function
-# (a dry run could leave zeros in them); and no more once dry runs keep finding everything cached
-# (a warm cache: the dry runs would only double the suite's time).
-_WARM_AFTER = 20
-_prefetch = {"cached_in_a_row": 0}
+# (a dry run could leave zeros in them); and not while the cache is warm: after QUIET_TESTS tests in
+# a row during which this process compiled nothing (dry runs would only double the tests' time), until
+# it compiles again.
+QUIET_TESTS = 30
+_compiling = {"seen": -1, "quiet": 0}
+
+
+def _cache_looks_cold() -> bool:
+    from slope.backends.iree import compile as iree_compile
+
+    compiles = iree_compile.stats["compiles"]
+    _compiling["quiet"] = 0 if compiles != _compiling["seen"] else _compiling["quiet"] + 1
+    _compiling["seen"] = compiles
+    return _compiling["quiet"] < QUIET_TESTS
 
 
 def _prefetchable(item) -> bool:
-    if _prefetch["cached_in_a_row"] >= _WARM_AFTER or item.get_closest_marker("no_prefetch"):
+    if item.get_closest_marker("no_prefetch") or not _cache_looks_cold():
         return False
     fn = getattr(item, "obj", None)
     if fn is None or getattr(fn, "is_hypothesis_test", False):
@@ -61,7 +71,7 @@ def pytest_runtest_call(item):
         from slope.testing import dryrun
 
         restore = random_state_restorer(item.funcargs)
-        compiled, requests = dryrun.prefetch_call(_dry_run_of(item))
+        dryrun.prefetch_call(_dry_run_of(item))
         restore()
         for name in ("capsys", "capfd", "capsysbinary", "capfdbinary"):
             if name in item.fixturenames:
@@ -70,8 +80,6 @@ def pytest_runtest_call(item):
             item.funcargs["recwarn"].clear()
         if "caplog" in item.fixturenames:
             item.funcargs["caplog"].clear()
-        if requests:
-            _prefetch["cached_in_a_row"] = 0 if compiled else _prefetch["cached_in_a_row"] + 1
     yield
 
 
