@@ -68,7 +68,7 @@ def div(x: Array, y: Array, /) -> Array:
     """x / y; integers truncate toward zero, x / 0 = -1 (all bits set), INT_MIN / -1 = INT_MIN"""
 
 def dot_general(x: Array, y: Array, *, contracting_dims: Any, batch_dims: Any, preferred_dtype: Any = None) -> Array:
-    """batched matmul / general contraction over contracting_dims; out dims = batch, lhs free, rhs free (XLA DotGeneral)"""
+    """batched matmul / general contraction over contracting_dims; out dims = batch, lhs free, rhs free (XLA DotGeneral); preferred_dtype: the result's dtype, the operands' or a wider one of their kind (products and sums in it)"""
 
 def dynamic_slice(operand: Array, *starts: Array, slice_sizes: Any) -> Array:
     """operand[s:s+size] per dim; 0-d int starts clamped into [0, dim - size]; linear in the operand, not the starts"""

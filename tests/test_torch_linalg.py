@@ -35,6 +35,25 @@ def test_products():
         slope.bmm(slope.tensor(f32(2, 2, 3)), slope.tensor(f32(3, 3, 4)))
 
 
+def test_dot_general_multiplies_in_a_wider_preferred_dtype():
+    """preferred_dtype was once checked and then ignored: float32 operands with float64 asked for gave float32."""
+    a, b = f32(2, 3), f32(3, 4, seed=1)
+    matmul = {"contracting_dims": ((1,), (0,)), "batch_dims": ((), ())}
+    out = slope.lax.dot_general(slope.tensor(a), slope.tensor(b), preferred_dtype=slope.float64, **matmul)
+    assert out.dtype is slope.float64
+    np.testing.assert_allclose(out.numpy(), a.astype(np.float64) @ b.astype(np.float64), rtol=1e-12)
+    grad = slope.grad(lambda x: slope.lax.dot_general(x, slope.tensor(b), preferred_dtype=slope.float64,
+                                                      **matmul).sum())(slope.tensor(a))
+    assert grad.dtype is slope.float32
+    np.testing.assert_allclose(grad.numpy(), np.broadcast_to(b.sum(1), (2, 3)), rtol=1e-6)
+    i8 = slope.tensor(np.full((2, 3), 100, np.int8))  # 3 * 100 * 100 overflows int8 and int16
+    gram = slope.jit(lambda x: slope.lax.dot_general(x, x, contracting_dims=((1,), (1,)), batch_dims=((), ()),
+                                                     preferred_dtype=slope.int32))(i8)
+    assert gram.dtype is slope.int32 and (gram.numpy() == 30000).all()
+    with pytest.raises(slope.DTypeError, match="preferred_dtype=float16 must be float32"):
+        slope.lax.dot_general(slope.tensor(a), slope.tensor(b), preferred_dtype=slope.float16, **matmul)
+
+
 EINSUMS = [
     ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("ii->i", [(3, 3)]), ("ii", [(3, 3)]),
     ("ij->", [(2, 3)]), ("ij->ji", [(2, 3)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),

@@ -5,6 +5,7 @@ import numpy as np
 
 from slope import lax
 from slope import reference as ref
+from slope.core import dtypes
 from slope.core.aval import Aval
 from slope.core.program import UndefPrimal
 from slope.errors import DTypeError, ShapeError, describe
@@ -35,7 +36,18 @@ def _dot_rule(x, y, *, contracting_dims, batch_dims, preferred_dtype=None):
         raise ShapeError(f"{where}: batch dimensions differ in size")
     shape = ([x.shape[d] for d in xb] + [x.shape[d] for d in _free(x.ndim, xc, xb)]
              + [y.shape[d] for d in _free(y.ndim, yc, yb)])
-    return [Aval(shape, x.dtype)]
+    return [Aval(shape, _out_dtype(where, x.dtype, preferred_dtype))]
+
+
+def _out_dtype(where, dtype, preferred):
+    """The result's dtype: the operands', or preferred_dtype where that is a wider dtype of their kind
+    (the operands are converted to it, exactly, and multiplied and summed in it, e.g. int8 -> int32)."""
+    if preferred is None or preferred is dtype:
+        return dtype
+    if preferred.kind != dtype.kind or preferred.bits <= dtype.bits:
+        raise DTypeError(f"{where}: preferred_dtype={preferred.name} must be {dtype.name} (the operands' dtype) "
+                         f"or a wider dtype of the same kind")
+    return preferred
 
 
 def _dot_simplify(x, y, *, contracting_dims, batch_dims, preferred_dtype=None):
@@ -47,14 +59,14 @@ def _dot_simplify(x, y, *, contracting_dims, batch_dims, preferred_dtype=None):
     return lambda *args: lax.full(shape=out.shape, value=0, dtype=out.dtype)
 
 
-def _dot(x, y, c, b):
-    return lax.dot_general(x, y, contracting_dims=c, batch_dims=b)
+def _dot(x, y, c, b, preferred_dtype=None):
+    return lax.dot_general(x, y, contracting_dims=c, batch_dims=b, preferred_dtype=preferred_dtype)
 
 
 def _dot_jvp(primals, tangents, **params):
     (x, y), (tx, ty) = primals, tangents
-    c, b = params["contracting_dims"], params["batch_dims"]
-    return [_dot(x, y, c, b)], [lax.add(_dot(tx, y, c, b), _dot(x, ty, c, b))]
+    return [lax.dot_general(x, y, **params)], [lax.add(lax.dot_general(tx, y, **params),
+                                                       lax.dot_general(x, ty, **params))]
 
 
 def _ct_operand(ct, other, mine_ndim, mine, theirs, out_free_offset_other):
@@ -76,11 +88,20 @@ def _dot_transpose(cts, x, y, *, contracting_dims, batch_dims, preferred_dtype=N
     xn = x.aval.ndim if isinstance(x, UndefPrimal) else x.ndim
     yn = y.aval.ndim if isinstance(y, UndefPrimal) else y.ndim
     nb, nxf = len(xb), len(_free(xn, xc, xb))
+
+    def ct_operand(other, *dims):
+        """With a wider preferred_dtype, ct meets the other operand converted to it and the result
+        is rounded once, to the operands' dtype."""
+        if preferred_dtype is None or preferred_dtype is other.dtype:
+            return _ct_operand(ct, other, *dims)
+        wide = _ct_operand(ct, lax.convert(other, dtype=preferred_dtype), *dims)
+        return lax.convert(wide, dtype=other.dtype)
+
     out = [None, None]
     if isinstance(x, UndefPrimal):
-        out[0] = _ct_operand(ct, y, xn, (xc, yc), (xb, yb), nb + nxf)
+        out[0] = ct_operand(y, xn, (xc, yc), (xb, yb), nb + nxf)
     if isinstance(y, UndefPrimal):
-        out[1] = _ct_operand(ct, x, yn, (yc, xc), (yb, xb), nb)
+        out[1] = ct_operand(x, yn, (yc, xc), (yb, xb), nb)
     return out
 
 
@@ -88,15 +109,16 @@ def _dot_vmap(axis_size, args, dims, *, contracting_dims, batch_dims, preferred_
     (x, y), (dx, dy) = args, dims
     (xc, yc), (xb, yb) = contracting_dims, batch_dims
     shift = lambda ds: tuple(d + 1 for d in ds)  # noqa: E731
+    p = preferred_dtype
     if dx is not None and dy is not None:
         x, y = moveaxis(x, dx, 0), moveaxis(y, dy, 0)
-        return [_dot(x, y, (shift(xc), shift(yc)), ((0, *shift(xb)), (0, *shift(yb))))], [0]
+        return [_dot(x, y, (shift(xc), shift(yc)), ((0, *shift(xb)), (0, *shift(yb))), p)], [0]
     if dx is not None:  # the batch dim becomes x's first free dim
         x = moveaxis(x, dx, 0)
-        return [_dot(x, y, (shift(xc), yc), (shift(xb), yb))], [len(xb)]
+        return [_dot(x, y, (shift(xc), yc), (shift(xb), yb), p)], [len(xb)]
     y = moveaxis(y, dy, 0)
     nxf = len(_free(x.ndim, xc, xb))
-    return [_dot(x, y, (xc, shift(yc)), (xb, shift(yb)))], [len(xb) + nxf]
+    return [_dot(x, y, (xc, shift(yc)), (xb, shift(yb)), p)], [len(xb) + nxf]
 
 
 dot_general = register(Spec(
@@ -122,6 +144,13 @@ dot_general = register(Spec(
         ErrorInput([np.ones((2, 2, 3), np.float32), np.ones((3, 3, 4), np.float32)],
                    {"contracting_dims": ((2,), (1,)), "batch_dims": ((0,), (0,))}, ShapeError,
                    "dot_general: .*batch dimensions differ in size"),
+        ErrorInput([np.ones((2, 3), np.float32), np.ones((3, 4), np.float32)],
+                   {"contracting_dims": ((1,), (0,)), "batch_dims": ((), ()), "preferred_dtype": dtypes.float16},
+                   DTypeError, "preferred_dtype=float16 must be float32 .* or a wider dtype of the same kind"),
+        ErrorInput([np.ones((2, 3), np.int32), np.ones((3, 4), np.int32)],
+                   {"contracting_dims": ((1,), (0,)), "batch_dims": ((), ()), "preferred_dtype": dtypes.float64},
+                   DTypeError, "preferred_dtype=float64 must be int32"),
     ],
-    doc="batched matmul / general contraction over contracting_dims; out dims = batch, lhs free, rhs free (XLA DotGeneral)",
+    doc="batched matmul / general contraction over contracting_dims; out dims = batch, lhs free, rhs free (XLA DotGeneral); "
+        "preferred_dtype: the result's dtype, the operands' or a wider one of their kind (products and sums in it)",
 ))

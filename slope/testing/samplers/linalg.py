@@ -19,9 +19,16 @@ DOT_CASES = [  # (x shape, y shape, contracting, batch)
 def _dot_sample(draw, dtype):
     xs, ys, c, b = draw(strategies().sampled_from(DOT_CASES))
     params = {"contracting_dims": c, "batch_dims": b}
-    if draw(strategies().booleans()):  # the optional param spelled out: the operands' dtype (the result's)
-        params["preferred_dtype"] = dtype
+    if draw(strategies().booleans()):  # the optional param spelled out: the operands' dtype, or a wider one
+        params["preferred_dtype"] = draw(strategies().sampled_from([dtype, *_wider(dtype)]))
     return [draw_array(draw, xs, dtype), draw_array(draw, ys, dtype)], params
+
+
+def _wider(dtype):
+    """The wider dtypes of dtype's kind that verify's dtypes of dot_general reach."""
+    from slope.core import dtypes as dt
+
+    return {"float32": [dt.float64], "int32": [dt.int64]}.get(dtype.name, [])
 
 
 def _orthogonal(draw, n):

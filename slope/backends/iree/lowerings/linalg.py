@@ -19,6 +19,10 @@ def _vector_times_rows(in_avals, contracting_dims, batch_dims):
 @lowering("dot_general")
 def _dot_general(ctx, args, in_avals, out_avals, *, contracting_dims, batch_dims, preferred_dtype=None):
     out = out_avals[0]
+    if out.dtype is not in_avals[0].dtype:  # a wider preferred_dtype: convert (exactly), then multiply in it
+        wide = [Aval(a.shape, out.dtype) for a in in_avals]
+        args = [ctx.generic("stablehlo.convert", [a], [i], [w]) for a, i, w in zip(args, in_avals, wide)]
+        in_avals = wide
     if _vector_times_rows(in_avals, contracting_dims, batch_dims):
         (xc, yc) = contracting_dims
         lhs, rhs = in_avals
