@@ -120,7 +120,8 @@ def _sort_kink_derivative(args, ts, *, dimension, num_keys=1):
 
 def _sort_edges(dtype):
     """Ties (stable order: the tangents follow it), NaN last, -0.0 == 0.0, a size-1 and an empty dimension,
-    a tied primary key decided by the second key, and left stable when num_keys takes its default."""
+    a tied primary key decided by the second key, and left stable when num_keys takes its default; last,
+    an empty operand sorted along a dimension of 3 (argsort takes all but the two-key cases)."""
     d = dt.dtype(dtype)
     if d.is_bool:
         x = np.array([[True, False, True, False], [False, False, True, True]])
@@ -131,7 +132,7 @@ def _sort_edges(dtype):
              ([x[:, :1]], {"dimension": 1, "num_keys": 1}), ([np.zeros((2, 0), d.np)], {"dimension": 1, "num_keys": 1}),
              ([x, pay[:, ::-1].copy(), pay], {"dimension": 1, "num_keys": 2}),
              ([x, pay[:, ::-1].copy(), pay], {"dimension": 1}),  # num_keys left to its default, 1, in every rule
-             ([x], {"dimension": 1})]
+             ([x], {"dimension": 1}), ([np.zeros((0, 3), d.np)], {"dimension": 1, "num_keys": 1})]
     if d.is_float:
         y = np.array([np.nan, 1.0, -0.0, 0.0, -np.inf, np.nan, 1.0, np.inf], d.np)
         cases.append(([y, np.arange(8, dtype=d.np)], {"dimension": 0, "num_keys": 1}))
