@@ -69,7 +69,6 @@ class _Noting:
 
     def __init__(self, real, jobs, through):
         self.real, self.jobs, self.through = real, jobs, through
-        self.requests = 0
 
     def __getattr__(self, attr):  # all but compiling is the real backend's (to_device, view, module, ...)
         return getattr(self.real, attr)
@@ -81,7 +80,6 @@ class _Noting:
         return self._note(self.real.eager_module, self.real.compile_eager, program, name)
 
     def _note(self, module, compile_fn, program, name):
-        self.requests += 1
         text, needs = module(program)
         if not iree_compile.cached(text, needs):
             self.jobs.append((text, name, program.in_avals, program.out_avals, needs))
@@ -97,9 +95,6 @@ def active() -> bool:
     return isinstance(backend.get(), _Noting)
 
 
-requests = [0]  # the compile requests (cached or not) of the last collecting() block
-
-
 @contextlib.contextmanager
 def collecting(through: bool = False):
     """Within this block nothing compiles: yields the list of compile_many jobs noted (see the
@@ -108,16 +103,13 @@ def collecting(through: bool = False):
     real = backend.get()
     if active():  # code under a dry run (prefetch_call of a test) dry-runs: end the outer one here
         raise Deferred("collecting() inside collecting()")
-    noting = _Noting(real, jobs, through)
-    backend.install(noting)
+    backend.install(_Noting(real, jobs, through))
     _through[0] = through
     try:
         yield jobs
     finally:
         _through[0] = False
         backend.install(real)
-        requests[0] = noting.requests
-
 
 
 def eager_jobs(eqns) -> list:
@@ -141,7 +133,7 @@ def precompile_eager(eqns) -> None:
     iree_compile.compile_many(eager_jobs(eqns))
 
 
-def prefetch_call(run, budget_s: float = 30.0) -> tuple[int, int]:
+def prefetch_call(run, budget_s: float = 30.0) -> int:
     """Run `run()` as a dry run through to its end, then compile what it noted as the functions of
     shared modules, so that running it for real finds its programs cached instead of compiling them
     one module each (~0.5 s of iree-compile apiece, ~0.15 s in a shared module). Whatever the dry run
@@ -149,7 +141,7 @@ def prefetch_call(run, budget_s: float = 30.0) -> tuple[int, int]:
     failing compile (the real run compiles that program alone and reports it). The dry run ends
     where `run` starts a process (a subprocess runs for real, twice would only cost time) and after
     `budget_s` seconds where SIGALRM can be used (the main thread). Returns the number of programs
-    compiled and the number of compile requests the dry run made (cached or not)."""
+    it noted (and compiled)."""
     import os
     import signal
     import subprocess
@@ -161,7 +153,6 @@ def prefetch_call(run, budget_s: float = 30.0) -> tuple[int, int]:
     timed = threading.current_thread() is threading.main_thread() and \
         signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
     jobs: list = []
-    requests[0] = 0
     popen_init, fork = subprocess.Popen.__init__, os.fork
     subprocess.Popen.__init__, os.fork = stop, stop
     if timed:
@@ -187,4 +178,4 @@ def prefetch_call(run, budget_s: float = 30.0) -> tuple[int, int]:
             iree_compile.compile_many(jobs)
         except Exception:  # noqa: BLE001 (the real run compiles and reports the failing program)
             pass
-    return len(jobs), requests[0]
+    return len(jobs)
