@@ -287,3 +287,19 @@ def test_sort_multi_key_and_axis():
     (s,) = R.sort(np.array([[3, 1], [2, 0]]), dimension=0)
     check(s, np.array([[2, 0], [3, 1]]))
     check(R.argsort(np.array([3, 1, 3, 1], BF16), dimension=0, index_dtype=np.int32), np.array([1, 3, 0, 2], np.int32))
+
+
+def test_jit_call_fed_float64_computes_in_float64():
+    """The derivative truth runs a float32 program's reference on float64 operands: its float32
+    constants and conversions must not round that truth back to float32 mid-program (a second-order
+    false alarm: fan_out's `1.5 + y * y` made `full(1.5, float32)` and added in float32)."""
+    from slope.core import dtypes as dt
+    from slope.testing.samplers.jit import program_for
+
+    x, y = np.full((2, 3), 1 / 3), np.full((2, 3), 1 / 7)
+    out = R.jit_call(x, y, program=program_for("fan_out", dt.dtype("float32")))
+    assert out[0].dtype == np.float64
+    np.testing.assert_allclose(out[0], x * y + x / (1.5 + y * y), rtol=1e-15)
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    out32 = R.jit_call(x32, y32, program=program_for("fan_out", dt.dtype("float32")))
+    assert out32[0].dtype == np.float32  # fed its own dtypes, it computes in them

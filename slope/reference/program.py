@@ -6,20 +6,32 @@ import numpy as np
 __all__ = ["jit_call"]
 
 
-def _np_param(v):
-    """A slope dtype param as its NumPy dtype (a DType carries it as `.np`); tuples element-wise."""
+def _np_param(v, promote):
+    """A slope dtype param as its NumPy dtype (a DType carries it as `.np`; a float one float64 if
+    `promote`); tuples element-wise."""
     if isinstance(v, tuple):
-        return tuple(_np_param(x) for x in v)
+        return tuple(_np_param(x, promote) for x in v)
     np_dtype = getattr(v, "np", None)
-    return np_dtype if isinstance(np_dtype, np.dtype) else v
+    if not isinstance(np_dtype, np.dtype):
+        return v
+    return np.dtype(np.float64) if promote and np_dtype.kind == "f" else np_dtype
+
+
+def _promoted(args, program) -> bool:
+    """Whether the caller fed a float operand wider than the program was staged for (the float64
+    derivative truth of a float32 program): then its float constants and conversions are float64 too,
+    or they would round that truth back to float32 mid-program."""
+    return any(np.asarray(a).dtype.kind == "f" and np.asarray(a).dtype.itemsize > v.aval.dtype.np.itemsize
+               for a, v in zip(args, program.in_vars) if v.aval.dtype.np.kind == "f")
 
 
 def jit_call(*args, program):
     """Interpret `program` (slope's Program IR: in_vars, eqns of `spec(inputs, **params) -> outs`,
     outs) with the NumPy references of its primitives; a nested jit_call recurses here."""
     env = dict(zip(program.in_vars, args))
+    promote = _promoted(args, program)
     for e in program.eqns:
-        params = {k: _np_param(v) for k, v in e.params.items()}
+        params = {k: _np_param(v, promote) for k, v in e.params.items()}
         outs = e.spec.reference(*[env[v] for v in e.inputs], **params)
         env.update(zip(e.outs, outs if e.spec.multiple_results else [outs]))
     return tuple(np.asarray(env[v]) for v in program.outs)
