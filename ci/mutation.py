@@ -352,14 +352,18 @@ def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool, sui
         if probe.returncode != 0:
             return {"status": "stillborn", "seconds": time.time() - t0}
         ops = ["--ops"] if any(n.startswith("ops.") for n in names) else []
-        cmd = [sys.executable, "-m", "slope", "verify", *ops, "--only", *names, "--no-details", "--jobs", "1"]
+        matrix = workdir / ".mutation-matrix.md"
+        matrix.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "slope", "verify", *ops, "--only", *names, "--no-details", "--jobs", "1",
+               "--output", str(matrix)]
         try:
             proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=timeout, cwd=workdir)
             status = "survived" if proc.returncode == 0 else "killed"
             tail = proc.stdout.strip().splitlines()[-3:] if proc.stdout else []
         except subprocess.TimeoutExpired:
             status, tail = "killed", ["timed out"]
-        result = {"status": status, "seconds": time.time() - t0, "verify_tail": tail}
+        cells = failing_cells(matrix.read_text()) if matrix.exists() else []
+        result = {"status": status, "seconds": time.time() - t0, "verify_tail": tail, "cells": cells}
         if suite and status == "survived":
             proc = subprocess.run(suite_command(suite_tests), check=False, env=env, capture_output=True, text=True,
                                   cwd=workdir, timeout=timeout * 20)
@@ -367,6 +371,37 @@ def run_mutant(m: Mutant, names, workdir: Path, timeout: float, suite: bool, sui
         return result
     finally:
         target.write_text(original)
+
+
+def failing_cells(matrix: str) -> list[str]:
+    """The failing cells of a conformance matrix (verify's markdown) as "row:column"."""
+    from slope.testing.matrix import SYMBOL
+
+    header, cells = None, []
+    for line in matrix.splitlines():
+        parts = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else None
+        if not parts or set(parts[0]) <= set("-"):
+            continue
+        if header is None:
+            header = parts
+            continue
+        cells += [f"{parts[0]}:{col}" for col, v in zip(header[1:], parts[1:]) if v == SYMBOL["fail"]]
+    return cells
+
+
+def column_kills(results) -> dict[str, tuple[int, int]]:
+    """column -> (killed mutants with a failing cell in it, those no other column caught): which
+    columns find the planted bugs (where examples are worth spending) and which ones alone do."""
+    out: dict[str, list[int]] = {}
+    for _, _, r in results:
+        if r["status"] != "killed":
+            continue
+        columns = {c.split(":", 1)[1] for c in r.get("cells", ())}
+        for col in columns:
+            hit = out.setdefault(col, [0, 0])
+            hit[0] += 1
+            hit[1] += len(columns) == 1
+    return {c: tuple(v) for c, v in sorted(out.items(), key=lambda kv: -kv[1][0])}
 
 
 # ---------------------------------------------------------------- driver
@@ -402,6 +437,11 @@ def report(results, seconds) -> str:
     if any("suite" in r for _, _, r in survivors):
         caught = sum(r.get("suite") == "killed" for _, _, r in survivors)
         lines.append(f"the whole test suite kills {caught} of verify's {len(survivors)} survivors")
+    by_column = column_kills(results)
+    if by_column:
+        lines += ["", "kills by column (a mutant counts in every column with a failing cell; alone: no other column failed):",
+                  "", "| column | killed | alone |", "|---|---|---|"]
+        lines += [f"| {col} | {n} | {alone} |" for col, (n, alone) in by_column.items()]
     if survivors:
         lines += ["", "survivors (fix the harness, or add the key to ci/mutation_equivalent.json with a reason):"]
         for m, names, r in survivors:
@@ -422,6 +462,7 @@ def main(argv=None) -> int:
     p.add_argument("--suite-tests", nargs="+", default=(),
                    help="with --suite: run these test files (paths from the repository root) instead of tests/")
     p.add_argument("--output", "-o", help="also write the report (markdown) to this file")
+    p.add_argument("--json", help="also write every mutant's result (status, verified rows, failing cells) here")
     p.add_argument("--match", nargs="+", default=(),
                    help="only mutants whose label (path:line: original -> replacement) contains one of these")
     p.add_argument("--min-score", type=float, default=0.0,
@@ -473,6 +514,9 @@ def main(argv=None) -> int:
     print("\n" + text)
     if a.output:
         Path(a.output).write_text(text + "\n")
+    if a.json:
+        Path(a.json).write_text(json.dumps([{"mutant": m.label, "verified": names, **r} for m, names, r in results],
+                                           indent=1) + "\n")
     return 1 if score(results) < a.min_score else 0
 
 

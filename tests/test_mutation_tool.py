@@ -136,3 +136,15 @@ def test_lowering_mutants_also_verify_jit_call(mutants, ranges):
     assert mutation.affected(m, ranges) == ["reduce_max", "reduce_min", "reduce_prod", "reduce_sum", "jit_call"]
     (args, params), = REGISTRY["jit_call"].verify.edge_cases(dtypes.float32)
     assert [e.spec.name for e in params["program"].eqns] == ["broadcast_in_dim", "mul", "reduce_sum"]
+
+
+def test_failing_cells_and_kills_by_column(mutants):
+    matrix = ("| primitive | jit | vmap | float64 |\n|---|---|---|---|\n"
+              "| sin | pass | **FAIL** | **FAIL** |\n| exp | pass | pass | exempt |\n\n2 primitives: ...\n")
+    assert mutation.failing_cells(matrix) == ["sin:vmap", "sin:float64"]
+    results = [(mutants[0], [], {"status": "killed", "cells": ["sin:vmap", "exp:vmap", "sin:float64"]}),
+               (mutants[1], [], {"status": "killed", "cells": ["sin:vmap"]}),
+               (mutants[2], [], {"status": "killed", "cells": []}),  # timed out: no matrix
+               (mutants[3], [], {"status": "survived", "cells": []})]
+    assert mutation.column_kills(results) == {"vmap": (2, 1), "float64": (1, 0)}
+    assert "| vmap | 2 | 1 |" in mutation.report(results, 1.0)
