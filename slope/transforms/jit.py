@@ -135,20 +135,43 @@ def _jit_call_errors():
 _EDGE_PROGRAMS: dict = {}  # dtype name -> the staged edge-case program (a Program compiles once per identity)
 
 
-def _jit_call_edges(dtype):
+def _broadcast_sum(x, w):
     """A product with a broadcast summed over two axes: IREE 3.13 fails to compile it as one reduce
-    (docs/stablehlo-notes.md pitfall 17), so reduce_sum's lowering reduces axis by axis, a workaround
-    that only a program composing primitives can check (reduce_sum's own row sums a plain operand)."""
-    if dtype.name not in _EDGE_PROGRAMS:
-        def broadcast_sum(x, w):
-            wb = lax.broadcast_in_dim(w, shape=(2, 3, 4), broadcast_dimensions=(1,))
-            return [lax.reduce_sum(lax.mul(x, wb), axes=(0, 1))]
+    (docs/stablehlo-notes.md pitfall 17), so reduce_sum's lowering reduces axis by axis."""
+    wb = lax.broadcast_in_dim(w, shape=(2, 3, 4), broadcast_dimensions=(1,))
+    return [lax.reduce_sum(lax.mul(x, wb), axes=(0, 1))]
 
-        _EDGE_PROGRAMS[dtype.name] = make_program(broadcast_sum, [Aval((2, 3, 4), dtype), Aval((3,), dtype)],
-                                                  "broadcast_sum")[0]
+
+def _commutative_twins(x1, x2, x5, x9, x16, x20, x22, x32, x45, x51, x54, x56, x58, x60, x63, lax=lax):
+    """mul(a, b) next to mul(b, a), fused by IREE with a divide into one dispatch that mixed up its two
+    results (pitfall 35, fuzzer program 1163 shrunk): the emitter writes a commutative op's operands
+    in one canonical order so that IREE merges the twins. (`lax`: tests pass a NumPy one.)"""
+    x33 = lax.neg(x32)
+    x36 = lax.add(lax.mul(x2, x33), lax.mul(x33, x2))
+    x57 = lax.mul(x56, lax.div(x22, x16))
+    x61 = lax.add(lax.add(lax.add(x45, x51), x58), x60)
+    x65 = lax.add(x63, lax.mul(x57, x1))
+    x66 = lax.broadcast_in_dim(lax.div(x54, x16), shape=(2,), broadcast_dimensions=())
+    x67 = lax.dot_general(x66, x20, contracting_dims=((0,), (0,)), batch_dims=((), ()))
+    x71 = lax.mul(lax.add(x36, lax.mul(lax.add(x61, x67), x9)), x5)
+    return [lax.add(x65, x71)]
+
+
+def _jit_call_edges(dtype):
+    """Programs whose lowering carries a workaround of an IREE bug that only a program composing
+    primitives can check (each primitive's own row runs it alone): _broadcast_sum (reduce_sum reduces
+    axis by axis) and _commutative_twins (canonical operand order)."""
+    if dtype.name not in _EDGE_PROGRAMS:
+        twins_avals = [Aval((), dtype)] * 5 + [Aval((2,), dtype)] + [Aval((), dtype)] * 9
+        _EDGE_PROGRAMS[dtype.name] = (
+            make_program(_broadcast_sum, [Aval((2, 3, 4), dtype), Aval((3,), dtype)], "broadcast_sum")[0],
+            make_program(_commutative_twins, twins_avals, "commutative_twins")[0])
+    broadcast_sum, twins = _EDGE_PROGRAMS[dtype.name]
     x = ((np.arange(24).reshape(2, 3, 4) % 5 - 2) * 0.25).astype(dtype.np)
     w = np.array([0.5, -1.0, 1.5], dtype.np)
-    return [([x, w], {"program": _EDGE_PROGRAMS[dtype.name]})]
+    ones = np.ones((), dtype.np)
+    twins_args = [ones] * 5 + [np.array([0.02364325, 0.90092739], dtype.np)] + [ones] * 9
+    return [([x, w], {"program": broadcast_sum}), (twins_args, {"program": twins})]
 
 
 jit_call = register(Spec(
