@@ -397,6 +397,15 @@ def _ds_vmap(axis_size, args, dims, *, slice_sizes):
     return [lax.gather(moveaxis(x, dx, 0), _with_batch_column(idx))], [0]
 
 
+def _ds_edge_cases(dtype):
+    """Starts clamped into range from below (negative, and 0 next to one) and from above; under vmap with a
+    batched start each member's window is clamped on its own. One operand shape and slice size: start
+    values are operands, so all of them run one program per check."""
+    x = (np.arange(12).reshape(4, 3) % 7 + 1).astype(dtype.np)
+    i = np.int32
+    return [([x, i(a), i(b)], {"slice_sizes": (2, 2)}) for a, b in ((-2, 0), (3, -1), (0, 5))]
+
+
 dynamic_slice = register(Spec(
     name="dynamic_slice",
     abstract_eval=_ds_rule,
@@ -404,7 +413,7 @@ dynamic_slice = register(Spec(
     jvp=_ds_jvp,
     transpose=_ds_transpose,
     vmap=_ds_vmap,
-    verify=Verify(dtypes=DATA),
+    verify=Verify(dtypes=DATA, edge_cases=_ds_edge_cases),
     error_inputs=lambda: [
         ErrorInput([np.ones((4, 3), np.float32), np.int32(0)], {"slice_sizes": (2, 2)}, ShapeError,
                    "dynamic_slice: f32\\[4,3\\], i32\\[\\] with slice_sizes=\\(2, 2\\): needs one start index per operand dim"),
@@ -473,7 +482,8 @@ def _dus_edge_cases(dtype):
 
     i = np.int32
     return [([data((4, 3), 1), data((2, 2), 3), i(1), i(1)], {}),
-            ([data((5,), 1), data((2,), 4), i(4)], {})]
+            ([data((5,), 1), data((2,), 4), i(4)], {}),
+            ([data((5,), 1), data((2,), 4), i(-1)], {})]  # clamped up to 0 (vmap: a batched start, too)
 
 
 dynamic_update_slice = register(Spec(

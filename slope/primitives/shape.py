@@ -449,6 +449,7 @@ squeeze = register(Spec(
         ErrorInput([np.ones((2, 3), np.float32)], {"dimensions": (0,)}, ShapeError,
                    "squeeze: dimensions \\(0,\\) must be distinct size-1 dims of f32\\[2,3\\]"),
         ErrorInput([np.ones((1, 3), np.float32)], {"dimensions": (2,)}, ShapeError, "squeeze: dimensions \\(2,\\)"),
+        ErrorInput([np.ones((1, 3), np.float32)], {"dimensions": (0, 0)}, ShapeError, "squeeze: dimensions \\(0, 0\\)"),
     ],
     doc="remove the listed size-1 dims",
 ))
