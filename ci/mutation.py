@@ -57,6 +57,8 @@ REPRESENTATIVE = ("sin", "mul", "max", "select_n", "reduce_sum", "reduce_max", "
 TRANSFORM_API = "slope/transforms/api.py"
 TRANSFORM_ROWS = ("ops.grad", "ops.hessian", "ops.jacfwd", "ops.jacrev", "ops.jvp", "ops.linearize",
                   "ops.value_and_grad", "ops.vjp", "ops.vmap")
+# ... and the jit decorator's call handling (keywords, static arguments, its fast path) the ops.jit row
+USER_FACING_ROWS = {TRANSFORM_API: TRANSFORM_ROWS, "slope/transforms/jit.py": ("ops.jit",)}
 
 _BINOPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
            ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv}
@@ -305,7 +307,7 @@ def _affected(m: Mutant, ranges) -> list[str]:
     if "transforms" in m.path or m.path.endswith("emitter.py") or m.path.endswith(("rules.py", "spec.py")):
         rows = [n for n in REPRESENTATIVE if n in ranges]
         # the public transformations' argument handling: only their own rows (verify --ops) call them
-        return rows + list(TRANSFORM_ROWS) if m.path.endswith(TRANSFORM_API) else rows
+        return rows + [r for path, own in USER_FACING_ROWS.items() if m.path.endswith(path) for r in own]
     return sorted(n for n, rs in ranges.items() if any(f == path for f, _, _ in rs))
 
 

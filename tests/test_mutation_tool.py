@@ -114,7 +114,9 @@ def test_transformation_api_mutants_also_verify_the_transformation_rows(mutants,
     assert names[:len(names) - len(mutation.TRANSFORM_ROWS)] == [n for n in mutation.REPRESENTATIVE if n in ranges]
     assert set(mutation.TRANSFORM_ROWS) <= set(names)
     rows = {n for n, info in OPS.items() if info.fn.__module__ == "slope.testing.op_table_transforms"}
-    assert rows == set(mutation.TRANSFORM_ROWS)  # every transformation row, and nothing else
+    assert rows == {r for own in mutation.USER_FACING_ROWS.values() for r in own}  # every transformation row
+    jitted = next(m for m in mutants if m.path == "slope/transforms/jit.py" and "kwargs" in m.label)
+    assert "ops.jit" in mutation.affected(jitted, ranges)  # the decorator's call handling: the ops.jit row
 
 
 def test_the_suite_runs_from_an_unmodified_copy(tmp_path):
@@ -134,8 +136,9 @@ def test_lowering_mutants_also_verify_jit_call(mutants, ranges):
     m = next(m for m in mutants if m.path == "slope/backends/iree/lowerings/reduce.py"
              and m.source_line.startswith('if name == "reduce_sum" and len(axes) > 1:'))
     assert mutation.affected(m, ranges) == ["reduce_max", "reduce_min", "reduce_prod", "reduce_sum", "jit_call"]
-    (args, params), = REGISTRY["jit_call"].verify.edge_cases(dtypes.float32)
-    assert [e.spec.name for e in params["program"].eqns] == ["broadcast_in_dim", "mul", "reduce_sum"]
+    programs = [params["program"] for _, params in REGISTRY["jit_call"].verify.edge_cases(dtypes.float32)]
+    assert [e.spec.name for e in programs[0].eqns] == ["broadcast_in_dim", "mul", "reduce_sum"]
+    assert programs[1].name == "commutative_twins"  # pitfall 35's workaround (the emitter's operand order)
 
 
 def test_failing_cells_and_kills_by_column(mutants):

@@ -174,7 +174,7 @@ def _conv_edges(dtype):
     """One output position (a window covering the input; a strided one leaving an unread tail), none
     (a kernel wider than the input), an empty batch, a size-1 kernel window; one element in the output,
     the input, the kernel; an empty input with a non-empty (padding-only) output; grouped convs big
-    enough for the im2col lowering, with padding, strides and dilations, and with two pieces to join."""
+    enough for the im2col lowering, with padding, strides and dilations, and with two pieces and one to join."""
     d = np.dtype(dtype.np if hasattr(dtype, "np") else dtype)
     x = np.linspace(-1, 1, 2 * 4, dtype=np.float64).reshape(1, 2, 4).astype(d)
     w = np.linspace(0.5, -0.5, 3 * 2 * 3, dtype=np.float64).reshape(3, 2, 3).astype(d)
@@ -194,9 +194,11 @@ def _conv_edges(dtype):
               np.cos(np.arange(16 * 9, dtype=np.float64)).reshape(16, 1, 9).astype(d)],
              _params(1, g=2, window_strides=(2,), padding=((3, 1),), lhs_dilation=(2,), rhs_dilation=(2,))),
             # im2col joining exactly two pieces: a window of 2 over 2,048 positions (and its weight gradient,
-            # a window of 2,048 at 2 positions)
+            # a window of 2,048 at 2 positions); and one piece: a 1x1 kernel over 1,024 positions
             ([np.sin(np.arange(2 * 2049, dtype=np.float64)).reshape(1, 2, 2049).astype(d),
-              np.cos(np.arange(16 * 2, dtype=np.float64)).reshape(16, 1, 2).astype(d)], _params(1, g=2))]
+              np.cos(np.arange(16 * 2, dtype=np.float64)).reshape(16, 1, 2).astype(d)], _params(1, g=2)),
+            ([np.sin(np.arange(2 * 1024, dtype=np.float64)).reshape(1, 2, 1024).astype(d),
+              np.cos(np.arange(64, dtype=np.float64)).reshape(64, 1, 1).astype(d)], _params(1, g=2))]
 
 
 def _params(nsp, g=1, **kw):

@@ -315,3 +315,48 @@ def _hessian_ref(x, **_):
 
 op("hessian", _hessian, _hessian_ref, _jac_sample, error_inputs=_cases(_jac_errors("hessian")),
    doc="slope.hessian of sum(sin(x)) sum(x)")
+
+
+# ---------------------------------------------------------------- jit
+
+
+def _scaled(x, scale=1.0):
+    return slope.sin(x) * x * scale
+
+
+_JITTED = slope.jit(_scaled)  # one function across calls and examples: its caches persist, as a user's do
+
+
+def _jit(x, second="keyword", make="plain"):
+    """Two calls of one jitted function, the first positional and the second with its scale passed
+    another way: each must follow its own arguments (a cache keyed by the tensors alone would replay
+    the first call's program)."""
+    if make == "bad_static":
+        slope.jit(_scaled, static_argnums="1")
+    if make == "not_callable":
+        slope.jit("sin(x) * x")
+    if make == "static_out_of_range":
+        slope.jit(_scaled, static_argnums=(2,))(x, 2.0)
+    first = _JITTED(x)
+    again = _JITTED(x, scale=2.0) if second == "keyword" else _JITTED(x, 2.0)
+    return first, again
+
+
+def _jit_ref(x, **_):
+    f = _f_np(x)
+    return f.astype(x.dtype), (2 * f).astype(x.dtype)
+
+
+def _jit_sample(draw, dtype):
+    _, (x,) = _x_and(draw, dtype)
+    return [x], {"second": S.sampled(draw, ["keyword", "positional"])}
+
+
+_ERR_JIT = [
+    ErrorInput([_F32], {"make": "bad_static"}, ArgumentError, r"jit: static_argnums must be an int or a tuple of ints, got '1'"),
+    ErrorInput([_F32], {"make": "not_callable"}, ArgumentError, r"jit: expected a function to compile, got str"),
+    ErrorInput([_F32], {"make": "static_out_of_range"}, TransformError,
+               r"jit\(_scaled\): static_argnums \(2,\) out of range: called with 2 positional arguments"),
+]
+op("jit", _jit, _jit_ref, _jit_sample, multiple_results=True, error_inputs=_cases(_ERR_JIT),
+   doc="slope.jit of sin(x) x scale, called twice: positionally, then with scale=2 as a keyword or positional argument")
