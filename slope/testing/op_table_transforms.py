@@ -337,6 +337,14 @@ def _jit(x, second="keyword", make="plain"):
         slope.jit("sin(x) * x")
     if make == "static_out_of_range":
         slope.jit(_scaled, static_argnums=(2,))(x, 2.0)
+    if make == "static_tensor":
+        slope.jit(_scaled, static_argnums=1)(x, x)
+    if make == "static_unhashable":
+        slope.jit(_scaled, static_argnums=1)(x, [2.0])
+    if make == "too_many_arguments":
+        _JITTED(x, 1.0, 2.0)
+    if make == "text_argument":
+        _JITTED(x, "two")
     first = _JITTED(x)
     again = _JITTED(x, scale=2.0) if second == "keyword" else _JITTED(x, 2.0)
     return first, again
@@ -357,6 +365,13 @@ _ERR_JIT = [
     ErrorInput([_F32], {"make": "not_callable"}, ArgumentError, r"jit: expected a function to compile, got str"),
     ErrorInput([_F32], {"make": "static_out_of_range"}, TransformError,
                r"jit\(_scaled\): static_argnums \(2,\) out of range: called with 2 positional arguments"),
+    ErrorInput([_F32], {"make": "static_tensor"}, TransformError,
+               r"jit\(_scaled\): argument 1 is static \(static_argnums\) but is a tensor f32\[3\]"),
+    ErrorInput([_F32], {"make": "static_unhashable"}, TransformError,
+               r"jit\(_scaled\): argument 1 is static \(static_argnums\) but list is not hashable"),
+    ErrorInput([_F32], {"make": "too_many_arguments"}, TransformError,
+               r"jit\(_scaled\): too many positional arguments \(called with 3 positional args\)"),
+    ErrorInput([_F32], {"make": "text_argument"}, DTypeError, r"tensor: cannot make a tensor from str"),
 ]
 op("jit", _jit, _jit_ref, _jit_sample, multiple_results=True, error_inputs=_cases(_ERR_JIT),
    doc="slope.jit of sin(x) x scale, called twice: positionally, then with scale=2 as a keyword or positional argument")
