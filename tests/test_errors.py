@@ -86,3 +86,13 @@ def test_unsupported_dtype_and_operand():
         slope.dtype("complex64")
     with pytest.raises(slope.DTypeError, match="unsupported operand type str"):
         slope.ones(2) + "a"
+
+
+def test_jit_names_itself_and_the_argument_it_cannot_make_a_tensor_of():
+    """A jitted call given a string said only "tensor: cannot make a tensor from str" (no jit, no function)."""
+    from slope.errors import DTypeError
+
+    f = slope.jit(lambda x, scale: x * scale)
+    with pytest.raises(DTypeError, match=r"jit\(<lambda>\): argument 'two' \(str\) is not a tensor: "
+                                         r"tensor: cannot make a tensor from str"):
+        f(slope.ones(3), "two")

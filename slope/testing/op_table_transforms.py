@@ -371,7 +371,8 @@ _ERR_JIT = [
                r"jit\(_scaled\): argument 1 is static \(static_argnums\) but list is not hashable"),
     ErrorInput([_F32], {"make": "too_many_arguments"}, TransformError,
                r"jit\(_scaled\): too many positional arguments \(called with 3 positional args\)"),
-    ErrorInput([_F32], {"make": "text_argument"}, DTypeError, r"tensor: cannot make a tensor from str"),
+    ErrorInput([_F32], {"make": "text_argument"}, DTypeError,
+               r"jit\(_scaled\): argument 'two' \(str\) is not a tensor: tensor: cannot make a tensor from str"),
 ]
 op("jit", _jit, _jit_ref, _jit_sample, multiple_results=True, error_inputs=_cases(_ERR_JIT),
    doc="slope.jit of sin(x) x scale, called twice: positionally, then with scale=2 as a keyword or positional argument")

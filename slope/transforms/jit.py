@@ -21,7 +21,7 @@ from slope.core.pytree import LEAF, TreeDef, tree_flatten, tree_unflatten
 from slope.core.pytree import _registry as _pytree_registry
 from slope.core.tensor import Tensor, as_tensor
 from slope.core.trace import Tracer, get_aval
-from slope.errors import ArgumentError, ShapeError, TransformError, describe
+from slope.errors import ArgumentError, DTypeError, ShapeError, SlopeError, TransformError, describe
 from slope.primitives.rules import instantiate
 from slope.primitives.spec import ErrorInput, Spec, register
 from slope.primitives.verify import Verify
@@ -248,11 +248,7 @@ class Jitted:
         static = tuple((i, args[i]) for i in positions)
         dynamic = tuple(a for i, a in enumerate(args) if i not in positions)
         flat, in_tree = tree_flatten((dynamic, kwargs))
-        try:
-            flat = [x if isinstance(x, (Tensor, Tracer)) else as_tensor(x) for x in flat]
-        except Exception:
-            self._check_signature(args, kwargs)  # a wrong argument count is the error to report
-            raise
+        flat = [x if isinstance(x, (Tensor, Tracer)) else self._as_tensor(x, args, kwargs) for x in flat]
         avals = tuple(get_aval(x) for x in flat)
         key = (in_tree, avals, static)
         entry = self._cache.get(key)
@@ -262,6 +258,15 @@ class Jitted:
             self._check_signature(args, kwargs)
             entry = self._cache[key] = self._trace(in_tree, avals, dict(static))
         return entry, flat
+
+    def _as_tensor(self, x, args, kwargs):
+        """A non-tensor argument as a tensor (a Python number, a NumPy array); else the error names this jit."""
+        try:
+            return as_tensor(x)
+        except Exception as e:
+            self._check_signature(args, kwargs)  # a wrong argument count is the error to report
+            kind = type(e) if isinstance(e, SlopeError) else DTypeError
+            raise kind(f"jit({self.__name__}): argument {x!r:.40} ({type(x).__name__}) is not a tensor: {e}") from None
 
     def _check_signature(self, args, kwargs):
         if self._sig is not None:
