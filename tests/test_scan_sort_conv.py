@@ -12,6 +12,7 @@ import pytest
 import slope
 from testutil import assert_close
 from slope.primitives import REGISTRY
+from slope.reference.program import np_params
 from slope.testing.samplers import SAMPLERS
 from slope.testing.samplers.conv import CONV_CASES
 
@@ -21,12 +22,8 @@ MINE = ["argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin", "sort", "ar
 # ---------------------------------------------------------------- helpers
 
 
-def _np_params(params):
-    return {k: (v.np if isinstance(v, slope.DType) else v) for k, v in params.items()}
-
-
 def ref_outs(spec, args, params):
-    out = spec.reference(*args, **_np_params(params))
+    out = spec.reference(*args, **np_params(params))
     return list(out) if spec.multiple_results else [out]
 
 

@@ -19,24 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from slope.core.dtypes import DType
+from slope.reference.program import np_params
 
 H = 1e-3
-
-
-def np_params(params, promote_floats=False):
-    """Params for a NumPy reference: slope DTypes become NumPy dtypes (float ones float64 if asked)."""
-    return {k: _np_param(v, promote_floats) for k, v in params.items()}
-
-
-def _np_param(v, promote):
-    if isinstance(v, DType):
-        return np.dtype(np.float64) if (promote and v.is_float) else v.np
-    if isinstance(v, tuple):
-        return tuple(_np_param(x, promote) for x in v)
-    if isinstance(v, list):
-        return [_np_param(x, promote) for x in v]
-    return v
 
 
 def call_reference(spec, args, params, promote_floats=False):
