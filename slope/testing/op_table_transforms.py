@@ -327,24 +327,24 @@ def _scaled(x, scale=1.0):
 _JITTED = slope.jit(_scaled)  # one function across calls and examples: its caches persist, as a user's do
 
 
+# make -> a misuse of slope.jit (the row's error inputs): building a jit, or calling one, wrongly
+_JIT_MISUSES = {
+    "bad_static": lambda x: slope.jit(_scaled, static_argnums="1"),
+    "not_callable": lambda x: slope.jit("sin(x) * x"),
+    "static_out_of_range": lambda x: slope.jit(_scaled, static_argnums=(2,))(x, 2.0),
+    "static_tensor": lambda x: slope.jit(_scaled, static_argnums=1)(x, x),
+    "static_unhashable": lambda x: slope.jit(_scaled, static_argnums=1)(x, [2.0]),
+    "too_many_arguments": lambda x: _JITTED(x, 1.0, 2.0),
+    "text_argument": lambda x: _JITTED(x, "two"),
+}
+
+
 def _jit(x, second="keyword", make="plain"):
     """Two calls of one jitted function, the first positional and the second with its scale passed
     another way: each must follow its own arguments (a cache keyed by the tensors alone would replay
     the first call's program)."""
-    if make == "bad_static":
-        slope.jit(_scaled, static_argnums="1")
-    if make == "not_callable":
-        slope.jit("sin(x) * x")
-    if make == "static_out_of_range":
-        slope.jit(_scaled, static_argnums=(2,))(x, 2.0)
-    if make == "static_tensor":
-        slope.jit(_scaled, static_argnums=1)(x, x)
-    if make == "static_unhashable":
-        slope.jit(_scaled, static_argnums=1)(x, [2.0])
-    if make == "too_many_arguments":
-        _JITTED(x, 1.0, 2.0)
-    if make == "text_argument":
-        _JITTED(x, "two")
+    if make != "plain":
+        _JIT_MISUSES[make](x)
     first = _JITTED(x)
     again = _JITTED(x, scale=2.0) if second == "keyword" else _JITTED(x, 2.0)
     return first, again
