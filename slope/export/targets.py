@@ -19,7 +19,9 @@ from slope.errors import ExportError
 
 # Flags every export shares with slope's own compiles (see compile.BASE_FLAGS): float64 stays
 # float64, and no compile-time constant evaluation (weights are parameters, unknown at compile time).
-COMMON_FLAGS = [f for f in BASE_FLAGS if not f.startswith("--iree-llvmcpu-target-cpu")]
+# Not the host CPU, nor memoization's switch (measured for the local CPU only; on a GPU recorded
+# command buffers are what memoization saves).
+COMMON_FLAGS = [f for f in BASE_FLAGS if not f.startswith(("--iree-llvmcpu-target-cpu", "--iree-hal-memoization"))]
 
 
 @dataclass(frozen=True)
