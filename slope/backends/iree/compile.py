@@ -135,8 +135,11 @@ def _key(text: str, flags) -> str:
 def _compile_vmfb(text: str, name: str, flags) -> bytes:
     import iree.compiler as ic  # only on a cache miss: importing it costs ~20 ms
 
+    # Where processes already share the cores (COMPILE_THREADS is 1), iree-compile's own threads only
+    # contend with them. The output is the same either way, so this is not among the cached flags.
+    threads = [] if COMPILE_THREADS > 1 else ["--mlir-disable-threading"]
     try:
-        return ic.compile_str(text, target_backends=["llvm-cpu"], input_type="stablehlo", extra_args=flags)
+        return ic.compile_str(text, target_backends=["llvm-cpu"], input_type="stablehlo", extra_args=[*flags, *threads])
     except Exception as e:
         raise BackendError(f"IREE failed to compile {name}: {e}\n--- StableHLO ---\n{text}") from e
 
