@@ -43,6 +43,7 @@ from slope.errors import ArgumentError, DTypeError
 from slope.primitives import REGISTRY
 from slope.primitives.spec import checked_params
 from slope.testing import fd, raises
+from slope.testing.batched import jit_named, run_jitted
 from slope.testing.example import Example
 from slope.testing.op_table import OPS
 from slope.testing.tolerances import Mismatch, assert_close, assert_scalar_close
@@ -180,11 +181,21 @@ class _Truth:
                                 "of the domain): no derivative to compare")
         return arrays
 
+    def _fd(self, what, compute, *arrays):
+        """compute(), finite differences, memoized on the example and `arrays`: a batched check
+        (slope.testing.batched) runs each example twice, and FD of a big reference is slow."""
+        key = (self.spec.name, what, _digest(self.ex.args, self.ex.params, *arrays))
+        if key not in _FD_MEMO:
+            if len(_FD_MEMO) >= _FD_MEMO_MAX:
+                del _FD_MEMO[next(iter(_FD_MEMO))]
+            _FD_MEMO[key] = compute()
+        return _FD_MEMO[key]
+
     def jvp(self, tangents):
         flat = self.flat
         if self.on_kink:
             return flat.unpack_out(self._kink_jvp(flat.pack(tangents)))
-        return self._finite(fd.jvp(flat, tangents), "derivative")
+        return self._finite(self._fd("jvp", lambda: fd.jvp(flat, tangents), *tangents), "derivative")
 
     def _kink_jacobian(self):
         n = int(sum(self.flat.sizes))
@@ -196,23 +207,34 @@ class _Truth:
         flat = self.flat
         if self.on_kink:
             return flat.unpack(self._kink_jacobian().T @ flat.pack(cotangents))
-        return self._finite(fd.vjp(flat, cotangents), "gradient")
+        return self._finite(self._fd("vjp", lambda: fd.vjp(flat, cotangents), *cotangents), "gradient")
 
     def hvp(self, tangents, cotangents):
         if self.on_kink:
             return [np.zeros(s) for s in self.flat.shapes]
-        return self._finite(fd.hvp(self.flat, tangents, cotangents), "Hessian")
+        return self._finite(self._fd("hvp", lambda: fd.hvp(self.flat, tangents, cotangents), *tangents, *cotangents),
+                            "Hessian")
 
     def hvp_noise(self, cotangents):
         """The rounding error of hvp()'s finite differences (none for the declared kink convention)."""
         if self.on_kink:
             return [np.zeros(s) for s in self.flat.shapes]
-        return fd.hvp_noise(self.flat, cotangents)
+        return self._fd("hvp_noise", lambda: fd.hvp_noise(self.flat, cotangents), *cotangents)
 
 
-def _jit(fn, name):
-    fn.__name__ = fn.__qualname__ = name
-    return slope.jit(fn)
+_FD_MEMO: dict = {}
+_FD_MEMO_MAX = 64
+
+
+def _digest(args, params, *arrays) -> str:
+    import hashlib
+
+    h = hashlib.sha256(repr(sorted(params.items(), key=lambda kv: kv[0])).encode())
+    for a in (*args, None, *arrays):
+        a = np.asarray(a) if a is not None else np.zeros(0, np.int8)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
 
 
 def _zero_tangent_check(spec, t, o_aval_like, what):
@@ -281,7 +303,7 @@ def check_jit(spec, ex: Example):
     """The op staged and compiled by slope.jit equals the NumPy oracle."""
     spec = get_spec(spec)
     params = ex.params
-    f = _jit(lambda *xs: _bind(spec, xs, params), f"jit_{spec.name}")
+    f = jit_named(lambda *xs: _bind(spec, xs, params), f"jit_{spec.name}")
     tensors = [_tensor(a) for a in ex.args]
     outs = _as_list(f(*tensors))
     _compare_outputs(spec, ex, outs, fd.call_reference(spec, ex.args, ex.params), "jit output")
@@ -365,7 +387,9 @@ def check_vmap(spec, ex: Example, placements=None):
             return _bind(spec, xs, params)
 
     out_axes = [0 if j % 2 == 0 else -1 for j in range(len(placements))]  # every other placement: batch dim last
-    refused = []
+    # out_axes=None for the first placement: refused (TransformError) where an output is batched, which
+    # tracing alone tells; asked before the jitted call so that the call is all the check stages
+    unbatched_asked = not no_operands and _returns_unbatched(g, placements[0], inputs[:len(placements[0])])
 
     def vmap_all(*flat):
         outs, unbatched, pos = [], [], 0
@@ -377,17 +401,12 @@ def check_vmap(spec, ex: Example, placements=None):
             except Exception as e:
                 e.add_note(f"while tracing {spec.name} under vmap with in_axes={dims}, out_axes={out_axes[j]}")
                 raise
-            if j == 0 and not no_operands:  # a batched output cannot be returned unbatched
-                try:
-                    unbatched = _as_list(slope.vmap(g, in_axes=dims, out_axes=None)(*args))
-                except TransformError:
-                    refused.append(dims)
+            if j == 0 and unbatched_asked:
+                unbatched = _as_list(slope.vmap(g, in_axes=dims, out_axes=None)(*args))
         return outs, unbatched
 
-    from slope.errors import TransformError
-
-    results, unbatched = _jit(vmap_all, f"vmap_{spec.name}")(*[_tensor(a) for a in inputs])
-    if not no_operands and not refused:
+    results, unbatched = run_jitted(vmap_all, f"vmap_{spec.name}", *[_tensor(a) for a in inputs])
+    if unbatched_asked:
         # allowed (as in JAX) only where the output does not depend on the batch: the same for every member
         for k, exp in enumerate(expected[0]):
             if any(not np.array_equal(e, exp[0], equal_nan=True) for e in exp[1:]):
@@ -398,6 +417,19 @@ def check_vmap(spec, ex: Example, placements=None):
     for j, (dims, got, exp) in enumerate(zip(placements, results, expected)):
         exp = [np.moveaxis(e, 0, out_axes[j]) for e in exp]
         _compare_outputs(spec, ex, _as_list(got), exp, f"vmap(in_axes={dims}, out_axes={out_axes[j]}) output")
+
+
+def _returns_unbatched(g, dims, inputs) -> bool:
+    """Whether vmap(g, in_axes=dims, out_axes=None) traces on these batched inputs (it raises
+    TransformError where an output depends on the batch)."""
+    from slope.errors import TransformError
+
+    avals = [Aval(np.shape(a), np.asarray(a).dtype) for a in inputs]
+    try:
+        make_program(lambda *xs: _as_list(slope.vmap(g, in_axes=dims, out_axes=None)(*xs)), avals, "vmap_unbatched")
+    except TransformError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- derivatives
@@ -415,13 +447,13 @@ def _check_forward(spec, ex: Example, transform: str, apply):
         xs, ts = a[:n], a[n:]
         return apply(_partial(spec, xs, diff, params), tuple(xs[i] for i in diff), tuple(ts))
 
-    po, to = _jit(forward, f"{transform}_{spec.name}")(*[_tensor(x) for x in ex.args],
-                                                       *[_tensor(ex.tangents[i]) for i in diff])
     expected = fd.call_reference(spec, ex.args, params)
-    _compare_outputs(spec, ex, _as_list(po), expected, f"{transform} primal output")
-    truth = _Truth(spec, ex, flat)
+    truth = _Truth(spec, ex, flat)  # before the call: an example it rejects (NotApplicable) stages nothing
     vs = "the declared derivative at the kink" if truth.on_kink else "float64 FD"
     truth = iter(truth.jvp([ex.tangents[i] for i in diff]))
+    po, to = run_jitted(forward, f"{transform}_{spec.name}", *[_tensor(x) for x in ex.args],
+                        *[_tensor(ex.tangents[i]) for i in diff])
+    _compare_outputs(spec, ex, _as_list(po), expected, f"{transform} primal output")
     for k, (t, e) in enumerate(zip(_as_list(to), expected)):
         label = f"{spec.name} {transform} tangent output" + (f" {k}" if len(expected) > 1 else "")
         if k in flat.out_float:
@@ -478,8 +510,11 @@ def check_vjp(spec, ex: Example):
         xbar = f_vjp(_cotangent_tensors(slope, spec, ex, cts_in, flat, out_avals))
         return list(jt), list(xbar)
 
-    jt, xbar = _jit(vjp_fn, f"vjp_{spec.name}")(*[_tensor(x) for x in ex.args],
-                                                  *[_tensor(ex.tangents[i]) for i in diff], *[_tensor(c) for c in cts])
+    truth = _Truth(spec, ex, flat)  # before the call: an example it rejects (NotApplicable) stages nothing
+    vs = "the transposed declared derivative at the kink" if truth.on_kink else "float64 FD"
+    xbar_truth = truth.vjp(cts)
+    jt, xbar = run_jitted(vjp_fn, f"vjp_{spec.name}", *[_tensor(x) for x in ex.args],
+                          *[_tensor(ex.tangents[i]) for i in diff], *[_tensor(c) for c in cts])
     jt = [np.asarray(jt[k], np.float64) for k in flat.out_float]
     xbar = [np.asarray(x) for x in xbar]
     ts = [np.asarray(ex.tangents[i], np.float64) for i in diff]
@@ -505,9 +540,7 @@ def check_vjp(spec, ex: Example):
     assert_scalar_close(lhs, rhs, scale, adj_dtype, "adjoint",
                         f"{spec.name} vjp dot-product test <ct, J t> vs <J^T ct, t> (the transpose is not the adjoint "
                         "of the linearization)", flushed=flushed)
-    truth = _Truth(spec, ex, flat)
-    vs = "the transposed declared derivative at the kink" if truth.on_kink else "float64 FD"
-    for i, x, e in zip(diff, xbar, truth.vjp(cts)):
+    for i, x, e in zip(diff, xbar, xbar_truth):
         assert_close(x, e, _tol_dtype(ex.dtype, x.dtype), "grad", f"{spec.name} vjp cotangent of operand {i} (vs {vs})")
 
 
@@ -553,12 +586,11 @@ def check_second_order(spec, ex: Example):
         grads, hv = slope.jvp(gg, tuple(xs[i] for i in diff), tuple(ts))
         return (list(grads), list(hv)) if nd > 1 else ([grads], [hv])  # one argnum: a bare gradient
 
-    grads, hv = _jit(so_fn, f"second_order_{spec.name}")(*[_tensor(x) for x in ex.args],
-                                                          *[_tensor(ex.tangents[i]) for i in diff],
-                                                          *[_tensor(c) for c in cts])
-    g_truth = truth.vjp(cts)
+    g_truth = truth.vjp(cts)  # before the call: an example they reject (NotApplicable) stages nothing
     h_truth = truth.hvp([ex.tangents[i] for i in diff], cts)
     h_noise = truth.hvp_noise(cts)
+    grads, hv = run_jitted(so_fn, f"second_order_{spec.name}", *[_tensor(x) for x in ex.args],
+                           *[_tensor(ex.tangents[i]) for i in diff], *[_tensor(c) for c in cts])
     vs = ("the declared derivative at the kink", "0 at the kink") if truth.on_kink else (
         "float64 FD", "float64 FD of the FD gradient")
     for i, g_, gt, h_, ht, hn in zip(diff, grads, g_truth, hv, h_truth, h_noise):
@@ -655,7 +687,7 @@ def _check_error_case(spec, j, case):
         if mode == "eager":
             run = lambda: spec.bind(*tensors, **case.params)  # noqa: E731
         else:
-            run = lambda: _jit(lambda *xs: _bind(spec, xs, case.params), f"errors_{spec.name}")(*tensors)  # noqa: E731
+            run = lambda: jit_named(lambda *xs: _bind(spec, xs, case.params), f"errors_{spec.name}")(*tensors)  # noqa: E731
         label = f"{spec.name} error_inputs case {j} ({mode}; params {case.params})"
         try:
             run()

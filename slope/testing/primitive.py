@@ -23,7 +23,7 @@ import numpy as np
 from slope.backends.iree import compile as iree_compile
 from slope.core import dtypes as dt
 from slope.primitives import REGISTRY
-from slope.testing import dryrun, strategies
+from slope.testing import batched, dryrun, strategies
 from slope.testing.checks import CHECK_FUNCTIONS, CHECKS, DERIVATIVE_CHECKS, NEEDS, NotApplicable, get_spec
 from slope.testing.example import Example
 from slope.testing.samplers import sampler_for
@@ -173,9 +173,25 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
     # cell draws its own examples (float32 and float64, vjp and second_order differ), the same on
     # every run and every xdist worker, and a dry run draws the very examples the real run will.
     settings = _settings(spec, check, dtype, profile)
+    d = dt.dtype(dtype or spec.verify.dtypes[0])
+    edge_cases = spec.verify.edge_cases
 
-    @settings
-    @given(ex=strategy)
+    def hypothesis_test(body):
+        """body(ex) run on the cell's examples: its edge cases, then the profile's draws."""
+        test = settings(given(ex=strategy)(body))
+        for args, params in edge_cases(d) if edge_cases else []:
+            test = example(ex=Example(d.name, [np.asarray(a) for a in args], dict(params)))(test)
+        if settings.derandomize:
+            test = seed(strategies.stable_seed(spec.name, _seed_key(spec, check), d.name))(test)
+        return test
+
+    # Derandomized draws are the same every time, so their jitted calls can be collected and
+    # compiled together (slope.testing.batched); a failure is then reported by the run below.
+    outcome = settings.derandomize and check in batched.BATCHED_CHECKS and \
+        batched.run_batched(spec, fn, hypothesis_test, dry_run)
+    if outcome is True:
+        return
+
     def conformance(ex):
         if registered:
             note(f"repro: {repro_line(check, spec, ex)}")
@@ -191,13 +207,11 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
             if not dry_run:
                 raise
 
-    d = dt.dtype(dtype or spec.verify.dtypes[0])
-    edge_cases = spec.verify.edge_cases
-    for args, params in edge_cases(d) if edge_cases else []:
-        conformance = example(ex=Example(d.name, [np.asarray(a) for a in args], dict(params)))(conformance)
-    if settings.derandomize:
-        conformance = seed(strategies.stable_seed(spec.name, _seed_key(spec, check), d.name))(conformance)
-    conformance()
+    hypothesis_test(conformance)()
+    if outcome and not dry_run:
+        import warnings
+
+        warnings.warn(f"{spec.name} {check}[{d.name}]: {outcome}; each example alone passes", batched.BatchWarning)
 
 
 SPOT_CHECK_EXAMPLES = 1

@@ -2,15 +2,19 @@
 check that owns that property must fail on it (under the same Hypothesis profile as the suite)."""
 import dataclasses
 
+import numpy as np
 import pytest
 
+import slope
 from slope import lax
 from slope.backends.iree.emitter import LOWERINGS
 from slope.core import dtypes as dt
 from slope.core.aval import Aval
 from slope.primitives import REGISTRY
 from slope.primitives.spec import _call_signature
-from slope.testing import Mismatch, check_primitive, run_check
+from slope.testing import Mismatch, batched, check_primitive, run_check
+from slope.testing.batched import run_jitted
+from slope.testing.checks import NotApplicable
 from slope.testing.samplers import SAMPLERS
 
 
@@ -185,3 +189,73 @@ def test_errors_column_catches_a_param_check_that_accepts_the_wrong_kind(monkeyp
     monkeypatch.setitem(spec_module._PARAM_CHECKS, "preferred_dtype", lambda v: True)
     with pytest.raises(Mismatch, match="preferred_dtype"):
         run_check("dot_general", "errors")
+
+
+
+_STAGED_TOGETHER = batched._staged_together  # the real one: conftest's dry run of a test patches it first
+
+
+def _three_examples(body):
+    """A stand-in for run_check's Hypothesis test: body on three explicit examples (the second is
+    rejected by the check below)."""
+    from hypothesis import Phase, example, given, settings, strategies
+
+    test = settings(phases=[Phase.explicit], database=None)(given(ex=strategies.none())(body))
+    for x in (np.arange(3, dtype=np.float32), np.float32(-7.0), np.float32(1.0)):
+        test = example(ex=x)(test)
+    return test
+
+
+def _doubling_check(wrong_for=None):
+    """A check in the shape of slope's: preparation, its one jitted call, then comparisons."""
+    seen = []
+
+    def check(spec, x):
+        if x.ndim == 0 and x < 0:
+            raise NotApplicable("negative")
+        got = run_jitted(lambda t: lax.mul(t, lax.full(shape=t.shape, value=2.0, dtype=t.dtype)), "double", slope.tensor(x))
+        seen.append(np.asarray(got))
+        expected = 2 * x + (1 if wrong_for is not None and x.shape == wrong_for else 0)
+        if not np.array_equal(np.asarray(got), expected):
+            raise Mismatch(f"double({x}) = {got}")
+    return check, seen
+
+
+def test_batched_checks_hand_each_example_its_own_result(monkeypatch):
+    sizes = []
+    monkeypatch.setattr(batched, "_staged_together", lambda calls, name: (sizes.append(len(calls)),
+                                                                          _STAGED_TOGETHER(calls, name))[1])
+    check, seen = _doubling_check()
+    assert batched.run_batched(REGISTRY["neg"], check, _three_examples, dry_run=False) is True
+    assert sizes == [2]  # the rejected example stages nothing
+    assert [s.tolist() for s in seen] == [2.0, [0.0, 2.0, 4.0]]
+
+
+@pytest.mark.parametrize("wrong_for", [(), (3,)])
+def test_a_batched_check_failing_for_one_example_is_given_up(wrong_for):
+    """run_check then runs the check example by example under Hypothesis, which reports the failure."""
+    check, _ = _doubling_check(wrong_for)
+    outcome = batched.run_batched(REGISTRY["neg"], check, _three_examples, dry_run=False)
+    assert outcome is not True and "double staged with 1 other examples failed on" in outcome
+
+
+def test_a_batch_that_fails_where_each_example_alone_passes_warns(monkeypatch):
+    """A batched program that goes wrong (here: its results swapped between examples) while every
+    example alone passes is the kind of miscompile a composed program shows: run_check warns."""
+
+    def swapped(calls, name):
+        fn, args = _STAGED_TOGETHER(calls, name)
+        return (lambda *a: fn(*a)[::-1]), args
+
+    monkeypatch.setattr(batched, "_staged_together", swapped)
+    with pytest.warns(batched.BatchWarning, match="each example alone passes"):
+        run_check("cumsum", "jvp", "float32")
+
+
+def test_a_passing_check_compiles_its_examples_a_batch_at_a_time(monkeypatch):
+    sizes = []
+    monkeypatch.setattr(batched, "_staged_together", lambda calls, name: (sizes.append(len(calls)),
+                                                                          _STAGED_TOGETHER(calls, name))[1])
+    run_check("cumsum", "vjp", "float32")
+    assert sum(sizes) >= 6 and max(sizes) <= batched.CALLS_PER_PROGRAM  # cumsum draws 1.5 x 4 examples
+    assert len(sizes) == -(-sum(sizes) // batched.CALLS_PER_PROGRAM)
