@@ -26,6 +26,11 @@ import slope
 
 BATCHED_CHECKS = ("vmap", "jvp", "vjp", "linearize", "second_order")
 CALLS_PER_PROGRAM = 8
+# Characters of StableHLO a batch may hold before it is split in two: IREE's cost grows faster than
+# linearly with a function's size (threefry2x32's vmap, ~170 K characters an example, made its row's
+# compile 23 s staged 7 together where it had been ~15 s), while the per-function cost that batching
+# saves matters for small programs (most are under 20 K).
+MAX_TEXT = 200_000
 
 _state: dict = {"mode": None, "calls": None, "result": None}
 
@@ -81,6 +86,17 @@ def _staged_together(calls, name):
     return jit_named(batch, f"{name}_x{len(calls)}"), [a for _, _, args in calls for a in args]
 
 
+def _batches(calls):
+    """[(jitted function, its arguments)...] running `calls`: all at once, or in smaller batches
+    (each of about MAX_TEXT characters, judged by their average size) while too large."""
+    fn, args = _staged_together(calls, calls[0][1])
+    size = len(fn.lower(*args).code) if len(calls) > 1 else 0
+    if size <= MAX_TEXT:
+        return [(fn, args)]
+    per_batch = max(1, min(len(calls) - 1, int(MAX_TEXT * len(calls) / size)))
+    return [b for i in range(0, len(calls), per_batch) for b in _batches(calls[i:i + per_batch])]
+
+
 def run_batched(spec, check_fn, make_test, dry_run: bool):
     """Run check_fn on the examples of make_test(body) (a Hypothesis test calling body(ex) per
     example) in batches (see the module docstring). Returns True if it did; otherwise the check is
@@ -115,17 +131,16 @@ def run_batched(spec, check_fn, make_test, dry_run: bool):
     if gave_up or not collected:
         return ""
     results = []
-    for start in range(0, len(collected), CALLS_PER_PROGRAM):
-        calls = [call for _, call in collected[start:start + CALLS_PER_PROGRAM]]
-        fn, args = _staged_together(calls, calls[0][1])
-        try:
-            results += list(fn(*args))
-        except dryrun.Deferred:
-            if dry_run:
-                return True  # a probe: a compile request noted is all it asks
-            raise
-        except Exception as e:  # noqa: BLE001 - the example-by-example run reports it
-            return f"{fn.__name__} raised {type(e).__name__}: {e}"
+    try:
+        for start in range(0, len(collected), CALLS_PER_PROGRAM):
+            for fn, args in _batches([call for _, call in collected[start:start + CALLS_PER_PROGRAM]]):
+                results += list(fn(*args))
+    except dryrun.Deferred:
+        if dry_run:
+            return True  # a probe: a compile request noted is all it asks
+        raise
+    except Exception as e:  # noqa: BLE001 - the example-by-example run reports it
+        return f"{calls_name(collected)}: a batch raised {type(e).__name__}: {e}"
     if dry_run:
         return True
     for (ex, _), result in zip(collected, results):

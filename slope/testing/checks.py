@@ -223,7 +223,7 @@ class _Truth:
 
 
 _FD_MEMO: dict = {}
-_FD_MEMO_MAX = 64
+_FD_MEMO_MAX = 4096  # a row's examples (dry runs and the real run ask for each; FD of conv takes seconds)
 
 
 def _digest(args, params, *arrays) -> str:

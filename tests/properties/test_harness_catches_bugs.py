@@ -259,3 +259,13 @@ def test_a_passing_check_compiles_its_examples_a_batch_at_a_time(monkeypatch):
     run_check("cumsum", "vjp", "float32")
     assert sum(sizes) >= 6 and max(sizes) <= batched.CALLS_PER_PROGRAM  # cumsum draws 1.5 x 4 examples
     assert len(sizes) == -(-sum(sizes) // batched.CALLS_PER_PROGRAM)
+
+
+def test_a_batch_too_large_for_one_program_is_split(monkeypatch):
+    sizes = []
+    monkeypatch.setattr(batched, "MAX_TEXT", 1)  # every program is too large to share one
+    monkeypatch.setattr(batched, "_staged_together", lambda calls, name: (sizes.append(len(calls)),
+                                                                          _STAGED_TOGETHER(calls, name))[1])
+    run_check("cumsum", "vjp", "float32")
+    first = sizes[0]  # the first batch, then each of its calls alone
+    assert first > 1 and sizes[1:first + 1] == [1] * first
