@@ -144,10 +144,19 @@ def _partial(spec, xs, diff, params):
     return f
 
 
+# Differentiable operand elements above which an example is for the value checks only: finite
+# differences evaluate the reference ~4x per element (16x for the Hessian), so conv's edge cases of
+# 2,049 positions (there to reach its lowering's im2col joins) took ~95 s of a row's ~100 s.
+FD_MAX_ELEMENTS = 1024
+
+
 def _flat_for(spec, ex):
     flat = fd.Flat(spec, ex.args, ex.params)
     if not flat.diff:
         raise NotApplicable(f"{spec.name}: no floating-point operand to differentiate in this example")
+    if sum(flat.sizes) > FD_MAX_ELEMENTS:
+        raise NotApplicable(f"{spec.name}: {int(sum(flat.sizes))} operand elements, too many for finite differences "
+                            f"(over {FD_MAX_ELEMENTS}): an example for the value checks")
     if not all(np.all(np.isfinite(ex.args[i])) for i in flat.diff) or not np.all(np.isfinite(flat(flat.x0))):
         raise NotApplicable(f"{spec.name}: a NaN or infinite operand or output (an edge case for the values): "
                             "no derivative to compare")
