@@ -26,7 +26,7 @@ import slope
 
 BATCHED_CHECKS = ("vmap", "jvp", "vjp", "linearize", "second_order")
 CALLS_PER_PROGRAM = 8
-# Characters of StableHLO a batch may hold before it is split in two: IREE's cost grows faster than
+# Characters of StableHLO a batch may hold before it is split: IREE's cost grows faster than
 # linearly with a function's size (threefry2x32's vmap, ~170 K characters an example, made its row's
 # compile 23 s staged 7 together where it had been ~15 s), while the per-function cost that batching
 # saves matters for small programs (most are under 20 K).
@@ -119,7 +119,7 @@ def run_batched(spec, check_fn, make_test, dry_run: bool):
             except Collected:
                 collected.append((ex, calls[-1]))
                 return
-            except BaseException as e:  # noqa: BLE001 - the example-by-example run reports it
+            except (Exception, dryrun.Deferred) as e:  # noqa: BLE001 - the example-by-example run reports it
                 gave_up.append(e)
                 return
         gave_up.append("no jitted call")
@@ -140,7 +140,7 @@ def run_batched(spec, check_fn, make_test, dry_run: bool):
             return True  # a probe: a compile request noted is all it asks
         raise
     except Exception as e:  # noqa: BLE001 - the example-by-example run reports it
-        return f"{calls_name(collected)}: a batch raised {type(e).__name__}: {e}"
+        return f"{_label(collected)}: a batch raised {type(e).__name__}: {e}"
     if dry_run:
         return True
     for (ex, _), result in zip(collected, results):
@@ -148,9 +148,9 @@ def run_batched(spec, check_fn, make_test, dry_run: bool):
             try:
                 check_fn(spec, ex)
             except Exception as e:  # noqa: BLE001 - the example-by-example run reports (and shrinks) it
-                return f"{calls_name(collected)} failed on {ex!r}: {type(e).__name__}: {e}"
+                return f"{_label(collected)} failed on {ex!r}: {type(e).__name__}: {e}"
     return True
 
 
-def calls_name(collected) -> str:
-    return f"{collected[0][1][1]} staged with {len(collected) - 1} other examples"
+def _label(collected) -> str:
+    return f"{collected[0][1][1]}, {len(collected)} examples staged in batches of up to {CALLS_PER_PROGRAM},"

@@ -236,7 +236,7 @@ def test_a_batched_check_failing_for_one_example_is_given_up(wrong_for):
     """run_check then runs the check example by example under Hypothesis, which reports the failure."""
     check, _ = _doubling_check(wrong_for)
     outcome = batched.run_batched(REGISTRY["neg"], check, _three_examples, dry_run=False)
-    assert outcome is not True and "double staged with 1 other examples failed on" in outcome
+    assert outcome is not True and "double, 2 examples staged in batches of up to 8, failed on" in outcome
 
 
 def test_a_batch_that_fails_where_each_example_alone_passes_warns(monkeypatch):
