@@ -11,15 +11,20 @@ from testutil import assert_close, random_state_restorer  # noqa: F401, E402  (k
 import slope  # noqa: E402
 
 
-# Each test is first dry-run (slope.testing.dryrun.prefetch_call): the programs it would compile
-# one module each are compiled as the functions of one shared module, then it runs for real finding
-# them cached. Not for tests that manage compiling themselves (marker no_prefetch), Hypothesis tests
-# (a dry run's failures would be shrunk and saved), or tests holding fixtures wider than a function
-# (a dry run could leave zeros in them); and not while the cache is warm: after QUIET_TESTS tests in
-# a row during which this process compiled nothing (dry runs would only double the tests' time), until
-# it compiles again.
+# Tests are first dry-run (slope.testing.dryrun.note_call) a window of them at a time: before a
+# test's setup, the next tests of its module or class (up to LOOKAHEAD - 1 of them) are each set up,
+# dry-run and torn down, then the test itself is dry-run with its own fixtures, and the programs they would compile one module each (~0.3-0.5 s of
+# iree-compile apiece) are compiled as the functions of one shared module (~0.06 s apiece); then
+# they run for real finding them cached. Under pytest-xdist another worker may run some of them:
+# it finds them in the disk cache. Not for tests that manage compiling themselves (marker
+# no_prefetch), Hypothesis tests (a dry run's failures would be shrunk and saved), or tests holding
+# fixtures wider than a function (a dry run could leave zeros in them); and not while the cache is
+# warm: after QUIET_TESTS tests in a row during which this process compiled nothing (dry runs would
+# only double the tests' time), until it compiles again.
 QUIET_TESTS = 30
+LOOKAHEAD = 24
 _compiling = {"seen": -1, "quiet": 0}
+_dry_run_done: set = set()  # nodeids of the tests dry-run in a window
 
 
 def _cache_looks_cold() -> bool:
@@ -32,10 +37,10 @@ def _cache_looks_cold() -> bool:
 
 
 def _prefetchable(item) -> bool:
-    if item.get_closest_marker("no_prefetch") or not _cache_looks_cold():
+    if item.get_closest_marker("no_prefetch"):
         return False
     fn = getattr(item, "obj", None)
-    if fn is None or getattr(fn, "is_hypothesis_test", False):
+    if fn is None or getattr(fn, "is_hypothesis_test", False) or not hasattr(item, "_request"):
         return False
     defs = getattr(item, "_fixtureinfo", None)
     return defs is not None and all(d.scope == "function" for ds in defs.name2fixturedefs.values() for d in ds
@@ -65,13 +70,74 @@ def _dry_run_of(item):
     return run
 
 
+def _window(item) -> list:
+    """The tests after item that share its parent (module or class) and can be dry-run."""
+    items = item.session.items
+    index = _positions(item.session).get(item.nodeid)
+    if index is None:
+        return []
+    return [j for j in items[index + 1:index + LOOKAHEAD]
+            if j.parent is item.parent and j.nodeid not in _dry_run_done and _prefetchable(j)]
+
+
+def _positions(session) -> dict:
+    if getattr(session, "_slope_positions", None) is None or len(session._slope_positions) != len(session.items):
+        session._slope_positions = {it.nodeid: k for k, it in enumerate(session.items)}
+    return session._slope_positions
+
+
+def _dry_run_window(item) -> list:
+    """The jobs of a dry run of each test of _window(item), each set up, dry-run and torn down back
+    to item's parent before item is set up. Their output, warnings and random draws are dropped."""
+    import contextlib
+    import io
+    import warnings
+
+    from slope.testing import dryrun
+
+    state = item.session._setupstate
+    restore = random_state_restorer({})
+    jobs: list = []
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for j in _window(item):
+            _dry_run_done.add(j.nodeid)
+            if not j._request:
+                j._initrequest()
+            try:
+                state.setup(j)
+                jobs += dryrun.note_call(_dry_run_of(j))
+            except Exception:  # noqa: BLE001 - a failing setup shows in the real run
+                pass
+            finally:
+                try:
+                    state.teardown_exact(item)
+                except Exception:  # noqa: BLE001 - a failing teardown shows in the real run
+                    pass
+                j._request, j.funcargs = False, None
+    restore()
+    return jobs
+
+
+_window_jobs: dict = {}  # nodeid -> the jobs of the window dry-run before its setup
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _cache_looks_cold() and item.nodeid not in _dry_run_done and _prefetchable(item):
+        _dry_run_done.add(item.nodeid)
+        _window_jobs[item.nodeid] = _dry_run_window(item)
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)  # innermost: inside output capture
 def pytest_runtest_call(item):
-    if _prefetchable(item):
+    jobs = _window_jobs.pop(item.nodeid, None)
+    if jobs is not None:  # the window's first test: dry-run with its own fixtures, compile them all
         from slope.testing import dryrun
 
         restore = random_state_restorer(item.funcargs)
-        dryrun.prefetch_call(_dry_run_of(item))
+        dryrun.compile_jobs(jobs + dryrun.note_call(_dry_run_of(item)))
         restore()
         for name in ("capsys", "capfd", "capsysbinary", "capfdbinary"):
             if name in item.fixturenames:
