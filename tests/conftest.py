@@ -71,13 +71,18 @@ def _dry_run_of(item):
 
 
 def _window(item) -> list:
-    """The tests after item that share its parent (module or class) and can be dry-run."""
+    """The tests after item that share its parent (module or class) and can be dry-run, up to the
+    first that cannot: a test marked no_prefetch that counts what it compiles must not find the
+    programs of the tests after it compiled already."""
     items = item.session.items
     index = _positions(item.session).get(item.nodeid)
-    if index is None:
-        return []
-    return [j for j in items[index + 1:index + LOOKAHEAD]
-            if j.parent is item.parent and j.nodeid not in _dry_run_done and _prefetchable(j)]
+    window = []
+    for j in items[index + 1:index + LOOKAHEAD] if index is not None else ():
+        if j.parent is not item.parent or not _prefetchable(j):
+            break
+        if j.nodeid not in _dry_run_done:
+            window.append(j)
+    return window
 
 
 def _positions(session) -> dict:
