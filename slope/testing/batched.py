@@ -1,7 +1,8 @@
 """A check's examples compiled as one program: the jitted calls of several examples staged together.
 
 Each transformation check (vmap, jvp, vjp, linearize, second_order) makes exactly one jitted call
-per example, through `run_jitted`. IREE's compile cost is largely per exported function (measured
+per example, through `run_jitted`; so does the jit check, batched where its programs are not the
+ones eager compiles anyway (see slope.testing.primitive.batches). IREE's compile cost is largely per exported function (measured
 on IREE 3.13: ~40-70 ms of fixed cost per function on top of its ops; six conformance row modules
 took 17% less compile CPU with their programs merged six to a function), so a derandomized run
 draws its examples in three passes:
@@ -32,7 +33,7 @@ CALLS_PER_PROGRAM = 8
 # saves matters for small programs (most are under 20 K).
 MAX_TEXT = 200_000
 
-_state: dict = {"mode": None, "calls": None, "result": None}
+_state: dict = {"mode": None, "calls": None, "result": None, "args": None}
 
 
 class BatchWarning(UserWarning):
@@ -62,10 +63,16 @@ def run_jitted(fn, name, *args):
     return jit_named(fn, name)(*args)
 
 
+def operands(tensors):
+    """The tensors a check's jitted call ran on: in the replay pass, those of its collected call
+    (a check that reads its operands back after the call reads the ones the batch was given)."""
+    return _state["args"] if _state["mode"] == "replay" else tensors
+
+
 @contextlib.contextmanager
-def _mode(mode, calls=None, result=None):
+def _mode(mode, calls=None, result=None, args=None):
     saved = dict(_state)
-    _state.update(mode=mode, calls=calls, result=result)
+    _state.update(mode=mode, calls=calls, result=result, args=args)
     try:
         yield
     finally:
@@ -143,8 +150,8 @@ def run_batched(spec, check_fn, make_test, dry_run: bool):
         return f"{_label(collected)}: a batch raised {type(e).__name__}: {e}"
     if dry_run:
         return True
-    for (ex, _), result in zip(collected, results):
-        with _mode("replay", result=result):
+    for (ex, (_, _, args)), result in zip(collected, results):
+        with _mode("replay", result=result, args=list(args)):
             try:
                 check_fn(spec, ex)
             except Exception as e:  # noqa: BLE001 - the example-by-example run reports (and shrinks) it

@@ -187,8 +187,7 @@ def run_check(spec, check: str, dtype=None, profile: str | None = None, dry_run:
 
     # Derandomized draws are the same every time, so their jitted calls can be collected and
     # compiled together (slope.testing.batched); a failure is then reported by the run below.
-    outcome = settings.derandomize and check in batched.BATCHED_CHECKS and \
-        batched.run_batched(spec, fn, hypothesis_test, dry_run)
+    outcome = settings.derandomize and batches(spec, check) and batched.run_batched(spec, fn, hypothesis_test, dry_run)
     if outcome is True:
         return
 
@@ -240,6 +239,20 @@ def _settings(spec, check, dtype, profile):
 
         settings = hypothesis_settings(settings, max_examples=min(settings.max_examples, SPOT_CHECK_EXAMPLES))
     return settings
+
+
+def batches(spec, check: str) -> bool:
+    """Whether a derandomized check's jitted calls are staged together (slope.testing.batched): the
+    transformation checks', and the jit check's where its program is not the one eager compiles
+    anyway (an ops row's composite; a primitive whose eager kernel may be shape-polymorphic, whose
+    jit program is its static twin). Elsewhere a primitive staged alone is eager's very program (one
+    cache entry), which batching would compile a second time."""
+    if check in batched.BATCHED_CHECKS:
+        return True
+    from slope.backends.iree import polymorphic
+
+    spec = get_spec(spec)
+    return check == "jit" and (not _is_registered(spec) or spec.name in polymorphic.PRIMITIVES)
 
 
 def _seed_key(spec, check):

@@ -269,3 +269,38 @@ def test_a_batch_too_large_for_one_program_is_split(monkeypatch):
     run_check("cumsum", "vjp", "float32")
     first = sizes[0]  # the first batch, then each of its calls alone
     assert first > 1 and sizes[1:first + 1] == [1] * first
+
+
+def test_the_jit_check_is_batched_where_its_programs_are_not_eagers(monkeypatch):
+    """A primitive whose eager kernel is shape-polymorphic jits its static twin, and an ops row's
+    jit program is its whole composite: those are staged together. Elsewhere a primitive staged
+    alone is eager's very program, compiled once for both checks."""
+    from slope.testing.primitive import batches
+
+    assert batches("add", "jit") and batches("ops.softmax", "jit") and not batches("cumsum", "jit")
+    sizes = []
+    monkeypatch.setattr(batched, "_staged_together", lambda calls, name: (sizes.append(len(calls)),
+                                                                          _STAGED_TOGETHER(calls, name))[1])
+    run_check("add", "jit", "float32")
+    assert sizes and max(sizes) > 1
+
+
+def test_the_batched_jit_check_reads_back_the_operands_the_batch_ran_on(monkeypatch):
+    """IREE may reuse an argument's buffer for a result (iree-org/iree#16168); batched, the jit check
+    reads back the tensors its staged call was given, not fresh ones. Here the batch leaves operand 0
+    of every call changed, as such a reuse would."""
+    real = batched._batches
+
+    def clobbering(calls):
+        def run(fn):
+            def ran(*flat):
+                outs = fn(*flat)
+                for (_, _, call_args) in calls:
+                    call_args[0]._buf = slope.tensor(call_args[0].numpy() + 1)._buf
+                return outs
+            return ran
+        return [(run(fn), args) for fn, args in real(calls)]
+
+    monkeypatch.setattr(batched, "_batches", clobbering)
+    with pytest.warns(batched.BatchWarning, match="changed operand 0"):
+        run_check("add", "jit", "float32")
