@@ -11,16 +11,17 @@ from testutil import assert_close, random_state_restorer  # noqa: F401, E402  (k
 import slope  # noqa: E402
 
 
-# Tests are first dry-run (slope.testing.dryrun.note_call) a window of them at a time: before a
-# test's setup, the next tests of its module or class (up to LOOKAHEAD - 1 of them) are each set up,
-# dry-run and torn down, then the test itself is dry-run with its own fixtures, and the programs they would compile one module each (~0.3-0.5 s of
-# iree-compile apiece) are compiled as the functions of one shared module (~0.06 s apiece); then
-# they run for real finding them cached. Under pytest-xdist another worker may run some of them:
-# it finds them in the disk cache. Not for tests that manage compiling themselves (marker
-# no_prefetch), Hypothesis tests (a dry run's failures would be shrunk and saved), or tests holding
-# fixtures wider than a function (a dry run could leave zeros in them); and not while the cache is
-# warm: after QUIET_TESTS tests in a row during which this process compiled nothing (dry runs would
-# only double the tests' time), until it compiles again.
+# Tests are first dry-run (slope.testing.dryrun.note_call) a window at a time: before a test's
+# setup, the next tests of its module or class (up to LOOKAHEAD - 1, stopping at the first that
+# cannot be dry-run) are each set up, dry-run and torn down; then the test itself is dry-run with its
+# own fixtures, and the programs they would compile one module each (~0.3-0.5 s of iree-compile
+# apiece) compile as the functions of one shared module (~0.06 s apiece); then they run for real
+# finding them cached. Under pytest-xdist (--dist worksteal: each worker runs stretches of the
+# suite) another worker may run some of them: it finds them in the disk cache. Not for tests that
+# manage compiling themselves (marker no_prefetch), Hypothesis tests (a dry run's failures would be
+# shrunk and saved), or tests holding fixtures wider than a function (a dry run could leave zeros in
+# them); and not while the cache is warm: after QUIET_TESTS tests in a row during which this process
+# compiled nothing (dry runs would only double the tests' time), until it compiles again.
 QUIET_TESTS = 30
 LOOKAHEAD = 24
 _compiling = {"seen": -1, "quiet": 0}
