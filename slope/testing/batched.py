@@ -2,10 +2,10 @@
 
 Each transformation check (vmap, jvp, vjp, linearize, second_order) makes exactly one jitted call
 per example, through `run_jitted`; so does the jit check, batched where its programs are not the
-ones eager compiles anyway (see slope.testing.primitive.batches). IREE's compile cost is largely per exported function (measured
-on IREE 3.13: ~40-70 ms of fixed cost per function on top of its ops; six conformance row modules
-took 17% less compile CPU with their programs merged six to a function), so a derandomized run
-draws its examples in three passes:
+ones eager compiles anyway (slope.testing.primitive.batches). IREE's compile cost is largely per
+exported function (measured on IREE 3.13: ~40-70 ms of fixed cost per function on top of its ops;
+six conformance row modules took 17% less compile CPU with their programs merged six to a
+function), so a derandomized run draws its examples in three passes:
 
   collect  run the check on every example Hypothesis draws, stopping each at its jitted call
            (`Collected`) and keeping the call;
