@@ -76,20 +76,14 @@ def _window(item) -> list:
     first that cannot: a test marked no_prefetch that counts what it compiles must not find the
     programs of the tests after it compiled already."""
     items = item.session.items
-    index = _positions(item.session).get(item.nodeid)
+    index = items.index(item) if item in items else len(items)
     window = []
-    for j in items[index + 1:index + LOOKAHEAD] if index is not None else ():
+    for j in items[index + 1:index + LOOKAHEAD]:
         if j.parent is not item.parent or not _prefetchable(j):
             break
         if j.nodeid not in _dry_run_done:
             window.append(j)
     return window
-
-
-def _positions(session) -> dict:
-    if getattr(session, "_slope_positions", None) is None or len(session._slope_positions) != len(session.items):
-        session._slope_positions = {it.nodeid: k for k, it in enumerate(session.items)}
-    return session._slope_positions
 
 
 def _dry_run_window(item) -> list:
